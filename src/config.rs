@@ -1,0 +1,285 @@
+//! Validated connection settings: where Redis is, how to authenticate, TLS.
+//!
+//! Inputs come from flags, then the environment, then `.env` (clap and
+//! dotenvy give that precedence). This module turns them into one
+//! [`RedisSettings`] whose `Display` never shows the password.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::secrets;
+
+/// Raw connection inputs, as given on the command line or in the environment.
+#[derive(Debug, Clone, Default)]
+pub struct RedisInputs {
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub tls: bool,
+    pub ca_cert: Option<PathBuf>,
+    pub tls_insecure: bool,
+}
+
+/// Where and how to connect. The URL inside carries the secret; use
+/// [`RedisSettings::redacted_url`] or `Display` for anything shown.
+#[derive(Clone)]
+pub struct RedisSettings {
+    url: Url,
+    /// True when the user named a server (URL or host); false means the
+    /// built-in default, which may fall back to an embedded server.
+    pub explicit: bool,
+    pub ca_cert: Option<PathBuf>,
+    pub tls_insecure: bool,
+}
+
+impl fmt::Display for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted_url())
+    }
+}
+
+impl fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.redacted_url())
+            .field("explicit", &self.explicit)
+            .field("ca_cert", &self.ca_cert)
+            .field("tls_insecure", &self.tls_insecure)
+            .finish()
+    }
+}
+
+/// A configuration problem, worded as one line that names the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+const URL_HELP: &str =
+    "expected redis://[user:password@]host:port[/db], or rediss://... for TLS";
+
+impl RedisSettings {
+    /// Validate the inputs. `REDIS_URL` wins over `REDIS_HOST` and friends.
+    pub fn from_inputs(inputs: &RedisInputs) -> Result<Self, ConfigError> {
+        if let Some(password) = &inputs.password {
+            secrets::register(password);
+        }
+        let (url, explicit) = match (&inputs.url, &inputs.host) {
+            (Some(raw), _) if !raw.trim().is_empty() => (parse_url(raw.trim())?, true),
+            (_, Some(host)) if !host.trim().is_empty() => (url_from_parts(inputs, host.trim())?, true),
+            _ => (url_from_parts(inputs, "127.0.0.1")?, inputs.port.is_some()),
+        };
+        let mut url = url;
+        if inputs.tls && url.scheme() == "redis" {
+            url = switch_scheme(&url, "rediss")?;
+        }
+        if let Some(user) = &inputs.username
+            && url.username().is_empty()
+        {
+            url.set_username(user)
+                .map_err(|()| ConfigError("REDIS_USERNAME cannot be used with this URL".into()))?;
+        }
+        if let Some(pass) = &inputs.password
+            && url.password().is_none()
+        {
+            url.set_password(Some(pass))
+                .map_err(|()| ConfigError("REDIS_PASSWORD cannot be used with this URL".into()))?;
+        }
+        if let Some(pass) = url.password() {
+            let decoded = percent_decode(pass);
+            secrets::register(&decoded);
+            secrets::register(pass);
+        }
+        if inputs.ca_cert.is_some() && url.scheme() != "rediss" {
+            return Err(ConfigError(
+                "REDIS_CA_CERT is set but the connection is not TLS: use a rediss:// URL or REDIS_TLS=true".into(),
+            ));
+        }
+        if let Some(path) = &inputs.ca_cert
+            && !path.is_file()
+        {
+            return Err(ConfigError(format!(
+                "REDIS_CA_CERT points to {}, which is not a readable file: give the path of a PEM CA certificate",
+                path.display()
+            )));
+        }
+        Ok(Self {
+            url,
+            explicit,
+            ca_cert: inputs.ca_cert.clone(),
+            tls_insecure: inputs.tls_insecure,
+        })
+    }
+
+    /// The URL with its password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        let mut shown = self.url.clone();
+        if shown.password().is_some() {
+            // Setting a password on a URL that already has one cannot fail.
+            let _ = shown.set_password(Some("***"));
+        }
+        shown.to_string().replace("%2A%2A%2A", "***")
+    }
+
+    /// The full URL, secret included, for the redis crate only.
+    pub(crate) fn secret_url(&self) -> &Url {
+        &self.url
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.url.scheme() == "rediss"
+    }
+
+    pub fn host(&self) -> &str {
+        self.url.host_str().unwrap_or("127.0.0.1")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.port().unwrap_or(6379)
+    }
+
+    /// A copy pointing at another port of localhost (the embedded server).
+    pub fn with_local_port(&self, port: u16) -> Self {
+        let mut other = self.clone();
+        let _ = other.url.set_host(Some("127.0.0.1"));
+        let _ = other.url.set_port(Some(port));
+        other
+    }
+}
+
+fn parse_url(raw: &str) -> Result<Url, ConfigError> {
+    // The url crate's messages never echo the input, so no secret leaks here.
+    let url = Url::parse(raw)
+        .map_err(|e| ConfigError(format!("REDIS_URL is not a valid URL ({e}): {URL_HELP}")))?;
+    match url.scheme() {
+        "redis" | "rediss" => {}
+        other => {
+            return Err(ConfigError(format!(
+                "REDIS_URL has scheme '{other}': {URL_HELP}"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError(format!("REDIS_URL has no host: {URL_HELP}")));
+    }
+    let path = url.path().trim_start_matches('/');
+    if !path.is_empty() && path.parse::<u32>().is_err() {
+        return Err(ConfigError(format!(
+            "REDIS_URL path '/{path}' is not a database number: {URL_HELP}"
+        )));
+    }
+    Ok(url)
+}
+
+fn url_from_parts(inputs: &RedisInputs, host: &str) -> Result<Url, ConfigError> {
+    let port = match &inputs.port {
+        Some(p) => p.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+            ConfigError(format!(
+                "REDIS_PORT '{}' is not a port number: use a number from 1 to 65535",
+                p.trim()
+            ))
+        })?,
+        None => 6379,
+    };
+    let scheme = if inputs.tls { "rediss" } else { "redis" };
+    let host_part = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    Url::parse(&format!("{scheme}://{host_part}:{port}")).map_err(|e| {
+        ConfigError(format!(
+            "REDIS_HOST '{host}' is not a valid host name ({e}): use a name or an IP address"
+        ))
+    })
+}
+
+fn switch_scheme(url: &Url, scheme: &str) -> Result<Url, ConfigError> {
+    let rest = url.as_str().split_once("://").map_or("", |(_, r)| r);
+    Url::parse(&format!("{scheme}://{rest}"))
+        .map_err(|e| ConfigError(format!("cannot switch REDIS_URL to TLS ({e})")))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_url(url: &str) -> RedisInputs {
+        RedisInputs { url: Some(url.into()), ..RedisInputs::default() }
+    }
+
+    #[test]
+    fn password_is_redacted_in_display_and_debug() {
+        let s = RedisSettings::from_inputs(&with_url("rediss://default:hunter2xyz@example.com:12000")).unwrap();
+        assert_eq!(s.to_string(), "rediss://default:***@example.com:12000");
+        assert!(!format!("{s:?}").contains("hunter2xyz"));
+        assert!(s.is_tls());
+    }
+
+    #[test]
+    fn host_port_password_build_a_url() {
+        let inputs = RedisInputs {
+            host: Some("cache.local".into()),
+            port: Some("6380".into()),
+            password: Some("p@ss".into()),
+            tls: true,
+            ..RedisInputs::default()
+        };
+        let s = RedisSettings::from_inputs(&inputs).unwrap();
+        assert_eq!(s.to_string(), "rediss://:***@cache.local:6380");
+        assert_eq!(s.secret_url().password(), Some("p%40ss"));
+    }
+
+    #[test]
+    fn nothing_configured_means_local_default_not_explicit() {
+        let s = RedisSettings::from_inputs(&RedisInputs::default()).unwrap();
+        assert!(!s.explicit);
+        assert_eq!(s.to_string(), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn bad_urls_give_one_line_errors_without_the_secret() {
+        for bad in ["http://u:topsecret1@h:1", "redis://u:topsecret1@:6379", "not a url topsecret1", "redis://h:1/abc"] {
+            let err = RedisSettings::from_inputs(&with_url(bad)).unwrap_err().to_string();
+            assert!(err.starts_with("REDIS_URL"), "{err}");
+            assert!(!err.contains("topsecret1"), "{err}");
+            assert!(!err.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn bad_port_is_named() {
+        let inputs = RedisInputs { host: Some("h".into()), port: Some("70000".into()), ..RedisInputs::default() };
+        let err = RedisSettings::from_inputs(&inputs).unwrap_err().to_string();
+        assert!(err.contains("REDIS_PORT '70000'"), "{err}");
+    }
+}

@@ -1,0 +1,129 @@
+//! The producer: XADD tasks in pipelined batches, a fixed count or at a rate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::event::{Event, SharedSink};
+use crate::engine::task::Task;
+use crate::redis::id::now_ms;
+use crate::redis::{Conn, EntryId, RedisFailure, Retention, xadd_batch};
+
+/// Largest pipeline the producer sends at once.
+pub const MAX_BATCH: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    pub stream: String,
+    pub retention: Option<Retention>,
+    pub payload_bytes: usize,
+    /// First `seq` to stamp; later tasks count up from it.
+    pub first_seq: u64,
+}
+
+/// Running totals, shared with whoever shows progress.
+#[derive(Debug, Default)]
+pub struct ProducerStats {
+    pub produced: AtomicU64,
+}
+
+pub struct Producer {
+    conn: Conn,
+    config: ProducerConfig,
+    next_seq: u64,
+    pub stats: Arc<ProducerStats>,
+    sink: SharedSink,
+}
+
+impl Producer {
+    pub fn new(conn: Conn, config: ProducerConfig, sink: SharedSink) -> Self {
+        let next_seq = config.first_seq;
+        Self { conn, config, next_seq, stats: Arc::default(), sink }
+    }
+
+    /// Add `n` tasks in one pipeline (n <= MAX_BATCH is sensible); returns the last id.
+    pub async fn send_batch(&mut self, n: usize) -> Result<Option<EntryId>, RedisFailure> {
+        if n == 0 {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let tasks: Vec<Task> = (0..n as u64).map(|i| Task::generate(self.next_seq + i, self.config.payload_bytes, now)).collect();
+        let batch: Vec<_> = tasks.iter().map(Task::to_fields).collect();
+        let ids = xadd_batch(&mut self.conn, &self.config.stream, self.config.retention.as_ref(), &batch).await?;
+        self.next_seq += n as u64;
+        self.stats.produced.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(ids.last().copied())
+    }
+
+    /// Add `count` tasks, retrying a batch after a connection error.
+    /// A batch that failed mid-way may be re-sent: XADD is at-least-once.
+    pub async fn produce_count(&mut self, count: u64, cancel: &CancellationToken) -> Result<u64, RedisFailure> {
+        let mut done = 0;
+        let mut attempt = 0;
+        while done < count && !cancel.is_cancelled() {
+            let n = usize::try_from((count - done).min(MAX_BATCH as u64)).unwrap_or(MAX_BATCH);
+            match self.send_batch(n).await {
+                Ok(_) => {
+                    done += n as u64;
+                    attempt = 0;
+                }
+                Err(e) if e.is_connection() => {
+                    attempt += 1;
+                    self.backoff(attempt, &e, cancel).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Add tasks at `rate` per second until cancelled (or `limit` reached).
+    pub async fn produce_at_rate(&mut self, rate: f64, limit: Option<u64>, cancel: &CancellationToken) -> Result<u64, RedisFailure> {
+        let started = Instant::now();
+        let mut done: u64 = 0;
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut attempt = 0;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rates and durations are small and positive")]
+            let due = (started.elapsed().as_secs_f64() * rate) as u64;
+            let due = limit.map_or(due, |l| due.min(l));
+            let n = usize::try_from(due.saturating_sub(done).min(MAX_BATCH as u64)).unwrap_or(MAX_BATCH);
+            match self.send_batch(n).await {
+                Ok(_) => {
+                    done += n as u64;
+                    attempt = 0;
+                }
+                Err(e) if e.is_connection() => {
+                    attempt += 1;
+                    self.backoff(attempt, &e, cancel).await;
+                }
+                Err(e) => return Err(e),
+            }
+            if limit.is_some_and(|l| done >= l) {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    async fn backoff(&mut self, attempt: u32, error: &RedisFailure, cancel: &CancellationToken) {
+        let delay = self.conn.next_backoff();
+        self.sink.emit(Event::Reconnecting {
+            role: self.conn.role().to_owned(),
+            attempt,
+            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            error: error.to_string(),
+        });
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Connections per role, each reconnecting on its own with capped backoff.
+//!
+//! DESIGN.md's measured rules live here: a blocking XREAD/XREADGROUP holds up
+//! every other command on its connection, so each [`Conn`] is used by one
+//! role only; a reader's response timeout is BLOCK plus a margin (the crate's
+//! 500 ms default would time out client-side while the server still delivers
+//! the entry); after any connection error or client-side timeout the socket
+//! is thrown away and the next call dials a fresh one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::aio::MultiplexedConnection;
+use ::redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, Value};
+
+use crate::config::RedisSettings;
+use crate::redis::errors::{RedisFailure, classify};
+
+/// Time allowed to open a socket, do the TLS handshake and authenticate.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Response timeout for roles that never block.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Margin added to BLOCK for a blocking reader's response timeout.
+pub const BLOCK_MARGIN: Duration = Duration::from_secs(2);
+/// Backoff between reconnect attempts: doubles from MIN up to MAX.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Install rustls' process-wide crypto provider. Must run before the first
+/// TLS connection or rustls panics; calling it twice is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Builds connections to one server. Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct Connector {
+    inner: Arc<ConnectorInner>,
+}
+
+struct ConnectorInner {
+    client: Client,
+    settings: RedisSettings,
+    read_only: bool,
+}
+
+impl Connector {
+    /// Prepare a client for `settings` (no network traffic yet).
+    pub fn new(settings: RedisSettings) -> Result<Self, RedisFailure> {
+        install_crypto_provider();
+        let mut url = settings.secret_url().clone();
+        if settings.tls_insecure && settings.is_tls() {
+            url.set_fragment(Some("insecure"));
+        }
+        let client = match &settings.ca_cert {
+            Some(path) if settings.is_tls() => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    RedisFailure::Server(format!("cannot read REDIS_CA_CERT {}: {e}", path.display()))
+                })?;
+                let certs = ::redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+                Client::build_with_tls(url.as_str(), certs)
+            }
+            _ => Client::open(url.as_str()),
+        }
+        .map_err(|e| RedisFailure::Server(format!("invalid Redis settings: {}", classify(&e))))?;
+        Ok(Self { inner: Arc::new(ConnectorInner { client, settings, read_only: false }) })
+    }
+
+    /// A connector whose connections refuse every command that writes.
+    pub fn read_only(&self) -> Self {
+        Self {
+            inner: Arc::new(ConnectorInner {
+                client: self.inner.client.clone(),
+                settings: self.inner.settings.clone(),
+                read_only: true,
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &RedisSettings {
+        &self.inner.settings
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// A connection for a role that never blocks (producer, monitor, admin).
+    pub fn conn(&self, role: impl Into<String>) -> Conn {
+        Conn::new(self.clone(), role.into(), DEFAULT_RESPONSE_TIMEOUT)
+    }
+
+    /// A connection for a blocking reader using `BLOCK block`.
+    pub fn blocking_conn(&self, role: impl Into<String>, block: Duration) -> Conn {
+        Conn::new(self.clone(), role.into(), block + BLOCK_MARGIN)
+    }
+
+    async fn dial(&self, role: &str, response_timeout: Duration) -> Result<MultiplexedConnection, RedisFailure> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(response_timeout));
+        let connecting = self.inner.client.get_multiplexed_async_connection_with_config(&config);
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
+            .await
+            .map_err(|_| RedisFailure::Connection(format!("no answer from {} within {CONNECT_TIMEOUT:?}", self.inner.settings)))?
+            .map_err(|e| describe_connect_error(&e, &self.inner.settings))?;
+        // Naming the client makes CLIENT LIST readable and lets operators (and
+        // our fault tests) find a role's socket. ACLs may forbid it: ignore.
+        let name = format!("streamlab:{}", role.replace(' ', "_"));
+        let _: Result<Value, _> = ::redis::cmd("CLIENT").arg("SETNAME").arg(name).query_async(&mut conn).await;
+        Ok(conn)
+    }
+}
+
+fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -> RedisFailure {
+    match classify(err) {
+        RedisFailure::Connection(m) => RedisFailure::Connection(format!("cannot connect to {settings}: {m}")),
+        RedisFailure::Server(m) | RedisFailure::Reply(m) => {
+            let hint = if m.to_ascii_lowercase().contains("certificate") || m.contains("tls") || m.contains("TLS") {
+                ": check rediss:// versus redis://, REDIS_CA_CERT, or the server's certificate"
+            } else {
+                ""
+            };
+            RedisFailure::Connection(format!("cannot connect to {settings}: {m}{hint}"))
+        }
+        other => other,
+    }
+}
+
+/// One role's connection: dials lazily, drops itself after a connection
+/// error so the next call reconnects, and tracks the backoff between tries.
+pub struct Conn {
+    connector: Connector,
+    role: String,
+    response_timeout: Duration,
+    inner: Option<MultiplexedConnection>,
+    backoff: Duration,
+    /// Commands sent, for the monitor's own-cost figure.
+    pub commands_sent: u64,
+}
+
+impl Conn {
+    fn new(connector: Connector, role: String, response_timeout: Duration) -> Self {
+        Self { connector, role, response_timeout, inner: None, backoff: BACKOFF_MIN, commands_sent: 0 }
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    pub fn connector(&self) -> &Connector {
+        &self.connector
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Open the socket now (useful to fail fast at start-up).
+    pub async fn connect(&mut self) -> Result<(), RedisFailure> {
+        if self.inner.is_none() {
+            self.inner = Some(self.connector.dial(&self.role, self.response_timeout).await?);
+        }
+        Ok(())
+    }
+
+    /// The delay to wait before the next reconnect attempt; doubles each
+    /// call up to [`BACKOFF_MAX`] and resets after a successful command.
+    pub fn next_backoff(&mut self) -> Duration {
+        let delay = self.backoff;
+        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+        delay
+    }
+
+    /// Run one command. `writes` names whether it modifies data, so a
+    /// read-only connector can refuse it before it reaches the server.
+    pub async fn run(&mut self, cmd: &Cmd, name: &'static str, writes: bool) -> Result<Value, RedisFailure> {
+        self.guard(name, writes)?;
+        self.connect().await?;
+        let conn = self.inner.as_mut().ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
+        self.commands_sent += 1;
+        let result: Result<Value, _> = cmd.query_async(conn).await;
+        self.settle(result)
+    }
+
+    /// Run a pipeline (one round trip). `commands` is how many it holds.
+    pub async fn run_pipeline(
+        &mut self,
+        pipe: &Pipeline,
+        name: &'static str,
+        writes: bool,
+        commands: usize,
+    ) -> Result<Vec<Value>, RedisFailure> {
+        self.guard(name, writes)?;
+        self.connect().await?;
+        let conn = self.inner.as_mut().ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
+        self.commands_sent += commands as u64;
+        let result: Result<Vec<Value>, _> = pipe.query_async(conn).await;
+        self.settle(result)
+    }
+
+    fn guard(&self, name: &'static str, writes: bool) -> Result<(), RedisFailure> {
+        if writes && self.connector.is_read_only() {
+            return Err(RedisFailure::ReadOnlyMode(name));
+        }
+        Ok(())
+    }
+
+    fn settle<T>(&mut self, result: Result<T, ::redis::RedisError>) -> Result<T, RedisFailure> {
+        match result {
+            Ok(v) => {
+                self.backoff = BACKOFF_MIN;
+                Ok(v)
+            }
+            Err(e) => {
+                let failure = classify(&e);
+                if failure.is_connection() {
+                    // After a client-side timeout the server may still answer
+                    // on this socket later; never reuse it.
+                    self.inner = None;
+                }
+                Err(failure)
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Classifies redis crate errors into what callers act on: reconnect,
+//! re-create the group, give up with a clear message.
+
+use std::fmt;
+
+use crate::secrets::redact;
+
+/// A failed Redis call, classified by what the caller should do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisFailure {
+    /// The socket is gone, refused or timed out: reconnect and retry.
+    Connection(String),
+    /// The consumer group (or its stream) no longer exists on the server.
+    NoGroup,
+    /// The key holds another data type.
+    WrongType(String),
+    /// Authentication or ACL permission problem: retrying will not help.
+    Auth(String),
+    /// A write was attempted on a connection opened read-only.
+    ReadOnlyMode(&'static str),
+    /// Any other error reply from the server.
+    Server(String),
+    /// The reply did not have the shape we expected.
+    Reply(String),
+}
+
+impl RedisFailure {
+    pub fn is_connection(&self) -> bool {
+        matches!(self, Self::Connection(_))
+    }
+
+    /// Errors after which retrying the same call cannot succeed.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Auth(_) | Self::WrongType(_) | Self::ReadOnlyMode(_))
+    }
+}
+
+impl fmt::Display for RedisFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Self::Connection(m) => format!("connection problem: {m}"),
+            Self::NoGroup => "the consumer group or its stream does not exist on the server (NOGROUP)".into(),
+            Self::WrongType(m) => format!("{m}: the stream key holds another type of value; pick another --stream or delete the key"),
+            Self::Auth(m) => format!("{m}: check the user name, password and ACL permissions in REDIS_URL"),
+            Self::ReadOnlyMode(cmd) => format!("{cmd} writes, and this connection is read-only"),
+            Self::Server(m) => m.clone(),
+            Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
+        };
+        f.write_str(&redact(&text))
+    }
+}
+
+impl std::error::Error for RedisFailure {}
+
+impl From<::redis::RedisError> for RedisFailure {
+    fn from(err: ::redis::RedisError) -> Self {
+        classify(&err)
+    }
+}
+
+/// Map a redis crate error to a [`RedisFailure`].
+pub fn classify(err: &::redis::RedisError) -> RedisFailure {
+    let text = one_line(&err.to_string());
+    let code = err.code().unwrap_or_default().to_ascii_uppercase();
+    match code.as_str() {
+        "NOGROUP" => return RedisFailure::NoGroup,
+        "WRONGTYPE" => return RedisFailure::WrongType(text),
+        "WRONGPASS" | "NOAUTH" | "NOPERM" => return RedisFailure::Auth(text),
+        _ => {}
+    }
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("wrongpass") || lower.contains("noauth") || lower.contains("noperm")
+        || lower.contains("authentication") || lower.contains("invalid password")
+    {
+        return RedisFailure::Auth(text);
+    }
+    if err.is_io_error() || err.is_timeout() || err.is_connection_dropped() || err.is_connection_refusal()
+        || lower.contains("timed out") || lower.contains("broken pipe") || lower.contains("connection")
+    {
+        return RedisFailure::Connection(text);
+    }
+    if err.kind() == ::redis::ErrorKind::UnexpectedReturnType || err.kind() == ::redis::ErrorKind::Parse {
+        return RedisFailure::Reply(text);
+    }
+    RedisFailure::Server(text)
+}
+
+fn one_line(text: &str) -> String {
+    redact(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}

@@ -1,0 +1,67 @@
+//! Stream entry ids (`<ms>-<seq>`), parsed so they can be compared and aged.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A stream entry id. Ordering is the stream's own order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct EntryId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl EntryId {
+    pub const ZERO: EntryId = EntryId { ms: 0, seq: 0 };
+
+    /// Milliseconds between this id's timestamp and `now_ms` (0 if in the future).
+    pub fn age_ms(self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(self.ms)
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+impl FromStr for EntryId {
+    type Err = String;
+
+    /// Accepts `ms-seq` and a bare `ms` (which Redis reads as `ms-0`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
+        let bad = || format!("'{s}' is not a stream id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0");
+        Ok(Self { ms: ms.parse().map_err(|_| bad())?, seq: seq.parse().map_err(|_| bad())? })
+    }
+}
+
+impl serde::Serialize for EntryId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Milliseconds since the Unix epoch, as Redis stamps ids.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_orders_and_prints_ids() {
+        let a: EntryId = "1700000000000-5".parse().unwrap();
+        let b: EntryId = "1700000000001".parse().unwrap();
+        assert!(a < b);
+        assert_eq!(b.to_string(), "1700000000001-0");
+        assert_eq!(a.age_ms(1_700_000_000_100), 100);
+        assert!("12-x".parse::<EntryId>().is_err());
+        assert!("$".parse::<EntryId>().is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! The only module that speaks Redis: connections per role, typed commands,
+//! reply parsing, error classification and the embedded fallback server.
+//!
+//! Everything above this module works with plain Rust types ([`EntryId`],
+//! [`Entry`], [`StreamInfo`], ...) and never builds a raw command itself, so
+//! the rules in DESIGN.md (one connection per blocking reader, response
+//! timeouts above BLOCK, read-only mode) are enforced in one place.
+
+pub mod commands;
+pub mod connect;
+pub mod embedded;
+pub mod errors;
+pub mod id;
+pub mod reply;
+
+pub use commands::*;
+pub use connect::{Conn, Connector};
+pub use errors::RedisFailure;
+pub use id::EntryId;

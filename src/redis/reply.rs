@@ -1,0 +1,181 @@
+//! Decoding of raw replies into plain types, tolerant of RESP2 and RESP3
+//! shapes and of nils that Redis returns on some histories.
+
+use std::collections::HashMap;
+
+use ::redis::Value;
+
+use crate::redis::errors::RedisFailure;
+use crate::redis::id::EntryId;
+
+/// One stream entry. `fields` is `None` when the entry was deleted while it
+/// sat in a PEL: XREADGROUP and XCLAIM then return the id with a nil body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub id: EntryId,
+    pub fields: Option<Vec<(String, Vec<u8>)>>,
+}
+
+impl Entry {
+    /// The value of field `name`, if present.
+    pub fn field(&self, name: &str) -> Option<&[u8]> {
+        self.fields.as_ref()?.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+    }
+
+    /// The value of field `name` as text (lossy for binary values).
+    pub fn field_str(&self, name: &str) -> Option<String> {
+        self.field(name).map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+pub fn bad(what: &str, v: &Value) -> RedisFailure {
+    let mut shown = format!("{v:?}");
+    shown.truncate(120);
+    RedisFailure::Reply(format!("{what}: {shown}"))
+}
+
+/// Text of a bulk/simple string reply.
+pub fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::VerbatimString { text, .. } => Some(text.clone()),
+        Value::Okay => Some("OK".into()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// An integer reply, also accepting integers sent as strings.
+pub fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::BulkString(_) | Value::SimpleString(_) => text(v)?.parse().ok(),
+        Value::Double(d) if d.is_finite() => Some(d.round() as i64),
+        _ => None,
+    }
+}
+
+/// A non-negative count; nil and negatives become `None`.
+pub fn count(v: &Value) -> Option<u64> {
+    int(v).and_then(|i| u64::try_from(i).ok())
+}
+
+pub fn id(v: &Value) -> Option<EntryId> {
+    text(v)?.parse().ok()
+}
+
+/// Elements of an array-like reply.
+pub fn items(v: &Value) -> Option<&[Value]> {
+    match v {
+        Value::Array(a) | Value::Set(a) => Some(a),
+        _ => None,
+    }
+}
+
+/// A flat `[k1, v1, k2, v2, ...]` array or a RESP3 map, as a lookup table.
+pub fn table(v: &Value) -> Option<HashMap<String, &Value>> {
+    match v {
+        Value::Map(pairs) => Some(pairs.iter().filter_map(|(k, v)| Some((text(k)?, v))).collect()),
+        Value::Array(a) => Some(a.chunks(2).filter_map(|kv| match kv {
+            [k, v] => Some((text(k)?, v)),
+            _ => None,
+        }).collect()),
+        _ => None,
+    }
+}
+
+/// Field/value pairs of an entry body (array or map); binary-safe values.
+pub fn fields(v: &Value) -> Option<Vec<(String, Vec<u8>)>> {
+    let bytes = |v: &Value| match v {
+        Value::BulkString(b) => Some(b.clone()),
+        other => text(other).map(String::into_bytes),
+    };
+    match v {
+        Value::Nil => None,
+        Value::Map(pairs) => Some(pairs.iter().filter_map(|(k, v)| Some((text(k)?, bytes(v)?))).collect()),
+        Value::Array(a) => Some(a.chunks(2).filter_map(|kv| match kv {
+            [k, v] => Some((text(k)?, bytes(v)?)),
+            _ => None,
+        }).collect()),
+        _ => None,
+    }
+}
+
+/// One `[id, fields|nil]` entry.
+pub fn entry(v: &Value) -> Result<Entry, RedisFailure> {
+    match items(v) {
+        Some([id_v, body]) => Ok(Entry { id: id(id_v).ok_or_else(|| bad("entry id", id_v))?, fields: fields(body) }),
+        _ => Err(bad("stream entry", v)),
+    }
+}
+
+/// A list of entries, as XRANGE and XCLAIM return. Nil items (XCLAIM of a
+/// deleted id before Redis 7) are skipped.
+pub fn entries(v: &Value) -> Result<Vec<Entry>, RedisFailure> {
+    match v {
+        Value::Nil => Ok(Vec::new()),
+        _ => items(v)
+            .ok_or_else(|| bad("entry list", v))?
+            .iter()
+            .filter(|e| !matches!(e, Value::Nil))
+            .map(entry)
+            .collect(),
+    }
+}
+
+/// The entries of the first (only) stream in an XREAD/XREADGROUP reply.
+/// Nil means BLOCK timed out with nothing new.
+pub fn read_reply(v: &Value) -> Result<Vec<Entry>, RedisFailure> {
+    match v {
+        Value::Nil => Ok(Vec::new()),
+        Value::Map(streams) => streams.first().map_or(Ok(Vec::new()), |(_, e)| entries(e)),
+        Value::Array(streams) => match streams.first() {
+            None => Ok(Vec::new()),
+            Some(stream) => match items(stream) {
+                Some([_key, body]) => entries(body),
+                _ => Err(bad("XREAD stream", stream)),
+            },
+        },
+        _ => Err(bad("XREAD reply", v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn read_reply_keeps_nil_bodies_of_deleted_entries() {
+        let reply = Value::Array(vec![Value::Array(vec![
+            bulk("tasks"),
+            Value::Array(vec![
+                Value::Array(vec![bulk("1-0"), Value::Array(vec![bulk("kind"), bulk("email")])]),
+                Value::Array(vec![bulk("2-0"), Value::Nil]),
+            ]),
+        ])]);
+        let got = read_reply(&reply).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].field_str("kind").as_deref(), Some("email"));
+        assert_eq!(got[1].fields, None);
+        assert_eq!(read_reply(&Value::Nil).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn binary_field_values_survive() {
+        let body = Value::Array(vec![bulk("payload"), Value::BulkString(vec![0xff, 0x00, 0xfe])]);
+        let e = entry(&Value::Array(vec![bulk("5-1"), body])).unwrap();
+        assert_eq!(e.field("payload"), Some(&[0xff, 0x00, 0xfe][..]));
+    }
+
+    #[test]
+    fn malformed_replies_are_errors_not_panics() {
+        assert!(entry(&Value::Int(3)).is_err());
+        assert!(entry(&Value::Array(vec![bulk("nope"), Value::Nil])).is_err());
+        assert!(read_reply(&Value::Int(1)).is_err());
+    }
+}
