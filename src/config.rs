@@ -65,8 +65,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const URL_HELP: &str =
-    "expected redis://[user:password@]host:port[/db], or rediss://... for TLS";
+const URL_HELP: &str = "expected redis://[user:password@]host:port[/db], or rediss://... for TLS";
 
 impl RedisSettings {
     /// Validate the inputs. `REDIS_URL` wins over `REDIS_HOST` and friends.
@@ -76,7 +75,9 @@ impl RedisSettings {
         }
         let (url, explicit) = match (&inputs.url, &inputs.host) {
             (Some(raw), _) if !raw.trim().is_empty() => (parse_url(raw.trim())?, true),
-            (_, Some(host)) if !host.trim().is_empty() => (url_from_parts(inputs, host.trim())?, true),
+            (_, Some(host)) if !host.trim().is_empty() => {
+                (url_from_parts(inputs, host.trim())?, true)
+            }
             _ => (url_from_parts(inputs, "127.0.0.1")?, inputs.port.is_some()),
         };
         let mut url = url;
@@ -183,12 +184,17 @@ fn parse_url(raw: &str) -> Result<Url, ConfigError> {
 
 fn url_from_parts(inputs: &RedisInputs, host: &str) -> Result<Url, ConfigError> {
     let port = match &inputs.port {
-        Some(p) => p.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-            ConfigError(format!(
-                "REDIS_PORT '{}' is not a port number: use a number from 1 to 65535",
-                p.trim()
-            ))
-        })?,
+        Some(p) => p
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "REDIS_PORT '{}' is not a port number: use a number from 1 to 65535",
+                    p.trim()
+                ))
+            })?,
         None => 6379,
     };
     let scheme = if inputs.tls { "rediss" } else { "redis" };
@@ -234,12 +240,17 @@ mod tests {
     use super::*;
 
     fn with_url(url: &str) -> RedisInputs {
-        RedisInputs { url: Some(url.into()), ..RedisInputs::default() }
+        RedisInputs {
+            url: Some(url.into()),
+            ..RedisInputs::default()
+        }
     }
 
     #[test]
     fn password_is_redacted_in_display_and_debug() {
-        let s = RedisSettings::from_inputs(&with_url("rediss://default:hunter2xyz@example.com:12000")).unwrap();
+        let s =
+            RedisSettings::from_inputs(&with_url("rediss://default:hunter2xyz@example.com:12000"))
+                .unwrap();
         assert_eq!(s.to_string(), "rediss://default:***@example.com:12000");
         assert!(!format!("{s:?}").contains("hunter2xyz"));
         assert!(s.is_tls());
@@ -268,8 +279,15 @@ mod tests {
 
     #[test]
     fn bad_urls_give_one_line_errors_without_the_secret() {
-        for bad in ["http://u:topsecret1@h:1", "redis://u:topsecret1@:6379", "not a url topsecret1", "redis://h:1/abc"] {
-            let err = RedisSettings::from_inputs(&with_url(bad)).unwrap_err().to_string();
+        for bad in [
+            "http://u:topsecret1@h:1",
+            "redis://u:topsecret1@:6379",
+            "not a url topsecret1",
+            "redis://h:1/abc",
+        ] {
+            let err = RedisSettings::from_inputs(&with_url(bad))
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("REDIS_URL"), "{err}");
             assert!(!err.contains("topsecret1"), "{err}");
             assert!(!err.contains('\n'));
@@ -278,7 +296,11 @@ mod tests {
 
     #[test]
     fn bad_port_is_named() {
-        let inputs = RedisInputs { host: Some("h".into()), port: Some("70000".into()), ..RedisInputs::default() };
+        let inputs = RedisInputs {
+            host: Some("h".into()),
+            port: Some("70000".into()),
+            ..RedisInputs::default()
+        };
         let err = RedisSettings::from_inputs(&inputs).unwrap_err().to_string();
         assert!(err.contains("REDIS_PORT '70000'"), "{err}");
     }

@@ -3,7 +3,15 @@
 //! The binary (`src/main.rs`) is thin; everything lives here so the
 //! integration tests drive the same code the commands run.
 
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod duration;
 pub mod engine;
+pub mod failure;
+pub mod logging;
+pub mod monitor;
 pub mod redis;
 pub mod secrets;
+pub mod session;
+pub mod tui;

@@ -18,7 +18,9 @@ pub fn register(secret: &str) {
     if secret.len() < 3 {
         return;
     }
-    let mut list = registry().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut list = registry()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !list.iter().any(|s| s == secret) {
         list.push(secret.to_owned());
         // Longest first, so a secret that contains another is masked whole.
@@ -36,7 +38,9 @@ pub fn register(secret: &str) {
 
 /// Replace every registered secret in `text` with `***`.
 pub fn redact(text: &str) -> String {
-    let list = registry().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let list = registry()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut out = text.to_owned();
     for secret in list.iter() {
         if out.contains(secret.as_str()) {

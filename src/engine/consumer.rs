@@ -34,7 +34,10 @@ impl std::str::FromStr for StartFrom {
             "$" => Ok(Self::End),
             "0" | "0-0" => Ok(Self::Beginning),
             "saved" => Ok(Self::Saved),
-            other => other.parse().map(Self::After).map_err(|e| format!("--from: {e}, or one of '$', 0-0, saved")),
+            other => other
+                .parse()
+                .map(Self::After)
+                .map_err(|e| format!("--from: {e}, or one of '$', 0-0, saved")),
         }
     }
 }
@@ -67,7 +70,12 @@ pub enum StartNote {
 
 impl BasicConsumer {
     /// Resolve `from` to a concrete id and return the consumer.
-    pub async fn start(mut conn: Conn, config: ConsumerConfig, from: StartFrom, sink: SharedSink) -> Result<(Self, StartNote), RedisFailure> {
+    pub async fn start(
+        mut conn: Conn,
+        config: ConsumerConfig,
+        from: StartFrom,
+        sink: SharedSink,
+    ) -> Result<(Self, StartNote), RedisFailure> {
         let (last, note) = match from {
             StartFrom::Beginning => (EntryId::ZERO, StartNote::FromBeginning),
             StartFrom::After(id) => (id, StartNote::FromId(id)),
@@ -77,7 +85,10 @@ impl BasicConsumer {
             }
             StartFrom::Saved => {
                 let key = offset_key(&config.stream, &config.name);
-                match get_string(&mut conn, &key).await?.and_then(|s| s.parse().ok()) {
+                match get_string(&mut conn, &key)
+                    .await?
+                    .and_then(|s| s.parse().ok())
+                {
                     Some(id) => (id, StartNote::ResumedFromSaved(id)),
                     None => {
                         let end = stream_end(&mut conn, &config.stream).await?;
@@ -86,7 +97,15 @@ impl BasicConsumer {
                 }
             }
         };
-        Ok((Self { conn, config, last, sink }, note))
+        Ok((
+            Self {
+                conn,
+                config,
+                last,
+                sink,
+            },
+            note,
+        ))
     }
 
     pub fn last_seen(&self) -> EntryId {
@@ -100,17 +119,29 @@ impl BasicConsumer {
         let block_ms = u64::try_from(self.config.block.as_millis()).unwrap_or(u64::MAX);
         let mut attempt = 0;
         loop {
-            match xread(&mut self.conn, &self.config.stream, self.last, self.config.count, block_ms).await {
+            match xread(
+                &mut self.conn,
+                &self.config.stream,
+                self.last,
+                self.config.count,
+                block_ms,
+            )
+            .await
+            {
                 Ok(entries) => {
                     if attempt > 0 {
-                        self.sink.emit(Event::Reconnected { role: self.conn.role().to_owned() });
+                        self.sink.emit(Event::Reconnected {
+                            role: self.conn.role().to_owned(),
+                        });
                     }
                     for e in &entries {
                         let task = Task::from_entry(e);
                         self.sink.emit(Event::Consumed {
                             id: e.id,
                             consumer: self.config.name.clone(),
-                            kind: task.as_ref().map_or_else(|| "deleted".into(), |t| t.kind.clone()),
+                            kind: task
+                                .as_ref()
+                                .map_or_else(|| "deleted".into(), |t| t.kind.clone()),
                             seq: task.and_then(|t| t.seq),
                         });
                     }
@@ -134,12 +165,17 @@ impl BasicConsumer {
 
     /// Mark a batch as handled: carry the last id forward and save it.
     pub async fn commit(&mut self, batch: &[Entry]) -> Result<(), RedisFailure> {
-        let Some(last) = batch.last() else { return Ok(()) };
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
         self.last = last.id;
         if self.config.save_offset {
             let key = offset_key(&self.config.stream, &self.config.name);
             set_string(&mut self.conn, &key, &last.id.to_string()).await?;
-            self.sink.emit(Event::OffsetSaved { consumer: self.config.name.clone(), id: last.id });
+            self.sink.emit(Event::OffsetSaved {
+                consumer: self.config.name.clone(),
+                id: last.id,
+            });
         }
         Ok(())
     }
@@ -148,5 +184,8 @@ impl BasicConsumer {
 /// The id `$` stands for right now: the last id ever generated (entries
 /// deleted since still count), or 0-0 when the stream does not exist yet.
 async fn stream_end(conn: &mut Conn, stream: &str) -> Result<EntryId, RedisFailure> {
-    Ok(xinfo_stream(conn, stream).await?.and_then(|i| i.last_generated_id).unwrap_or(EntryId::ZERO))
+    Ok(xinfo_stream(conn, stream)
+        .await?
+        .and_then(|i| i.last_generated_id)
+        .unwrap_or(EntryId::ZERO))
 }

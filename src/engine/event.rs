@@ -12,27 +12,96 @@ use crate::redis::EntryId;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    WorkerStarted { consumer: String },
+    WorkerStarted {
+        consumer: String,
+    },
     /// The worker finished reading its own PEL (after a restart) and now reads `>`.
-    PendingDrained { consumer: String, entries: u64 },
-    Processed { id: EntryId, consumer: String, deliveries: u64, kind: String, seq: Option<u64> },
-    Acked { ids: Vec<EntryId>, consumer: String, count: u64 },
-    Failed { id: EntryId, consumer: String, deliveries: u64, error: String },
-    Reclaimed { ids: Vec<EntryId>, from: Vec<String>, to: String, inferred: bool },
-    DeadLettered { id: EntryId, consumer: String, deliveries: u64, error: String, dead_id: EntryId },
-    DeletedWhilePending { ids: Vec<EntryId>, consumer: String },
-    GroupCreated { group: String, created: bool },
-    GroupRecreated { group: String, reason: String },
-    Reconnecting { role: String, attempt: u32, delay_ms: u64, error: String },
-    Reconnected { role: String },
+    PendingDrained {
+        consumer: String,
+        entries: u64,
+    },
+    Processed {
+        id: EntryId,
+        consumer: String,
+        deliveries: u64,
+        kind: String,
+        seq: Option<u64>,
+    },
+    Acked {
+        ids: Vec<EntryId>,
+        consumer: String,
+        count: u64,
+    },
+    Failed {
+        id: EntryId,
+        consumer: String,
+        deliveries: u64,
+        error: String,
+    },
+    Reclaimed {
+        ids: Vec<EntryId>,
+        from: Vec<String>,
+        to: String,
+        inferred: bool,
+    },
+    DeadLettered {
+        id: EntryId,
+        consumer: String,
+        deliveries: u64,
+        error: String,
+        dead_id: EntryId,
+    },
+    DeletedWhilePending {
+        ids: Vec<EntryId>,
+        consumer: String,
+    },
+    GroupCreated {
+        group: String,
+        created: bool,
+    },
+    GroupRecreated {
+        group: String,
+        reason: String,
+    },
+    Reconnecting {
+        role: String,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    Reconnected {
+        role: String,
+    },
     /// A simulated crash (`--crash-rate`, or a kill from the dashboard).
-    Crashed { consumer: String, id: Option<EntryId> },
-    WorkerStopped { consumer: String, reason: String },
-    Consumed { id: EntryId, consumer: String, kind: String, seq: Option<u64> },
-    OffsetSaved { consumer: String, id: EntryId },
-    Produced { count: u64, last_id: EntryId },
-    Trimmed { removed: u64 },
-    Error { role: String, message: String },
+    Crashed {
+        consumer: String,
+        id: Option<EntryId>,
+    },
+    WorkerStopped {
+        consumer: String,
+        reason: String,
+    },
+    Consumed {
+        id: EntryId,
+        consumer: String,
+        kind: String,
+        seq: Option<u64>,
+    },
+    OffsetSaved {
+        consumer: String,
+        id: EntryId,
+    },
+    Produced {
+        count: u64,
+        last_id: EntryId,
+    },
+    Trimmed {
+        removed: u64,
+    },
+    Error {
+        role: String,
+        message: String,
+    },
 }
 
 /// Where events go. `flush` must make everything emitted so far durable to
@@ -57,19 +126,29 @@ pub struct JsonLinesSink {
 
 impl JsonLinesSink {
     pub fn stdout() -> Self {
-        Self { out: Mutex::new(std::io::BufWriter::new(std::io::stdout())) }
+        Self {
+            out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
+        }
     }
 }
 
 impl EventSink for JsonLinesSink {
     fn emit(&self, event: Event) {
-        let Ok(line) = serde_json::to_string(&event) else { return };
-        let mut out = self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Ok(line) = serde_json::to_string(&event) else {
+            return;
+        };
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = writeln!(out, "{line}");
     }
 
     fn flush(&self) {
-        let mut out = self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = out.flush();
     }
 }
@@ -89,13 +168,21 @@ pub struct VecSink(pub Mutex<Vec<Event>>);
 
 impl VecSink {
     pub fn take(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }
 
 impl EventSink for VecSink {
     fn emit(&self, event: Event) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(event);
     }
 }
 
@@ -117,7 +204,12 @@ pub type SharedSink = Arc<dyn EventSink>;
 /// One plain-words line for an event (text output and the dashboard log).
 pub fn describe(event: &Event) -> String {
     let ids = |ids: &[EntryId]| {
-        let mut s = ids.iter().take(3).map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let mut s = ids
+            .iter()
+            .take(3)
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         if ids.len() > 3 {
             s.push_str(&format!(" (+{} more)", ids.len() - 3));
         }
@@ -125,29 +217,78 @@ pub fn describe(event: &Event) -> String {
     };
     match event {
         Event::WorkerStarted { consumer } => format!("{consumer} started"),
-        Event::PendingDrained { consumer, entries } => format!("{consumer} drained {entries} of its own pending entries"),
-        Event::Processed { id, consumer, deliveries, kind, .. } => format!("{consumer} processed {id} ({kind}, delivery {deliveries})"),
-        Event::Acked { consumer, count, .. } => format!("{consumer} acked {count}"),
-        Event::Failed { id, consumer, deliveries, error } => format!("{consumer} failed {id} (delivery {deliveries}): {error}"),
-        Event::Reclaimed { ids: list, from, to, inferred } => format!(
+        Event::PendingDrained { consumer, entries } => {
+            format!("{consumer} drained {entries} of its own pending entries")
+        }
+        Event::Processed {
+            id,
+            consumer,
+            deliveries,
+            kind,
+            ..
+        } => format!("{consumer} processed {id} ({kind}, delivery {deliveries})"),
+        Event::Acked {
+            consumer, count, ..
+        } => format!("{consumer} acked {count}"),
+        Event::Failed {
+            id,
+            consumer,
+            deliveries,
+            error,
+        } => format!("{consumer} failed {id} (delivery {deliveries}): {error}"),
+        Event::Reclaimed {
+            ids: list,
+            from,
+            to,
+            inferred,
+        } => format!(
             "{}{to} reclaimed {} from {}: {}",
             if *inferred { "(inferred) " } else { "" },
             list.len(),
-            if from.is_empty() { "?".to_owned() } else { from.join(", ") },
+            if from.is_empty() {
+                "?".to_owned()
+            } else {
+                from.join(", ")
+            },
             ids(list)
         ),
-        Event::DeadLettered { id, deliveries, error, .. } => format!("dead-lettered {id} after {deliveries} deliveries: {error}"),
-        Event::DeletedWhilePending { ids: list, consumer } => format!("{consumer} acked away {} ids deleted while pending: {}", list.len(), ids(list)),
-        Event::GroupCreated { group, created } => if *created { format!("group {group} created") } else { format!("group {group} already exists") },
+        Event::DeadLettered {
+            id,
+            deliveries,
+            error,
+            ..
+        } => format!("dead-lettered {id} after {deliveries} deliveries: {error}"),
+        Event::DeletedWhilePending {
+            ids: list,
+            consumer,
+        } => format!(
+            "{consumer} acked away {} ids deleted while pending: {}",
+            list.len(),
+            ids(list)
+        ),
+        Event::GroupCreated { group, created } => {
+            if *created {
+                format!("group {group} created")
+            } else {
+                format!("group {group} already exists")
+            }
+        }
         Event::GroupRecreated { group, reason } => format!("group {group} re-created: {reason}"),
-        Event::Reconnecting { role, attempt, delay_ms, error } => format!("{role}: reconnecting (attempt {attempt}, in {delay_ms} ms): {error}"),
+        Event::Reconnecting {
+            role,
+            attempt,
+            delay_ms,
+            error,
+        } => format!("{role}: reconnecting (attempt {attempt}, in {delay_ms} ms): {error}"),
         Event::Reconnected { role } => format!("{role}: reconnected"),
         Event::Crashed { consumer, id } => match id {
             Some(id) => format!("{consumer} crashed while processing {id}"),
             None => format!("{consumer} crashed"),
         },
         Event::WorkerStopped { consumer, reason } => format!("{consumer} stopped: {reason}"),
-        Event::Consumed { id, consumer, kind, .. } => format!("{consumer} read {id} ({kind})"),
+        Event::Consumed {
+            id, consumer, kind, ..
+        } => format!("{consumer} read {id} ({kind})"),
         Event::OffsetSaved { consumer, id } => format!("{consumer} saved offset {id}"),
         Event::Produced { count, last_id } => format!("produced {count} (last {last_id})"),
         Event::Trimmed { removed } => format!("trimmed {removed} entries"),
@@ -161,7 +302,13 @@ mod tests {
 
     #[test]
     fn json_lines_carry_event_and_id() {
-        let e = Event::Processed { id: EntryId { ms: 5, seq: 1 }, consumer: "w1".into(), deliveries: 1, kind: "email".into(), seq: Some(3) };
+        let e = Event::Processed {
+            id: EntryId { ms: 5, seq: 1 },
+            consumer: "w1".into(),
+            deliveries: 1,
+            kind: "email".into(),
+            seq: Some(3),
+        };
         let json: serde_json::Value = serde_json::to_value(&e).unwrap();
         assert_eq!(json["event"], "processed");
         assert_eq!(json["id"], "5-1");

@@ -40,7 +40,13 @@ pub struct Producer {
 impl Producer {
     pub fn new(conn: Conn, config: ProducerConfig, sink: SharedSink) -> Self {
         let next_seq = config.first_seq;
-        Self { conn, config, next_seq, stats: Arc::default(), sink }
+        Self {
+            conn,
+            config,
+            next_seq,
+            stats: Arc::default(),
+            sink,
+        }
     }
 
     /// Add `n` tasks in one pipeline (n <= MAX_BATCH is sensible); returns the last id.
@@ -49,9 +55,17 @@ impl Producer {
             return Ok(None);
         }
         let now = now_ms();
-        let tasks: Vec<Task> = (0..n as u64).map(|i| Task::generate(self.next_seq + i, self.config.payload_bytes, now)).collect();
+        let tasks: Vec<Task> = (0..n as u64)
+            .map(|i| Task::generate(self.next_seq + i, self.config.payload_bytes, now))
+            .collect();
         let batch: Vec<_> = tasks.iter().map(Task::to_fields).collect();
-        let ids = xadd_batch(&mut self.conn, &self.config.stream, self.config.retention.as_ref(), &batch).await?;
+        let ids = xadd_batch(
+            &mut self.conn,
+            &self.config.stream,
+            self.config.retention.as_ref(),
+            &batch,
+        )
+        .await?;
         self.next_seq += n as u64;
         self.stats.produced.fetch_add(n as u64, Ordering::Relaxed);
         Ok(ids.last().copied())
@@ -59,7 +73,11 @@ impl Producer {
 
     /// Add `count` tasks, retrying a batch after a connection error.
     /// A batch that failed mid-way may be re-sent: XADD is at-least-once.
-    pub async fn produce_count(&mut self, count: u64, cancel: &CancellationToken) -> Result<u64, RedisFailure> {
+    pub async fn produce_count(
+        &mut self,
+        count: u64,
+        cancel: &CancellationToken,
+    ) -> Result<u64, RedisFailure> {
         let mut done = 0;
         let mut attempt = 0;
         while done < count && !cancel.is_cancelled() {
@@ -80,7 +98,12 @@ impl Producer {
     }
 
     /// Add tasks at `rate` per second until cancelled (or `limit` reached).
-    pub async fn produce_at_rate(&mut self, rate: f64, limit: Option<u64>, cancel: &CancellationToken) -> Result<u64, RedisFailure> {
+    pub async fn produce_at_rate(
+        &mut self,
+        rate: f64,
+        limit: Option<u64>,
+        cancel: &CancellationToken,
+    ) -> Result<u64, RedisFailure> {
         let started = Instant::now();
         let mut done: u64 = 0;
         let mut tick = tokio::time::interval(Duration::from_millis(10));
@@ -91,10 +114,15 @@ impl Producer {
                 () = cancel.cancelled() => break,
                 _ = tick.tick() => {}
             }
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rates and durations are small and positive")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "rates and durations are small and positive"
+            )]
             let due = (started.elapsed().as_secs_f64() * rate) as u64;
             let due = limit.map_or(due, |l| due.min(l));
-            let n = usize::try_from(due.saturating_sub(done).min(MAX_BATCH as u64)).unwrap_or(MAX_BATCH);
+            let n = usize::try_from(due.saturating_sub(done).min(MAX_BATCH as u64))
+                .unwrap_or(MAX_BATCH);
             match self.send_batch(n).await {
                 Ok(_) => {
                     done += n as u64;

@@ -23,12 +23,20 @@ impl Task {
         if payload.len() < payload_bytes {
             payload.resize(payload_bytes, b'.');
         }
-        Self { kind, payload, created_ms: Some(now_ms), seq: Some(seq) }
+        Self {
+            kind,
+            payload,
+            created_ms: Some(now_ms),
+            seq: Some(seq),
+        }
     }
 
     /// Field/value pairs for XADD.
     pub fn to_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
-        let mut f = vec![("kind", self.kind.clone().into_bytes()), ("payload", self.payload.clone())];
+        let mut f = vec![
+            ("kind", self.kind.clone().into_bytes()),
+            ("payload", self.payload.clone()),
+        ];
         if let Some(ms) = self.created_ms {
             f.push(("created_ms", ms.to_string().into_bytes()));
         }
@@ -44,7 +52,10 @@ impl Task {
         let number = |name: &str| entry.field_str(name).and_then(|s| s.trim().parse().ok());
         Some(Self {
             kind: entry.field_str("kind").unwrap_or_else(|| "unknown".into()),
-            payload: entry.field("payload").map(<[u8]>::to_vec).unwrap_or_default(),
+            payload: entry
+                .field("payload")
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default(),
             created_ms: number("created_ms"),
             seq: number("seq"),
         })
@@ -60,16 +71,38 @@ mod tests {
     fn generated_task_round_trips_through_fields() {
         let t = Task::generate(7, 64, 1000);
         assert_eq!(t.payload.len(), 64);
-        let fields = t.to_fields().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        let e = Entry { id: EntryId { ms: 1, seq: 0 }, fields: Some(fields) };
+        let fields = t
+            .to_fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let e = Entry {
+            id: EntryId { ms: 1, seq: 0 },
+            fields: Some(fields),
+        };
         assert_eq!(Task::from_entry(&e), Some(t));
     }
 
     #[test]
     fn foreign_entries_parse_leniently() {
-        let e = Entry { id: EntryId::ZERO, fields: Some(vec![("seq".into(), b"x".to_vec()), ("data".into(), vec![0xff])]) };
+        let e = Entry {
+            id: EntryId::ZERO,
+            fields: Some(vec![
+                ("seq".into(), b"x".to_vec()),
+                ("data".into(), vec![0xff]),
+            ]),
+        };
         let t = Task::from_entry(&e).unwrap();
-        assert_eq!((t.kind.as_str(), t.seq, t.created_ms), ("unknown", None, None));
-        assert_eq!(Task::from_entry(&Entry { id: EntryId::ZERO, fields: None }), None);
+        assert_eq!(
+            (t.kind.as_str(), t.seq, t.created_ms),
+            ("unknown", None, None)
+        );
+        assert_eq!(
+            Task::from_entry(&Entry {
+                id: EntryId::ZERO,
+                fields: None
+            }),
+            None
+        );
     }
 }

@@ -18,7 +18,8 @@ use crate::engine::event::{Event, SharedSink};
 use crate::engine::task::Task;
 use crate::redis::reply::Entry;
 use crate::redis::{
-    Conn, EntryId, GroupRead, RedisFailure, create_group, dead_letter, xack, xautoclaim, xpending_range, xreadgroup,
+    Conn, EntryId, GroupRead, RedisFailure, create_group, dead_letter, xack, xautoclaim,
+    xpending_range, xreadgroup,
 };
 
 #[derive(Debug, Clone)]
@@ -64,7 +65,11 @@ impl Behaviour {
     }
 }
 
-#[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rate is clamped to 0..=1")]
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "rate is clamped to 0..=1"
+)]
 fn to_ppm(rate: f64) -> u64 {
     (rate.clamp(0.0, 1.0) * 1_000_000.0).round() as u64
 }
@@ -107,8 +112,21 @@ enum BatchEnd {
 }
 
 impl Worker {
-    pub fn new(conn: Conn, config: WorkerConfig, behaviour: Arc<Behaviour>, sink: SharedSink) -> Self {
-        Self { conn, config, behaviour, stats: Arc::default(), sink, claim_cursor: EntryId::ZERO, attempt: 0 }
+    pub fn new(
+        conn: Conn,
+        config: WorkerConfig,
+        behaviour: Arc<Behaviour>,
+        sink: SharedSink,
+    ) -> Self {
+        Self {
+            conn,
+            config,
+            behaviour,
+            stats: Arc::default(),
+            sink,
+            claim_cursor: EntryId::ZERO,
+            attempt: 0,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -117,14 +135,21 @@ impl Worker {
 
     /// Run until cancelled, crashed, or a fatal error.
     pub async fn run(mut self, cancel: CancellationToken) -> WorkerExit {
-        let exit = self.run_inner(&cancel).await.err().unwrap_or(WorkerExit::Stopped);
+        let exit = self
+            .run_inner(&cancel)
+            .await
+            .err()
+            .unwrap_or(WorkerExit::Stopped);
         let reason = match &exit {
             WorkerExit::Stopped => "stopped on request".to_owned(),
             WorkerExit::Crashed => "crashed".to_owned(),
             WorkerExit::Fatal(e) => e.to_string(),
         };
         if exit != WorkerExit::Crashed {
-            self.sink.emit(Event::WorkerStopped { consumer: self.config.consumer.clone(), reason });
+            self.sink.emit(Event::WorkerStopped {
+                consumer: self.config.consumer.clone(),
+                reason,
+            });
         }
         self.sink.flush();
         exit
@@ -132,7 +157,9 @@ impl Worker {
 
     async fn run_inner(&mut self, cancel: &CancellationToken) -> Result<(), WorkerExit> {
         self.ensure_group(cancel).await?;
-        self.sink.emit(Event::WorkerStarted { consumer: self.config.consumer.clone() });
+        self.sink.emit(Event::WorkerStarted {
+            consumer: self.config.consumer.clone(),
+        });
         self.drain_own_pending(cancel).await?;
         let mut next_claim = Instant::now();
         while !cancel.is_cancelled() {
@@ -141,14 +168,28 @@ impl Worker {
                 next_claim = Instant::now() + self.config.claim_every;
             }
             // Never block past the next claim, so reclaims stay on schedule.
-            let block = self.config.block.min(next_claim.saturating_duration_since(Instant::now())).max(Duration::from_millis(1));
+            let block = self
+                .config
+                .block
+                .min(next_claim.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(1));
             let block_ms = u64::try_from(block.as_millis()).unwrap_or(1);
-            let read = xreadgroup(&mut self.conn, &self.config.stream, &self.config.group, &self.config.consumer, GroupRead::New, self.config.count, Some(block_ms)).await;
+            let read = xreadgroup(
+                &mut self.conn,
+                &self.config.stream,
+                &self.config.group,
+                &self.config.consumer,
+                GroupRead::New,
+                self.config.count,
+                Some(block_ms),
+            )
+            .await;
             match read {
                 Ok(batch) => {
                     self.note_success();
                     let deliveries = HashMap::new();
-                    if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, cancel).await? {
+                    if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, cancel).await?
+                    {
                         return Err(WorkerExit::Crashed);
                     }
                 }
@@ -164,7 +205,16 @@ impl Worker {
         let mut cursor = EntryId::ZERO;
         let mut drained = 0;
         while !cancel.is_cancelled() {
-            let read = xreadgroup(&mut self.conn, &self.config.stream, &self.config.group, &self.config.consumer, GroupRead::OwnPendingAfter(cursor), self.config.count, None).await;
+            let read = xreadgroup(
+                &mut self.conn,
+                &self.config.stream,
+                &self.config.group,
+                &self.config.consumer,
+                GroupRead::OwnPendingAfter(cursor),
+                self.config.count,
+                None,
+            )
+            .await;
             let batch = match read {
                 Ok(b) => b,
                 Err(e) => {
@@ -175,12 +225,17 @@ impl Worker {
             let Some(last) = batch.last() else { break };
             cursor = last.id;
             drained += batch.len() as u64;
-            let deliveries = self.delivery_counts(&batch, Some(&self.config.consumer.clone())).await;
+            let deliveries = self
+                .delivery_counts(&batch, Some(&self.config.consumer.clone()))
+                .await;
             if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, cancel).await? {
                 return Err(WorkerExit::Crashed);
             }
         }
-        self.sink.emit(Event::PendingDrained { consumer: self.config.consumer.clone(), entries: drained });
+        self.sink.emit(Event::PendingDrained {
+            consumer: self.config.consumer.clone(),
+            entries: drained,
+        });
         Ok(())
     }
 
@@ -189,7 +244,16 @@ impl Worker {
         for _ in 0..10 {
             let owners = self.owners_before_claim().await;
             let min_idle = u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX);
-            let claimed = xautoclaim(&mut self.conn, &self.config.stream, &self.config.group, &self.config.consumer, min_idle, self.claim_cursor, self.config.claim_count).await;
+            let claimed = xautoclaim(
+                &mut self.conn,
+                &self.config.stream,
+                &self.config.group,
+                &self.config.consumer,
+                min_idle,
+                self.claim_cursor,
+                self.config.claim_count,
+            )
+            .await;
             let ac = match claimed {
                 Ok(ac) => ac,
                 Err(e) => return self.recover(e, cancel).await,
@@ -198,7 +262,9 @@ impl Worker {
             let full = ac.claimed.len() >= self.config.claim_count;
             self.ack_deleted(ac.deleted).await;
             self.report_reclaim(&ac.claimed, &owners);
-            let deliveries = self.delivery_counts(&ac.claimed, Some(&self.config.consumer.clone())).await;
+            let deliveries = self
+                .delivery_counts(&ac.claimed, Some(&self.config.consumer.clone()))
+                .await;
             if let BatchEnd::Crashed = self.handle_batch(ac.claimed, &deliveries, cancel).await? {
                 return Err(WorkerExit::Crashed);
             }
@@ -214,36 +280,81 @@ impl Worker {
     async fn owners_before_claim(&mut self) -> HashMap<EntryId, String> {
         let window = (self.config.claim_count * 10).min(1000);
         let start = self.claim_cursor.to_string();
-        xpending_range(&mut self.conn, &self.config.stream, &self.config.group, &start, "+", window, None)
-            .await
-            .map(|rows| rows.into_iter().map(|p| (p.id, p.consumer)).collect())
-            .unwrap_or_default()
+        xpending_range(
+            &mut self.conn,
+            &self.config.stream,
+            &self.config.group,
+            &start,
+            "+",
+            window,
+            None,
+        )
+        .await
+        .map(|rows| rows.into_iter().map(|p| (p.id, p.consumer)).collect())
+        .unwrap_or_default()
     }
 
     fn report_reclaim(&self, claimed: &[Entry], owners: &HashMap<EntryId, String>) {
         let me = &self.config.consumer;
-        let taken: Vec<&Entry> = claimed.iter().filter(|e| owners.get(&e.id) != Some(me)).collect();
+        let taken: Vec<&Entry> = claimed
+            .iter()
+            .filter(|e| owners.get(&e.id) != Some(me))
+            .collect();
         if taken.is_empty() {
             return;
         }
-        let mut from: Vec<String> = taken.iter().map(|e| owners.get(&e.id).cloned().unwrap_or_else(|| "unknown".into())).collect();
+        let mut from: Vec<String> = taken
+            .iter()
+            .map(|e| {
+                owners
+                    .get(&e.id)
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".into())
+            })
+            .collect();
         from.sort();
         from.dedup();
-        self.stats.reclaimed.fetch_add(taken.len() as u64, Ordering::Relaxed);
-        self.sink.emit(Event::Reclaimed { ids: taken.iter().map(|e| e.id).collect(), from, to: me.clone(), inferred: false });
+        self.stats
+            .reclaimed
+            .fetch_add(taken.len() as u64, Ordering::Relaxed);
+        self.sink.emit(Event::Reclaimed {
+            ids: taken.iter().map(|e| e.id).collect(),
+            from,
+            to: me.clone(),
+            inferred: false,
+        });
     }
 
     /// Current delivery counts of a batch this consumer owns (one bounded
     /// XPENDING over the batch's id range).
-    async fn delivery_counts(&mut self, batch: &[Entry], consumer: Option<&str>) -> HashMap<EntryId, u64> {
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return HashMap::new() };
-        xpending_range(&mut self.conn, &self.config.stream, &self.config.group, &first.id.to_string(), &last.id.to_string(), batch.len(), consumer)
-            .await
-            .map(|rows| rows.into_iter().map(|p| (p.id, p.deliveries)).collect())
-            .unwrap_or_default()
+    async fn delivery_counts(
+        &mut self,
+        batch: &[Entry],
+        consumer: Option<&str>,
+    ) -> HashMap<EntryId, u64> {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return HashMap::new();
+        };
+        xpending_range(
+            &mut self.conn,
+            &self.config.stream,
+            &self.config.group,
+            &first.id.to_string(),
+            &last.id.to_string(),
+            batch.len(),
+            consumer,
+        )
+        .await
+        .map(|rows| rows.into_iter().map(|p| (p.id, p.deliveries)).collect())
+        .unwrap_or_default()
     }
 
-    async fn handle_batch(&mut self, batch: Vec<Entry>, deliveries: &HashMap<EntryId, u64>, cancel: &CancellationToken) -> Result<BatchEnd, WorkerExit> {
+    async fn handle_batch(
+        &mut self,
+        batch: Vec<Entry>,
+        deliveries: &HashMap<EntryId, u64>,
+        cancel: &CancellationToken,
+    ) -> Result<BatchEnd, WorkerExit> {
         let mut to_ack = Vec::with_capacity(batch.len());
         let mut deleted = Vec::new();
         for entry in batch {
@@ -253,12 +364,16 @@ impl Worker {
             };
             let n = deliveries.get(&entry.id).copied().unwrap_or(1);
             if n > self.config.max_deliveries {
-                let error = format!("delivered {n} times without an ack (worker crashes or timeouts)");
+                let error =
+                    format!("delivered {n} times without an ack (worker crashes or timeouts)");
                 self.dead_letter(&entry, n, &error, cancel).await?;
                 continue;
             }
             if Behaviour::roll(&self.behaviour.crash_ppm) {
-                self.sink.emit(Event::Crashed { consumer: self.config.consumer.clone(), id: Some(entry.id) });
+                self.sink.emit(Event::Crashed {
+                    consumer: self.config.consumer.clone(),
+                    id: Some(entry.id),
+                });
                 self.sink.flush();
                 return Ok(BatchEnd::Crashed);
             }
@@ -271,7 +386,13 @@ impl Worker {
                 continue;
             }
             self.stats.processed.fetch_add(1, Ordering::Relaxed);
-            self.sink.emit(Event::Processed { id: entry.id, consumer: self.config.consumer.clone(), deliveries: n, kind: task.kind, seq: task.seq });
+            self.sink.emit(Event::Processed {
+                id: entry.id,
+                consumer: self.config.consumer.clone(),
+                deliveries: n,
+                kind: task.kind,
+                seq: task.seq,
+            });
             to_ack.push(entry.id);
         }
         self.sink.flush();
@@ -280,10 +401,20 @@ impl Worker {
         Ok(BatchEnd::Done)
     }
 
-    async fn fail(&mut self, entry: &Entry, deliveries: u64, cancel: &CancellationToken) -> Result<(), WorkerExit> {
+    async fn fail(
+        &mut self,
+        entry: &Entry,
+        deliveries: u64,
+        cancel: &CancellationToken,
+    ) -> Result<(), WorkerExit> {
         let error = "simulated task failure".to_owned();
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
-        self.sink.emit(Event::Failed { id: entry.id, consumer: self.config.consumer.clone(), deliveries, error: error.clone() });
+        self.sink.emit(Event::Failed {
+            id: entry.id,
+            consumer: self.config.consumer.clone(),
+            deliveries,
+            error: error.clone(),
+        });
         if deliveries >= self.config.max_deliveries {
             self.dead_letter(entry, deliveries, &error, cancel).await?;
         }
@@ -291,7 +422,13 @@ impl Worker {
         Ok(())
     }
 
-    async fn dead_letter(&mut self, entry: &Entry, deliveries: u64, error: &str, cancel: &CancellationToken) -> Result<(), WorkerExit> {
+    async fn dead_letter(
+        &mut self,
+        entry: &Entry,
+        deliveries: u64,
+        error: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), WorkerExit> {
         let c = &self.config;
         let (id_s, n_s) = (entry.id.to_string(), deliveries.to_string());
         let mut fields: Vec<(String, Vec<u8>)> = vec![
@@ -305,14 +442,32 @@ impl Worker {
         for (k, v) in entry.fields.iter().flatten() {
             fields.push((format!("f:{k}"), v.clone()));
         }
-        let borrowed: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        let borrowed: Vec<(&str, &[u8])> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
         let dead = dead_key(&c.stream);
         loop {
-            match dead_letter(&mut self.conn, &self.config.stream, &dead, &self.config.group, entry.id, &borrowed).await {
+            match dead_letter(
+                &mut self.conn,
+                &self.config.stream,
+                &dead,
+                &self.config.group,
+                entry.id,
+                &borrowed,
+            )
+            .await
+            {
                 Ok(dead_id) => {
                     self.note_success();
                     self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                    self.sink.emit(Event::DeadLettered { id: entry.id, consumer: self.config.consumer.clone(), deliveries, error: error.to_owned(), dead_id });
+                    self.sink.emit(Event::DeadLettered {
+                        id: entry.id,
+                        consumer: self.config.consumer.clone(),
+                        deliveries,
+                        error: error.to_owned(),
+                        dead_id,
+                    });
                     return Ok(());
                 }
                 Err(e) => self.recover(e, cancel).await?,
@@ -334,11 +489,17 @@ impl Worker {
                 Ok(n) => {
                     self.note_success();
                     self.stats.acked.fetch_add(n, Ordering::Relaxed);
-                    self.sink.emit(Event::Acked { ids: ids.to_vec(), consumer: self.config.consumer.clone(), count: n });
+                    self.sink.emit(Event::Acked {
+                        ids: ids.to_vec(),
+                        consumer: self.config.consumer.clone(),
+                        count: n,
+                    });
                     return Ok(());
                 }
                 // A lost group means the PEL is gone too: nothing left to ack.
-                Err(RedisFailure::NoGroup) => return self.recover(RedisFailure::NoGroup, cancel).await,
+                Err(RedisFailure::NoGroup) => {
+                    return self.recover(RedisFailure::NoGroup, cancel).await;
+                }
                 Err(e) => self.recover(e, cancel).await?,
             }
             if cancel.is_cancelled() {
@@ -353,8 +514,17 @@ impl Worker {
         }
         // Redis 7 already dropped them from the PEL in XAUTOCLAIM; older
         // servers and XREADGROUP-from-0 need the XACK. Best effort.
-        let _ = xack(&mut self.conn, &self.config.stream, &self.config.group, &ids).await;
-        self.sink.emit(Event::DeletedWhilePending { ids, consumer: self.config.consumer.clone() });
+        let _ = xack(
+            &mut self.conn,
+            &self.config.stream,
+            &self.config.group,
+            &ids,
+        )
+        .await;
+        self.sink.emit(Event::DeletedWhilePending {
+            ids,
+            consumer: self.config.consumer.clone(),
+        });
     }
 
     async fn ensure_group(&mut self, cancel: &CancellationToken) -> Result<(), WorkerExit> {
@@ -362,7 +532,10 @@ impl Worker {
             match create_group(&mut self.conn, &self.config.stream, &self.config.group, "0").await {
                 Ok(created) => {
                     self.note_success();
-                    self.sink.emit(Event::GroupCreated { group: self.config.group.clone(), created });
+                    self.sink.emit(Event::GroupCreated {
+                        group: self.config.group.clone(),
+                        created,
+                    });
                     return Ok(());
                 }
                 Err(e) => self.recover(e, cancel).await?,
@@ -375,13 +548,19 @@ impl Worker {
 
     /// Decide what an error means: back off and reconnect, re-create a lost
     /// group, or give up. Returns Err only when the worker must stop.
-    async fn recover(&mut self, error: RedisFailure, cancel: &CancellationToken) -> Result<(), WorkerExit> {
+    async fn recover(
+        &mut self,
+        error: RedisFailure,
+        cancel: &CancellationToken,
+    ) -> Result<(), WorkerExit> {
         match error {
             RedisFailure::NoGroup => {
                 let group = self.config.group.clone();
                 match create_group(&mut self.conn, &self.config.stream, &group, "0").await {
                     Ok(_) => {
-                        let reason = format!("the server no longer had group '{group}' (destroyed, or the server lost its data); re-created from 0, so entries still in the stream are delivered again");
+                        let reason = format!(
+                            "the server no longer had group '{group}' (destroyed, or the server lost its data); re-created from 0, so entries still in the stream are delivered again"
+                        );
                         self.sink.emit(Event::GroupRecreated { group, reason });
                         self.claim_cursor = EntryId::ZERO;
                         Ok(())
@@ -390,7 +569,10 @@ impl Worker {
                 }
             }
             e if e.is_fatal() => {
-                self.sink.emit(Event::Error { role: self.config.consumer.clone(), message: e.to_string() });
+                self.sink.emit(Event::Error {
+                    role: self.config.consumer.clone(),
+                    message: e.to_string(),
+                });
                 Err(WorkerExit::Fatal(e))
             }
             e => {
@@ -414,7 +596,9 @@ impl Worker {
     fn note_success(&mut self) {
         if self.attempt > 0 {
             self.attempt = 0;
-            self.sink.emit(Event::Reconnected { role: self.config.consumer.clone() });
+            self.sink.emit(Event::Reconnected {
+                role: self.config.consumer.clone(),
+            });
         }
     }
 }

@@ -98,8 +98,19 @@ pub async fn server_version(conn: &mut Conn) -> Result<String, RedisFailure> {
 
 /// XGROUP CREATE ... MKSTREAM. Returns false when the group already existed
 /// (BUSYGROUP), which counts as success.
-pub async fn create_group(conn: &mut Conn, key: &str, group: &str, start: &str) -> Result<bool, RedisFailure> {
-    let c = cmd("XGROUP").arg("CREATE").arg(key).arg(group).arg(start).arg("MKSTREAM").clone();
+pub async fn create_group(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    start: &str,
+) -> Result<bool, RedisFailure> {
+    let c = cmd("XGROUP")
+        .arg("CREATE")
+        .arg(key)
+        .arg(group)
+        .arg(start)
+        .arg("MKSTREAM")
+        .clone();
     match conn.run(&c, "XGROUP CREATE", true).await {
         Ok(_) => Ok(true),
         Err(RedisFailure::Server(m)) if m.contains("BUSYGROUP") => Ok(false),
@@ -112,7 +123,9 @@ pub fn xadd_cmd(key: &str, retention: Option<&Retention>, fields: &[(&str, &[u8]
     c.arg(key);
     match retention {
         Some(Retention::MaxLen { len, exact }) => {
-            c.arg("MAXLEN").arg(if *exact { "=" } else { "~" }).arg(*len);
+            c.arg("MAXLEN")
+                .arg(if *exact { "=" } else { "~" })
+                .arg(*len);
         }
         Some(Retention::MinId(min)) => {
             c.arg("MINID").arg("~").arg(min.to_string());
@@ -139,12 +152,29 @@ pub async fn xadd_batch(
         pipe.add_command(xadd_cmd(key, retention, &borrowed));
     }
     let replies = conn.run_pipeline(&pipe, "XADD", true, batch.len()).await?;
-    replies.iter().map(|v| id(v).ok_or_else(|| bad("XADD id", v))).collect()
+    replies
+        .iter()
+        .map(|v| id(v).ok_or_else(|| bad("XADD id", v)))
+        .collect()
 }
 
 /// XREAD COUNT n BLOCK ms STREAMS key after.
-pub async fn xread(conn: &mut Conn, key: &str, after: EntryId, count: usize, block_ms: u64) -> Result<Vec<Entry>, RedisFailure> {
-    let c = cmd("XREAD").arg("COUNT").arg(count).arg("BLOCK").arg(block_ms).arg("STREAMS").arg(key).arg(after.to_string()).clone();
+pub async fn xread(
+    conn: &mut Conn,
+    key: &str,
+    after: EntryId,
+    count: usize,
+    block_ms: u64,
+) -> Result<Vec<Entry>, RedisFailure> {
+    let c = cmd("XREAD")
+        .arg("COUNT")
+        .arg(count)
+        .arg("BLOCK")
+        .arg(block_ms)
+        .arg("STREAMS")
+        .arg(key)
+        .arg(after.to_string())
+        .clone();
     reply::read_reply(&conn.run(&c, "XREAD", false).await?)
 }
 
@@ -160,7 +190,11 @@ pub async fn xreadgroup(
     block_ms: Option<u64>,
 ) -> Result<Vec<Entry>, RedisFailure> {
     let mut c = cmd("XREADGROUP");
-    c.arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(count);
+    c.arg("GROUP")
+        .arg(group)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(count);
     if let Some(ms) = block_ms {
         c.arg("BLOCK").arg(ms);
     }
@@ -172,7 +206,12 @@ pub async fn xreadgroup(
     reply::read_reply(&conn.run(&c, "XREADGROUP", true).await?)
 }
 
-pub async fn xack(conn: &mut Conn, key: &str, group: &str, ids: &[EntryId]) -> Result<u64, RedisFailure> {
+pub async fn xack(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    ids: &[EntryId],
+) -> Result<u64, RedisFailure> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -195,7 +234,15 @@ pub async fn xautoclaim(
     start: EntryId,
     count_max: usize,
 ) -> Result<AutoClaim, RedisFailure> {
-    let c = cmd("XAUTOCLAIM").arg(key).arg(group).arg(consumer).arg(min_idle_ms).arg(start.to_string()).arg("COUNT").arg(count_max).clone();
+    let c = cmd("XAUTOCLAIM")
+        .arg(key)
+        .arg(group)
+        .arg(consumer)
+        .arg(min_idle_ms)
+        .arg(start.to_string())
+        .arg("COUNT")
+        .arg(count_max)
+        .clone();
     let v = conn.run(&c, "XAUTOCLAIM", true).await?;
     parse_autoclaim(&v)
 }
@@ -221,7 +268,14 @@ pub fn parse_autoclaim(v: &Value) -> Result<AutoClaim, RedisFailure> {
 }
 
 /// XCLAIM specific ids to `consumer` if they have been idle `min_idle_ms`.
-pub async fn xclaim(conn: &mut Conn, key: &str, group: &str, consumer: &str, min_idle_ms: u64, ids: &[EntryId]) -> Result<Vec<Entry>, RedisFailure> {
+pub async fn xclaim(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    min_idle_ms: u64,
+    ids: &[EntryId],
+) -> Result<Vec<Entry>, RedisFailure> {
     let mut c = cmd("XCLAIM");
     c.arg(key).arg(group).arg(consumer).arg(min_idle_ms);
     for i in ids {
@@ -236,21 +290,47 @@ pub fn xpending_summary_cmd(key: &str, group: &str) -> Cmd {
 
 pub fn parse_pending_summary(v: &Value) -> Result<PendingSummary, RedisFailure> {
     let parts = items(v).ok_or_else(|| bad("XPENDING summary", v))?;
-    let [total, min, max, consumers] = parts else { return Err(bad("XPENDING summary", v)) };
-    let consumers = items(consumers).unwrap_or_default().iter().filter_map(|c| match items(c) {
-        Some([name, n]) => Some((text(name)?, count(n)?)),
-        _ => None,
-    }).collect();
-    Ok(PendingSummary { count: count(total).unwrap_or(0), min: id(min), max: id(max), consumers })
+    let [total, min, max, consumers] = parts else {
+        return Err(bad("XPENDING summary", v));
+    };
+    let consumers = items(consumers)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| match items(c) {
+            Some([name, n]) => Some((text(name)?, count(n)?)),
+            _ => None,
+        })
+        .collect();
+    Ok(PendingSummary {
+        count: count(total).unwrap_or(0),
+        min: id(min),
+        max: id(max),
+        consumers,
+    })
 }
 
-pub async fn xpending_summary(conn: &mut Conn, key: &str, group: &str) -> Result<PendingSummary, RedisFailure> {
-    parse_pending_summary(&conn.run(&xpending_summary_cmd(key, group), "XPENDING", false).await?)
+pub async fn xpending_summary(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+) -> Result<PendingSummary, RedisFailure> {
+    parse_pending_summary(
+        &conn
+            .run(&xpending_summary_cmd(key, group), "XPENDING", false)
+            .await?,
+    )
 }
 
 /// XPENDING key group start end COUNT n [consumer]. Never uses IDLE: that
 /// option walks the whole PEL when few entries match (35 ms on 500k).
-pub fn xpending_range_cmd(key: &str, group: &str, start: &str, end: &str, count_max: usize, consumer: Option<&str>) -> Cmd {
+pub fn xpending_range_cmd(
+    key: &str,
+    group: &str,
+    start: &str,
+    end: &str,
+    count_max: usize,
+    consumer: Option<&str>,
+) -> Cmd {
     let mut c = cmd("XPENDING");
     c.arg(key).arg(group).arg(start).arg(end).arg(count_max);
     if let Some(name) = consumer {
@@ -260,18 +340,30 @@ pub fn xpending_range_cmd(key: &str, group: &str, start: &str, end: &str, count_
 }
 
 pub fn parse_pending_range(v: &Value) -> Result<Vec<PendingEntry>, RedisFailure> {
-    items(v).ok_or_else(|| bad("XPENDING range", v))?.iter().map(|row| match items(row) {
-        Some([i, consumer, idle, deliveries]) => Ok(PendingEntry {
-            id: id(i).ok_or_else(|| bad("XPENDING id", i))?,
-            consumer: text(consumer).unwrap_or_default(),
-            idle_ms: count(idle).unwrap_or(0),
-            deliveries: count(deliveries).unwrap_or(0),
-        }),
-        _ => Err(bad("XPENDING row", row)),
-    }).collect()
+    items(v)
+        .ok_or_else(|| bad("XPENDING range", v))?
+        .iter()
+        .map(|row| match items(row) {
+            Some([i, consumer, idle, deliveries]) => Ok(PendingEntry {
+                id: id(i).ok_or_else(|| bad("XPENDING id", i))?,
+                consumer: text(consumer).unwrap_or_default(),
+                idle_ms: count(idle).unwrap_or(0),
+                deliveries: count(deliveries).unwrap_or(0),
+            }),
+            _ => Err(bad("XPENDING row", row)),
+        })
+        .collect()
 }
 
-pub async fn xpending_range(conn: &mut Conn, key: &str, group: &str, start: &str, end: &str, count_max: usize, consumer: Option<&str>) -> Result<Vec<PendingEntry>, RedisFailure> {
+pub async fn xpending_range(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    start: &str,
+    end: &str,
+    count_max: usize,
+    consumer: Option<&str>,
+) -> Result<Vec<PendingEntry>, RedisFailure> {
     let c = xpending_range_cmd(key, group, start, end, count_max, consumer);
     parse_pending_range(&conn.run(&c, "XPENDING", false).await?)
 }
@@ -313,18 +405,22 @@ pub fn xinfo_groups_cmd(key: &str) -> Cmd {
 }
 
 pub fn parse_groups(v: &Value) -> Result<Vec<GroupInfo>, RedisFailure> {
-    items(v).ok_or_else(|| bad("XINFO GROUPS", v))?.iter().map(|g| {
-        let t = table(g).ok_or_else(|| bad("XINFO GROUPS row", g))?;
-        let get = |k: &str| t.get(k).copied();
-        Ok(GroupInfo {
-            name: get("name").and_then(text).unwrap_or_default(),
-            consumers: get("consumers").and_then(count).unwrap_or(0),
-            pending: get("pending").and_then(count).unwrap_or(0),
-            last_delivered_id: get("last-delivered-id").and_then(id),
-            entries_read: get("entries-read").and_then(count),
-            lag: get("lag").and_then(count),
+    items(v)
+        .ok_or_else(|| bad("XINFO GROUPS", v))?
+        .iter()
+        .map(|g| {
+            let t = table(g).ok_or_else(|| bad("XINFO GROUPS row", g))?;
+            let get = |k: &str| t.get(k).copied();
+            Ok(GroupInfo {
+                name: get("name").and_then(text).unwrap_or_default(),
+                consumers: get("consumers").and_then(count).unwrap_or(0),
+                pending: get("pending").and_then(count).unwrap_or(0),
+                last_delivered_id: get("last-delivered-id").and_then(id),
+                entries_read: get("entries-read").and_then(count),
+                lag: get("lag").and_then(count),
+            })
         })
-    }).collect()
+        .collect()
 }
 
 pub fn xinfo_consumers_cmd(key: &str, group: &str) -> Cmd {
@@ -332,24 +428,46 @@ pub fn xinfo_consumers_cmd(key: &str, group: &str) -> Cmd {
 }
 
 pub fn parse_consumers(v: &Value) -> Result<Vec<ConsumerInfo>, RedisFailure> {
-    items(v).ok_or_else(|| bad("XINFO CONSUMERS", v))?.iter().map(|c| {
-        let t = table(c).ok_or_else(|| bad("XINFO CONSUMERS row", c))?;
-        let get = |k: &str| t.get(k).copied();
-        Ok(ConsumerInfo {
-            name: get("name").and_then(text).unwrap_or_default(),
-            pending: get("pending").and_then(count).unwrap_or(0),
-            idle_ms: get("idle").and_then(count).unwrap_or(0),
-            inactive_ms: get("inactive").and_then(int).and_then(|i| u64::try_from(i).ok()),
+    items(v)
+        .ok_or_else(|| bad("XINFO CONSUMERS", v))?
+        .iter()
+        .map(|c| {
+            let t = table(c).ok_or_else(|| bad("XINFO CONSUMERS row", c))?;
+            let get = |k: &str| t.get(k).copied();
+            Ok(ConsumerInfo {
+                name: get("name").and_then(text).unwrap_or_default(),
+                pending: get("pending").and_then(count).unwrap_or(0),
+                idle_ms: get("idle").and_then(count).unwrap_or(0),
+                inactive_ms: get("inactive")
+                    .and_then(int)
+                    .and_then(|i| u64::try_from(i).ok()),
+            })
         })
-    }).collect()
+        .collect()
 }
 
 pub fn xrange_cmd(key: &str, start: &str, end: &str, count_max: usize) -> Cmd {
-    cmd("XRANGE").arg(key).arg(start).arg(end).arg("COUNT").arg(count_max).clone()
+    cmd("XRANGE")
+        .arg(key)
+        .arg(start)
+        .arg(end)
+        .arg("COUNT")
+        .arg(count_max)
+        .clone()
 }
 
-pub async fn xrange(conn: &mut Conn, key: &str, start: &str, end: &str, count_max: usize) -> Result<Vec<Entry>, RedisFailure> {
-    reply::entries(&conn.run(&xrange_cmd(key, start, end, count_max), "XRANGE", false).await?)
+pub async fn xrange(
+    conn: &mut Conn,
+    key: &str,
+    start: &str,
+    end: &str,
+    count_max: usize,
+) -> Result<Vec<Entry>, RedisFailure> {
+    reply::entries(
+        &conn
+            .run(&xrange_cmd(key, start, end, count_max), "XRANGE", false)
+            .await?,
+    )
 }
 
 /// XTRIM with MAXLEN or MINID; returns how many entries were removed.
@@ -357,7 +475,10 @@ pub async fn xtrim(conn: &mut Conn, key: &str, retention: &Retention) -> Result<
     let mut c = cmd("XTRIM");
     c.arg(key);
     match retention {
-        Retention::MaxLen { len, exact } => c.arg("MAXLEN").arg(if *exact { "=" } else { "~" }).arg(*len),
+        Retention::MaxLen { len, exact } => c
+            .arg("MAXLEN")
+            .arg(if *exact { "=" } else { "~" })
+            .arg(*len),
         Retention::MinId(min) => c.arg("MINID").arg(min.to_string()),
     };
     let v = conn.run(&c, "XTRIM", true).await?;
@@ -385,7 +506,9 @@ pub async fn get_string(conn: &mut Conn, key: &str) -> Result<Option<String>, Re
 }
 
 pub async fn set_string(conn: &mut Conn, key: &str, value: &str) -> Result<(), RedisFailure> {
-    conn.run(cmd("SET").arg(key).arg(value), "SET", true).await.map(|_| ())
+    conn.run(cmd("SET").arg(key).arg(value), "SET", true)
+        .await
+        .map(|_| ())
 }
 
 /// Copy an entry to the dead-letter stream and XACK it, in one MULTI/EXEC
@@ -402,15 +525,57 @@ pub async fn dead_letter(
     let mut pipe = ::redis::pipe();
     pipe.atomic();
     pipe.add_command(xadd_cmd(dead_key, None, dead_fields));
-    pipe.add_command(cmd("XACK").arg(key).arg(group).arg(original.to_string()).clone());
+    pipe.add_command(
+        cmd("XACK")
+            .arg(key)
+            .arg(group)
+            .arg(original.to_string())
+            .clone(),
+    );
     let replies = conn.run_pipeline(&pipe, "XADD+XACK", true, 4).await?;
-    let first = replies.first().ok_or_else(|| bad("MULTI reply", &Value::Nil))?;
+    let first = replies
+        .first()
+        .ok_or_else(|| bad("MULTI reply", &Value::Nil))?;
     id(first).ok_or_else(|| bad("dead-letter XADD", first))
 }
 
+/// XADD `fields` to `to` and XDEL `id` from `from` in one MULTI/EXEC.
+pub async fn move_entry(
+    conn: &mut Conn,
+    from: &str,
+    to: &str,
+    id_: EntryId,
+    fields: &[(&str, &[u8])],
+) -> Result<EntryId, RedisFailure> {
+    let mut pipe = ::redis::pipe();
+    pipe.atomic();
+    pipe.add_command(xadd_cmd(to, None, fields));
+    pipe.add_command(cmd("XDEL").arg(from).arg(id_.to_string()).clone());
+    let replies = conn.run_pipeline(&pipe, "XADD+XDEL", true, 4).await?;
+    let first = replies
+        .first()
+        .ok_or_else(|| bad("MULTI reply", &Value::Nil))?;
+    id(first).ok_or_else(|| bad("replay XADD", first))
+}
+
 /// XGROUP DESTROY / DELCONSUMER, used by tests and the dashboard.
-pub async fn delete_consumer(conn: &mut Conn, key: &str, group: &str, consumer: &str) -> Result<u64, RedisFailure> {
-    let v = conn.run(cmd("XGROUP").arg("DELCONSUMER").arg(key).arg(group).arg(consumer), "XGROUP DELCONSUMER", true).await?;
+pub async fn delete_consumer(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+) -> Result<u64, RedisFailure> {
+    let v = conn
+        .run(
+            cmd("XGROUP")
+                .arg("DELCONSUMER")
+                .arg(key)
+                .arg(group)
+                .arg(consumer),
+            "XGROUP DELCONSUMER",
+            true,
+        )
+        .await?;
     Ok(count(&v).unwrap_or(0))
 }
 
@@ -424,22 +589,45 @@ mod tests {
 
     #[test]
     fn autoclaim_two_and_three_element_replies() {
-        let claimed = Value::Array(vec![Value::Array(vec![bulk("3-0"), Value::Array(vec![bulk("k"), bulk("v")])])]);
+        let claimed = Value::Array(vec![Value::Array(vec![
+            bulk("3-0"),
+            Value::Array(vec![bulk("k"), bulk("v")]),
+        ])]);
         let two = Value::Array(vec![bulk("0-0"), claimed.clone()]);
-        let three = Value::Array(vec![bulk("7-0"), claimed, Value::Array(vec![bulk("4-0"), bulk("5-0")])]);
+        let three = Value::Array(vec![
+            bulk("7-0"),
+            claimed,
+            Value::Array(vec![bulk("4-0"), bulk("5-0")]),
+        ]);
         let a = parse_autoclaim(&two).unwrap();
-        assert_eq!((a.next, a.claimed.len(), a.deleted.len()), (EntryId::ZERO, 1, 0));
+        assert_eq!(
+            (a.next, a.claimed.len(), a.deleted.len()),
+            (EntryId::ZERO, 1, 0)
+        );
         let b = parse_autoclaim(&three).unwrap();
         assert_eq!(b.next, EntryId { ms: 7, seq: 0 });
-        assert_eq!(b.deleted, vec![EntryId { ms: 4, seq: 0 }, EntryId { ms: 5, seq: 0 }]);
+        assert_eq!(
+            b.deleted,
+            vec![EntryId { ms: 4, seq: 0 }, EntryId { ms: 5, seq: 0 }]
+        );
         assert!(parse_autoclaim(&Value::Array(vec![bulk("0-0")])).is_err());
     }
 
     #[test]
     fn group_lag_nil_stays_unknown() {
         let row = Value::Array(vec![
-            bulk("name"), bulk("g"), bulk("consumers"), Value::Int(2), bulk("pending"), Value::Int(3),
-            bulk("last-delivered-id"), bulk("9-0"), bulk("entries-read"), Value::Nil, bulk("lag"), Value::Nil,
+            bulk("name"),
+            bulk("g"),
+            bulk("consumers"),
+            Value::Int(2),
+            bulk("pending"),
+            Value::Int(3),
+            bulk("last-delivered-id"),
+            bulk("9-0"),
+            bulk("entries-read"),
+            Value::Nil,
+            bulk("lag"),
+            Value::Nil,
         ]);
         let groups = parse_groups(&Value::Array(vec![row])).unwrap();
         assert_eq!(groups[0].lag, None);

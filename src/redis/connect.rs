@@ -55,15 +55,27 @@ impl Connector {
         let client = match &settings.ca_cert {
             Some(path) if settings.is_tls() => {
                 let pem = std::fs::read(path).map_err(|e| {
-                    RedisFailure::Server(format!("cannot read REDIS_CA_CERT {}: {e}", path.display()))
+                    RedisFailure::Server(format!(
+                        "cannot read REDIS_CA_CERT {}: {e}",
+                        path.display()
+                    ))
                 })?;
-                let certs = ::redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
+                let certs = ::redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                };
                 Client::build_with_tls(url.as_str(), certs)
             }
             _ => Client::open(url.as_str()),
         }
         .map_err(|e| RedisFailure::Server(format!("invalid Redis settings: {}", classify(&e))))?;
-        Ok(Self { inner: Arc::new(ConnectorInner { client, settings, read_only: false }) })
+        Ok(Self {
+            inner: Arc::new(ConnectorInner {
+                client,
+                settings,
+                read_only: false,
+            }),
+        })
     }
 
     /// A connector whose connections refuse every command that writes.
@@ -95,28 +107,49 @@ impl Connector {
         Conn::new(self.clone(), role.into(), block + BLOCK_MARGIN)
     }
 
-    async fn dial(&self, role: &str, response_timeout: Duration) -> Result<MultiplexedConnection, RedisFailure> {
+    async fn dial(
+        &self,
+        role: &str,
+        response_timeout: Duration,
+    ) -> Result<MultiplexedConnection, RedisFailure> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(response_timeout));
-        let connecting = self.inner.client.get_multiplexed_async_connection_with_config(&config);
+        let connecting = self
+            .inner
+            .client
+            .get_multiplexed_async_connection_with_config(&config);
         let mut conn = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
             .await
-            .map_err(|_| RedisFailure::Connection(format!("no answer from {} within {CONNECT_TIMEOUT:?}", self.inner.settings)))?
+            .map_err(|_| {
+                RedisFailure::Connection(format!(
+                    "no answer from {} within {CONNECT_TIMEOUT:?}",
+                    self.inner.settings
+                ))
+            })?
             .map_err(|e| describe_connect_error(&e, &self.inner.settings))?;
         // Naming the client makes CLIENT LIST readable and lets operators (and
         // our fault tests) find a role's socket. ACLs may forbid it: ignore.
         let name = format!("streamlab:{}", role.replace(' ', "_"));
-        let _: Result<Value, _> = ::redis::cmd("CLIENT").arg("SETNAME").arg(name).query_async(&mut conn).await;
+        let _: Result<Value, _> = ::redis::cmd("CLIENT")
+            .arg("SETNAME")
+            .arg(name)
+            .query_async(&mut conn)
+            .await;
         Ok(conn)
     }
 }
 
 fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -> RedisFailure {
     match classify(err) {
-        RedisFailure::Connection(m) => RedisFailure::Connection(format!("cannot connect to {settings}: {m}")),
+        RedisFailure::Connection(m) => {
+            RedisFailure::Connection(format!("cannot connect to {settings}: {m}"))
+        }
         RedisFailure::Server(m) | RedisFailure::Reply(m) => {
-            let hint = if m.to_ascii_lowercase().contains("certificate") || m.contains("tls") || m.contains("TLS") {
+            let hint = if m.to_ascii_lowercase().contains("certificate")
+                || m.contains("tls")
+                || m.contains("TLS")
+            {
                 ": check rediss:// versus redis://, REDIS_CA_CERT, or the server's certificate"
             } else {
                 ""
@@ -141,7 +174,14 @@ pub struct Conn {
 
 impl Conn {
     fn new(connector: Connector, role: String, response_timeout: Duration) -> Self {
-        Self { connector, role, response_timeout, inner: None, backoff: BACKOFF_MIN, commands_sent: 0 }
+        Self {
+            connector,
+            role,
+            response_timeout,
+            inner: None,
+            backoff: BACKOFF_MIN,
+            commands_sent: 0,
+        }
     }
 
     pub fn role(&self) -> &str {
@@ -159,9 +199,19 @@ impl Conn {
     /// Open the socket now (useful to fail fast at start-up).
     pub async fn connect(&mut self) -> Result<(), RedisFailure> {
         if self.inner.is_none() {
-            self.inner = Some(self.connector.dial(&self.role, self.response_timeout).await?);
+            self.inner = Some(
+                self.connector
+                    .dial(&self.role, self.response_timeout)
+                    .await?,
+            );
         }
         Ok(())
+    }
+
+    /// Throw the socket away (after a timeout the caller imposed), so the
+    /// next call dials a fresh one.
+    pub fn disconnect(&mut self) {
+        self.inner = None;
     }
 
     /// The delay to wait before the next reconnect attempt; doubles each
@@ -174,10 +224,18 @@ impl Conn {
 
     /// Run one command. `writes` names whether it modifies data, so a
     /// read-only connector can refuse it before it reaches the server.
-    pub async fn run(&mut self, cmd: &Cmd, name: &'static str, writes: bool) -> Result<Value, RedisFailure> {
+    pub async fn run(
+        &mut self,
+        cmd: &Cmd,
+        name: &'static str,
+        writes: bool,
+    ) -> Result<Value, RedisFailure> {
         self.guard(name, writes)?;
         self.connect().await?;
-        let conn = self.inner.as_mut().ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
+        let conn = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
         self.commands_sent += 1;
         let result: Result<Value, _> = cmd.query_async(conn).await;
         self.settle(result)
@@ -193,7 +251,10 @@ impl Conn {
     ) -> Result<Vec<Value>, RedisFailure> {
         self.guard(name, writes)?;
         self.connect().await?;
-        let conn = self.inner.as_mut().ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
+        let conn = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
         self.commands_sent += commands as u64;
         let result: Result<Vec<Value>, _> = pipe.query_async(conn).await;
         self.settle(result)

@@ -43,7 +43,12 @@ pub struct EmbeddedServer {
 
 /// True when a `redis-server` binary is on PATH.
 pub fn redis_server_available() -> bool {
-    Command::new("redis-server").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A port nobody listens on right now.
@@ -54,12 +59,20 @@ pub fn free_port() -> std::io::Result<u16> {
 impl EmbeddedServer {
     /// Start a server and wait until it accepts connections.
     pub fn start(options: ServerOptions) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("streamlab-redis-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("streamlab-redis-")
+            .tempdir()?;
         Self::start_in(dir, options)
     }
 
     fn start_in(dir: TempDir, options: ServerOptions) -> std::io::Result<Self> {
-        let mut server = Self { child: None, dir, port: 0, tls_port: None, options };
+        let mut server = Self {
+            child: None,
+            dir,
+            port: 0,
+            tls_port: None,
+            options,
+        };
         let mut last_err = e_other("could not start redis-server");
         // A free port can be taken between probing and binding: retry.
         for _ in 0..5 {
@@ -67,8 +80,17 @@ impl EmbeddedServer {
                 Some(p) => p,
                 None => free_port()?,
             };
-            server.tls_port = if server.options.tls.is_some() { Some(free_port()?) } else { None };
-            match spawn(server.dir.path(), server.port, server.tls_port, &server.options) {
+            server.tls_port = if server.options.tls.is_some() {
+                Some(free_port()?)
+            } else {
+                None
+            };
+            match spawn(
+                server.dir.path(),
+                server.port,
+                server.tls_port,
+                &server.options,
+            ) {
                 Ok(child) => {
                     server.child = Some(child);
                     match server.wait_ready(Duration::from_secs(10)) {
@@ -95,14 +117,23 @@ impl EmbeddedServer {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
             {
-                return Err(e_other(&format!("redis-server exited at start ({status}); see {}", self.log_path().display())));
+                return Err(e_other(&format!(
+                    "redis-server exited at start ({status}); see {}",
+                    self.log_path().display()
+                )));
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() && self.tls_port.is_none_or(|p| TcpStream::connect(("127.0.0.1", p)).is_ok()) {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && self
+                    .tls_port
+                    .is_none_or(|p| TcpStream::connect(("127.0.0.1", p)).is_ok())
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(e_other("redis-server did not accept connections within 10 s"))
+        Err(e_other(
+            "redis-server did not accept connections within 10 s",
+        ))
     }
 
     pub fn url(&self) -> String {
@@ -143,7 +174,11 @@ impl EmbeddedServer {
         for entry in std::fs::read_dir(self.dir.path())?.flatten() {
             let p = entry.path();
             if p.file_name().is_some_and(|n| n != "redis.log") {
-                let _ = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+                let _ = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else {
+                    std::fs::remove_file(&p)
+                };
             }
         }
         self.restart()
@@ -156,28 +191,45 @@ impl Drop for EmbeddedServer {
     }
 }
 
-fn spawn(dir: &Path, port: u16, tls_port: Option<u16>, options: &ServerOptions) -> std::io::Result<Child> {
+fn spawn(
+    dir: &Path,
+    port: u16,
+    tls_port: Option<u16>,
+    options: &ServerOptions,
+) -> std::io::Result<Child> {
     let mut cmd = Command::new("redis-server");
-    cmd.arg("--port").arg(port.to_string())
-        .arg("--bind").arg("127.0.0.1")
-        .arg("--dir").arg(dir)
-        .arg("--logfile").arg(dir.join("redis.log"))
-        .arg("--save").arg("")
-        .arg("--daemonize").arg("no");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(dir.join("redis.log"))
+        .arg("--save")
+        .arg("")
+        .arg("--daemonize")
+        .arg("no");
     if options.durable {
         cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
     } else {
         cmd.args(["--appendonly", "no"]);
     }
     if let (Some(tls), Some(tls_port)) = (&options.tls, tls_port) {
-        cmd.arg("--tls-port").arg(tls_port.to_string())
-            .arg("--tls-cert-file").arg(&tls.cert)
-            .arg("--tls-key-file").arg(&tls.key)
-            .arg("--tls-ca-cert-file").arg(&tls.ca)
+        cmd.arg("--tls-port")
+            .arg(tls_port.to_string())
+            .arg("--tls-cert-file")
+            .arg(&tls.cert)
+            .arg("--tls-key-file")
+            .arg(&tls.key)
+            .arg("--tls-ca-cert-file")
+            .arg(&tls.ca)
             .args(["--tls-auth-clients", "no"]);
     }
     cmd.args(&options.extra);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     cmd.spawn()
 }
 

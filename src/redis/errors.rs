@@ -31,7 +31,10 @@ impl RedisFailure {
 
     /// Errors after which retrying the same call cannot succeed.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::Auth(_) | Self::WrongType(_) | Self::ReadOnlyMode(_))
+        matches!(
+            self,
+            Self::Auth(_) | Self::WrongType(_) | Self::ReadOnlyMode(_)
+        )
     }
 }
 
@@ -39,9 +42,15 @@ impl fmt::Display for RedisFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             Self::Connection(m) => format!("connection problem: {m}"),
-            Self::NoGroup => "the consumer group or its stream does not exist on the server (NOGROUP)".into(),
-            Self::WrongType(m) => format!("{m}: the stream key holds another type of value; pick another --stream or delete the key"),
-            Self::Auth(m) => format!("{m}: check the user name, password and ACL permissions in REDIS_URL"),
+            Self::NoGroup => {
+                "the consumer group or its stream does not exist on the server (NOGROUP)".into()
+            }
+            Self::WrongType(m) => format!(
+                "{m}: the stream key holds another type of value; pick another --stream or delete the key"
+            ),
+            Self::Auth(m) => {
+                format!("{m}: check the user name, password and ACL permissions in REDIS_URL")
+            }
             Self::ReadOnlyMode(cmd) => format!("{cmd} writes, and this connection is read-only"),
             Self::Server(m) => m.clone(),
             Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
@@ -69,17 +78,27 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         _ => {}
     }
     let lower = text.to_ascii_lowercase();
-    if lower.contains("wrongpass") || lower.contains("noauth") || lower.contains("noperm")
-        || lower.contains("authentication") || lower.contains("invalid password")
+    if lower.contains("wrongpass")
+        || lower.contains("noauth")
+        || lower.contains("noperm")
+        || lower.contains("authentication")
+        || lower.contains("invalid password")
     {
         return RedisFailure::Auth(text);
     }
-    if err.is_io_error() || err.is_timeout() || err.is_connection_dropped() || err.is_connection_refusal()
-        || lower.contains("timed out") || lower.contains("broken pipe") || lower.contains("connection")
+    if err.is_io_error()
+        || err.is_timeout()
+        || err.is_connection_dropped()
+        || err.is_connection_refusal()
+        || lower.contains("timed out")
+        || lower.contains("broken pipe")
+        || lower.contains("connection")
     {
         return RedisFailure::Connection(text);
     }
-    if err.kind() == ::redis::ErrorKind::UnexpectedReturnType || err.kind() == ::redis::ErrorKind::Parse {
+    if err.kind() == ::redis::ErrorKind::UnexpectedReturnType
+        || err.kind() == ::redis::ErrorKind::Parse
+    {
         return RedisFailure::Reply(text);
     }
     RedisFailure::Server(text)

@@ -32,8 +32,15 @@ impl FromStr for EntryId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
-        let bad = || format!("'{s}' is not a stream id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0");
-        Ok(Self { ms: ms.parse().map_err(|_| bad())?, seq: seq.parse().map_err(|_| bad())? })
+        let bad = || {
+            format!(
+                "'{s}' is not a stream id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0"
+            )
+        };
+        Ok(Self {
+            ms: ms.parse().map_err(|_| bad())?,
+            seq: seq.parse().map_err(|_| bad())?,
+        })
     }
 }
 

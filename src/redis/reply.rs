@@ -19,12 +19,17 @@ pub struct Entry {
 impl Entry {
     /// The value of field `name`, if present.
     pub fn field(&self, name: &str) -> Option<&[u8]> {
-        self.fields.as_ref()?.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_slice())
+        self.fields
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The value of field `name` as text (lossy for binary values).
     pub fn field_str(&self, name: &str) -> Option<String> {
-        self.field(name).map(|v| String::from_utf8_lossy(v).into_owned())
+        self.field(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 }
 
@@ -76,11 +81,20 @@ pub fn items(v: &Value) -> Option<&[Value]> {
 /// A flat `[k1, v1, k2, v2, ...]` array or a RESP3 map, as a lookup table.
 pub fn table(v: &Value) -> Option<HashMap<String, &Value>> {
     match v {
-        Value::Map(pairs) => Some(pairs.iter().filter_map(|(k, v)| Some((text(k)?, v))).collect()),
-        Value::Array(a) => Some(a.chunks(2).filter_map(|kv| match kv {
-            [k, v] => Some((text(k)?, v)),
-            _ => None,
-        }).collect()),
+        Value::Map(pairs) => Some(
+            pairs
+                .iter()
+                .filter_map(|(k, v)| Some((text(k)?, v)))
+                .collect(),
+        ),
+        Value::Array(a) => Some(
+            a.chunks(2)
+                .filter_map(|kv| match kv {
+                    [k, v] => Some((text(k)?, v)),
+                    _ => None,
+                })
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -93,11 +107,20 @@ pub fn fields(v: &Value) -> Option<Vec<(String, Vec<u8>)>> {
     };
     match v {
         Value::Nil => None,
-        Value::Map(pairs) => Some(pairs.iter().filter_map(|(k, v)| Some((text(k)?, bytes(v)?))).collect()),
-        Value::Array(a) => Some(a.chunks(2).filter_map(|kv| match kv {
-            [k, v] => Some((text(k)?, bytes(v)?)),
-            _ => None,
-        }).collect()),
+        Value::Map(pairs) => Some(
+            pairs
+                .iter()
+                .filter_map(|(k, v)| Some((text(k)?, bytes(v)?)))
+                .collect(),
+        ),
+        Value::Array(a) => Some(
+            a.chunks(2)
+                .filter_map(|kv| match kv {
+                    [k, v] => Some((text(k)?, bytes(v)?)),
+                    _ => None,
+                })
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -105,7 +128,10 @@ pub fn fields(v: &Value) -> Option<Vec<(String, Vec<u8>)>> {
 /// One `[id, fields|nil]` entry.
 pub fn entry(v: &Value) -> Result<Entry, RedisFailure> {
     match items(v) {
-        Some([id_v, body]) => Ok(Entry { id: id(id_v).ok_or_else(|| bad("entry id", id_v))?, fields: fields(body) }),
+        Some([id_v, body]) => Ok(Entry {
+            id: id(id_v).ok_or_else(|| bad("entry id", id_v))?,
+            fields: fields(body),
+        }),
         _ => Err(bad("stream entry", v)),
     }
 }
@@ -154,7 +180,10 @@ mod tests {
         let reply = Value::Array(vec![Value::Array(vec![
             bulk("tasks"),
             Value::Array(vec![
-                Value::Array(vec![bulk("1-0"), Value::Array(vec![bulk("kind"), bulk("email")])]),
+                Value::Array(vec![
+                    bulk("1-0"),
+                    Value::Array(vec![bulk("kind"), bulk("email")]),
+                ]),
                 Value::Array(vec![bulk("2-0"), Value::Nil]),
             ]),
         ])]);
@@ -167,7 +196,10 @@ mod tests {
 
     #[test]
     fn binary_field_values_survive() {
-        let body = Value::Array(vec![bulk("payload"), Value::BulkString(vec![0xff, 0x00, 0xfe])]);
+        let body = Value::Array(vec![
+            bulk("payload"),
+            Value::BulkString(vec![0xff, 0x00, 0xfe]),
+        ]);
         let e = entry(&Value::Array(vec![bulk("5-1"), body])).unwrap();
         assert_eq!(e.field("payload"), Some(&[0xff, 0x00, 0xfe][..]));
     }

@@ -1,0 +1,346 @@
+//! Command-line definitions. Every option is also readable from the
+//! environment (and so from `.env`), flags first.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::RedisInputs;
+use crate::duration::parse_duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "streamlab", version, about = "A terminal lab and console for Redis Streams", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Read environment variables from this file instead of ./.env
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Redis URL: redis://[user:password@]host:port[/db], rediss:// for TLS
+    #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
+    pub url: Option<String>,
+    /// Redis host, used when no URL is given
+    #[arg(long, global = true, env = "REDIS_HOST")]
+    pub host: Option<String>,
+    /// Redis port, used with --host
+    #[arg(long, global = true, env = "REDIS_PORT")]
+    pub port: Option<String>,
+    /// ACL user name
+    #[arg(long, global = true, env = "REDIS_USERNAME")]
+    pub username: Option<String>,
+    /// Password (prefer the environment or .env: flags show in `ps`)
+    #[arg(long, global = true, env = "REDIS_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Use TLS with --host (same as a rediss:// URL)
+    #[arg(long, global = true, env = "REDIS_TLS")]
+    pub tls: bool,
+    /// PEM file of a private CA that signed the server's certificate
+    #[arg(long, global = true, env = "REDIS_CA_CERT", value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Do not verify the server's certificate host name (insecure; warns)
+    #[arg(long, global = true, env = "REDIS_TLS_INSECURE")]
+    pub tls_insecure: bool,
+    /// Stream key
+    #[arg(long, global = true, env = "STREAMLAB_STREAM", default_value = "tasks")]
+    pub stream: String,
+    /// Consumer group (default `workers`; `produce` creates it only when given)
+    #[arg(long, global = true, env = "STREAMLAB_GROUP")]
+    pub group: Option<String>,
+    /// Write logs to this file (never to the screen)
+    #[arg(long, global = true, env = "STREAMLAB_LOG_FILE", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Never start a private redis-server when 127.0.0.1:6379 does not answer
+    #[arg(long, global = true, env = "STREAMLAB_NO_EMBEDDED")]
+    pub no_embedded: bool,
+}
+
+impl GlobalArgs {
+    pub fn group(&self) -> String {
+        self.group.clone().unwrap_or_else(|| "workers".to_owned())
+    }
+
+    pub fn redis_inputs(&self) -> RedisInputs {
+        RedisInputs {
+            url: self.url.clone(),
+            host: self.host.clone(),
+            port: self.port.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            tls: self.tls,
+            ca_cert: self.ca_cert.clone(),
+            tls_insecure: self.tls_insecure,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add tasks to the stream (XADD), a count or at a rate
+    Produce(ProduceArgs),
+    /// The basic single consumer (XREAD after an id, offset saved)
+    Consume(ConsumeArgs),
+    /// A consumer-group worker (XREADGROUP, XACK, XAUTOCLAIM, dead letters)
+    Worker(WorkerArgs),
+    /// Print what Redis reports about the stream and its groups
+    Monitor(MonitorArgs),
+    /// Trim the stream (XTRIM MAXLEN or MINID)
+    Trim(TrimArgs),
+    /// Inspect or replay the dead-letter stream `<stream>:dead`
+    Dlq(DlqArgs),
+}
+
+fn duration_arg(s: &str) -> Result<Duration, String> {
+    parse_duration(s)
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProduceArgs {
+    /// How many tasks to add (default 10; with --rate, stop after this many)
+    #[arg(long, env = "STREAMLAB_COUNT", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub count: Option<u64>,
+    /// Tasks per second; runs until Ctrl-C (or --count when also given)
+    #[arg(long, env = "STREAMLAB_RATE", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Keep about this many entries (XADD MAXLEN ~)
+    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..))]
+    pub maxlen: Option<u64>,
+    /// Payload size in bytes
+    #[arg(long, env = "STREAMLAB_PAYLOAD_BYTES", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=16_777_216))]
+    pub payload_bytes: u64,
+}
+
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of tasks per second"))?;
+    if !(r.is_finite() && r > 0.0 && r <= 10_000_000.0) {
+        return Err(format!(
+            "rate {s} is out of range: use a number above 0 and at most 10000000"
+        ));
+    }
+    Ok(r)
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a probability"))?;
+    if !(0.0..=1.0).contains(&p) {
+        return Err(format!(
+            "{s} is not a probability: use a number from 0 to 1"
+        ));
+    }
+    Ok(p)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    Text,
+    Json,
+    None,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeArgs {
+    /// Start: '$' (new entries only), 0-0 (the backlog), saved (the saved offset, else '$'), or an id
+    #[arg(long, env = "STREAMLAB_FROM", default_value = "saved")]
+    pub from: String,
+    /// Consumer name (its offset is saved under <stream>:offset:<name>)
+    #[arg(long, env = "STREAMLAB_CONSUMER", default_value = "basic")]
+    pub name: String,
+    /// Entries per XREAD
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub count: u64,
+    /// BLOCK per XREAD
+    #[arg(long, default_value = "2s", value_parser = block_arg)]
+    pub block: Duration,
+    /// Print JSON lines instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after this many entries
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+    /// Do not save the offset
+    #[arg(long)]
+    pub no_save: bool,
+}
+
+fn block_arg(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(60) {
+        return Err(format!(
+            "block {s} is out of range: use 1ms to 60s (short blocks keep shutdown quick)"
+        ));
+    }
+    Ok(d)
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Consumer name (default: <host>-<pid>)
+    #[arg(long, env = "STREAMLAB_CONSUMER")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub tuning: WorkerTuning,
+    /// Simulated work per task
+    #[arg(long, env = "STREAMLAB_WORK_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub work_ms: u64,
+    /// Probability that a task fails (stays pending, retried)
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub fail_rate: f64,
+    /// Probability that the worker crashes mid-task (exits without acking)
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub crash_rate: f64,
+    /// How to report events on stdout
+    #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+    pub events: EventsFormat,
+}
+
+/// Group-worker settings shared by `worker` and the dashboard.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerTuning {
+    /// Entries per XREADGROUP
+    #[arg(long = "read-count", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub read_count: u64,
+    /// BLOCK per XREADGROUP
+    #[arg(long, default_value = "2s", value_parser = block_arg)]
+    pub block: Duration,
+    /// How often to run XAUTOCLAIM
+    #[arg(long, env = "STREAMLAB_CLAIM_EVERY", value_parser = duration_arg)]
+    pub claim_every: Option<Duration>,
+    /// Idle time after which XAUTOCLAIM takes an entry from its consumer
+    #[arg(long, env = "STREAMLAB_MIN_IDLE", value_parser = duration_arg)]
+    pub min_idle: Option<Duration>,
+    /// Entries per XAUTOCLAIM
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub claim_count: u64,
+    /// Deliveries after which an entry goes to <stream>:dead
+    #[arg(long, env = "STREAMLAB_MAX_DELIVERIES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_deliveries: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MonitorArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Poll once and exit
+    #[arg(long)]
+    pub once: bool,
+    /// Time between polls
+    #[arg(long, default_value = "1s", value_parser = interval_arg)]
+    pub interval: Duration,
+}
+
+fn interval_arg(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(50) || d > Duration::from_secs(3600) {
+        return Err(format!("interval {s} is out of range: use 50ms to 1h"));
+    }
+    Ok(d)
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid"])))]
+pub struct TrimArgs {
+    /// Keep about this many entries (exactly with --exact)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..))]
+    pub maxlen: Option<u64>,
+    /// Trim to exactly --maxlen (slower than the default approximate trim)
+    #[arg(long, requires = "maxlen")]
+    pub exact: bool,
+    /// Remove entries with ids below this one
+    #[arg(long)]
+    pub minid: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    pub action: DlqAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DlqAction {
+    /// List dead letters, oldest first
+    List {
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        count: u64,
+        /// Print JSON lines
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put dead letters back on the stream as new tasks and remove them from the DLQ
+    Replay {
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        count: u64,
+    },
+}
+
+/// Options of the dashboard (no subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Group workers to start
+    #[arg(long, env = "STREAMLAB_WORKERS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=64))]
+    pub workers: u64,
+    /// Time between polls of Redis
+    #[arg(long, env = "STREAMLAB_REFRESH", default_value = "500ms", value_parser = interval_arg)]
+    pub refresh: Duration,
+    /// Rate of continuous production when started with `r` (tasks/s)
+    #[arg(long = "produce-rate", env = "STREAMLAB_PRODUCE_RATE", default_value = "20", value_parser = parse_rate)]
+    pub produce_rate: f64,
+    /// Start continuous production at once
+    #[arg(long)]
+    pub produce: bool,
+    /// Simulated work per task for the embedded workers
+    #[arg(long = "dashboard-work-ms", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub work_ms: u64,
+    #[command(flatten)]
+    pub tuning: WorkerTuning,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn produce_group_is_explicit_only() {
+        let cli =
+            Cli::try_parse_from(["streamlab", "produce", "--group", "g1", "--count", "5"]).unwrap();
+        assert_eq!(cli.global.group.as_deref(), Some("g1"));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Produce(ProduceArgs { count: Some(5), .. }))
+        ));
+    }
+
+    #[test]
+    fn absurd_values_are_rejected() {
+        for args in [
+            vec!["streamlab", "produce", "--count", "0"],
+            vec!["streamlab", "produce", "--rate", "-3"],
+            vec!["streamlab", "worker", "--fail-rate", "2"],
+            vec!["streamlab", "worker", "--min-idle", "forever"],
+            vec!["streamlab", "trim"],
+        ] {
+            assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
+        }
+    }
+}

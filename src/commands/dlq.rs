@@ -1,0 +1,101 @@
+//! `streamlab dlq list|replay`: the dead-letter stream `<stream>:dead`.
+
+use serde_json::json;
+
+use crate::cli::{DlqAction, DlqArgs, GlobalArgs};
+use crate::engine::dead_key;
+use crate::failure::Failure;
+use crate::redis::reply::Entry;
+use crate::redis::{Conn, RedisFailure, xrange};
+use crate::session::Session;
+
+pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let mut conn = session.connector.conn("dlq");
+    let dead = dead_key(&global.stream);
+    match &args.action {
+        DlqAction::List { count, json } => {
+            let entries = xrange(
+                &mut conn,
+                &dead,
+                "-",
+                "+",
+                usize::try_from(*count).unwrap_or(20),
+            )
+            .await?;
+            if entries.is_empty() && !json {
+                println!("no dead letters in '{dead}'");
+            }
+            for e in &entries {
+                print_dead(e, *json);
+            }
+        }
+        DlqAction::Replay { count } => {
+            let n = replay(
+                &mut conn,
+                &global.stream,
+                &dead,
+                usize::try_from(*count).unwrap_or(20),
+            )
+            .await?;
+            println!(
+                "replayed {n} dead letters from '{dead}' onto '{}' as new entries",
+                global.stream
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_dead(e: &Entry, as_json: bool) {
+    let get = |k: &str| e.field_str(k).unwrap_or_default();
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "dead_id": e.id.to_string(), "original_id": get("original_id"), "group": get("group"),
+                "consumer": get("consumer"), "deliveries": get("deliveries"), "error": get("error"),
+            })
+        );
+    } else {
+        println!(
+            "{}  original {}  group {}  consumer {}  deliveries {}  error: {}",
+            e.id,
+            get("original_id"),
+            get("group"),
+            get("consumer"),
+            get("deliveries"),
+            get("error")
+        );
+    }
+}
+
+/// Re-add each dead letter's original fields to the stream and remove it
+/// from the DLQ, both in one MULTI/EXEC per entry.
+pub async fn replay(
+    conn: &mut Conn,
+    stream: &str,
+    dead: &str,
+    count: usize,
+) -> Result<u64, RedisFailure> {
+    let entries = xrange(conn, dead, "-", "+", count).await?;
+    let mut replayed = 0;
+    for e in entries {
+        let mut fields: Vec<(String, Vec<u8>)> = e
+            .fields
+            .iter()
+            .flatten()
+            .filter_map(|(k, v)| k.strip_prefix("f:").map(|k| (k.to_owned(), v.clone())))
+            .collect();
+        if let Some(orig) = e.field_str("original_id") {
+            fields.push(("replayed_from".into(), orig.into_bytes()));
+        }
+        let borrowed: Vec<(&str, &[u8])> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        crate::redis::move_entry(conn, dead, stream, e.id, &borrowed).await?;
+        replayed += 1;
+    }
+    Ok(replayed)
+}

@@ -1,0 +1,80 @@
+//! `streamlab monitor`: the demo's monitor_cg, as a table or JSON.
+
+use std::fmt::Write as _;
+
+use crate::cli::{GlobalArgs, MonitorArgs};
+use crate::commands::shutdown_on_signal;
+use crate::failure::Failure;
+use crate::monitor::{Snapshot, poll_once};
+use crate::session::Session;
+
+pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let mut conn = session.connector.read_only().conn("monitor");
+    let cancel = shutdown_on_signal();
+    let mut tick = tokio::time::interval(args.interval);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        match poll_once(&mut conn, &global.stream, None).await {
+            Ok(snap) if args.json => println!("{}", snap.to_json()),
+            Ok(snap) => print!("{}", table(&snap)),
+            Err(e) if args.once => return Err(e.into()),
+            Err(e) => eprintln!("poll failed (retrying): {e}"),
+        }
+        if args.once {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A readable multi-line report of one snapshot.
+pub fn table(s: &Snapshot) -> String {
+    let mut out = String::new();
+    let Some(info) = &s.stream else {
+        let _ = writeln!(out, "stream '{}' does not exist (yet)", s.key);
+        return out;
+    };
+    let id = |i: Option<crate::redis::EntryId>| i.map_or_else(|| "-".to_owned(), |i| i.to_string());
+    let _ = writeln!(
+        out,
+        "stream '{}': length {}  first {}  last {}  added {}",
+        s.key,
+        info.length,
+        id(info.first_id),
+        id(info.last_id),
+        info.entries_added
+            .map_or_else(|| "?".into(), |n| n.to_string())
+    );
+    for g in &s.groups {
+        let lag = g
+            .info
+            .lag
+            .map_or_else(|| "unknown".to_owned(), |l| l.to_string());
+        let oldest = g
+            .oldest_pending
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), |p| format!("{} ms", p.idle_ms));
+        let _ = writeln!(
+            out,
+            "  group '{}': pending {}  last delivered {}  lag {lag}  oldest pending idle {oldest}",
+            g.info.name,
+            g.pending.count,
+            id(g.info.last_delivered_id)
+        );
+        for c in &g.consumers {
+            let _ = writeln!(
+                out,
+                "    consumer '{}': pending {}  idle {} ms",
+                c.name, c.pending, c.idle_ms
+            );
+        }
+    }
+    if s.groups.is_empty() {
+        let _ = writeln!(out, "  no consumer groups");
+    }
+    out
+}

@@ -1,0 +1,101 @@
+//! `streamlab produce`: XADD tasks, a count or at a rate, with a progress bar.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{GlobalArgs, ProduceArgs};
+use crate::commands::{shutdown_on_signal, stderr_is_terminal};
+use crate::engine::event::TextSink;
+use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig};
+use crate::failure::Failure;
+use crate::redis::{Retention, create_group, xlen};
+use crate::session::Session;
+
+pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let mut conn = session.connector.conn("producer");
+    if let Some(group) = &global.group {
+        let created = create_group(&mut conn, &global.stream, group, "0").await?;
+        let what = if created { "created" } else { "already exists" };
+        println!(
+            "group '{group}' on '{}' {what} (reads from id 0, so it sees earlier entries)",
+            global.stream
+        );
+    }
+    let config = ProducerConfig {
+        stream: global.stream.clone(),
+        retention: args
+            .maxlen
+            .map(|len| Retention::MaxLen { len, exact: false }),
+        payload_bytes: usize::try_from(args.payload_bytes).unwrap_or(usize::MAX),
+        first_seq: 1,
+    };
+    let mut producer = Producer::new(conn, config, Arc::new(TextSink));
+    let cancel = shutdown_on_signal();
+    let started = Instant::now();
+    let bar = progress_bar(args);
+    let stats = producer.stats.clone();
+    let ticker = bar.clone().map(|bar| {
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(stats.produced.load(Ordering::Relaxed));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    });
+    let result = match args.rate {
+        Some(rate) => producer.produce_at_rate(rate, args.count, &cancel).await,
+        None => produce_in_chunks(&mut producer, args.count.unwrap_or(10), &cancel).await,
+    };
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let done = result?;
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let mut admin = session.connector.conn("producer");
+    let len = xlen(&mut admin, &global.stream).await.unwrap_or(0);
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
+    let rate = done as f64 / secs;
+    println!(
+        "added {done} tasks to '{}' in {secs:.2}s ({rate:.0}/s); stream length now {len}",
+        global.stream
+    );
+    Ok(())
+}
+
+async fn produce_in_chunks(
+    producer: &mut Producer,
+    count: u64,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<u64, crate::redis::RedisFailure> {
+    let mut done = 0;
+    while done < count && !cancel.is_cancelled() {
+        let chunk = (count - done).min(MAX_BATCH as u64 * 8);
+        done += producer.produce_count(chunk, cancel).await?;
+    }
+    Ok(done)
+}
+
+fn progress_bar(args: &ProduceArgs) -> Option<ProgressBar> {
+    let long = args.rate.is_some() || args.count.unwrap_or(10) >= 5_000;
+    if !long || !stderr_is_terminal() {
+        return None;
+    }
+    let bar = match (args.rate, args.count) {
+        (Some(_), None) => ProgressBar::new_spinner(),
+        (_, count) => ProgressBar::new(count.unwrap_or(10)),
+    };
+    let style = ProgressStyle::with_template(
+        "{spinner} {pos}/{len} tasks  {per_sec}  {elapsed_precise}  (Ctrl-C stops)",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}

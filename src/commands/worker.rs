@@ -1,0 +1,95 @@
+//! `streamlab worker`: one consumer-group worker until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs, WorkerTuning};
+use crate::commands::shutdown_on_signal;
+use crate::engine::event::{JsonLinesSink, NullSink, SharedSink, TextSink};
+use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit};
+use crate::failure::{ExitKind, Failure};
+use crate::session::Session;
+
+/// Defaults of the headless worker (the dashboard uses faster lab ones).
+pub const DEFAULT_CLAIM_EVERY: Duration = Duration::from_secs(5);
+pub const DEFAULT_MIN_IDLE: Duration = Duration::from_secs(15);
+
+/// The default consumer name: `<host>-<pid>`, unique per process.
+pub fn default_name() -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let host = if host.is_empty() {
+        "host".to_owned()
+    } else {
+        host
+    };
+    format!("{host}-{}", std::process::id())
+}
+
+/// Build a worker config from the shared tuning flags.
+pub fn worker_config(
+    global: &GlobalArgs,
+    name: String,
+    tuning: &WorkerTuning,
+    claim_every: Duration,
+    min_idle: Duration,
+) -> WorkerConfig {
+    WorkerConfig {
+        stream: global.stream.clone(),
+        group: global.group(),
+        consumer: name,
+        count: usize::try_from(tuning.read_count).unwrap_or(100),
+        block: tuning.block,
+        claim_every: tuning
+            .claim_every
+            .unwrap_or(claim_every)
+            .max(Duration::from_millis(10)),
+        min_idle: tuning.min_idle.unwrap_or(min_idle),
+        claim_count: usize::try_from(tuning.claim_count).unwrap_or(100),
+        max_deliveries: tuning.max_deliveries,
+    }
+}
+
+pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> {
+    let name = args.name.clone().unwrap_or_else(default_name);
+    let session = Session::open(global).await?;
+    let config = worker_config(
+        global,
+        name.clone(),
+        &args.tuning,
+        DEFAULT_CLAIM_EVERY,
+        DEFAULT_MIN_IDLE,
+    );
+    let conn = session
+        .connector
+        .blocking_conn(format!("worker:{name}"), config.block);
+    let sink: SharedSink = match args.events {
+        EventsFormat::Json => Arc::new(JsonLinesSink::stdout()),
+        EventsFormat::Text => Arc::new(TextSink),
+        EventsFormat::None => Arc::new(NullSink),
+    };
+    if args.events != EventsFormat::Json {
+        eprintln!(
+            "worker '{name}' on stream '{}' group '{}' (claim every {:?}, min idle {:?}, max deliveries {}); Ctrl-C stops after in-flight work",
+            config.stream, config.group, config.claim_every, config.min_idle, config.max_deliveries
+        );
+    }
+    let behaviour = Arc::new(Behaviour::new(
+        args.work_ms,
+        args.fail_rate,
+        args.crash_rate,
+    ));
+    let worker = Worker::new(conn, config, behaviour, sink.clone());
+    let exit = worker.run(shutdown_on_signal()).await;
+    sink.flush();
+    drop(session);
+    match exit {
+        WorkerExit::Stopped => Ok(()),
+        WorkerExit::Crashed => Err(Failure::new(
+            ExitKind::Crashed,
+            format!(
+                "worker '{name}' crashed on purpose (--crash-rate); its unacked entries stay pending for XAUTOCLAIM"
+            ),
+        )),
+        WorkerExit::Fatal(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,78 @@
+//! The error a command ends with, and the process exit code it maps to.
+//!
+//! Exit codes (documented in the README): 0 success, 1 runtime error,
+//! 2 bad usage or configuration, 3 cannot connect or authenticate,
+//! 4 a worker crashed on purpose (`--crash-rate`).
+
+use std::fmt;
+
+use crate::config::ConfigError;
+use crate::redis::RedisFailure;
+use crate::secrets::redact;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    Runtime = 1,
+    Usage = 2,
+    Connection = 3,
+    Crashed = 4,
+}
+
+/// A one-line, secret-free error with its exit code.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: ExitKind,
+    message: String,
+}
+
+impl Failure {
+    pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ExitKind::Usage, message)
+    }
+
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self::new(ExitKind::Runtime, message)
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.kind as u8
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Always one line, always redacted, whatever the source wrote.
+        let line = self
+            .message
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        f.write_str(&redact(&line))
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Self::usage(e.to_string())
+    }
+}
+
+impl From<RedisFailure> for Failure {
+    fn from(e: RedisFailure) -> Self {
+        let kind = match &e {
+            RedisFailure::Connection(_) | RedisFailure::Auth(_) => ExitKind::Connection,
+            RedisFailure::WrongType(_) | RedisFailure::ReadOnlyMode(_) => ExitKind::Usage,
+            _ => ExitKind::Runtime,
+        };
+        Self::new(kind, e.to_string())
+    }
+}

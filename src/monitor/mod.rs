@@ -1,0 +1,11 @@
+//! Reading what Redis reports about a stream: one poll gives one
+//! [`Snapshot`] of plain data, at a cost that does not grow with the
+//! stream's length or the PEL's size.
+
+pub mod poll;
+pub mod poller;
+pub mod snapshot;
+
+pub use poll::{PelQuery, poll_once};
+pub use poller::{Link, PollerHandle, spawn_poller};
+pub use snapshot::{GroupSnapshot, Snapshot};

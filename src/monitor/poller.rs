@@ -1,0 +1,116 @@
+//! The background poller: polls every `refresh`, publishes the latest
+//! result on a `watch` channel, and never lets a stalled Redis stall its
+//! readers (each poll is bounded by a timeout).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::monitor::poll::{PelQuery, poll_once};
+use crate::monitor::snapshot::Snapshot;
+use crate::redis::{Connector, server_version};
+
+/// Longest a poll may take before the link is reported as stalled.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The state of the poller's link to Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Connected,
+    /// Polls are failing; the last snapshot is stale.
+    Reconnecting {
+        error: String,
+        failures: u32,
+    },
+}
+
+/// What the poller publishes.
+#[derive(Debug, Clone)]
+pub struct PollState {
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub link: Link,
+    pub server_version: Option<String>,
+    pub polls: u64,
+    pub commands_total: u64,
+}
+
+pub struct PollerHandle {
+    pub state: watch::Receiver<PollState>,
+    /// The PEL page the dashboard wants with the next poll.
+    pub page: watch::Sender<Option<PelQuery>>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Start polling `key` every `refresh` until `cancel`.
+pub fn spawn_poller(
+    connector: &Connector,
+    key: String,
+    refresh: Duration,
+    cancel: CancellationToken,
+) -> PollerHandle {
+    let initial = PollState {
+        snapshot: None,
+        link: Link::Connecting,
+        server_version: None,
+        polls: 0,
+        commands_total: 0,
+    };
+    let (tx, rx) = watch::channel(initial);
+    let (page_tx, page_rx) = watch::channel(None);
+    let mut conn = connector.conn("monitor");
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(refresh);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failures = 0;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            if tx.borrow().server_version.is_none()
+                && let Ok(Ok(v)) =
+                    tokio::time::timeout(POLL_TIMEOUT, server_version(&mut conn)).await
+            {
+                tx.send_modify(|s| s.server_version = Some(v));
+            }
+            let page = page_rx.borrow().clone();
+            let result =
+                tokio::time::timeout(POLL_TIMEOUT, poll_once(&mut conn, &key, page.as_ref())).await;
+            match result {
+                Ok(Ok(snap)) => {
+                    failures = 0;
+                    let commands = u64::from(snap.commands);
+                    tx.send_modify(|s| {
+                        s.snapshot = Some(Arc::new(snap));
+                        s.link = Link::Connected;
+                        s.polls += 1;
+                        s.commands_total += commands;
+                    });
+                }
+                Ok(Err(e)) => {
+                    failures += 1;
+                    tx.send_modify(|s| {
+                        s.link = Link::Reconnecting {
+                            error: e.to_string(),
+                            failures,
+                        }
+                    });
+                }
+                Err(_) => {
+                    conn.disconnect();
+                    failures += 1;
+                    let error = format!("Redis did not answer within {POLL_TIMEOUT:?}");
+                    tx.send_modify(|s| s.link = Link::Reconnecting { error, failures });
+                }
+            }
+        }
+    });
+    PollerHandle {
+        state: rx,
+        page: page_tx,
+        task,
+    }
+}

@@ -1,0 +1,93 @@
+//! The plain data one poll produces, and its JSON form for `monitor --json`.
+
+use serde_json::{Value, json};
+
+use crate::redis::{ConsumerInfo, EntryId, GroupInfo, PendingEntry, PendingSummary, StreamInfo};
+
+/// What Redis reported about one stream at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub key: String,
+    /// Milliseconds since the epoch when the poll finished (local clock).
+    pub taken_ms: u64,
+    /// `None` when the key does not exist.
+    pub stream: Option<StreamInfo>,
+    pub groups: Vec<GroupSnapshot>,
+    /// Groups beyond the per-poll cap, not polled in detail.
+    pub groups_omitted: usize,
+    /// Commands this poll sent (the poller's own cost).
+    pub commands: u32,
+    /// Round-trip time of the whole poll, in microseconds.
+    pub poll_us: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupSnapshot {
+    pub info: GroupInfo,
+    pub consumers: Vec<ConsumerInfo>,
+    pub pending: PendingSummary,
+    /// The PEL's first entry (smallest id), with its idle time.
+    pub oldest_pending: Option<PendingEntry>,
+    /// The first entry after last-delivered-id: its age is the time lag.
+    pub next_undelivered: Option<EntryId>,
+    /// The requested page of the PEL, for the group the dashboard shows.
+    pub pel_page: Option<Vec<PendingEntry>>,
+}
+
+impl GroupSnapshot {
+    /// Age of the oldest entry not yet delivered to the group, read from its id.
+    pub fn time_lag_ms(&self, now_ms: u64) -> Option<u64> {
+        self.next_undelivered.map(|id| id.age_ms(now_ms))
+    }
+
+    /// Age of the oldest pending entry, read from its id.
+    pub fn oldest_pending_age_ms(&self, now_ms: u64) -> Option<u64> {
+        self.pending.min.map(|id| id.age_ms(now_ms))
+    }
+}
+
+impl Snapshot {
+    pub fn group(&self, name: &str) -> Option<&GroupSnapshot> {
+        self.groups.iter().find(|g| g.info.name == name)
+    }
+
+    /// The `monitor --json` object. Field names are a contract with scripts.
+    pub fn to_json(&self) -> Value {
+        let opt_id = |id: Option<EntryId>| id.map(|i| i.to_string());
+        let s = self.stream.clone().unwrap_or_default();
+        json!({
+            "stream": {
+                "key": self.key,
+                "exists": self.stream.is_some(),
+                "length": s.length,
+                "first_id": opt_id(s.first_id),
+                "last_id": opt_id(s.last_id),
+                "last_generated_id": opt_id(s.last_generated_id),
+                "entries_added": s.entries_added,
+                "groups": s.groups,
+            },
+            "groups": self.groups.iter().map(|g| self.group_json(g)).collect::<Vec<_>>(),
+            "groups_omitted": self.groups_omitted,
+            "poll": { "commands": self.commands, "round_trip_us": self.poll_us, "taken_ms": self.taken_ms },
+        })
+    }
+
+    fn group_json(&self, g: &GroupSnapshot) -> Value {
+        json!({
+            "name": g.info.name,
+            "pending": g.pending.count.max(g.info.pending),
+            "last_delivered_id": g.info.last_delivered_id.map(|i| i.to_string()),
+            "entries_read": g.info.entries_read,
+            "lag": g.info.lag,
+            "time_lag_ms": g.time_lag_ms(self.taken_ms),
+            "oldest_pending_id": g.pending.min.map(|i| i.to_string()),
+            "oldest_pending_idle_ms": g.oldest_pending.as_ref().map(|p| p.idle_ms),
+            "consumers": g.consumers.iter().map(|c| json!({
+                "name": c.name,
+                "pending": c.pending,
+                "idle_ms": c.idle_ms,
+                "inactive_ms": c.inactive_ms,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

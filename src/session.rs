@@ -1,0 +1,69 @@
+//! Opening a session with Redis: validate settings, connect, and fall back
+//! to a private embedded server when nothing is configured and nothing
+//! answers on 127.0.0.1:6379.
+
+use crate::cli::GlobalArgs;
+use crate::config::RedisSettings;
+use crate::failure::{ExitKind, Failure};
+use crate::redis::embedded::{EmbeddedServer, ServerOptions, redis_server_available};
+use crate::redis::{Connector, RedisFailure, ping};
+
+/// A connected session. Keeps the embedded server (if any) alive.
+pub struct Session {
+    pub connector: Connector,
+    pub embedded: Option<EmbeddedServer>,
+}
+
+impl Session {
+    /// Connect as `args` say. Notes for the user go to stderr.
+    pub async fn open(args: &GlobalArgs) -> Result<Self, Failure> {
+        let settings = RedisSettings::from_inputs(&args.redis_inputs())?;
+        if settings.tls_insecure {
+            eprintln!(
+                "warning: --tls-insecure: the server's certificate host name is not verified"
+            );
+        }
+        let connector = Connector::new(settings.clone())?;
+        match probe(&connector).await {
+            Ok(()) => Ok(Self {
+                connector,
+                embedded: None,
+            }),
+            Err(e) if e.is_connection() && !settings.explicit && !args.no_embedded => {
+                Self::embedded(&settings, &e)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn embedded(settings: &RedisSettings, original: &RedisFailure) -> Result<Self, Failure> {
+        if !redis_server_available() {
+            return Err(Failure::new(
+                ExitKind::Connection,
+                format!(
+                    "no Redis answers at {settings} ({original}) and redis-server is not installed: set REDIS_URL (e.g. REDIS_URL=rediss://default:<password>@<host>:<port>) in the environment or .env"
+                ),
+            ));
+        }
+        let server = EmbeddedServer::start(ServerOptions::default()).map_err(|e| {
+            Failure::new(
+                ExitKind::Connection,
+                format!("could not start a private redis-server: {e}"),
+            )
+        })?;
+        eprintln!(
+            "note: nothing answers at {settings} and REDIS_URL is not set: started a private redis-server on 127.0.0.1:{} (its data goes away on exit)",
+            server.port
+        );
+        let connector = Connector::new(settings.with_local_port(server.port))?;
+        Ok(Self {
+            connector,
+            embedded: Some(server),
+        })
+    }
+}
+
+async fn probe(connector: &Connector) -> Result<(), RedisFailure> {
+    let mut conn = connector.conn("probe");
+    ping(&mut conn).await
+}
