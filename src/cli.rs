@@ -96,6 +96,8 @@ pub enum Command {
     Trim(TrimArgs),
     /// Inspect or replay the dead-letter stream `<stream>:dead`
     Dlq(DlqArgs),
+    /// Measure produce, drain and end-to-end throughput and latency
+    Bench(BenchArgs),
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -286,6 +288,34 @@ pub enum DlqAction {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         count: u64,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Tasks per throughput phase
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub tasks: u64,
+    /// Group workers draining in parallel
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub workers: u64,
+    /// Producer connections adding in parallel
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub producers: u64,
+    /// XADDs per pipelined batch
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch: u64,
+    /// Entries per XREADGROUP in the drain
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub read_count: u64,
+    /// Offered rate of the latency phase (tasks/s)
+    #[arg(long, default_value = "2000", value_parser = parse_rate)]
+    pub rate: f64,
+    /// Length of the latency phase
+    #[arg(long = "latency-for", default_value = "5s", value_parser = duration_arg)]
+    pub latency_for: Duration,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of the dashboard (no subcommand).

@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is thin; everything lives here so the
 //! integration tests drive the same code the commands run.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The headless subcommands, each a thin layer over engine/ and monitor/.
 
+pub mod bench;
 pub mod consume;
 pub mod dlq;
 pub mod monitor;

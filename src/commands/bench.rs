@@ -1,0 +1,168 @@
+//! `streamlab bench`: runs the phases of [`crate::bench`] and prints a
+//! report (text, or one JSON object with `--json`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::bench::throughput::{Shape, Workers, produce};
+use crate::bench::{BenchReport, latency, per_second};
+use crate::cli::{BenchArgs, GlobalArgs};
+use crate::commands::stderr_is_terminal;
+use crate::failure::Failure;
+use crate::redis::{Connector, RedisFailure, server_version};
+use crate::session::Session;
+
+/// The longest a drain may take before the bench gives up.
+const DRAIN_LIMIT: Duration = Duration::from_secs(300);
+
+pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let connector = session.connector.clone();
+    let mut admin = connector.conn("bench-admin");
+    let shape = Shape {
+        tasks: args.tasks,
+        producers: args.producers,
+        workers: args.workers,
+        batch: usize::try_from(args.batch).unwrap_or(1000),
+        read_count: usize::try_from(args.read_count).unwrap_or(500),
+    };
+    let base = format!("{}:bench:{}", global.stream, std::process::id());
+    let mut report = BenchReport {
+        tasks: shape.tasks,
+        workers: shape.workers,
+        producers: shape.producers,
+        batch: args.batch,
+        rate: args.rate,
+        redis_version: server_version(&mut admin).await.unwrap_or_default(),
+        ..BenchReport::default()
+    };
+    let result = phases(&connector, &base, &shape, args, &mut report).await;
+    for suffix in ["drain", "e2e", "latency"] {
+        let _ = admin
+            .run(
+                ::redis::cmd("DEL").arg(format!("{base}:{suffix}")),
+                "DEL",
+                true,
+            )
+            .await;
+    }
+    result?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        print_text(&report);
+    }
+    Ok(())
+}
+
+async fn phases(
+    connector: &Connector,
+    base: &str,
+    shape: &Shape,
+    args: &BenchArgs,
+    report: &mut BenchReport,
+) -> Result<(), RedisFailure> {
+    let drain_key = format!("{base}:drain");
+    let progress = Arc::new(AtomicU64::new(0));
+    let bar = bar("produce", shape.tasks, &progress);
+    let produced_in = produce(connector, &drain_key, shape, &progress).await?;
+    report.produce_per_s = per_second(shape.tasks, produced_in);
+
+    set_phase(bar.as_ref(), "drain", &progress);
+    let started = Instant::now();
+    let workers = Workers::start(connector, &drain_key, shape).await?;
+    let watcher = mirror(&workers, &progress);
+    workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
+    report.drain_per_s = per_second(shape.tasks, started.elapsed());
+    watcher.abort();
+    workers.stop().await;
+
+    set_phase(bar.as_ref(), "end-to-end", &progress);
+    let e2e_key = format!("{base}:e2e");
+    let started = Instant::now();
+    let workers = Workers::start(connector, &e2e_key, shape).await?;
+    let watcher = mirror(&workers, &progress);
+    produce(connector, &e2e_key, shape, &Arc::new(AtomicU64::new(0))).await?;
+    workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
+    report.e2e_per_s = per_second(shape.tasks, started.elapsed());
+    watcher.abort();
+    workers.stop().await;
+
+    if let Some(bar) = &bar {
+        bar.set_message(format!("latency at {}/s", args.rate));
+    }
+    let mut samples = latency::measure(
+        connector,
+        &format!("{base}:latency"),
+        args.rate,
+        args.latency_for,
+    )
+    .await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report.latency_samples = samples.0.len() as u64;
+    report.p50_ms = samples.quantile_ms(0.5);
+    report.p99_ms = samples.quantile_ms(0.99);
+    report.p999_ms = samples.quantile_ms(0.999);
+    report.max_ms = samples.quantile_ms(1.0);
+    Ok(())
+}
+
+/// Copy the workers' acked total into `progress` for the bar.
+fn mirror(workers: &Workers, progress: &Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
+    let stats = workers.stats.clone();
+    let progress = progress.clone();
+    tokio::spawn(async move {
+        loop {
+            progress.store(
+                stats.iter().map(|s| s.acked.load(Ordering::Relaxed)).sum(),
+                Ordering::Relaxed,
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+}
+
+fn bar(phase: &str, len: u64, progress: &Arc<AtomicU64>) -> Option<ProgressBar> {
+    if !stderr_is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(len).with_message(phase.to_owned());
+    let style = ProgressStyle::with_template("{msg:12} {bar:30} {pos}/{len} {per_sec}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    let (b, p) = (bar.clone(), progress.clone());
+    tokio::spawn(async move {
+        while !b.is_finished() {
+            b.set_position(p.load(Ordering::Relaxed));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    Some(bar)
+}
+
+fn set_phase(bar: Option<&ProgressBar>, phase: &str, progress: &Arc<AtomicU64>) {
+    progress.store(0, Ordering::Relaxed);
+    if let Some(bar) = bar {
+        bar.set_message(phase.to_owned());
+        bar.set_position(0);
+    }
+}
+
+fn print_text(r: &BenchReport) {
+    println!(
+        "streamlab bench against Redis {} ({} tasks, {} producers x batch {}, {} workers)",
+        r.redis_version, r.tasks, r.producers, r.batch, r.workers
+    );
+    println!("  produce     {:>12.0} entries/s", r.produce_per_s);
+    println!("  drain       {:>12.0} entries/s", r.drain_per_s);
+    println!("  end-to-end  {:>12.0} entries/s", r.e2e_per_s);
+    println!(
+        "  latency at {}/s over {} samples: p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms",
+        r.rate, r.latency_samples, r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms
+    );
+}
