@@ -110,6 +110,11 @@ pub enum Event {
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: Event);
     fn flush(&self) {}
+    /// False when events are dropped anyway, so hot paths can skip
+    /// building per-entry events (benchmarks, quiet runs).
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// Drops every event (quiet headless runs, benchmarks).
@@ -117,6 +122,10 @@ pub struct NullSink;
 
 impl EventSink for NullSink {
     fn emit(&self, _event: Event) {}
+
+    fn enabled(&self) -> bool {
+        false
+    }
 }
 
 /// Writes events as JSON lines to stdout.

@@ -18,8 +18,8 @@ use crate::engine::event::{Event, SharedSink};
 use crate::engine::task::Task;
 use crate::redis::reply::Entry;
 use crate::redis::{
-    Conn, EntryId, GroupRead, RedisFailure, create_group, dead_letter, xack, xautoclaim,
-    xpending_range, xreadgroup,
+    Conn, EntryId, GroupRead, RedisFailure, create_group, dead_letter, xack, xack_and_readgroup,
+    xautoclaim, xpending_range, xreadgroup,
 };
 
 #[derive(Debug, Clone)]
@@ -102,6 +102,8 @@ pub struct Worker {
     pub stats: Arc<WorkerStats>,
     sink: SharedSink,
     claim_cursor: EntryId,
+    /// Processed ids whose XACK goes out with the next XREADGROUP.
+    deferred_ack: Vec<EntryId>,
     attempt: u32,
 }
 
@@ -125,6 +127,7 @@ impl Worker {
             stats: Arc::default(),
             sink,
             claim_cursor: EntryId::ZERO,
+            deferred_ack: Vec::new(),
             attempt: 0,
         }
     }
@@ -164,6 +167,8 @@ impl Worker {
         let mut next_claim = Instant::now();
         while !cancel.is_cancelled() {
             if Instant::now() >= next_claim {
+                let deferred = std::mem::take(&mut self.deferred_ack);
+                self.ack(&deferred, cancel).await?;
                 self.claim_round(cancel).await?;
                 next_claim = Instant::now() + self.config.claim_every;
             }
@@ -174,21 +179,24 @@ impl Worker {
                 .min(next_claim.saturating_duration_since(Instant::now()))
                 .max(Duration::from_millis(1));
             let block_ms = u64::try_from(block.as_millis()).unwrap_or(1);
-            let read = xreadgroup(
+            // The previous batch's XACK rides in the same round trip.
+            let read = xack_and_readgroup(
                 &mut self.conn,
                 &self.config.stream,
                 &self.config.group,
                 &self.config.consumer,
-                GroupRead::New,
+                &self.deferred_ack,
                 self.config.count,
-                Some(block_ms),
+                block_ms,
             )
             .await;
             match read {
-                Ok(batch) => {
+                Ok((acked, batch)) => {
                     self.note_success();
+                    self.report_deferred_ack(acked);
                     let deliveries = HashMap::new();
-                    if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, cancel).await?
+                    if let BatchEnd::Crashed =
+                        self.handle_batch(batch, &deliveries, true, cancel).await?
                     {
                         return Err(WorkerExit::Crashed);
                     }
@@ -196,7 +204,21 @@ impl Worker {
                 Err(e) => self.recover(e, cancel).await?,
             }
         }
-        Ok(())
+        let deferred = std::mem::take(&mut self.deferred_ack);
+        self.ack(&deferred, cancel).await
+    }
+
+    fn report_deferred_ack(&mut self, acked: u64) {
+        let ids = std::mem::take(&mut self.deferred_ack);
+        if ids.is_empty() {
+            return;
+        }
+        self.stats.acked.fetch_add(acked, Ordering::Relaxed);
+        self.sink.emit(Event::Acked {
+            ids,
+            consumer: self.config.consumer.clone(),
+            count: acked,
+        });
     }
 
     /// After a restart this consumer may still own entries: read them with
@@ -228,7 +250,7 @@ impl Worker {
             let deliveries = self
                 .delivery_counts(&batch, Some(&self.config.consumer.clone()))
                 .await;
-            if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, cancel).await? {
+            if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, false, cancel).await? {
                 return Err(WorkerExit::Crashed);
             }
         }
@@ -265,7 +287,10 @@ impl Worker {
             let deliveries = self
                 .delivery_counts(&ac.claimed, Some(&self.config.consumer.clone()))
                 .await;
-            if let BatchEnd::Crashed = self.handle_batch(ac.claimed, &deliveries, cancel).await? {
+            if let BatchEnd::Crashed = self
+                .handle_batch(ac.claimed, &deliveries, false, cancel)
+                .await?
+            {
                 return Err(WorkerExit::Crashed);
             }
             if !full || self.claim_cursor == EntryId::ZERO || cancel.is_cancelled() {
@@ -349,19 +374,22 @@ impl Worker {
         .unwrap_or_default()
     }
 
+    /// Process a batch. With `defer_ack` the XACK is left for the next
+    /// read's round trip (the `>` loop); otherwise it is sent now.
     async fn handle_batch(
         &mut self,
         batch: Vec<Entry>,
         deliveries: &HashMap<EntryId, u64>,
+        defer_ack: bool,
         cancel: &CancellationToken,
     ) -> Result<BatchEnd, WorkerExit> {
         let mut to_ack = Vec::with_capacity(batch.len());
         let mut deleted = Vec::new();
         for entry in batch {
-            let Some(task) = Task::from_entry(&entry) else {
+            if entry.fields.is_none() {
                 deleted.push(entry.id);
                 continue;
-            };
+            }
             let n = deliveries.get(&entry.id).copied().unwrap_or(1);
             if n > self.config.max_deliveries {
                 let error =
@@ -386,17 +414,27 @@ impl Worker {
                 continue;
             }
             self.stats.processed.fetch_add(1, Ordering::Relaxed);
-            self.sink.emit(Event::Processed {
-                id: entry.id,
-                consumer: self.config.consumer.clone(),
-                deliveries: n,
-                kind: task.kind,
-                seq: task.seq,
-            });
+            if self.sink.enabled() {
+                let task = Task::from_entry(&entry);
+                self.sink.emit(Event::Processed {
+                    id: entry.id,
+                    consumer: self.config.consumer.clone(),
+                    deliveries: n,
+                    kind: task
+                        .as_ref()
+                        .map_or_else(|| "unknown".into(), |t| t.kind.clone()),
+                    seq: task.and_then(|t| t.seq),
+                });
+            }
             to_ack.push(entry.id);
         }
+        // The ledger rule: processed lines are out before any XACK is sent.
         self.sink.flush();
-        self.ack(&to_ack, cancel).await?;
+        if defer_ack {
+            self.deferred_ack.extend(to_ack);
+        } else {
+            self.ack(&to_ack, cancel).await?;
+        }
         self.ack_deleted(deleted).await;
         Ok(BatchEnd::Done)
     }

@@ -206,6 +206,57 @@ pub async fn xreadgroup(
     reply::read_reply(&conn.run(&c, "XREADGROUP", true).await?)
 }
 
+/// XACK `ack` (if any) and XREADGROUP in one round trip: a worker acks
+/// the batch it just finished while asking for the next one. Returns how
+/// many were acked and the new entries.
+pub async fn xack_and_readgroup(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    ack: &[EntryId],
+    read_count: usize,
+    block_ms: u64,
+) -> Result<(u64, Vec<Entry>), RedisFailure> {
+    if ack.is_empty() {
+        let entries = xreadgroup(
+            conn,
+            key,
+            group,
+            consumer,
+            GroupRead::New,
+            read_count,
+            Some(block_ms),
+        )
+        .await?;
+        return Ok((0, entries));
+    }
+    let mut xack_cmd = cmd("XACK");
+    xack_cmd.arg(key).arg(group);
+    for i in ack {
+        xack_cmd.arg(i.to_string());
+    }
+    let read = cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(group)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(read_count)
+        .arg("BLOCK")
+        .arg(block_ms)
+        .arg("STREAMS")
+        .arg(key)
+        .arg(">")
+        .clone();
+    let mut pipe = ::redis::pipe();
+    pipe.add_command(xack_cmd).add_command(read);
+    let replies = conn.run_pipeline(&pipe, "XACK+XREADGROUP", true, 2).await?;
+    let [acked, entries] = replies.as_slice() else {
+        return Err(bad("XACK+XREADGROUP", &Value::Nil));
+    };
+    Ok((count(acked).unwrap_or(0), reply::read_reply(entries)?))
+}
+
 pub async fn xack(
     conn: &mut Conn,
     key: &str,
