@@ -75,6 +75,9 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         "NOGROUP" => return RedisFailure::NoGroup,
         "WRONGTYPE" => return RedisFailure::WrongType(text),
         "WRONGPASS" | "NOAUTH" | "NOPERM" => return RedisFailure::Auth(text),
+        // A server restarting from its AOF answers LOADING for a moment:
+        // transient, so callers back off and retry as for a dropped socket.
+        "LOADING" => return RedisFailure::Connection(text),
         _ => {}
     }
     let lower = text.to_ascii_lowercase();

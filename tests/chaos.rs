@@ -1,0 +1,628 @@
+//! Chaos suite: tasks are produced while three `streamlab worker --events
+//! json` processes consume, and real faults hit at random moments: kill -9
+//! of a worker (a replacement starts), CLIENT KILL of every client, CLIENT
+//! PAUSE, and kill -9 + restart of a redis-server running with appendonly
+//! yes / appendfsync always. At the end every task the server acknowledged
+//! must appear as processed (or dead-lettered after max deliveries) in the
+//! workers' ledgers, the PEL must be empty, and duplicates are counted and
+//! printed. Also here: a restart *without* persistence, which loses the
+//! stream on the server, must be noticed and survived without spinning.
+//!
+//! Knobs (scripts/chaos.sh sets them for long runs): CHAOS_TASKS (default
+//! 20000), CHAOS_MINUTES (how long production and faults last; default
+//! 0.5), CHAOS_SEED (replays a fault schedule), CHAOS_SUMMARY (also write
+//! the summary table to this file).
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{bin, connector, server_with, unique};
+use streamlab::engine::dead_key;
+use streamlab::engine::task::Task;
+use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
+use streamlab::redis::reply::Entry;
+use streamlab::redis::{
+    Conn, Connector, EntryId, RedisFailure, parse_groups, xadd_batch, xinfo_groups_cmd,
+    xinfo_stream, xpending_summary, xrange,
+};
+
+const GROUP: &str = "workers";
+/// Low on purpose, so that failures (`--fail-rate`) and fault-induced
+/// redeliveries reach it and the dead-letter path is exercised too.
+const MAX_DELIVERIES: u64 = 3;
+const FAIL_RATE: &str = "0.1";
+
+/// A child process killed (SIGKILL) and reaped when dropped, so a failing
+/// test never leaves workers behind.
+struct Proc {
+    name: String,
+    child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Proc {
+    fn spawn(dir: &Path, name: &str, args: &[&str]) -> Self {
+        let stdout = dir.join(format!("{name}.out"));
+        let stderr = dir.join(format!("{name}.err"));
+        let child = Command::new(bin())
+            .args(args)
+            // A clean environment and a directory without `.env`: only the
+            // flags given here configure the process.
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout).expect("ledger file"))
+            .stderr(File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("the streamlab binary starts");
+        Self {
+            name: name.to_owned(),
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for the exit (a clean stop) within `within`.
+    fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn stdout_text(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn worker(dir: &Path, url: &str, stream: &str, name: &str) -> Proc {
+    Proc::spawn(
+        dir,
+        name,
+        &[
+            "--url",
+            url,
+            "--stream",
+            stream,
+            "--group",
+            GROUP,
+            "worker",
+            "--name",
+            name,
+            "--events",
+            "json",
+            "--min-idle",
+            "1s",
+            "--claim-every",
+            "500ms",
+            "--block",
+            "1s",
+            "--read-count",
+            "50",
+            "--max-deliveries",
+            &MAX_DELIVERIES.to_string(),
+            "--fail-rate",
+            FAIL_RATE,
+            // A little work per task widens the window between a
+            // `processed` line and its XACK, where faults make duplicates.
+            "--work-ms",
+            "1",
+        ],
+    )
+}
+
+/// Every JSON line of a ledger. A worker killed with -9 may leave a cut
+/// last line; it is skipped (its XACK was never sent, so the entry comes
+/// back to another worker).
+fn ledger(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn ledger_id(line: &serde_json::Value) -> EntryId {
+    line["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("a ledger line with an id")
+}
+
+fn events<'a>(
+    lines: &'a [serde_json::Value],
+    kind: &'a str,
+) -> impl Iterator<Item = &'a serde_json::Value> + 'a {
+    lines.iter().filter(move |l| l["event"] == kind)
+}
+
+async fn try_cmd(conn: &mut Conn, args: &[&str]) -> Result<redis::Value, RedisFailure> {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    conn.run(&c, "TEST", false).await
+}
+
+/// Answers PING (not LOADING, not paused).
+async fn server_ready(conn: &mut Conn) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), try_cmd(conn, &["PING"])).await,
+        Ok(Ok(_))
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Fault {
+    KillWorker,
+    ClientKill,
+    ClientPause,
+    ServerCrash,
+}
+
+impl Fault {
+    const ALL: [Fault; 4] = [
+        Fault::KillWorker,
+        Fault::ClientKill,
+        Fault::ClientPause,
+        Fault::ServerCrash,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Fault::KillWorker => "kill -9 worker + replacement",
+            Fault::ClientKill => "CLIENT KILL (every client)",
+            Fault::ClientPause => "CLIENT PAUSE ALL (1.5-4 s)",
+            Fault::ServerCrash => "kill -9 redis-server + restart (AOF)",
+        }
+    }
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// What the in-test producer knows: the ids the server acknowledged, and how
+/// many batches had to be re-sent after an error (their first attempt may
+/// also have landed: those entries are in the stream without an ack).
+#[derive(Default)]
+struct Produced {
+    acked: Vec<EntryId>,
+    resent_batches: u64,
+}
+
+/// Produce `total` tasks (seq 1..=total) at `rate` per second in small
+/// pipelined batches, re-sending a batch after any error. An XADD the
+/// server acknowledged under appendfsync always is on disk: it must survive.
+async fn produce(mut conn: Conn, stream: String, total: u64, rate: f64) -> Produced {
+    const BATCH: u64 = 25;
+    let started = Instant::now();
+    let mut out = Produced::default();
+    let mut seq = 1;
+    while seq <= total {
+        let n = BATCH.min(total - seq + 1);
+        let due = started + Duration::from_secs_f64((seq - 1) as f64 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let tasks: Vec<Task> = (seq..seq + n)
+            .map(|s| Task::generate(s, 16, streamlab::redis::id::now_ms()))
+            .collect();
+        let fields: Vec<_> = tasks.iter().map(Task::to_fields).collect();
+        loop {
+            match xadd_batch(&mut conn, &stream, None, &fields).await {
+                Ok(ids) => {
+                    out.acked.extend(ids);
+                    break;
+                }
+                Err(_) => {
+                    // Refused, killed, paused or loading: wait and re-send.
+                    out.resent_batches += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        seq += n;
+    }
+    out
+}
+
+/// PEL empty and everything in the stream delivered to the group.
+async fn settled(conn: &mut Conn, stream: &str) -> bool {
+    let Ok(Some(info)) = xinfo_stream(conn, stream).await else {
+        return false;
+    };
+    let Ok(pending) = xpending_summary(conn, stream, GROUP).await else {
+        return false;
+    };
+    let Ok(groups) = conn
+        .run(&xinfo_groups_cmd(stream), "XINFO", false)
+        .await
+        .and_then(|v| parse_groups(&v))
+    else {
+        return false;
+    };
+    let delivered = groups
+        .iter()
+        .find(|g| g.name == GROUP)
+        .and_then(|g| g.last_delivered_id);
+    pending.count == 0 && delivered >= info.last_generated_id
+}
+
+async fn all_entries(conn: &mut Conn, key: &str) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::new();
+    let mut start = "-".to_owned();
+    loop {
+        let page = xrange(conn, key, &start, "+", 10_000)
+            .await
+            .expect("XRANGE");
+        let Some(last) = page.last() else { break };
+        start = format!("({}", last.id);
+        out.extend(page);
+    }
+    out
+}
+
+struct Chaos {
+    server: EmbeddedServer,
+    connector: Connector,
+    admin: Conn,
+    url: String,
+    stream: String,
+    dir: tempfile::TempDir,
+    workers: Vec<Proc>,
+    /// Killed workers: kept for their ledgers.
+    retired: Vec<Proc>,
+    spawned: usize,
+    rng: fastrand::Rng,
+    faults: BTreeMap<Fault, u64>,
+}
+
+impl Chaos {
+    fn spawn_worker(&mut self) {
+        self.spawned += 1;
+        let name = format!("w{}", self.spawned);
+        let w = worker(self.dir.path(), &self.url, &self.stream, &name);
+        self.workers.push(w);
+    }
+
+    async fn wait_ready(&mut self, what: &str) {
+        let admin = &mut self.admin;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !server_ready(admin).await {
+            assert!(Instant::now() < deadline, "server not ready after {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn inject(&mut self, fault: Fault) {
+        match fault {
+            Fault::KillWorker => {
+                let i = self.rng.usize(..self.workers.len());
+                let mut victim = self.workers.swap_remove(i);
+                victim.kill9();
+                self.retired.push(victim);
+                self.spawn_worker();
+            }
+            Fault::ClientKill => {
+                try_cmd(
+                    &mut self.admin,
+                    &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
+                )
+                .await
+                .expect("admin command");
+            }
+            Fault::ClientPause => {
+                let ms = self.rng.u64(1500..4000);
+                try_cmd(
+                    &mut self.admin,
+                    &["CLIENT", "PAUSE", &ms.to_string(), "ALL"],
+                )
+                .await
+                .expect("admin command");
+                // The pause is the fault: it lasts `ms` by design.
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                self.wait_ready("CLIENT PAUSE").await;
+            }
+            Fault::ServerCrash => {
+                self.server.kill();
+                // Stay down a moment so clients see refused connections.
+                let down = self.rng.u64(100..1500);
+                tokio::time::sleep(Duration::from_millis(down)).await;
+                self.server.restart().expect("redis-server restarts");
+                self.wait_ready("restart").await;
+            }
+        }
+        *self.faults.entry(fault).or_default() += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_loses_no_acknowledged_task() {
+    let tasks: u64 = env_or("CHAOS_TASKS", 20_000);
+    let minutes: f64 = env_or("CHAOS_MINUTES", 0.5);
+    let seed: u64 = env_or("CHAOS_SEED", fastrand::u64(..));
+    let window = Duration::from_secs_f64((minutes * 60.0).max(5.0));
+    eprintln!("chaos: {tasks} tasks over {window:?}, seed {seed} (CHAOS_SEED={seed} replays it)");
+
+    let server = server_with(ServerOptions {
+        durable: true,
+        ..ServerOptions::default()
+    });
+    let url = server.url();
+    let connector = connector(&url);
+    let stream = unique("chaos");
+    let mut chaos = Chaos {
+        admin: connector.conn("chaos-admin"),
+        connector,
+        server,
+        url,
+        stream: stream.clone(),
+        dir: tempfile::tempdir().unwrap(),
+        workers: Vec::new(),
+        retired: Vec::new(),
+        spawned: 0,
+        rng: fastrand::Rng::with_seed(seed),
+        faults: BTreeMap::new(),
+    };
+    for _ in 0..3 {
+        chaos.spawn_worker();
+    }
+    let started = Instant::now();
+    let producing = Arc::new(AtomicBool::new(true));
+    let producer = {
+        let conn = chaos.connector.conn("chaos-producer");
+        let stream = stream.clone();
+        let rate = tasks as f64 / window.as_secs_f64();
+        let flag = producing.clone();
+        tokio::spawn(async move {
+            let p = produce(conn, stream, tasks, rate).await;
+            flag.store(false, Ordering::Relaxed);
+            p
+        })
+    };
+
+    // Faults at random moments until production ends and the window is
+    // over. The first four are one of each kind, in random order.
+    let mut plan = Fault::ALL.to_vec();
+    chaos.rng.shuffle(&mut plan);
+    let hard_stop = started + window + Duration::from_secs(180);
+    while producing.load(Ordering::Relaxed) || started.elapsed() < window {
+        assert!(Instant::now() < hard_stop, "production did not finish");
+        let gap = chaos.rng.u64(1000..3500);
+        tokio::time::sleep(Duration::from_millis(gap)).await;
+        let fault = plan
+            .pop()
+            .unwrap_or_else(|| Fault::ALL[chaos.rng.usize(..Fault::ALL.len())]);
+        chaos.inject(fault).await;
+    }
+    let produced = producer.await.unwrap();
+    let fault_secs = started.elapsed().as_secs_f64();
+
+    // Recovery: every entry delivered and acked (or dead-lettered).
+    let mut watch = chaos.connector.conn("chaos-watch");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !settled(&mut watch, &stream).await {
+        assert!(
+            Instant::now() < deadline,
+            "the PEL did not empty within 120 s after the faults"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let settle_secs = started.elapsed().as_secs_f64() - fault_secs;
+
+    // Clean stop: SIGTERM finishes in-flight work and exits 0.
+    for w in &mut chaos.workers {
+        let status = w.terminate(Duration::from_secs(15));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{} did not stop cleanly on SIGTERM: {status:?}\n{}",
+            w.name,
+            w.stderr_text()
+        );
+    }
+
+    let report = verify(&mut chaos, &produced, tasks).await;
+    let mut table = String::new();
+    let faults_total: u64 = chaos.faults.values().sum();
+    table.push_str(&format!(
+        "\nchaos summary: seed {seed}, {tasks} tasks, faults for {fault_secs:.0} s, settled {settle_secs:.1} s later\n"
+    ));
+    table.push_str("| figure | value |\n| --- | --- |\n");
+    for (fault, n) in &chaos.faults {
+        table.push_str(&format!("| fault: {} | {n} |\n", fault.label()));
+    }
+    table.push_str(&format!("| faults injected (total) | {faults_total} |\n"));
+    table.push_str(&format!(
+        "| tasks produced (XADD acknowledged) | {} |\n",
+        produced.acked.len()
+    ));
+    table.push_str(&format!(
+        "| stream entries (incl. {} unacknowledged re-sends that landed) | {} |\n",
+        report.stream_len as i64 - produced.acked.len() as i64,
+        report.stream_len
+    ));
+    table.push_str(&format!(
+        "| processed (distinct ids) | {} |\n",
+        report.processed
+    ));
+    table.push_str(&format!(
+        "| dead-lettered (>= {MAX_DELIVERIES} deliveries) | {} |\n",
+        report.dead
+    ));
+    table.push_str(&format!("| lost | {} |\n", report.lost.len()));
+    table.push_str(&format!(
+        "| duplicates (extra processed lines) | {} |\n",
+        report.duplicates
+    ));
+    table.push_str(&format!(
+        "| worker processes (3 + replacements) | {} |\n",
+        chaos.spawned
+    ));
+    // Written to the real stderr, past the test harness's capture, so the
+    // figures show in CI logs even when the test passes.
+    let _ = std::io::stderr().write_all(table.as_bytes());
+    if let Ok(path) = std::env::var("CHAOS_SUMMARY") {
+        std::fs::write(path, &table).unwrap();
+    }
+
+    for fault in Fault::ALL {
+        assert!(
+            chaos.faults.contains_key(&fault),
+            "{fault:?} never injected"
+        );
+    }
+    assert_eq!(produced.acked.len() as u64, tasks);
+    assert!(
+        report.lost.is_empty(),
+        "lost {} tasks, e.g. {:?}",
+        report.lost.len(),
+        report.lost.iter().take(10).collect::<Vec<_>>()
+    );
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+}
+
+struct Report {
+    stream_len: usize,
+    processed: usize,
+    dead: usize,
+    duplicates: u64,
+    lost: Vec<EntryId>,
+    problems: Vec<String>,
+}
+
+/// Compare the server's stream, PEL and dead letters with the ledgers.
+async fn verify(chaos: &mut Chaos, produced: &Produced, tasks: u64) -> Report {
+    let mut problems = Vec::new();
+    let mut conn = chaos.connector.conn("chaos-verify");
+    let stream = chaos.stream.clone();
+    let entries = all_entries(&mut conn, &stream).await;
+    let in_stream: HashSet<EntryId> = entries.iter().map(|e| e.id).collect();
+
+    // Every seq 1..=tasks is in the stream (re-sends may add a second copy).
+    let seqs: HashSet<u64> = entries
+        .iter()
+        .filter_map(|e| Task::from_entry(e).and_then(|t| t.seq))
+        .collect();
+    let missing_seqs = (1..=tasks).filter(|s| !seqs.contains(s)).count();
+    if missing_seqs > 0 {
+        problems.push(format!("{missing_seqs} task seqs missing from the stream"));
+    }
+
+    let mut processed: HashMap<EntryId, u64> = HashMap::new();
+    let mut ledger_dead: HashMap<EntryId, u64> = HashMap::new();
+    for w in chaos.workers.iter().chain(&chaos.retired) {
+        let lines = ledger(&w.stdout_text());
+        for l in events(&lines, "processed") {
+            let id: EntryId = ledger_id(l);
+            *processed.entry(id).or_default() += 1;
+        }
+        for l in events(&lines, "dead_lettered") {
+            let id: EntryId = ledger_id(l);
+            ledger_dead.insert(id, l["deliveries"].as_u64().unwrap_or(0));
+        }
+        let err = w.stderr_text();
+        if err.contains("panicked") {
+            problems.push(format!("{} panicked: {err}", w.name));
+        }
+    }
+
+    // The dead-letter stream: only entries that really reached max deliveries.
+    let dead_entries = all_entries(&mut conn, &dead_key(&stream)).await;
+    let mut dead: HashSet<EntryId> = HashSet::new();
+    for d in &dead_entries {
+        let original: Option<EntryId> = d.field_str("original_id").and_then(|s| s.parse().ok());
+        let deliveries: u64 = d
+            .field_str("deliveries")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        match original {
+            Some(id) if in_stream.contains(&id) => {
+                if deliveries < MAX_DELIVERIES {
+                    problems.push(format!(
+                        "{id} dead-lettered after only {deliveries} deliveries"
+                    ));
+                }
+                if let Some(n) = ledger_dead.get(&id)
+                    && *n != deliveries
+                {
+                    problems.push(format!(
+                        "{id}: ledger says {n} deliveries, dead letter says {deliveries}"
+                    ));
+                }
+                dead.insert(id);
+            }
+            other => problems.push(format!("dead letter {} for unknown id {other:?}", d.id)),
+        }
+    }
+
+    // Nothing acknowledged vanished from the server; nothing in the stream
+    // was left unprocessed.
+    let mut lost: Vec<EntryId> = produced
+        .acked
+        .iter()
+        .chain(in_stream.iter())
+        .filter(|id| !processed.contains_key(id) && !dead.contains(id))
+        .copied()
+        .collect();
+    lost.sort();
+    lost.dedup();
+    for id in &produced.acked {
+        if !in_stream.contains(id) {
+            problems.push(format!(
+                "{id} was acknowledged by XADD but is gone from the server"
+            ));
+        }
+    }
+    for id in processed.keys() {
+        if !in_stream.contains(id) {
+            problems.push(format!("{id} processed but never in the stream"));
+        }
+    }
+    let pending = xpending_summary(&mut conn, &stream, GROUP)
+        .await
+        .expect("XPENDING");
+    if pending.count != 0 {
+        problems.push(format!("PEL not empty: {pending:?}"));
+    }
+    Report {
+        stream_len: entries.len(),
+        processed: processed.len(),
+        dead: dead.len(),
+        duplicates: processed.values().map(|n| n - 1).sum(),
+        lost,
+        problems,
+    }
+}
