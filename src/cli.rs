@@ -243,6 +243,12 @@ pub struct MonitorArgs {
     /// Time between polls
     #[arg(long, default_value = "1s", value_parser = interval_arg)]
     pub interval: Duration,
+    /// Also fetch this many entries of the group's PEL per poll (as the dashboard does)
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=200))]
+    pub pel_page: Option<u64>,
+    /// Stop after this many polls
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub polls: Option<u64>,
 }
 
 fn interval_arg(s: &str) -> Result<Duration, String> {

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::commands::shutdown_on_signal;
 use crate::failure::Failure;
-use crate::monitor::{Snapshot, poll_once};
+use crate::monitor::poll::MAX_PAGE;
+use crate::monitor::{PelQuery, Snapshot, poll_once};
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
@@ -13,18 +14,26 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
     let mut conn = session.connector.read_only().conn("monitor");
     let cancel = shutdown_on_signal();
     let mut tick = tokio::time::interval(args.interval);
+    let page = args.pel_page.map(|n| PelQuery {
+        group: global.group(),
+        start: None,
+        count: usize::try_from(n).unwrap_or(MAX_PAGE),
+        consumer: None,
+    });
+    let mut polls = 0;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             _ = tick.tick() => {}
         }
-        match poll_once(&mut conn, &global.stream, None).await {
+        polls += 1;
+        match poll_once(&mut conn, &global.stream, page.as_ref()).await {
             Ok(snap) if args.json => println!("{}", snap.to_json()),
             Ok(snap) => print!("{}", table(&snap)),
             Err(e) if args.once => return Err(e.into()),
             Err(e) => eprintln!("poll failed (retrying): {e}"),
         }
-        if args.once {
+        if args.once || args.polls.is_some_and(|n| polls >= n) {
             break;
         }
     }

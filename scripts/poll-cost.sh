@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The dashboard's own cost on a big stream: 1,000,000 entries and a
+# 500,000-entry PEL across 10 consumers (issue 5, point 4).
+#
+#   scripts/poll-cost.sh [ENTRIES] [PEL]
+#
+# Measures, against a private redis-server started here:
+#  - commands and server time per poll (INFO commandstats, after CONFIG RESETSTAT),
+#    for `monitor` polls that also fetch a 100-entry PEL page like the dashboard;
+#  - the reply bytes per poll (INFO stats total_net_output_bytes);
+#  - with tmux available: the dashboard's RSS and CPU while idle for 20 s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+entries=${1:-1000000}
+pel=${2:-500000}
+
+cargo build --quiet
+bin=target/debug/streamlab
+[ "${RELEASE:-0}" = 1 ] && { cargo build --release --quiet; bin=target/release/streamlab; }
+
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no --logfile "$dir/redis.log" &
+server=$!
+session="pollcost$$"
+cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+url="redis://127.0.0.1:$port"
+cli() { redis-cli -p "$port" "$@"; }
+
+echo "filling: $entries entries, a PEL of $pel across 10 consumers..." >&2
+"$bin" --url "$url" --stream tasks produce --count "$entries" --group workers >/dev/null
+per=$((pel / 10))
+for c in $(seq 10); do cli XREADGROUP GROUP workers "c$c" COUNT "$per" STREAMS tasks '>' >/dev/null; done
+echo "stream length $(cli XLEN tasks), PEL $(cli XPENDING tasks workers | head -1)" >&2
+
+polls=200
+cli CONFIG RESETSTAT >/dev/null
+out_before=$(cli INFO stats | awk -F: '/total_net_output_bytes/ {print $2}' | tr -d '\r')
+"$bin" --url "$url" --stream tasks monitor --json --interval 50ms --polls $polls --pel-page 100 > "$dir/polls.jsonl"
+out_after=$(cli INFO stats | awk -F: '/total_net_output_bytes/ {print $2}' | tr -d '\r')
+cli INFO commandstats > "$dir/stats.txt"
+python3 - "$dir/stats.txt" "$polls" "$((out_after - out_before))" "$dir/polls.jsonl" <<'PY'
+import json, sys
+path, polls, out_bytes, jl = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rows = {}
+for line in open(path):
+    line = line.strip()
+    if not line.startswith("cmdstat_"): continue
+    name, rest = line[8:].split(":", 1)
+    kv = dict(p.split("=") for p in rest.split(","))
+    rows[name] = (int(kv["calls"]), int(kv["usec"]))
+skip = {"config", "info", "client", "hello", "ping"}
+poll = {k: v for k, v in rows.items() if k.split("|")[0] not in skip}
+calls = sum(c for c, _ in poll.values()); usec = sum(u for _, u in poll.values())
+print(f"{polls} polls: {calls/polls:.1f} commands per poll, {usec/polls:.1f} us of server time per poll (target < 100 us), {out_bytes/polls/1024:.1f} KiB replied per poll")
+for k, (c, u) in sorted(poll.items()):
+    print(f"  {k:22} {c/polls:5.1f} calls/poll  {u/max(c,1):8.2f} us/call")
+cmds = {json.loads(l)["poll"]["commands"] for l in open(jl)}
+print(f"commands per poll reported by streamlab: {sorted(cmds)}")
+PY
+
+if command -v tmux >/dev/null; then
+    tmux new-session -d -s "$session" -x 160 -y 48 "$bin --url $url --stream tasks --workers 0"
+    sleep 5
+    pid=$(pgrep -f "$bin --url $url --stream tasks --workers 0" | head -1 || true)
+    if [ -n "$pid" ]; then
+        t0=$(awk '{print $14+$15}' /proc/$pid/stat); sleep 20; t1=$(awk '{print $14+$15}' /proc/$pid/stat)
+        rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+        hz=$(getconf CLK_TCK)
+        python3 -c "print(f'idle dashboard: RSS {$rss/1024:.1f} MB (target < 50), CPU {($t1-$t0)/$hz/20*100:.2f}% of a core over 20 s (target < 3)')"
+    else
+        echo "dashboard did not start (see tmux)"
+    fi
+fi
