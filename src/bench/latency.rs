@@ -53,44 +53,54 @@ pub async fn measure(
         key.to_owned(),
         cancel.clone(),
     ));
-    let mut producer = connector.conn("bench-producer");
-    let started = Instant::now();
-    let mut sent: u64 = 0;
-    while started.elapsed() < duration {
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "positive, bounded"
-        )]
-        let due = (started.elapsed().as_secs_f64() * rate) as u64;
-        if sent >= due {
-            // Sleep to the next send time; tokio's timer has ~1 ms grain, so
-            // yield-spin the last stretch to keep the offered rate even.
-            #[expect(clippy::cast_precision_loss, reason = "seconds as float")]
-            let next = Duration::from_secs_f64((sent + 1) as f64 / rate);
-            let wait = next.saturating_sub(started.elapsed());
-            if wait > Duration::from_millis(2) {
-                tokio::time::sleep(wait - Duration::from_millis(1)).await;
-            } else {
-                tokio::task::yield_now().await;
-            }
-            continue;
-        }
-        let stamp = now_us().to_string();
-        let c = xadd_cmd(
-            key,
-            None,
-            &[("kind", b"latency"), ("sent_us", stamp.as_bytes())],
-        );
-        producer.run(&c, "XADD", true).await?;
-        sent += 1;
-    }
+    let producer = connector.conn("bench-producer");
+    let key_owned = key.to_owned();
+    // The producer paces itself on its own OS thread with thread::sleep
+    // (~60 us grain): tokio's 1 ms timer would send in bursts, and a
+    // yield-spin would steal the core that Redis and the reader need.
+    let paced = std::thread::spawn(move || paced_producer(producer, &key_owned, rate, duration));
+    let sent = tokio::task::spawn_blocking(move || paced.join())
+        .await
+        .map_err(|e| RedisFailure::Server(format!("latency producer died: {e}")))?
+        .map_err(|_| RedisFailure::Server("latency producer panicked".into()))??;
     // Let the reader catch up on what is in flight, then stop it.
     tokio::time::sleep(Duration::from_millis(300)).await;
     cancel.cancel();
-    reader
+    let samples = reader
         .await
-        .map_err(|e| RedisFailure::Server(format!("latency reader died: {e}")))?
+        .map_err(|e| RedisFailure::Server(format!("latency reader died: {e}")))??;
+    tracing::info!(sent, received = samples.0.len(), "latency phase done");
+    Ok(samples)
+}
+
+fn paced_producer(
+    mut conn: crate::redis::Conn,
+    key: &str,
+    rate: f64,
+    duration: Duration,
+) -> Result<u64, RedisFailure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RedisFailure::Server(format!("cannot start the producer runtime: {e}")))?;
+    runtime.block_on(async {
+        let started = Instant::now();
+        let mut sent: u64 = 0;
+        while started.elapsed() < duration {
+            #[expect(clippy::cast_precision_loss, reason = "seconds as float")]
+            let next = Duration::from_secs_f64(sent as f64 / rate);
+            std::thread::sleep(next.saturating_sub(started.elapsed()));
+            let stamp = now_us().to_string();
+            let c = xadd_cmd(
+                key,
+                None,
+                &[("kind", b"latency"), ("sent_us", stamp.as_bytes())],
+            );
+            conn.run(&c, "XADD", true).await?;
+            sent += 1;
+        }
+        Ok(sent)
+    })
 }
 
 async fn read_loop(
