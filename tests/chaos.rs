@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{bin, connector, server_with, unique};
+use common::{bin, connector, server_with, unique, wait_for};
 use streamlab::engine::dead_key;
 use streamlab::engine::task::Task;
 use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
@@ -108,32 +108,45 @@ impl Drop for Proc {
     }
 }
 
-fn worker(dir: &Path, url: &str, stream: &str, name: &str) -> Proc {
-    Proc::spawn(
+/// A `worker --events json` with quick recovery (short min-idle and claim
+/// period) plus `extra` flags.
+fn worker(dir: &Path, url: &str, stream: &str, name: &str, extra: &[&str]) -> Proc {
+    let mut args = vec![
+        "--url",
+        url,
+        "--stream",
+        stream,
+        "--group",
+        GROUP,
+        "worker",
+        "--name",
+        name,
+        "--events",
+        "json",
+        "--min-idle",
+        "1s",
+        "--claim-every",
+        "500ms",
+        "--block",
+        "1s",
+    ];
+    args.extend_from_slice(extra);
+    Proc::spawn(dir, name, &args)
+}
+
+/// The chaos workers: failures on purpose so the dead-letter path runs.
+fn chaos_worker(dir: &Path, url: &str, stream: &str, name: &str) -> Proc {
+    let max = MAX_DELIVERIES.to_string();
+    worker(
         dir,
+        url,
+        stream,
         name,
         &[
-            "--url",
-            url,
-            "--stream",
-            stream,
-            "--group",
-            GROUP,
-            "worker",
-            "--name",
-            name,
-            "--events",
-            "json",
-            "--min-idle",
-            "1s",
-            "--claim-every",
-            "500ms",
-            "--block",
-            "1s",
             "--read-count",
             "50",
             "--max-deliveries",
-            &MAX_DELIVERIES.to_string(),
+            &max,
             "--fail-rate",
             FAIL_RATE,
             // A little work per task widens the window between a
@@ -314,7 +327,7 @@ impl Chaos {
     fn spawn_worker(&mut self) {
         self.spawned += 1;
         let name = format!("w{}", self.spawned);
-        let w = worker(self.dir.path(), &self.url, &self.stream, &name);
+        let w = chaos_worker(self.dir.path(), &self.url, &self.stream, &name);
         self.workers.push(w);
     }
 
@@ -624,5 +637,178 @@ async fn verify(chaos: &mut Chaos, produced: &Produced, tasks: u64) -> Report {
         duplicates: processed.values().map(|n| n - 1).sum(),
         lost,
         problems,
+    }
+}
+
+fn count_events(p: &Proc, kind: &str) -> usize {
+    events(&ledger(&p.stdout_text()), kind).count()
+}
+
+/// Total calls per command since the server started (INFO commandstats).
+async fn command_calls(conn: &mut Conn) -> BTreeMap<String, u64> {
+    let info = try_cmd(conn, &["INFO", "commandstats"])
+        .await
+        .expect("INFO commandstats");
+    let text = streamlab::redis::reply::text(&info).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+fn produce_with_binary(dir: &Path, url: &str, stream: &str, count: u64) {
+    let mut p = Proc::spawn(
+        dir,
+        &format!("produce-{count}"),
+        &[
+            "--url",
+            url,
+            "--stream",
+            stream,
+            "produce",
+            "--count",
+            &count.to_string(),
+        ],
+    );
+    let status = p.child.wait().expect("produce runs");
+    assert!(status.success(), "produce failed: {}", p.stderr_text());
+}
+
+/// The server restarts with nothing on disk: the stream, its group and the
+/// PEL are gone. The worker and `monitor` must notice, the worker must
+/// re-create the group and say why in plain words, both must keep running
+/// (no crash), and neither may spin (bounded command counts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_without_persistence_is_noticed_and_survived() {
+    let mut server = common::server();
+    let url = server.url();
+    let stream = unique("amnesia");
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = worker(dir.path(), &url, &stream, "w1", &[]);
+    let mut monitor = Proc::spawn(
+        dir.path(),
+        "monitor",
+        &[
+            "--url",
+            &url,
+            "--stream",
+            &stream,
+            "--group",
+            GROUP,
+            "monitor",
+            "--json",
+            "--interval",
+            "200ms",
+        ],
+    );
+    produce_with_binary(dir.path(), &url, &stream, 30);
+    let processed = |p: &Proc| count_events(p, "processed");
+    wait_for(
+        "30 processed before the restart",
+        Duration::from_secs(20),
+        || {
+            let n = processed(&w);
+            async move { n == 30 }
+        },
+    )
+    .await;
+    wait_for(
+        "the monitor to see 30 entries",
+        Duration::from_secs(10),
+        || {
+            let out = monitor.stdout_text();
+            async move { out.contains("\"length\":30") }
+        },
+    )
+    .await;
+
+    server.restart_empty().expect("restart without persistence");
+    let restarted = Instant::now();
+    wait_for(
+        "the worker to re-create the group",
+        Duration::from_secs(20),
+        || {
+            let n = count_events(&w, "group_recreated");
+            async move { n >= 1 }
+        },
+    )
+    .await;
+    let lines = ledger(&w.stdout_text());
+    let reason = events(&lines, "group_recreated")
+        .next()
+        .and_then(|l| l["reason"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reason.contains("lost its data"), "reason: {reason}");
+    wait_for(
+        "the monitor to report the loss",
+        Duration::from_secs(20),
+        || {
+            let err = monitor.stderr_text();
+            async move {
+                err.contains("warning: stream") && err.contains("restarted without persistence")
+            }
+        },
+    )
+    .await;
+
+    // Work goes on after the loss.
+    produce_with_binary(dir.path(), &url, &stream, 20);
+    wait_for(
+        "20 more processed after the restart",
+        Duration::from_secs(20),
+        || {
+            let n = processed(&w);
+            async move { n == 50 }
+        },
+    )
+    .await;
+
+    // A measuring window: the rate of commands while idle after recovery.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut admin = common::connector(&url).conn("admin");
+    let calls = command_calls(&mut admin).await;
+    let secs = restarted.elapsed().as_secs_f64();
+    let total: u64 = calls.values().sum();
+    // Expected: the worker's ~6 commands/s (XREADGROUP, XAUTOCLAIM,
+    // XPENDING) and the monitor's 6 per 200 ms poll, ~40/s; a retry loop
+    // without backoff would be thousands per second.
+    let bound = (120.0 * secs) as u64 + 200;
+    assert!(
+        total <= bound,
+        "{total} commands in {secs:.1} s (bound {bound}): {calls:?}"
+    );
+    eprintln!("{total} commands in {secs:.1} s: {calls:?}\nmonitor: {}", monitor.stderr_text());
+    let creates = calls.get("xgroup|create").copied().unwrap_or(0);
+    assert!(
+        creates <= 2,
+        "XGROUP CREATE sent {creates} times: {calls:?}"
+    );
+    assert_eq!(count_events(&w, "group_recreated"), 1);
+    assert!(
+        count_events(&w, "reconnecting") <= 10,
+        "{}",
+        w.stdout_text()
+    );
+    let poll_failures = monitor.stderr_text().matches("poll failed").count();
+    assert!(poll_failures <= 10, "{}", monitor.stderr_text());
+
+    for p in [&mut w, &mut monitor] {
+        let status = p.terminate(Duration::from_secs(10));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{} exit: {status:?}: {}",
+            p.name,
+            p.stderr_text()
+        );
+        assert!(!p.stderr_text().contains("panicked"), "{}", p.stderr_text());
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::commands::shutdown_on_signal;
 use crate::failure::Failure;
+use crate::monitor::loss::losses;
 use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::{PelQuery, Snapshot, poll_once};
 use crate::session::Session;
@@ -21,6 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         consumer: None,
     });
     let mut polls = 0;
+    let mut last: Option<Snapshot> = None;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -28,8 +30,19 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         }
         polls += 1;
         match poll_once(&mut conn, &global.stream, page.as_ref()).await {
-            Ok(snap) if args.json => println!("{}", snap.to_json()),
-            Ok(snap) => print!("{}", table(&snap)),
+            Ok(snap) => {
+                // Compared with the last good poll, so a loss during an
+                // outage is reported once the server answers again.
+                for note in last.as_ref().map(|b| losses(b, &snap)).unwrap_or_default() {
+                    eprintln!("warning: {note}");
+                }
+                if args.json {
+                    println!("{}", snap.to_json());
+                } else {
+                    print!("{}", table(&snap));
+                }
+                last = Some(snap);
+            }
             Err(e) if args.once => return Err(e.into()),
             Err(e) => eprintln!("poll failed (retrying): {e}"),
         }
