@@ -34,23 +34,9 @@ async fn xautoclaim_recovers_the_entries_of_a_killed_worker_process() {
 
     // A worker that reads everything, then sits in a long task.
     let mut victim = BinProcess::spawn(
-        &[
-            "worker",
-            "--url",
-            &url,
-            "--stream",
-            &stream,
-            "--group",
-            "g",
-            "--name",
-            "victim",
-            "--work-ms",
-            "60000",
-            "--block",
-            "200ms",
-            "--events",
-            "none",
-        ],
+        &format!(
+            "worker --url {url} --stream {stream} --group g --name victim --work-ms 60000 --block 200ms --events none"
+        ),
         &[],
     );
     let deadline = Deadline::new("the victim holds all 5 entries", WAIT);

@@ -137,11 +137,10 @@ async fn consume_resumes_after_its_saved_offset_when_restarted() {
     let consume = |from: &'static str, limit: &'static str| {
         let (url, stream) = (url.clone(), stream.clone());
         async move {
-            let args = [
-                "consume", "--url", &url, "--stream", &stream, "--name", "resumer", "--from", from,
-                "--limit", limit, "--json", "--block", "200ms",
-            ];
-            let out = run_bin(&args, &[], WAIT).await;
+            let line = format!(
+                "consume --url {url} --stream {stream} --name resumer --from {from} --limit {limit} --json --block 200ms"
+            );
+            let out = run_bin(&line, &[], WAIT).await;
             assert!(out.success(), "consume failed: {}", out.stderr);
             let read: Vec<EntryId> = out
                 .stdout
@@ -395,7 +394,7 @@ async fn entry_failing_max_deliveries_times_is_dead_lettered_and_replay_requeues
     // Fix the cause, then replay: each letter becomes a new task again.
     worker.behaviour.set(0, 0.0, 0.0);
     let out = run_bin(
-        &["dlq", "replay", "--url", &url, "--stream", &stream],
+        &format!("dlq replay --url {url} --stream {stream}"),
         &[],
         WAIT,
     )
@@ -424,14 +423,8 @@ async fn worker_json_events_are_a_ledger_of_every_produced_id() {
     let stream = unique("ledger");
     let url = server.url();
     let mut conn = connector(&url).conn("admin");
-    let out = run_bin(
-        &[
-            "produce", "--url", &url, "--stream", &stream, "--count", "300", "--group", "g",
-        ],
-        &[],
-        WAIT,
-    )
-    .await;
+    let produce = format!("produce --url {url} --stream {stream} --count 300 --group g");
+    let out = run_bin(&produce, &[], WAIT).await;
     assert!(out.success(), "produce failed: {}", out.stderr);
     let produced: Vec<EntryId> = xrange(&mut conn, &stream, "-", "+", 1000)
         .await
@@ -442,23 +435,9 @@ async fn worker_json_events_are_a_ledger_of_every_produced_id() {
     assert_eq!(produced.len(), 300);
 
     let mut worker = BinProcess::spawn(
-        &[
-            "worker",
-            "--url",
-            &url,
-            "--stream",
-            &stream,
-            "--group",
-            "g",
-            "--name",
-            "ledger",
-            "--events",
-            "json",
-            "--block",
-            "200ms",
-            "--read-count",
-            "50",
-        ],
+        &format!(
+            "worker --url {url} --stream {stream} --group g --name ledger --events json --block 200ms --read-count 50"
+        ),
         &[],
     );
     let processed_ids = |lines: &[String]| -> Vec<EntryId> {
@@ -539,14 +518,8 @@ async fn monitor_json_once_reports_the_documented_fields() {
     create_group(&mut conn, &stream, "g", "0").await.unwrap();
     read_without_ack(&mut conn, &stream, "g", "c1", 2).await;
 
-    let out = run_bin(
-        &[
-            "monitor", "--json", "--once", "--url", &url, "--stream", &stream,
-        ],
-        &[],
-        WAIT,
-    )
-    .await;
+    let monitor = format!("monitor --json --once --url {url} --stream {stream}");
+    let out = run_bin(&monitor, &[], WAIT).await;
     assert!(out.success(), "monitor failed: {}", out.stderr);
     let v: Json = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
 
@@ -584,14 +557,8 @@ async fn monitor_json_reports_lag_as_null_when_redis_does_not_know_it() {
     // A tombstone past the group's position makes Redis's lag unknowable.
     xdel(&mut conn, &stream, &[ids[2]]).await.unwrap();
 
-    let out = run_bin(
-        &[
-            "monitor", "--json", "--once", "--url", &url, "--stream", &stream,
-        ],
-        &[],
-        WAIT,
-    )
-    .await;
+    let monitor = format!("monitor --json --once --url {url} --stream {stream}");
+    let out = run_bin(&monitor, &[], WAIT).await;
     assert!(out.success(), "monitor failed: {}", out.stderr);
     let v: Json = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
     let g = &v["groups"][0];

@@ -59,6 +59,11 @@ pub async fn raw(conn: &mut Conn, args: &[&str]) -> redis::Value {
         .unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
 }
 
+/// Run a raw command written as one line (arguments without spaces).
+pub async fn raw_line(conn: &mut Conn, line: &str) -> redis::Value {
+    raw(conn, &line.split_whitespace().collect::<Vec<_>>()).await
+}
+
 /// Poll `check` until it returns true or `within` passes; panics naming `what`.
 pub async fn wait_for<F, Fut>(what: &str, within: Duration, mut check: F)
 where
@@ -291,14 +296,12 @@ pub struct BinProcess {
 
 /// A `streamlab` command with a clean environment (no REDIS_* or
 /// STREAMLAB_* leaking in from the developer's shell) and an empty working
-/// directory (no stray `.env`).
-fn bin_command(
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> (tokio::process::Command, tempfile::TempDir) {
+/// directory (no stray `.env`). `line` is split on whitespace, so tests
+/// read like the shell commands they stand for.
+fn bin_command(line: &str, env: &[(&str, &str)]) -> (tokio::process::Command, tempfile::TempDir) {
     let cwd = tempfile::tempdir().expect("temp dir");
     let mut cmd = tokio::process::Command::new(bin());
-    cmd.args(args)
+    cmd.args(line.split_whitespace())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .envs(env.iter().copied())
@@ -326,8 +329,9 @@ fn collect_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
 }
 
 impl BinProcess {
-    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let (mut cmd, cwd) = bin_command(args, env);
+    /// Start `streamlab <line>`.
+    pub fn spawn(line: &str, env: &[(&str, &str)]) -> Self {
+        let (mut cmd, cwd) = bin_command(line, env);
         let mut child = cmd.spawn().expect("spawn streamlab");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
@@ -408,12 +412,12 @@ impl BinOutput {
     }
 }
 
-/// Run `streamlab args` to completion (killed if it takes over `within`).
-pub async fn run_bin(args: &[&str], env: &[(&str, &str)], within: Duration) -> BinOutput {
-    let (mut cmd, _cwd) = bin_command(args, env);
+/// Run `streamlab <line>` to completion (killed if it takes over `within`).
+pub async fn run_bin(line: &str, env: &[(&str, &str)], within: Duration) -> BinOutput {
+    let (mut cmd, _cwd) = bin_command(line, env);
     let out = tokio::time::timeout(within, cmd.output())
         .await
-        .unwrap_or_else(|_| panic!("streamlab {args:?} did not finish within {within:?}"))
+        .unwrap_or_else(|_| panic!("streamlab {line} did not finish within {within:?}"))
         .expect("run streamlab");
     BinOutput {
         status: out.status,
