@@ -70,7 +70,7 @@ impl From<::redis::RedisError> for RedisFailure {
 /// Map a redis crate error to a [`RedisFailure`].
 pub fn classify(err: &::redis::RedisError) -> RedisFailure {
     let text = one_line(&err.to_string());
-    let code = err.code().unwrap_or_default().to_ascii_uppercase();
+    let code = error_code(err);
     match code.as_str() {
         "NOGROUP" => return RedisFailure::NoGroup,
         "WRONGTYPE" => return RedisFailure::WrongType(text),
@@ -105,6 +105,22 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         return RedisFailure::Reply(text);
     }
     RedisFailure::Server(text)
+}
+
+/// The server's error code (`NOGROUP`, `NOPERM`, ...). A failed pipeline or
+/// transaction carries its server errors inside, where `code()` does not
+/// look: without this a NOGROUP answered to a pipelined XREADGROUP would be
+/// retried forever instead of re-creating the group.
+fn error_code(err: &::redis::RedisError) -> String {
+    let code = match err.code() {
+        Some(code) => code.to_owned(),
+        None => err
+            .clone()
+            .into_server_errors()
+            .and_then(|errors| errors.first().map(|(_, e)| e.code().to_owned()))
+            .unwrap_or_default(),
+    };
+    code.to_ascii_uppercase()
 }
 
 fn one_line(text: &str) -> String {
