@@ -142,21 +142,25 @@ impl Connector {
 
 fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -> RedisFailure {
     match classify(err) {
-        RedisFailure::Connection(m) => {
-            RedisFailure::Connection(format!("cannot connect to {settings}: {m}"))
-        }
-        RedisFailure::Server(m) | RedisFailure::Reply(m) => {
-            let hint = if m.to_ascii_lowercase().contains("certificate")
-                || m.contains("tls")
-                || m.contains("TLS")
-            {
-                ": check rediss:// versus redis://, REDIS_CA_CERT, or the server's certificate"
-            } else {
-                ""
-            };
+        // rustls reports certificate problems as I/O errors, so the hint is
+        // needed on connection failures as much as on server replies.
+        RedisFailure::Connection(m) | RedisFailure::Server(m) | RedisFailure::Reply(m) => {
+            let hint = tls_hint(&m);
             RedisFailure::Connection(format!("cannot connect to {settings}: {m}{hint}"))
         }
         other => other,
+    }
+}
+
+/// What to check after a failed TLS handshake; empty for other failures.
+fn tls_hint(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("unknownissuer") {
+        ": the server's certificate is not signed by a CA this machine trusts; set REDIS_CA_CERT to the PEM file of the CA that signed it"
+    } else if lower.contains("certificate") || lower.contains("tls") {
+        ": check rediss:// versus redis://, REDIS_CA_CERT, or the server's certificate"
+    } else {
+        ""
     }
 }
 
