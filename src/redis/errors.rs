@@ -69,7 +69,7 @@ impl From<::redis::RedisError> for RedisFailure {
 
 /// Map a redis crate error to a [`RedisFailure`].
 pub fn classify(err: &::redis::RedisError) -> RedisFailure {
-    let text = one_line(&err.to_string());
+    let text = one_line(&condense_pipeline(err.to_string()));
     let code = error_code(err);
     match code.as_str() {
         "NOGROUP" => return RedisFailure::NoGroup,
@@ -121,6 +121,22 @@ fn error_code(err: &::redis::RedisError) -> String {
             .unwrap_or_default(),
     };
     code.to_ascii_uppercase()
+}
+
+/// The crate lists every failed command of a pipeline: 512 XADDs to a key
+/// of the wrong type made a 50 KB error line. Keep the first and a count.
+fn condense_pipeline(text: String) -> String {
+    let Some(rest) = text.strip_prefix("Pipeline failures: [") else {
+        return text;
+    };
+    let failed = rest.matches("(Index ").count();
+    let first = rest.split("), (Index ").next().unwrap_or(rest);
+    let first = first
+        .trim_start_matches("(Index ")
+        .trim_end_matches(")]")
+        .split_once("error: ")
+        .map_or(first, |(_, e)| e);
+    format!("{first} (1 of {failed} failed commands in a pipeline)")
 }
 
 fn one_line(text: &str) -> String {
