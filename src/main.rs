@@ -67,21 +67,42 @@ fn load_env_file() -> Result<(), String> {
             })
     });
     match explicit {
-        Some(path) => dotenvy::from_path(&path)
-            .map_err(|e| format!("--env-file {path}: {}", describe_dotenv(&e))),
+        Some(path) => dotenvy::from_path(&path).map_err(|e| {
+            format!(
+                "--env-file {path}: {}",
+                describe_dotenv(&e, Some(path.as_ref()))
+            )
+        }),
         None => match dotenvy::dotenv() {
             Ok(_) => Ok(()),
             Err(e) if e.not_found() => Ok(()),
-            Err(e) => Err(format!(".env: {}", describe_dotenv(&e))),
+            Err(e) => {
+                // dotenvy looks in the working directory and its parents.
+                let found = std::env::current_dir().ok().and_then(|dir| {
+                    dir.ancestors()
+                        .map(|d| d.join(".env"))
+                        .find(|p| p.is_file())
+                });
+                Err(format!(".env: {}", describe_dotenv(&e, found.as_deref())))
+            }
         },
     }
 }
 
-fn describe_dotenv(e: &dotenvy::Error) -> String {
+fn describe_dotenv(e: &dotenvy::Error, path: Option<&std::path::Path>) -> String {
     match e {
-        dotenvy::Error::LineParse(_, idx) => format!(
-            "cannot parse the line at byte {idx}: write KEY=value lines (values with spaces in quotes)"
-        ),
+        // Named by line number, never by content: the line may hold a secret.
+        dotenvy::Error::LineParse(text, idx) => {
+            let first = text.lines().next().unwrap_or_default();
+            let number = path
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .and_then(|file| file.lines().position(|l| l == first))
+                .map_or_else(String::new, |n| format!(" {}", n + 1));
+            format!(
+                "cannot parse line{number} (at character {}): write KEY=value lines (values with spaces in quotes)",
+                idx + 1
+            )
+        }
         dotenvy::Error::Io(io) => io.to_string(),
         other => other.to_string(),
     }
