@@ -145,10 +145,35 @@ fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -
         // rustls reports certificate problems as I/O errors, so the hint is
         // needed on connection failures as much as on server replies.
         RedisFailure::Connection(m) | RedisFailure::Server(m) | RedisFailure::Reply(m) => {
-            let hint = tls_hint(&m);
+            let hint = match tls_hint(&m) {
+                "" => scheme_hint(settings.is_tls(), &m),
+                hint => hint,
+            };
             RedisFailure::Connection(format!("cannot connect to {settings}: {m}{hint}"))
         }
         other => other,
+    }
+}
+
+/// A TLS client on a plain port waits for a handshake answer that never
+/// comes; a plain client on a TLS port is dropped. Both look like network
+/// trouble unless the message names the likely mix-up.
+fn scheme_hint(tls: bool, message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    let dropped = [
+        "reset by peer",
+        "broken pipe",
+        "connection closed",
+        "unexpected eof",
+    ]
+    .iter()
+    .any(|s| lower.contains(s));
+    if tls && lower.contains("timed out") {
+        ": no answer to the TLS handshake; if this port serves plain Redis, use redis:// instead of rediss://"
+    } else if !tls && dropped {
+        ": the server dropped the connection; if this port serves TLS, use rediss:// (or REDIS_TLS=true)"
+    } else {
+        ""
     }
 }
 
