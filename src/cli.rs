@@ -212,9 +212,9 @@ pub struct WorkerArgs {
 /// Group-worker settings shared by `worker` and the dashboard.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerTuning {
-    /// Entries per XREADGROUP
-    #[arg(long = "read-count", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    pub read_count: u64,
+    /// Entries per XREADGROUP (default 100; the dashboard's workers 10)
+    #[arg(long = "read-count", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub read_count: Option<u64>,
     /// BLOCK per XREADGROUP
     #[arg(long, default_value = "2s", value_parser = block_arg)]
     pub block: Duration,

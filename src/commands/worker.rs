@@ -37,7 +37,7 @@ pub fn worker_config(
         stream: global.stream.clone(),
         group: global.group(),
         consumer: name,
-        count: usize::try_from(tuning.read_count).unwrap_or(100),
+        count: usize::try_from(tuning.read_count.unwrap_or(100)).unwrap_or(100),
         block: tuning.block,
         claim_every: tuning
             .claim_every

@@ -6,6 +6,7 @@
 pub mod consumer;
 pub mod event;
 pub mod producer;
+pub mod supervisor;
 pub mod task;
 pub mod worker;
 

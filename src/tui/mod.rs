@@ -1,10 +1,111 @@
-//! The live dashboard (under construction in this commit).
+//! The live dashboard (`streamlab` with no subcommand): an embedded
+//! producer, basic consumer and N group workers run in this process, and
+//! the screen shows what Redis reports about them (and about any other
+//! client on the same stream), polled at a bounded cost.
+//!
+//! Shape: [`state`] is plain data; [`update::update`] changes it and
+//! returns engine commands; [`ui::render`] draws it; [`app`] is the loop
+//! that connects input, engine, poller and screen.
+
+pub mod action;
+pub mod app;
+pub mod commands;
+pub mod derive;
+pub mod fmt;
+pub mod keymap;
+pub mod layout;
+pub mod log;
+pub mod navigate;
+pub mod panes;
+pub mod state;
+pub mod terminal;
+pub mod ui;
+pub mod update;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::unbounded_channel;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
+use crate::commands::worker::worker_config;
+use crate::engine::supervisor::{Supervisor, SupervisorConfig};
 use crate::failure::Failure;
+use crate::monitor::spawn_poller;
+use crate::redis::id::now_ms;
+use crate::session::Session;
+use crate::tui::state::{Lab, Production, State};
 
-pub async fn run(_global: &GlobalArgs, _args: &DashboardArgs) -> Result<(), Failure> {
-    Err(Failure::usage(
-        "the dashboard is not built yet: use a subcommand (see --help)",
-    ))
+/// Lab defaults: recovery shows within seconds (headless workers use 15s/5s).
+pub const LAB_MIN_IDLE: Duration = Duration::from_secs(5);
+pub const LAB_CLAIM_EVERY: Duration = Duration::from_secs(1);
+pub const LAB_READ_COUNT: usize = 10;
+/// How long quitting waits for workers to finish the batch in hand.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let mut worker = worker_config(
+        global,
+        String::new(),
+        &args.tuning,
+        LAB_CLAIM_EVERY,
+        LAB_MIN_IDLE,
+    );
+    if args.tuning.read_count.is_none() {
+        // Small batches keep a normal worker's entries well under min-idle,
+        // so reclaims on screen come from kills and slow mode, not batching.
+        worker.count = LAB_READ_COUNT;
+    }
+    let mut url = session.connector.settings().to_string();
+    if session.embedded.is_some() {
+        url.push_str(" [private server, data goes away on exit]");
+    }
+    let lab = Lab {
+        url,
+        stream: global.stream.clone(),
+        group: global.group(),
+        refresh: args.refresh,
+        min_idle: worker.min_idle,
+        claim_every: worker.claim_every,
+        max_deliveries: worker.max_deliveries,
+        work_ms: args.work_ms,
+        basic_name: "basic".into(),
+    };
+    let (events_tx, events) = unbounded_channel();
+    let (outcomes_tx, outcomes) = unbounded_channel();
+    let cancel = CancellationToken::new();
+    let poller = spawn_poller(
+        &session.connector,
+        global.stream.clone(),
+        args.refresh,
+        cancel.clone(),
+    );
+    let config = SupervisorConfig {
+        worker,
+        work_ms: args.work_ms,
+        basic_name: lab.basic_name.clone(),
+    };
+    let mut sup = Supervisor::new(session.connector.clone(), config, events_tx, outcomes_tx);
+    sup.start(args.workers, args.produce.then_some(args.produce_rate));
+    let production = Production {
+        on: args.produce,
+        rate: args.produce_rate,
+    };
+    let mut state = State::new(lab, production, now_ms());
+    let mut ch = app::Channels {
+        events,
+        outcomes,
+        poll: poller.state,
+        page: poller.page,
+    };
+    let result = match terminal::TerminalGuard::enter() {
+        Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
+        Err(e) => Err(Failure::runtime(format!("cannot set up the terminal: {e}"))),
+    };
+    cancel.cancel();
+    sup.shutdown(SHUTDOWN_GRACE).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), poller.task).await;
+    drop(session);
+    result
 }

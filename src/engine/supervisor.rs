@@ -1,0 +1,205 @@
+//! The supervisor: starts, kills, stops and re-tunes the dashboard's
+//! embedded engine parts (group workers, the producer, the basic consumer)
+//! and runs the one-shot commands the user triggers (enqueue, trim, ack,
+//! claim, dead-letter, fetch an entry).
+//!
+//! Every method is synchronous and only spawns tasks, so the dashboard's
+//! loop never waits on Redis. Results come back as engine [`Event`]s (from
+//! the tasks themselves) and as [`Outcome`]s (from the supervisor).
+
+mod admin;
+mod feeders;
+mod workers;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::event::{ChannelSink, Event, SharedSink};
+use crate::engine::worker::WorkerConfig;
+use crate::redis::{Connector, EntryId};
+
+pub use admin::ADMIN_TIMEOUT;
+pub use workers::{WorkerMode, WorkerReport, WorkerStatus};
+
+/// What the user asked the engine to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineCommand {
+    /// XADD this many tasks now.
+    Enqueue(u64),
+    /// Continuous production at this rate, or off.
+    SetProduction(Option<f64>),
+    SpawnWorker,
+    /// Crash the worker: abort its task, leaving its entries pending.
+    Kill(String),
+    /// Stop the worker gracefully (finish and ack in-flight work).
+    Stop(String),
+    SetMode(String, WorkerMode),
+    /// XTRIM MAXLEN = n.
+    Trim(u64),
+    Ack {
+        group: String,
+        id: EntryId,
+    },
+    /// XCLAIM the entry to consumer `to`.
+    Claim {
+        group: String,
+        id: EntryId,
+        to: String,
+    },
+    DeadLetter {
+        group: String,
+        id: EntryId,
+        owner: String,
+        deliveries: u64,
+    },
+    /// XRANGE id id: the entry's fields, for the detail view.
+    FetchEntry(EntryId),
+}
+
+/// What the supervisor reports back, besides the engine's own events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Something done on request (spawned, killed, acked, trimmed...).
+    Note(String),
+    /// A request that could not be done, with the reason.
+    Failed(String),
+    /// An entry's fields; `None` when it is no longer in the stream.
+    Entry {
+        id: EntryId,
+        fields: Option<Vec<(String, String)>>,
+    },
+}
+
+/// The basic consumer's progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BasicReport {
+    pub name: String,
+    /// The last id it has read (its offset), once started.
+    pub offset: Option<EntryId>,
+    pub read: u64,
+}
+
+/// What the supervisor runs right now, read by the dashboard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Roster {
+    pub workers: Vec<WorkerReport>,
+    pub produced: u64,
+    pub basic: Option<BasicReport>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    /// Template for every worker; `consumer` is replaced by its name.
+    pub worker: WorkerConfig,
+    /// Simulated work per task in normal mode.
+    pub work_ms: u64,
+    /// Name of the basic consumer (its offset key derives from it).
+    pub basic_name: String,
+}
+
+pub struct Supervisor {
+    connector: Connector,
+    config: SupervisorConfig,
+    sink: SharedSink,
+    outcomes: UnboundedSender<Outcome>,
+    workers: workers::Workers,
+    producer: feeders::ProducerHandle,
+    basic: feeders::BasicHandle,
+    admin: admin::Admin,
+    root: CancellationToken,
+}
+
+impl Supervisor {
+    /// Start the producer (idle) and the basic consumer. Must run inside a
+    /// tokio runtime.
+    pub fn new(
+        connector: Connector,
+        config: SupervisorConfig,
+        events: UnboundedSender<Event>,
+        outcomes: UnboundedSender<Outcome>,
+    ) -> Self {
+        let root = CancellationToken::new();
+        let sink: SharedSink = std::sync::Arc::new(ChannelSink(events));
+        let stream = config.worker.stream.clone();
+        let producer = feeders::spawn_producer(
+            connector.conn("producer"),
+            stream.clone(),
+            sink.clone(),
+            root.child_token(),
+        );
+        let basic = feeders::spawn_basic(&connector, &stream, &config, &sink, root.child_token());
+        let admin = admin::Admin::new(connector.conn("admin"), stream, outcomes.clone());
+        Self {
+            connector,
+            workers: workers::Workers::new(root.clone()),
+            config,
+            sink,
+            outcomes,
+            producer,
+            basic,
+            admin,
+            root,
+        }
+    }
+
+    /// Do what the user asked. Never waits on Redis.
+    pub fn apply(&mut self, command: EngineCommand) {
+        let outcome = match command {
+            EngineCommand::Enqueue(n) => {
+                self.producer.burst(n);
+                None
+            }
+            EngineCommand::SetProduction(rate) => {
+                self.producer.set_rate(rate);
+                None
+            }
+            EngineCommand::SpawnWorker => Some(self.workers.spawn(
+                &self.connector,
+                &self.config,
+                &self.sink,
+            )),
+            EngineCommand::Kill(name) => Some(self.workers.kill(&name, &self.config.worker)),
+            EngineCommand::Stop(name) => Some(self.workers.stop(&name)),
+            EngineCommand::SetMode(name, mode) => {
+                Some(self.workers.set_mode(&name, mode, self.config.work_ms))
+            }
+            other => {
+                self.admin.run(other);
+                None
+            }
+        };
+        if let Some(o) = outcome {
+            let _ = self.outcomes.send(o);
+        }
+    }
+
+    /// Start `workers` workers, and production at `rate` when given.
+    pub fn start(&mut self, workers: u64, rate: Option<f64>) {
+        for _ in 0..workers {
+            self.apply(EngineCommand::SpawnWorker);
+        }
+        if rate.is_some() {
+            self.apply(EngineCommand::SetProduction(rate));
+        }
+    }
+
+    /// What runs now; also notices workers whose task ended.
+    pub fn roster(&mut self) -> Roster {
+        Roster {
+            workers: self.workers.reports(),
+            produced: self.producer.produced(),
+            basic: Some(self.basic.report(&self.config.basic_name)),
+        }
+    }
+
+    /// Cancel everything, give workers `grace` to finish in-flight work,
+    /// then abort what is left (its entries stay pending, as in a crash).
+    pub async fn shutdown(mut self, grace: Duration) {
+        self.root.cancel();
+        self.workers.join_all(grace).await;
+        self.producer.abort();
+        self.basic.abort();
+    }
+}

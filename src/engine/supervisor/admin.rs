@@ -1,0 +1,189 @@
+//! One-shot commands the user triggers (trim, ack, claim, dead-letter,
+//! fetch an entry): each runs in its own task, bounded by a timeout, on a
+//! shared admin connection, and reports an [`Outcome`].
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{EngineCommand, Outcome};
+use crate::engine::dead_key;
+use crate::redis::{
+    Conn, EntryId, RedisFailure, Retention, dead_letter, xack, xclaim, xrange, xtrim,
+};
+
+/// Longest a user-triggered command may take before it is reported failed.
+pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub(super) struct Admin {
+    conn: Arc<Mutex<Conn>>,
+    stream: String,
+    outcomes: UnboundedSender<Outcome>,
+}
+
+impl Admin {
+    pub(super) fn new(conn: Conn, stream: String, outcomes: UnboundedSender<Outcome>) -> Self {
+        Self {
+            conn: Arc::new(Mutex::new(conn)),
+            stream,
+            outcomes,
+        }
+    }
+
+    /// Run one of the Redis one-shots; other commands are not ours.
+    pub(super) fn run(&self, command: EngineCommand) {
+        let (conn, key) = (self.conn.clone(), self.stream.clone());
+        match command {
+            EngineCommand::Trim(len) => self.spawn(format!("trim to {len}"), trim(conn, key, len)),
+            EngineCommand::Ack { group, id } => {
+                self.spawn(format!("ack {id}"), ack(conn, key, group, id));
+            }
+            EngineCommand::Claim { group, id, to } => {
+                self.spawn(format!("claim {id}"), claim(conn, key, group, id, to));
+            }
+            EngineCommand::DeadLetter {
+                group,
+                id,
+                owner,
+                deliveries,
+            } => {
+                let why = Hand {
+                    group,
+                    owner,
+                    deliveries,
+                };
+                self.spawn(format!("dead-letter {id}"), kill_entry(conn, key, id, why));
+            }
+            EngineCommand::FetchEntry(id) => {
+                self.spawn(format!("fetch {id}"), fetch(conn, key, id))
+            }
+            _ => {}
+        }
+    }
+
+    fn spawn<F>(&self, what: String, op: F)
+    where
+        F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
+    {
+        let tx = self.outcomes.clone();
+        let conn = self.conn.clone();
+        tokio::spawn(async move {
+            let outcome = match tokio::time::timeout(ADMIN_TIMEOUT, op).await {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => Outcome::Failed(format!("{what}: {e}")),
+                Err(_) => {
+                    // The socket may still deliver the late reply: drop it.
+                    if let Ok(mut c) = conn.try_lock() {
+                        c.disconnect();
+                    }
+                    Outcome::Failed(format!(
+                        "{what}: Redis did not answer within {ADMIN_TIMEOUT:?}"
+                    ))
+                }
+            };
+            let _ = tx.send(outcome);
+        });
+    }
+}
+
+type Shared = Arc<Mutex<Conn>>;
+
+async fn trim(conn: Shared, key: String, len: u64) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let removed = xtrim(&mut c, &key, &Retention::MaxLen { len, exact: true }).await?;
+    Ok(Outcome::Note(format!(
+        "XTRIM {key} MAXLEN = {len}: removed {removed} entries (pending ones stay in the PEL, now deleted)"
+    )))
+}
+
+async fn ack(
+    conn: Shared,
+    key: String,
+    group: String,
+    id: EntryId,
+) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let n = xack(&mut c, &key, &group, &[id]).await?;
+    Ok(if n == 1 {
+        Outcome::Note(format!(
+            "acked {id} by hand: it left group {group}'s PEL and stays in the stream"
+        ))
+    } else {
+        Outcome::Failed(format!("ack {id}: it was no longer pending"))
+    })
+}
+
+async fn claim(
+    conn: Shared,
+    key: String,
+    group: String,
+    id: EntryId,
+    to: String,
+) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let claimed = xclaim(&mut c, &key, &group, &to, 0, &[id]).await?;
+    Ok(if claimed.is_empty() {
+        Outcome::Failed(format!("claim {id}: it was no longer pending"))
+    } else {
+        Outcome::Note(format!(
+            "claimed {id} to {to} by hand (XCLAIM, delivery count +1)"
+        ))
+    })
+}
+
+/// Why an entry is dead-lettered by hand.
+struct Hand {
+    group: String,
+    owner: String,
+    deliveries: u64,
+}
+
+/// Copy the entry to `<stream>:dead` and XACK it, atomically.
+async fn kill_entry(
+    conn: Shared,
+    key: String,
+    id: EntryId,
+    why: Hand,
+) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let found = xrange(&mut c, &key, &id.to_string(), &id.to_string(), 1).await?;
+    let original = found.into_iter().find(|e| e.id == id);
+    let mut fields: Vec<(String, Vec<u8>)> = vec![
+        ("original_id".into(), id.to_string().into_bytes()),
+        ("group".into(), why.group.clone().into_bytes()),
+        ("consumer".into(), why.owner.into_bytes()),
+        ("deliveries".into(), why.deliveries.to_string().into_bytes()),
+        (
+            "error".into(),
+            b"dead-lettered by hand from the dashboard".to_vec(),
+        ),
+    ];
+    for (k, v) in original.iter().filter_map(|e| e.fields.as_ref()).flatten() {
+        fields.push((format!("f:{k}"), v.clone()));
+    }
+    let borrowed: Vec<(&str, &[u8])> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    let dead = dead_key(&key);
+    let dead_id = dead_letter(&mut c, &key, &dead, &why.group, id, &borrowed).await?;
+    Ok(Outcome::Note(format!(
+        "dead-lettered {id} by hand to {dead} as {dead_id} (and acked)"
+    )))
+}
+
+async fn fetch(conn: Shared, key: String, id: EntryId) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let found = xrange(&mut c, &key, &id.to_string(), &id.to_string(), 1).await?;
+    let fields = found.into_iter().find(|e| e.id == id).and_then(|e| {
+        e.fields.map(|f| {
+            f.into_iter()
+                .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+                .collect()
+        })
+    });
+    Ok(Outcome::Entry { id, fields })
+}

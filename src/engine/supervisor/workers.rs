@@ -1,0 +1,257 @@
+//! The embedded group workers: spawn, crash (abort), stop, and switch
+//! between normal / slow / failing behaviour while they run.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{Outcome, SupervisorConfig};
+use crate::engine::event::SharedSink;
+use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit, WorkerStats};
+use crate::redis::Connector;
+
+/// How an embedded worker behaves, cycled with `f` on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkerMode {
+    #[default]
+    Normal,
+    /// Ten times the normal work time (at least 1 s per task), so its
+    /// entries sit idle long enough for other workers to steal them.
+    Slow,
+    /// Half the tasks fail and stay pending until retried or dead-lettered.
+    Failing,
+}
+
+impl WorkerMode {
+    pub fn next(self) -> Self {
+        match self {
+            Self::Normal => Self::Slow,
+            Self::Slow => Self::Failing,
+            Self::Failing => Self::Normal,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Slow => "slow",
+            Self::Failing => "failing",
+        }
+    }
+
+    /// (work ms per task, failure rate) given the normal work time.
+    pub fn behaviour(self, work_ms: u64) -> (u64, f64) {
+        match self {
+            Self::Normal => (work_ms, 0.0),
+            Self::Slow => (work_ms.saturating_mul(10).max(1000), 0.0),
+            Self::Failing => (work_ms, 0.5),
+        }
+    }
+}
+
+/// Where an embedded worker is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerStatus {
+    Running,
+    /// Cancelled; finishing and acking the batch in hand.
+    Stopping,
+    Stopped,
+    /// Aborted by the user: a crash, its entries stay pending.
+    Killed,
+    /// Ended on an error retrying cannot fix.
+    Failed(String),
+}
+
+impl WorkerStatus {
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Killed => "killed",
+            Self::Failed(_) => "failed",
+        }
+    }
+
+    pub fn is_alive(&self) -> bool {
+        matches!(self, Self::Running | Self::Stopping)
+    }
+}
+
+/// One worker as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerReport {
+    pub name: String,
+    pub status: WorkerStatus,
+    pub mode: WorkerMode,
+    pub processed: u64,
+    pub acked: u64,
+}
+
+struct Slot {
+    name: String,
+    cancel: CancellationToken,
+    handle: Option<JoinHandle<WorkerExit>>,
+    behaviour: Arc<Behaviour>,
+    stats: Arc<WorkerStats>,
+    mode: WorkerMode,
+    status: WorkerStatus,
+}
+
+pub(super) struct Workers {
+    slots: Vec<Slot>,
+    spawned: u32,
+    root: CancellationToken,
+}
+
+impl Workers {
+    pub(super) fn new(root: CancellationToken) -> Self {
+        Self {
+            slots: Vec::new(),
+            spawned: 0,
+            root,
+        }
+    }
+
+    /// Start worker `w<n>`. Names repeat across runs on purpose: a new
+    /// `w1` first drains what an earlier `w1` left pending.
+    pub(super) fn spawn(
+        &mut self,
+        connector: &Connector,
+        config: &SupervisorConfig,
+        sink: &SharedSink,
+    ) -> Outcome {
+        self.spawned += 1;
+        let name = format!("w{}", self.spawned);
+        let mut wc = config.worker.clone();
+        wc.consumer.clone_from(&name);
+        let conn = connector.blocking_conn(format!("worker:{name}"), wc.block);
+        let behaviour = Arc::new(Behaviour::new(config.work_ms, 0.0, 0.0));
+        let note = format!(
+            "spawned {name}: XREADGROUP as consumer '{name}' of group '{}'",
+            wc.group
+        );
+        let worker = Worker::new(conn, wc, behaviour.clone(), sink.clone());
+        let stats = worker.stats.clone();
+        let cancel = self.root.child_token();
+        let handle = tokio::spawn(worker.run(cancel.clone()));
+        self.slots.push(Slot {
+            name,
+            cancel,
+            handle: Some(handle),
+            behaviour,
+            stats,
+            mode: WorkerMode::Normal,
+            status: WorkerStatus::Running,
+        });
+        Outcome::Note(note)
+    }
+
+    fn alive(&mut self, name: &str) -> Result<&mut Slot, Outcome> {
+        match self.slots.iter_mut().find(|s| s.name == name) {
+            Some(s) if s.status.is_alive() => Ok(s),
+            Some(s) => Err(Outcome::Failed(format!(
+                "{name} is already {}",
+                s.status.label()
+            ))),
+            None => Err(Outcome::Failed(format!(
+                "{name} is not one of this dashboard's workers"
+            ))),
+        }
+    }
+
+    pub(super) fn kill(&mut self, name: &str, config: &WorkerConfig) -> Outcome {
+        let slot = match self.alive(name) {
+            Ok(s) => s,
+            Err(o) => return o,
+        };
+        // Aborting drops the task mid-work, like a process crash: nothing
+        // is acked, so its entries stay in the PEL for XAUTOCLAIM.
+        if let Some(h) = slot.handle.take() {
+            h.abort();
+        }
+        slot.status = WorkerStatus::Killed;
+        Outcome::Note(format!(
+            "killed {name} (crash): its pending entries stay until another worker's XAUTOCLAIM takes them (idle >= {:?}, every {:?})",
+            config.min_idle, config.claim_every
+        ))
+    }
+
+    pub(super) fn stop(&mut self, name: &str) -> Outcome {
+        match self.alive(name) {
+            Ok(slot) => {
+                slot.cancel.cancel();
+                slot.status = WorkerStatus::Stopping;
+                Outcome::Note(format!(
+                    "stopping {name}: it finishes and acks the batch in hand"
+                ))
+            }
+            Err(o) => o,
+        }
+    }
+
+    pub(super) fn set_mode(&mut self, name: &str, mode: WorkerMode, work_ms: u64) -> Outcome {
+        match self.alive(name) {
+            Ok(slot) => {
+                let (ms, fail) = mode.behaviour(work_ms);
+                slot.behaviour.set(ms, fail, 0.0);
+                slot.mode = mode;
+                Outcome::Note(format!(
+                    "{name} is now {} ({ms} ms per task, {:.0}% fail)",
+                    mode.label(),
+                    fail * 100.0
+                ))
+            }
+            Err(o) => o,
+        }
+    }
+
+    /// Reports of every worker, after noticing the ones whose task ended.
+    pub(super) fn reports(&mut self) -> Vec<WorkerReport> {
+        for slot in &mut self.slots {
+            let finished = slot.handle.as_ref().is_some_and(JoinHandle::is_finished);
+            if let Some(exit) = finished
+                .then(|| slot.handle.take())
+                .flatten()
+                .and_then(FutureExt::now_or_never)
+            {
+                slot.status = match exit {
+                    Ok(WorkerExit::Stopped) => WorkerStatus::Stopped,
+                    Ok(WorkerExit::Crashed) => WorkerStatus::Killed,
+                    Ok(WorkerExit::Fatal(e)) => WorkerStatus::Failed(e.to_string()),
+                    Err(e) => WorkerStatus::Failed(e.to_string()),
+                };
+            }
+        }
+        self.slots
+            .iter()
+            .map(|s| WorkerReport {
+                name: s.name.clone(),
+                status: s.status.clone(),
+                mode: s.mode,
+                processed: s.stats.processed.load(Ordering::Relaxed),
+                acked: s.stats.acked.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
+    /// Wait up to `grace` for cancelled workers, then abort the rest.
+    pub(super) async fn join_all(&mut self, grace: Duration) {
+        let handles: Vec<_> = self
+            .slots
+            .iter_mut()
+            .filter_map(|s| s.handle.take())
+            .collect();
+        let aborts: Vec<_> = handles.iter().map(JoinHandle::abort_handle).collect();
+        let all = futures_util::future::join_all(handles);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            for a in aborts {
+                a.abort();
+            }
+        }
+    }
+}

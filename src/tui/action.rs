@@ -1,0 +1,72 @@
+//! Everything that can change the dashboard's state, as one enum: what the
+//! user meant by a key ([`Intent`]), and what arrived from the engine, the
+//! supervisor, the poller and the clock.
+
+use crate::engine::Event;
+use crate::engine::supervisor::{Outcome, Roster};
+use crate::monitor::poller::PollState;
+
+/// What a key means, independent of which key it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Quit,
+    Help,
+    /// Close an overlay (or, with none open, clear the PEL filter).
+    Close,
+    EnqueueOne,
+    EnqueueBurst,
+    ToggleProduction,
+    RateUp,
+    RateDown,
+    Spawn,
+    Kill,
+    Stop,
+    CycleMode,
+    Trim,
+    Ack,
+    Claim,
+    DeadLetter,
+    View,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Filter,
+    Yes,
+    No,
+    Submit,
+    Backspace,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Key(Intent),
+    /// A character typed into a prompt.
+    Char(char),
+    /// The poller published (a new snapshot, or a link change), with the
+    /// supervisor's roster read at the same moment.
+    Poll {
+        poll: PollState,
+        roster: Roster,
+        now_ms: u64,
+    },
+    Engine {
+        event: Event,
+        at_ms: u64,
+    },
+    Outcome {
+        outcome: Outcome,
+        at_ms: u64,
+    },
+    /// The clock moved (ages on screen), and the roster may have changed.
+    Tick {
+        now_ms: u64,
+        roster: Roster,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+}

@@ -1,0 +1,189 @@
+//! The dashboard's loop: one `select!` over terminal input, engine events,
+//! supervisor outcomes, poller changes, a render tick and termination
+//! signals. Each turns into an [`Action`] for `update`; the commands it
+//! returns go to the supervisor, which only spawns tasks, so nothing here
+//! ever waits on Redis.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::watch;
+
+use crate::engine::Event;
+use crate::engine::supervisor::{Outcome, Supervisor};
+use crate::failure::Failure;
+use crate::monitor::PelQuery;
+use crate::monitor::poller::PollState;
+use crate::redis::id::now_ms;
+use crate::tui::action::Action;
+use crate::tui::state::State;
+use crate::tui::{keymap, navigate, ui, update};
+
+/// How often the screen redraws without input (ages move on).
+const TICK: Duration = Duration::from_millis(100);
+/// Engine events may arrive by the thousand: redraw at most this often for them.
+const MIN_FRAME: Duration = Duration::from_millis(33);
+
+pub struct Channels {
+    pub events: UnboundedReceiver<Event>,
+    pub outcomes: UnboundedReceiver<Outcome>,
+    pub poll: watch::Receiver<PollState>,
+    pub page: watch::Sender<Option<PelQuery>>,
+}
+
+/// Run until the user quits (or a signal asks us to).
+pub async fn run(
+    term: &mut DefaultTerminal,
+    state: &mut State,
+    sup: &mut Supervisor,
+    ch: &mut Channels,
+) -> Result<(), Failure> {
+    let io = |e: std::io::Error| Failure::runtime(format!("terminal: {e}"));
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    let mut signals = Signals::new();
+    let size = term.size().map_err(io)?;
+    apply(
+        state,
+        sup,
+        Action::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    let mut last_draw: Option<Instant> = None;
+    let mut urgent = true;
+    loop {
+        sync_page(state, &ch.page);
+        if urgent || last_draw.is_none_or(|t| t.elapsed() >= MIN_FRAME) {
+            term.draw(|f| ui::render(f, state)).map_err(io)?;
+            last_draw = Some(Instant::now());
+        }
+        if state.quit {
+            return Ok(());
+        }
+        urgent = false;
+        let action = tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(ev)) => {
+                    urgent = true;
+                    from_terminal(state, ev)
+                }
+                Some(Err(e)) => return Err(io(e)),
+                None => return Ok(()),
+            },
+            Some(event) = ch.events.recv() => Some(Action::Engine { event, at_ms: now_ms() }),
+            Some(outcome) = ch.outcomes.recv() => {
+                urgent = true;
+                Some(Action::Outcome { outcome, at_ms: now_ms() })
+            }
+            Ok(()) = ch.poll.changed() => {
+                let poll = ch.poll.borrow_and_update().clone();
+                Some(Action::Poll { poll, roster: sup.roster(), now_ms: now_ms() })
+            }
+            _ = tick.tick() => {
+                urgent = true;
+                Some(Action::Tick { now_ms: now_ms(), roster: sup.roster() })
+            }
+            () = signals.recv() => {
+                state.quit = true;
+                None
+            }
+        };
+        if let Some(action) = action {
+            apply(state, sup, action);
+        }
+        // A burst of engine events costs one frame, not one per event.
+        for _ in 0..10_000 {
+            let Ok(event) = ch.events.try_recv() else {
+                break;
+            };
+            apply(
+                state,
+                sup,
+                Action::Engine {
+                    event,
+                    at_ms: now_ms(),
+                },
+            );
+        }
+    }
+}
+
+fn apply(state: &mut State, sup: &mut Supervisor, action: Action) {
+    for command in update::update(state, action) {
+        sup.apply(command);
+    }
+}
+
+fn from_terminal(state: &State, event: TermEvent) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) => keymap::lookup(&state.view.mode, &key),
+        TermEvent::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// Tell the poller which PEL page is on screen (only when it changed).
+fn sync_page(state: &State, page: &watch::Sender<Option<PelQuery>>) {
+    let wanted = Some(navigate::pel_query(state));
+    page.send_if_modified(|current| {
+        if *current == wanted {
+            false
+        } else {
+            current.clone_from(&wanted);
+            true
+        }
+    });
+}
+
+/// SIGTERM and SIGHUP (the terminal went away) quit like `q` does, so the
+/// terminal is restored and the workers are stopped.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                term: signal(SignalKind::terminate()).ok(),
+                hup: signal(SignalKind::hangup()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match &mut self.term {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let hup = async {
+                match &mut self.hup {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = term => {}
+                _ = hup => {}
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,169 @@
+//! Figures derived when a snapshot arrives: rates, sparkline history, the
+//! poller's own cost, and reclaims inferred by comparing the PEL page's
+//! owners and delivery counts with the previous poll's.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::engine::event::{Event, describe};
+use crate::monitor::Snapshot;
+use crate::monitor::poller::PollState;
+use crate::redis::EntryId;
+use crate::tui::state::{HISTORY, LogKind, Previous, State};
+
+pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
+    state.now_ms = now_ms;
+    state.link = Some(poll.link);
+    state.server_version = poll.server_version;
+    let Some(snap) = poll.snapshot else { return };
+    if state
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| Arc::ptr_eq(s, &snap))
+    {
+        return; // only the link changed
+    }
+    if let Some(prev) = state.previous.take() {
+        rates(state, &prev, &snap, poll.commands_total);
+        infer_reclaims(state, &prev, &snap);
+    }
+    state.previous = Some(remember(state, &snap, poll.commands_total));
+    state.polls = poll.polls;
+    state.snapshot = Some(snap);
+}
+
+fn per_s(delta: u64, dt: f64) -> f64 {
+    #[expect(clippy::cast_precision_loss, reason = "rates for display")]
+    let d = delta as f64;
+    d / dt
+}
+
+fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u64) {
+    if snap.taken_ms <= prev.taken_ms {
+        return;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "milliseconds between polls")]
+    let dt = (snap.taken_ms - prev.taken_ms) as f64 / 1000.0;
+    let info = snap.stream.clone().unwrap_or_default();
+    let produced = match (info.entries_added, prev.entries_added) {
+        (Some(now), Some(before)) => now.saturating_sub(before),
+        _ => info.length.saturating_sub(prev.length),
+    };
+    let group = snap.group(&state.lab.group);
+    // Acked = newly read minus growth of the PEL (claims change neither).
+    let acked = match (group.and_then(|g| g.info.entries_read), prev.entries_read) {
+        (Some(read), Some(before)) => {
+            let pending = group.map_or(0, |g| g.pending.count);
+            (read.saturating_sub(before) + prev.pending).saturating_sub(pending)
+        }
+        _ => acked_ours(state).saturating_sub(prev.acked_ours),
+    };
+    let r = &mut state.rates;
+    r.produced_per_s = per_s(produced, dt);
+    r.acked_per_s = per_s(acked, dt);
+    push(&mut r.produced, r.produced_per_s);
+    push(&mut r.acked, r.acked_per_s);
+    r.commands_per_s = per_s(commands_total.saturating_sub(prev.commands_total), dt);
+    r.worker_per_s = state
+        .roster
+        .workers
+        .iter()
+        .map(|w| {
+            let before = prev.processed.get(&w.name).copied().unwrap_or(w.processed);
+            (
+                w.name.clone(),
+                per_s(w.processed.saturating_sub(before), dt),
+            )
+        })
+        .collect();
+    let read = state.roster.basic.as_ref().map_or(0, |b| b.read);
+    r.basic_per_s = per_s(read.saturating_sub(prev.basic_read), dt);
+}
+
+fn push(history: &mut std::collections::VecDeque<u64>, rate: f64) {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a non-negative rate, rounded for the sparkline"
+    )]
+    history.push_back(rate.round().max(0.0) as u64);
+    while history.len() > HISTORY {
+        history.pop_front();
+    }
+}
+
+fn acked_ours(state: &State) -> u64 {
+    state.roster.workers.iter().map(|w| w.acked).sum()
+}
+
+fn remember(state: &State, snap: &Snapshot, commands_total: u64) -> Previous {
+    let info = snap.stream.clone().unwrap_or_default();
+    let group = snap.group(&state.lab.group);
+    let owners = snap
+        .group(&state.view.group)
+        .and_then(|g| g.pel_page.as_ref())
+        .map(|page| {
+            page.iter()
+                .map(|p| (p.id, (p.consumer.clone(), p.deliveries)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Previous {
+        taken_ms: snap.taken_ms,
+        entries_added: info.entries_added,
+        length: info.length,
+        entries_read: group.and_then(|g| g.info.entries_read),
+        pending: group.map_or(0, |g| g.pending.count),
+        commands_total,
+        acked_ours: acked_ours(state),
+        processed: state
+            .roster
+            .workers
+            .iter()
+            .map(|w| (w.name.clone(), w.processed))
+            .collect(),
+        basic_read: state.roster.basic.as_ref().map_or(0, |b| b.read),
+        owners_group: state.view.group.clone(),
+        owners,
+    }
+}
+
+/// An entry on both pages whose owner changed was claimed. Our workers
+/// report their own reclaims and our hand claims are logged when done, so
+/// only moves to other clients' consumers are reported here.
+fn infer_reclaims(state: &mut State, prev: &Previous, snap: &Snapshot) {
+    if prev.owners_group != state.view.group {
+        return;
+    }
+    let Some(page) = snap
+        .group(&state.view.group)
+        .and_then(|g| g.pel_page.as_ref())
+    else {
+        return;
+    };
+    let mut moves: BTreeMap<(String, String), Vec<EntryId>> = BTreeMap::new();
+    for p in page {
+        let Some((owner, deliveries)) = prev.owners.get(&p.id) else {
+            continue;
+        };
+        if *owner == p.consumer || p.deliveries < *deliveries {
+            continue;
+        }
+        if state.claimed_by_hand.remove(&p.id) || state.ours(&p.consumer).is_some() {
+            continue;
+        }
+        moves
+            .entry((owner.clone(), p.consumer.clone()))
+            .or_default()
+            .push(p.id);
+    }
+    for ((from, to), ids) in moves {
+        let event = Event::Reclaimed {
+            ids,
+            from: vec![from],
+            to,
+            inferred: true,
+        };
+        state.push_log(snap.taken_ms, LogKind::Reclaim, describe(&event));
+    }
+}

@@ -1,0 +1,69 @@
+//! Where each pane goes. Pure arithmetic on the screen size, used both to
+//! draw and to know how many PEL rows fit (the page size to fetch).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::tui::state::State;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub struct Areas {
+    pub header: Rect,
+    pub stream: Rect,
+    pub basic: Rect,
+    pub groups: Rect,
+    pub consumers: Rect,
+    pub pending: Rect,
+    pub events: Rect,
+    pub footer: Rect,
+}
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// Rows of the groups table: borders, header, up to four groups, and a
+/// line explaining an unknown lag when there is one.
+pub fn group_rows(state: &State) -> u16 {
+    let groups = state.snapshot.as_ref().map_or(0, |s| s.groups.len());
+    let unknown = state.snapshot.as_ref().is_some_and(|s| {
+        s.groups
+            .iter()
+            .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none())
+    });
+    let shown = u16::try_from(groups.clamp(1, 4)).unwrap_or(4);
+    shown + 3 + u16::from(unknown)
+}
+
+pub fn areas(area: Rect, group_rows: u16) -> Areas {
+    let [header, top, groups, middle, events, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(6),
+        Constraint::Length(group_rows),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [stream, basic] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(44)]).areas(top);
+    let [consumers, pending] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
+    Areas {
+        header,
+        stream,
+        basic,
+        groups,
+        consumers,
+        pending,
+        events,
+        footer,
+    }
+}
+
+/// How many PEL rows fit in the Pending pane (borders and header excluded).
+pub fn pel_rows(width: u16, height: u16, state: &State) -> usize {
+    let a = areas(Rect::new(0, 0, width, height), group_rows(state));
+    usize::from(a.pending.height.saturating_sub(3)).max(1)
+}

@@ -1,0 +1,77 @@
+//! The consumers pane: every consumer Redis lists for the selected group,
+//! whether it is one of ours (and in what state) or external, and for ours
+//! the processed-per-second rate.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::widgets::{Paragraph, Row, Table};
+
+use crate::engine::supervisor::{WorkerMode, WorkerStatus};
+use crate::tui::fmt;
+use crate::tui::panes::{block, dim, header_style, selected};
+use crate::tui::state::{Pane, State};
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let title = format!(" Consumers of {} ", state.view.group);
+    let b = block(title, Some(Pane::Consumers), state);
+    let names = state.consumer_names();
+    if names.is_empty() {
+        let p = Paragraph::new("no consumers: w spawns a worker")
+            .style(dim())
+            .block(b);
+        frame.render_widget(p, area);
+        return;
+    }
+    let chosen = state.selected_consumer();
+    let group = state.group();
+    let rows = names.iter().map(|name| {
+        let info = group.and_then(|g| g.consumers.iter().find(|c| c.name == *name));
+        let (pending, idle) = info.map_or_else(
+            || ("-".to_owned(), "-".to_owned()),
+            |c| (fmt::count(c.pending), fmt::age(c.idle_ms)),
+        );
+        let (kind, color, rate) = kind(state, name);
+        let row =
+            Row::new(vec![name.clone(), pending, idle, kind, rate]).style(Style::new().fg(color));
+        if Some(name) == chosen.as_ref() {
+            row.style(selected(state, Pane::Consumers).fg(color))
+        } else {
+            row
+        }
+    });
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(17),
+        Constraint::Length(8),
+    ];
+    let header = Row::new(["name", "pending", "idle", "ours?", "rate"]).style(header_style());
+    frame.render_widget(Table::new(rows, widths).header(header).block(b), area);
+}
+
+/// (label, colour, processed per second) of one consumer.
+fn kind(state: &State, name: &str) -> (String, Color, String) {
+    let Some(w) = state.ours(name) else {
+        return ("external".into(), Color::Gray, String::new());
+    };
+    let rate = state.rates.worker_per_s.get(name).copied().unwrap_or(0.0);
+    let color = match (&w.status, w.mode) {
+        (WorkerStatus::Killed | WorkerStatus::Failed(_), _) => Color::Red,
+        (WorkerStatus::Stopped | WorkerStatus::Stopping, _) => Color::DarkGray,
+        (_, WorkerMode::Slow | WorkerMode::Failing) => Color::Yellow,
+        _ => Color::Green,
+    };
+    let label = match (&w.status, w.mode) {
+        (WorkerStatus::Running, WorkerMode::Normal) => "ours: running".to_owned(),
+        (WorkerStatus::Running, mode) => format!("ours: {}", mode.label()),
+        (status, _) => format!("ours: {}", status.label()),
+    };
+    let rate = if w.status.is_alive() {
+        fmt::rate(rate)
+    } else {
+        String::new()
+    };
+    (label, color, rate)
+}

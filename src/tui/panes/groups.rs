@@ -1,0 +1,113 @@
+//! The groups pane: one row per consumer group with what XINFO GROUPS and
+//! the XPENDING summary report, plus lags read from entry ids.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Row, Table};
+
+use crate::monitor::GroupSnapshot;
+use crate::tui::fmt;
+use crate::tui::panes::{block, dim, header_style, selected};
+use crate::tui::state::{Pane, State};
+
+const UNKNOWN_LAG: &str = "* unknown: Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID)";
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let omitted = state.snapshot.as_ref().map_or(0, |s| s.groups_omitted);
+    let title = if omitted > 0 {
+        format!(" Groups (+{omitted} more not polled) ")
+    } else {
+        " Groups ".to_owned()
+    };
+    let b = block(title, Some(Pane::Groups), state);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let groups = state
+        .snapshot
+        .as_ref()
+        .map(|s| s.groups.as_slice())
+        .unwrap_or_default();
+    if groups.is_empty() {
+        let text = format!(
+            "no consumer groups yet: w spawns a worker, which creates '{}'",
+            state.lab.group
+        );
+        frame.render_widget(Paragraph::new(text).style(dim()), inner);
+        return;
+    }
+    let unknown = groups
+        .iter()
+        .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none());
+    let [table, note] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(u16::from(unknown))])
+            .areas(inner);
+    let rows = groups.iter().map(|g| {
+        let style = if g.info.name == state.view.group {
+            selected(state, Pane::Groups)
+        } else {
+            Style::new()
+        };
+        row(g, state.now_ms).style(style)
+    });
+    let widths = [
+        Constraint::Length(14),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(17),
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new([
+        "group",
+        "consumers",
+        "pending",
+        "last delivered",
+        "read",
+        "lag",
+        "time lag",
+        "oldest pending",
+    ])
+    .style(header_style());
+    frame.render_widget(Table::new(rows, widths).header(header), table);
+    if unknown {
+        frame.render_widget(
+            Line::styled(UNKNOWN_LAG, Style::new().fg(Color::Yellow)),
+            note,
+        );
+    }
+}
+
+fn row(g: &GroupSnapshot, now_ms: u64) -> Row<'static> {
+    let lag = g.info.lag.map_or_else(|| "unknown*".to_owned(), fmt::count);
+    let read = g
+        .info
+        .entries_read
+        .map_or_else(|| "unknown*".to_owned(), fmt::count);
+    let time_lag = g
+        .time_lag_ms(now_ms)
+        .map_or_else(|| "none".to_owned(), fmt::age);
+    let oldest = match (g.oldest_pending_age_ms(now_ms), &g.oldest_pending) {
+        (Some(age), Some(p)) => format!(
+            "{} old, idle {} ({})",
+            fmt::age(age),
+            fmt::age(p.idle_ms),
+            p.consumer
+        ),
+        (Some(age), None) => format!("{} old", fmt::age(age)),
+        _ => "none".to_owned(),
+    };
+    Row::new(vec![
+        g.info.name.clone(),
+        g.consumers.len().to_string(),
+        fmt::count(g.pending.count.max(g.info.pending)),
+        fmt::id(g.info.last_delivered_id),
+        read,
+        lag,
+        time_lag,
+        oldest,
+    ])
+}

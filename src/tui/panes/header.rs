@@ -1,0 +1,119 @@
+//! The header: server (redacted URL, version), link state, stream, group,
+//! production, the poller's own cost and the lab settings.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::monitor::Link;
+use crate::tui::fmt;
+use crate::tui::panes::dim;
+use crate::tui::state::State;
+
+/// Failed polls in a row after which the link counts as lost.
+pub const LOST_AFTER: u32 = 5;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let lines = vec![server_line(state), stream_line(state), cost_line(state)];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn server_line(state: &State) -> Line<'_> {
+    let version = state
+        .server_version
+        .as_deref()
+        .map_or_else(String::new, |v| format!(" (Redis {v})"));
+    let mut spans = vec![
+        Span::styled(" streamlab ", Style::new().fg(Color::Black).bg(Color::Cyan)),
+        Span::raw(format!(" {}{version}  ", state.lab.url)),
+    ];
+    spans.extend(link(state));
+    Line::from(spans)
+}
+
+fn link(state: &State) -> Vec<Span<'static>> {
+    let (text, color) = match &state.link {
+        None | Some(Link::Connecting) => ("● connecting".to_owned(), Color::Yellow),
+        Some(Link::Connected) => ("● connected".to_owned(), Color::Green),
+        Some(Link::Reconnecting { error, failures }) => {
+            let (word, color) = if *failures >= LOST_AFTER {
+                ("lost", Color::Red)
+            } else {
+                ("reconnecting", Color::Yellow)
+            };
+            (
+                format!("● {word} ({failures} failed polls): {error}"),
+                color,
+            )
+        }
+    };
+    let mut spans = vec![Span::styled(
+        text,
+        Style::new().fg(color).add_modifier(Modifier::BOLD),
+    )];
+    if !matches!(state.link, Some(Link::Connected))
+        && let Some(s) = &state.snapshot
+    {
+        let old = fmt::age(state.now_ms.saturating_sub(s.taken_ms));
+        spans.push(Span::styled(
+            format!("  showing data from {old} ago"),
+            dim(),
+        ));
+    }
+    spans
+}
+
+fn stream_line(state: &State) -> Line<'_> {
+    let p = state.production;
+    let production = if p.on {
+        Span::styled(
+            format!("on, {}", fmt::rate(p.rate)),
+            Style::new().fg(Color::Green),
+        )
+    } else {
+        Span::raw(format!("off (r starts it at {})", fmt::rate(p.rate)))
+    };
+    Line::from(vec![
+        Span::raw(" stream "),
+        Span::styled(
+            state.lab.stream.clone(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("  group "),
+        Span::styled(
+            state.lab.group.clone(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("  production "),
+        production,
+        Span::raw(format!(
+            "  produced here {}",
+            fmt::count(state.roster.produced)
+        )),
+    ])
+}
+
+fn cost_line(state: &State) -> Line<'_> {
+    let (per_poll, rtt) = state
+        .snapshot
+        .as_ref()
+        .map_or((0, 0), |s| (s.commands, s.poll_us));
+    let lab = &state.lab;
+    Line::from(vec![
+        Span::raw(format!(
+            " poller {per_poll} cmds/poll every {:?} = {:.1} cmds/s, {:.1} ms round trip",
+            lab.refresh,
+            state.rates.commands_per_s,
+            rtt as f64 / 1000.0
+        )),
+        Span::styled(
+            format!(
+                "  │ min-idle {:?} · claim every {:?} · max deliveries {} · work {}ms",
+                lab.min_idle, lab.claim_every, lab.max_deliveries, lab.work_ms
+            ),
+            dim(),
+        ),
+    ])
+}

@@ -1,0 +1,117 @@
+//! Overlays drawn over the panes: the key help (generated from the
+//! keymap), a prompt, a confirmation, and an entry's fields.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::tui::keymap::{Scope, help};
+use crate::tui::panes::dim;
+use crate::tui::state::{Mode, Prompt, State};
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    match &state.view.mode {
+        Mode::Normal => {}
+        Mode::Help => help_box(frame, area),
+        Mode::Input { prompt, text } => input(frame, area, *prompt, text),
+        Mode::Confirm { question, .. } => confirm(frame, area, question),
+        Mode::Entry { id, fields } => entry(frame, area, &id.to_string(), fields.as_ref()),
+    }
+}
+
+fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) -> Rect {
+    let r = area.centered(
+        Constraint::Length(width.min(area.width)),
+        Constraint::Length(height.min(area.height)),
+    );
+    frame.render_widget(Clear, r);
+    let b = Block::bordered()
+        .title(format!(" {title} "))
+        .border_style(Style::new().fg(Color::Cyan));
+    let inner = b.inner(r);
+    frame.render_widget(b, r);
+    inner
+}
+
+fn help_box(frame: &mut Frame, area: Rect) {
+    let keys = help(Scope::Normal);
+    let height = u16::try_from(keys.len()).unwrap_or(40) + 3;
+    let inner = popup(frame, area, 76, height, "Keys (Esc closes)");
+    let mut lines: Vec<Line> = keys
+        .into_iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{k:>12}  "),
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(what),
+            ])
+        })
+        .collect();
+    lines.push(Line::styled(
+        "in prompts: Enter accepts, Esc cancels · confirmations: y / n",
+        dim(),
+    ));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn input(frame: &mut Frame, area: Rect, prompt: Prompt, text: &str) {
+    let (title, hint) = match prompt {
+        Prompt::TrimMaxLen => (
+            "Trim: keep how many entries (MAXLEN)?",
+            "a whole number, e.g. 1000",
+        ),
+        Prompt::Filter => (
+            "Filter the PEL",
+            "a consumer name and/or a min idle, e.g. w1 5s (empty clears)",
+        ),
+    };
+    let inner = popup(frame, area, 64, 5, title);
+    let lines = vec![
+        Line::from(vec![
+            Span::raw("> "),
+            Span::raw(text.to_owned()),
+            Span::styled("█", Style::new().fg(Color::Cyan)),
+        ]),
+        Line::styled(hint, dim()),
+        Line::styled("Enter accepts · Esc cancels", dim()),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn confirm(frame: &mut Frame, area: Rect, question: &str) {
+    let inner = popup(frame, area, 64, 7, "Confirm");
+    let lines = vec![
+        Line::raw(question.to_owned()),
+        Line::raw(""),
+        Line::styled(
+            "y confirms · n or Esc cancels",
+            Style::new().fg(Color::Yellow),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+}
+
+fn entry(frame: &mut Frame, area: Rect, id: &str, fields: Option<&Option<Vec<(String, String)>>>) {
+    let lines: Vec<Line> = match fields {
+        None => vec![Line::styled("loading (XRANGE id id)…", dim())],
+        Some(None) => vec![Line::raw(
+            "not in the stream any more: deleted or trimmed while pending (XACK clears it from the PEL)",
+        )],
+        Some(Some(f)) => f
+            .iter()
+            .map(|(k, v)| {
+                Line::from(vec![
+                    Span::styled(format!("{k:>12}  "), Style::new().fg(Color::Yellow)),
+                    Span::raw(v.clone()),
+                ])
+            })
+            .collect(),
+    };
+    let height = u16::try_from(lines.len()).unwrap_or(20).clamp(1, 20) + 3;
+    let inner = popup(frame, area, 72, height, &format!("Entry {id} (Esc closes)"));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

@@ -1,0 +1,247 @@
+//! The dashboard's state: plain data, changed only by `update` and read by
+//! the panes. Derived figures (rates, sparkline history) live here too,
+//! computed when a snapshot arrives, so drawing never computes them.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::supervisor::{EngineCommand, Roster, WorkerReport};
+use crate::monitor::{GroupSnapshot, Link, Snapshot};
+use crate::redis::{EntryId, PendingEntry};
+
+/// Samples kept for the sparklines (one per poll).
+pub const HISTORY: usize = 240;
+/// Lines kept in the event log.
+pub const LOG_LINES: usize = 300;
+
+/// Fixed facts about this run, shown on screen.
+#[derive(Debug, Clone, Default)]
+pub struct Lab {
+    /// The server URL with its secret redacted.
+    pub url: String,
+    pub stream: String,
+    pub group: String,
+    pub refresh: Duration,
+    pub min_idle: Duration,
+    pub claim_every: Duration,
+    pub max_deliveries: u64,
+    pub work_ms: u64,
+    pub basic_name: String,
+}
+
+/// The focusable panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    Groups,
+    #[default]
+    Consumers,
+    Pending,
+    Events,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 4] = [Pane::Groups, Pane::Consumers, Pane::Pending, Pane::Events];
+}
+
+/// What a text prompt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    TrimMaxLen,
+    Filter,
+}
+
+/// The key mode: which overlay (if any) takes the keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Mode {
+    #[default]
+    Normal,
+    Help,
+    Input {
+        prompt: Prompt,
+        text: String,
+    },
+    Confirm {
+        question: String,
+        command: EngineCommand,
+    },
+    /// An entry's fields: `None` while loading, `Some(None)` when gone.
+    Entry {
+        id: EntryId,
+        fields: Option<Option<Vec<(String, String)>>>,
+    },
+}
+
+/// Client-side filter of the PEL page (never XPENDING IDLE).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PelFilter {
+    pub consumer: Option<String>,
+    pub min_idle_ms: Option<u64>,
+}
+
+/// Selection, focus, paging: what the user is looking at.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub focus: Pane,
+    pub mode: Mode,
+    /// Selected group (the PEL and consumers shown are this group's).
+    pub group: String,
+    /// Selected consumer by name; `None` means the first row.
+    pub consumer: Option<String>,
+    pub pel_row: usize,
+    /// Start ids of the PEL pages walked so far; the last is on screen.
+    pub pel_pages: Vec<EntryId>,
+    /// How many PEL rows fit on screen (the page size requested).
+    pub pel_rows: usize,
+    pub filter: PelFilter,
+    /// Lines scrolled down from the newest event.
+    pub log_scroll: usize,
+    /// Terminal size (width, height), for the PEL page size.
+    pub screen: (u16, u16),
+}
+
+/// Rates and their history, from the last two snapshots.
+#[derive(Debug, Clone, Default)]
+pub struct Rates {
+    pub produced_per_s: f64,
+    pub acked_per_s: f64,
+    pub produced: VecDeque<u64>,
+    pub acked: VecDeque<u64>,
+    /// The poller's own cost.
+    pub commands_per_s: f64,
+    pub worker_per_s: HashMap<String, f64>,
+    pub basic_per_s: f64,
+}
+
+/// What the previous snapshot said, to compute rates and infer reclaims.
+#[derive(Debug, Clone, Default)]
+pub struct Previous {
+    pub taken_ms: u64,
+    pub entries_added: Option<u64>,
+    pub length: u64,
+    pub entries_read: Option<u64>,
+    pub pending: u64,
+    pub commands_total: u64,
+    pub acked_ours: u64,
+    pub processed: HashMap<String, u64>,
+    pub basic_read: u64,
+    /// Owner and delivery count of each entry on the last PEL page.
+    pub owners_group: String,
+    pub owners: HashMap<EntryId, (String, u64)>,
+}
+
+/// How an event-log line is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    Info,
+    Lifecycle,
+    Reclaim,
+    Dead,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub at_ms: u64,
+    pub kind: LogKind,
+    pub text: String,
+}
+
+/// Continuous production as the user set it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Production {
+    pub on: bool,
+    pub rate: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub now_ms: u64,
+    pub lab: Lab,
+    pub link: Option<Link>,
+    pub server_version: Option<String>,
+    pub snapshot: Option<Arc<Snapshot>>,
+    pub polls: u64,
+    pub roster: Roster,
+    pub production: Production,
+    pub rates: Rates,
+    pub previous: Option<Previous>,
+    pub log: VecDeque<LogLine>,
+    pub view: View,
+    /// Entries claimed by hand: not reported again as inferred reclaims.
+    pub claimed_by_hand: HashSet<EntryId>,
+    /// The last command's outcome, shown in the footer.
+    pub status: Option<String>,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(lab: Lab, production: Production, now_ms: u64) -> Self {
+        let view = View {
+            group: lab.group.clone(),
+            pel_rows: 10,
+            ..View::default()
+        };
+        Self {
+            now_ms,
+            lab,
+            production,
+            view,
+            ..Self::default()
+        }
+    }
+
+    /// The selected group's snapshot, if Redis reported it.
+    pub fn group(&self) -> Option<&GroupSnapshot> {
+        self.snapshot.as_ref()?.group(&self.view.group)
+    }
+
+    pub fn ours(&self, name: &str) -> Option<&WorkerReport> {
+        self.roster.workers.iter().find(|w| w.name == name)
+    }
+
+    /// Consumer names in display order: what Redis reports for the
+    /// selected group, then our workers Redis does not list yet.
+    pub fn consumer_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .group()
+            .map(|g| g.consumers.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default();
+        if self.view.group == self.lab.group {
+            for w in &self.roster.workers {
+                if !names.contains(&w.name) {
+                    names.push(w.name.clone());
+                }
+            }
+        }
+        names
+    }
+
+    pub fn selected_consumer(&self) -> Option<String> {
+        let names = self.consumer_names();
+        match &self.view.consumer {
+            Some(n) if names.contains(n) => Some(n.clone()),
+            _ => names.into_iter().next(),
+        }
+    }
+
+    /// The PEL rows on screen: the fetched page, filtered by min idle.
+    pub fn pel_rows(&self) -> Vec<&PendingEntry> {
+        let min = self.view.filter.min_idle_ms.unwrap_or(0);
+        self.group()
+            .and_then(|g| g.pel_page.as_ref())
+            .map(|page| page.iter().filter(|p| p.idle_ms >= min).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn selected_pending(&self) -> Option<&PendingEntry> {
+        let rows = self.pel_rows();
+        rows.get(self.view.pel_row.min(rows.len().saturating_sub(1)))
+            .copied()
+    }
+
+    pub fn push_log(&mut self, at_ms: u64, kind: LogKind, text: String) {
+        self.log.push_front(LogLine { at_ms, kind, text });
+        self.log.truncate(LOG_LINES);
+    }
+}

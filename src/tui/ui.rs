@@ -1,0 +1,51 @@
+//! `render(&State)`: lays the panes out and draws them, then any overlay.
+//! Never awaits, never queries Redis; a terminal too small gets a message.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH, areas, group_rows, too_small};
+use crate::tui::panes::{self, dim};
+use crate::tui::state::State;
+
+pub fn render(frame: &mut Frame, state: &State) {
+    let area = frame.area();
+    if too_small(area) {
+        let text = format!(
+            "terminal too small: {}x{}, the dashboard needs at least {MIN_WIDTH}x{MIN_HEIGHT} (q quits)",
+            area.width, area.height
+        );
+        let p = Paragraph::new(text).wrap(Wrap { trim: true });
+        frame.render_widget(p, area.centered_vertically(Constraint::Length(3)));
+        return;
+    }
+    let a = areas(area, group_rows(state));
+    panes::header::render(frame, a.header, state);
+    panes::stream::render(frame, a.stream, state);
+    panes::basic::render(frame, a.basic, state);
+    panes::groups::render(frame, a.groups, state);
+    panes::consumers::render(frame, a.consumers, state);
+    panes::pending::render(frame, a.pending, state);
+    panes::events::render(frame, a.events, state);
+    footer(frame, a.footer, state);
+    panes::overlay::render(frame, area, state);
+}
+
+fn footer(frame: &mut Frame, area: Rect, state: &State) {
+    let keys = " │ p/P enqueue · r produce · w spawn · x kill · Tab pane · ? keys · q quit ";
+    let width = u16::try_from(keys.chars().count()).unwrap_or(u16::MAX);
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
+    let status = state.status.clone().unwrap_or_default();
+    frame.render_widget(
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(status, Style::new().fg(Color::Cyan)),
+        ]),
+        left,
+    );
+    frame.render_widget(Line::styled(keys, dim()), right);
+}

@@ -1,0 +1,106 @@
+//! `update`: the only place the state changes. Pure and synchronous: it
+//! never awaits and never talks to Redis; what should happen in the engine
+//! is returned as [`EngineCommand`]s for the loop to hand to the supervisor.
+
+use crate::engine::supervisor::EngineCommand;
+use crate::tui::action::{Action, Intent};
+use crate::tui::state::{Mode, State};
+use crate::tui::{commands, derive, layout, log, navigate};
+
+pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
+    match action {
+        Action::Key(intent) => return on_intent(state, intent),
+        Action::Char(c) => {
+            if let Mode::Input { text, .. } = &mut state.view.mode
+                && text.chars().count() < 64
+            {
+                text.push(c);
+            }
+        }
+        Action::Poll {
+            poll,
+            roster,
+            now_ms,
+        } => {
+            state.roster = roster;
+            derive::on_poll(state, poll, now_ms);
+            fit_page(state);
+        }
+        Action::Engine { event, at_ms } => log::on_event(state, &event, at_ms),
+        Action::Outcome { outcome, at_ms } => log::on_outcome(state, outcome, at_ms),
+        Action::Tick { now_ms, roster } => {
+            state.now_ms = now_ms;
+            state.roster = roster;
+        }
+        Action::Resize { width, height } => {
+            state.view.screen = (width, height);
+            fit_page(state);
+        }
+    }
+    Vec::new()
+}
+
+/// The PEL page size follows the pane's height (which also depends on how
+/// many groups are shown).
+fn fit_page(state: &mut State) {
+    let (w, h) = state.view.screen;
+    if w > 0 && h > 0 {
+        state.view.pel_rows = layout::pel_rows(w, h, state);
+    }
+}
+
+fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
+    match intent {
+        Intent::Quit => state.quit = true,
+        Intent::Help => state.view.mode = Mode::Help,
+        Intent::Close => close(state),
+        Intent::Yes => return confirm(state),
+        Intent::No => {
+            state.view.mode = Mode::Normal;
+            state.status = Some("cancelled".into());
+        }
+        Intent::Submit => return commands::submit(state),
+        Intent::Backspace => {
+            if let Mode::Input { text, .. } = &mut state.view.mode {
+                text.pop();
+            }
+        }
+        Intent::FocusNext
+        | Intent::FocusPrev
+        | Intent::Up
+        | Intent::Down
+        | Intent::PageUp
+        | Intent::PageDown => navigate::on_intent(state, intent),
+        other => return commands::on_intent(state, other),
+    }
+    Vec::new()
+}
+
+fn close(state: &mut State) {
+    if state.view.mode == Mode::Normal {
+        if state.view.filter != Default::default() {
+            navigate::set_filter(state, Default::default());
+            state.status = Some("PEL filter cleared".into());
+        }
+    } else {
+        state.view.mode = Mode::Normal;
+    }
+}
+
+fn confirm(state: &mut State) -> Vec<EngineCommand> {
+    let Mode::Confirm { command, .. } = std::mem::take(&mut state.view.mode) else {
+        return Vec::new();
+    };
+    if let EngineCommand::Claim { id, .. } = &command {
+        // Our own XCLAIM must not come back as an inferred reclaim.
+        if state.claimed_by_hand.len() > 1000 {
+            state.claimed_by_hand.clear();
+        }
+        state.claimed_by_hand.insert(*id);
+    }
+    vec![command]
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;
