@@ -600,6 +600,9 @@ impl Worker {
                             "the server no longer had group '{group}' (destroyed, or the server lost its data); re-created from 0, so entries still in the stream are delivered again"
                         );
                         self.sink.emit(Event::GroupRecreated { group, reason });
+                        // Said now, not with the next batch: an idle worker
+                        // may not have one for a while.
+                        self.sink.flush();
                         self.claim_cursor = EntryId::ZERO;
                         Ok(())
                     }
@@ -622,6 +625,9 @@ impl Worker {
                     delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                     error: e.to_string(),
                 });
+                // While Redis is away no batch comes to flush the sink:
+                // without this, `--events json` showed nothing until it returned.
+                self.sink.flush();
                 tokio::select! {
                     () = cancel.cancelled() => {}
                     () = tokio::time::sleep(delay) => {}

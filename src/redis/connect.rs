@@ -151,6 +151,8 @@ fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -
             };
             RedisFailure::Connection(format!("cannot connect to {settings}: {m}{hint}"))
         }
+        // Name the server that refused, as for other connect failures.
+        RedisFailure::Auth(m) => RedisFailure::Auth(format!("cannot connect to {settings}: {m}")),
         other => other,
     }
 }

@@ -1,0 +1,737 @@
+//! The bad-input battery: every way a user, a shared stream or the network
+//! can hand streamlab something wrong ends in one clear `error: ` line with
+//! the documented exit code (src/failure.rs: 2 usage/config, 3 connection or
+//! authentication), or in a visible, correct state; never in a panic. Also
+//! the secrets test: every subcommand run with a password in REDIS_URL never
+//! shows it in output, errors or the log file.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{BinOutput, BinProcess, add_tasks, raw, run_bin, server, server_with, unique};
+use serde_json::Value as Json;
+use streamlab::redis::embedded::{EmbeddedServer, ServerOptions, TlsFiles, free_port};
+use streamlab::redis::{Conn, EntryId, parse_groups, xpending_summary};
+
+const WAIT: Duration = Duration::from_secs(20);
+const EXIT_USAGE: i32 = 2;
+const EXIT_CONNECTION: i32 = 3;
+
+/// No panic, and stderr's last line is its only `error: ` line, one line
+/// long, naming every fragment in `says`, with the expected exit code.
+fn assert_error(out: &BinOutput, code: i32, says: &[&str]) -> String {
+    assert!(!out.stderr.contains("panicked"), "panic: {}", out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code; stderr: {}",
+        out.stderr
+    );
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line: {}", out.stderr);
+    let line = errors[0].to_owned();
+    assert!(line.len() < 600, "a short line, not a dump: {line}");
+    for fragment in says {
+        assert!(line.contains(fragment), "'{fragment}' missing from: {line}");
+    }
+    line
+}
+
+fn assert_no_panic(out: &BinOutput) {
+    assert!(!out.stderr.contains("panicked"), "panic: {}", out.stderr);
+}
+
+fn json_lines(lines: &[String]) -> Vec<Json> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn processed_ids(worker: &BinProcess) -> Vec<EntryId> {
+    json_lines(&worker.stdout_lines())
+        .iter()
+        .filter(|e| e["event"] == "processed")
+        .filter_map(|e| e["id"].as_str()?.parse().ok())
+        .collect()
+}
+
+fn events_named(worker: &BinProcess, name: &str) -> Vec<Json> {
+    json_lines(&worker.stdout_lines())
+        .into_iter()
+        .filter(|e| e["event"] == name)
+        .collect()
+}
+
+async fn wait_processed(worker: &BinProcess, ids: &[EntryId], what: &str) {
+    common::wait_for(what, WAIT, || {
+        let seen = processed_ids(worker);
+        let all = ids.iter().all(|id| seen.contains(id));
+        async move { all }
+    })
+    .await;
+}
+
+/// A `worker --events json` process with a short BLOCK.
+fn spawn_worker(url: &str, stream: &str, name: &str) -> BinProcess {
+    BinProcess::spawn(
+        &format!(
+            "worker --url {url} --stream {stream} --group g --name {name} --events json --block 200ms --claim-every 300ms --min-idle 1s"
+        ),
+        &[],
+    )
+}
+
+/// SIGTERM and a clean exit, without a panic.
+async fn stop(mut worker: BinProcess) {
+    worker.terminate();
+    let status = worker.wait_exit(WAIT).await;
+    let stderr = worker.stderr_lines().join("\n");
+    assert!(status.success(), "exit {status:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+async fn pending(conn: &mut Conn, stream: &str) -> u64 {
+    xpending_summary(conn, stream, "g")
+        .await
+        .map(|p| p.count)
+        .unwrap_or(u64::MAX)
+}
+
+// ---------------------------------------------------------------------------
+// Configuration and connection.
+
+#[tokio::test]
+async fn malformed_redis_url_is_a_usage_error_without_the_password() {
+    for url in [
+        "redis:/no-host-Pw-hidden-1",
+        "http://u:Pw-hidden-1@h:1",
+        "redis://u:Pw-hidden-1@h:99999",
+        "redis://u:Pw-hidden-1@h:1/notadb",
+        "not a url Pw-hidden-1",
+        "redis://u:Pw-hidden-1@[::1:6379",
+    ] {
+        let out = run_bin("monitor --once", &[("REDIS_URL", url)], WAIT).await;
+        let line = assert_error(&out, EXIT_USAGE, &["REDIS_URL"]);
+        assert!(!line.contains("Pw-hidden-1"), "{url}: {line}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_host_is_a_connection_error_naming_the_host() {
+    let out = run_bin(
+        "monitor --once --url redis://no-such-host.invalid:6379",
+        &[],
+        WAIT,
+    )
+    .await;
+    assert_error(
+        &out,
+        EXIT_CONNECTION,
+        &["cannot connect", "no-such-host.invalid"],
+    );
+}
+
+#[tokio::test]
+async fn refused_port_is_a_connection_error() {
+    let port = free_port().unwrap();
+    let out = run_bin(
+        &format!("produce --count 1 --url redis://127.0.0.1:{port}"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert_error(&out, EXIT_CONNECTION, &["cannot connect", "refused"]);
+}
+
+fn password_server(password: &str) -> EmbeddedServer {
+    server_with(ServerOptions {
+        extra: vec!["--requirepass".into(), password.into()],
+        ..ServerOptions::default()
+    })
+}
+
+#[tokio::test]
+async fn wrong_password_is_an_authentication_error() {
+    let server = password_server("Right-pw-77");
+    let url = format!("redis://:Wrong-pw-77@127.0.0.1:{}", server.port);
+    let out = run_bin("worker --events json", &[("REDIS_URL", &url)], WAIT).await;
+    let line = assert_error(&out, EXIT_CONNECTION, &["password"]);
+    assert!(!line.contains("Wrong-pw-77") && !line.contains("Right-pw-77"));
+}
+
+#[tokio::test]
+async fn unknown_acl_user_is_an_authentication_error() {
+    let server = password_server("Right-pw-78");
+    let url = format!("redis://nobody:Right-pw-78@127.0.0.1:{}", server.port);
+    let out = run_bin("monitor --once", &[("REDIS_URL", &url)], WAIT).await;
+    let line = assert_error(&out, EXIT_CONNECTION, &["REDIS_URL"]);
+    assert!(!line.contains("Right-pw-78"), "{line}");
+}
+
+#[tokio::test]
+async fn user_lacking_a_permission_gets_a_noperm_error_naming_the_command() {
+    let server = server();
+    let mut admin = common::connector(&server.url()).conn("admin");
+    raw(
+        &mut admin,
+        &[
+            "ACL",
+            "SETUSER",
+            "reader",
+            "on",
+            ">Reader-pw-5",
+            "~*",
+            "+@read",
+            "+@connection",
+        ],
+    )
+    .await;
+    let url = format!("redis://reader:Reader-pw-5@127.0.0.1:{}", server.port);
+    let env = [("REDIS_URL", url.as_str())];
+    // Reading is allowed: monitor works.
+    let out = run_bin("monitor --once --stream perm", &env, WAIT).await;
+    assert!(out.success(), "{}", out.stderr);
+    // Writing is not: each command says which permission it lacks.
+    for (line, command) in [
+        ("worker --stream perm --events json", "xgroup|create"),
+        ("produce --stream perm --count 3", "xadd"),
+        ("trim --stream perm --maxlen 1", "xtrim"),
+    ] {
+        let out = run_bin(line, &env, WAIT).await;
+        assert_error(&out, EXIT_CONNECTION, &["NoPerm", command, "ACL"]);
+    }
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with the openssl CLI.
+fn make_tls_files(dir: &Path) -> TlsFiles {
+    let run = |line: &str| {
+        let out = Command::new("openssl")
+            .args(line.split_whitespace())
+            .current_dir(dir)
+            .output()
+            .expect("the openssl CLI is needed for the TLS tests");
+        assert!(out.status.success(), "openssl {line}: {out:?}");
+    };
+    run(
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+         -keyout ca.key -out ca.crt -subj /CN=streamlab-bad-input-ca \
+         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign",
+    );
+    run(
+        "req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+         -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write server.ext");
+    run(
+        "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+         -out server.crt -extfile server.ext",
+    );
+    TlsFiles {
+        cert: dir.join("server.crt"),
+        key: dir.join("server.key"),
+        ca: dir.join("ca.crt"),
+    }
+}
+
+fn tls_server(dir: &Path) -> (EmbeddedServer, TlsFiles) {
+    let files = make_tls_files(dir);
+    let server = server_with(ServerOptions {
+        tls: Some(files.clone()),
+        ..ServerOptions::default()
+    });
+    (server, files)
+}
+
+#[tokio::test]
+async fn tls_to_a_plain_port_says_to_use_redis_scheme() {
+    let server = server();
+    let url = format!("rediss://127.0.0.1:{}", server.port);
+    let out = run_bin(&format!("monitor --once --url {url}"), &[], WAIT).await;
+    assert_error(&out, EXIT_CONNECTION, &["cannot connect", "redis://"]);
+}
+
+#[tokio::test]
+async fn plain_to_a_tls_port_says_to_use_rediss_scheme() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _files) = tls_server(dir.path());
+    let port = server.tls_port.unwrap();
+    let url = format!("redis://127.0.0.1:{port}");
+    let out = run_bin(&format!("produce --count 1 --url {url}"), &[], WAIT).await;
+    assert_error(&out, EXIT_CONNECTION, &["cannot connect", "rediss://"]);
+}
+
+#[tokio::test]
+async fn untrusted_certificate_is_refused_and_names_redis_ca_cert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, files) = tls_server(dir.path());
+    let url = format!("rediss://127.0.0.1:{}", server.tls_port.unwrap());
+    // Only the public roots are trusted: the private CA is unknown.
+    let out = run_bin(&format!("monitor --once --url {url}"), &[], WAIT).await;
+    assert_error(&out, EXIT_CONNECTION, &["certificate", "REDIS_CA_CERT"]);
+    // With the CA it works, which shows the refusal was about trust.
+    let ca = files.ca.to_str().unwrap();
+    let out = run_bin(
+        &format!("monitor --once --url {url}"),
+        &[("REDIS_CA_CERT", ca)],
+        WAIT,
+    )
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn dotenv_with_garbage_lines_names_the_line_not_its_content() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "# a comment\nREDIS_URL=redis://:Env-pw-31@127.0.0.1:1\n\nthis is not KEY=value Env-pw-31\n",
+    )
+    .unwrap();
+    let out = Command::new(common::bin())
+        .args(["monitor", "--once"])
+        .env_clear()
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let out = BinOutput {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    let line = assert_error(&out, EXIT_USAGE, &[".env", "line 4"]);
+    assert!(!line.contains("Env-pw-31"), "{line}");
+    // The same file through --env-file, and a file that does not exist.
+    let path = dir.path().join(".env");
+    let out = run_bin(
+        &format!("monitor --once --env-file {}", path.display()),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert_error(&out, EXIT_USAGE, &["--env-file", "line 4"]);
+    let out = run_bin("monitor --once --env-file /nonexistent/.env", &[], WAIT).await;
+    assert_error(&out, EXIT_USAGE, &["--env-file"]);
+}
+
+#[tokio::test]
+async fn negative_or_absurd_flag_values_are_usage_errors() {
+    // Rejected before any connection, so no server is needed.
+    for (line, says) in [
+        ("produce --count -5", "-5"),
+        ("produce --count 0", "--count"),
+        ("produce --count 99999999999999", "--count"),
+        ("produce --rate 0", "--rate"),
+        ("produce --rate -1", "-1"),
+        ("produce --rate NaN", "--rate"),
+        ("produce --payload-bytes 99999999999", "--payload-bytes"),
+        ("produce --maxlen 0", "--maxlen"),
+        ("consume --block 0", "--block"),
+        ("consume --block 5h", "--block"),
+        ("consume --count 0", "--count"),
+        ("consume --from yesterday", "--from"),
+        ("worker --min-idle 99999h", "--min-idle"),
+        ("worker --min-idle soon", "--min-idle"),
+        ("worker --claim-every -1s", "-1"),
+        ("worker --max-deliveries 0", "--max-deliveries"),
+        ("worker --read-count 0", "--read-count"),
+        ("worker --fail-rate 1.5", "--fail-rate"),
+        ("worker --crash-rate -0.1", "-0"),
+        ("worker --work-ms 99999999999", "--work-ms"),
+        ("monitor --interval 0", "--interval"),
+        ("trim --maxlen -1", "-1"),
+        ("trim --minid garbage", "--minid"),
+        ("trim", "required"),
+        ("dlq list --count 0", "--count"),
+        ("--workers 1000", "--workers"),
+        ("--refresh 1ms", "--refresh"),
+    ] {
+        let out = run_bin(line, &[("REDIS_URL", "redis://127.0.0.1:1")], WAIT).await;
+        assert_no_panic(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(EXIT_USAGE),
+            "{line}: {}",
+            out.stderr
+        );
+        let first = out.stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with("error: "), "{line}: {}", out.stderr);
+        assert!(first.contains(says), "{line}: {first}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What is in the stream.
+
+#[tokio::test]
+async fn stream_key_holding_another_type_is_a_wrongtype_error_everywhere() {
+    let server = server();
+    let url = server.url();
+    let stream = unique("wrongtype");
+    let mut admin = common::connector(&url).conn("admin");
+    raw(&mut admin, &["SET", &stream, "not a stream"]).await;
+    for command in [
+        "monitor --once",
+        "worker --events json",
+        "produce --count 1000",
+        "consume --from 0-0",
+        "trim --maxlen 1",
+    ] {
+        let line = format!("{command} --url {url} --stream {stream}");
+        let out = run_bin(&line, &[], WAIT).await;
+        assert_error(&out, EXIT_USAGE, &["WRONGTYPE", "--stream"]);
+    }
+    // Nothing was overwritten.
+    let v = raw(&mut admin, &["GET", &stream]).await;
+    assert_eq!(
+        streamlab::redis::reply::text(&v).as_deref(),
+        Some("not a stream")
+    );
+}
+
+/// XADD raw field/value pairs (values may be any bytes).
+async fn xadd_raw(conn: &mut Conn, stream: &str, fields: &[(&str, &[u8])]) -> EntryId {
+    let mut c = redis::cmd("XADD");
+    c.arg(stream).arg("*");
+    for (k, v) in fields {
+        c.arg(*k).arg(*v);
+    }
+    let v = conn.run(&c, "XADD", true).await.expect("XADD");
+    streamlab::redis::reply::id(&v).expect("an id")
+}
+
+/// A foreign entry is processed by a worker (so it does not clog the PEL)
+/// and printed by `consume` (text and JSON) without a panic.
+async fn entry_is_processed_and_printed(
+    fields: &[(&str, &[u8])],
+    what: &str,
+) -> (Json, String, Json) {
+    let server = server();
+    let url = server.url();
+    let stream = unique(what);
+    let mut admin = common::connector(&url).conn("admin");
+    let id = xadd_raw(&mut admin, &stream, fields).await;
+
+    let worker = spawn_worker(&url, &stream, "w1");
+    wait_processed(&worker, &[id], what).await;
+    let deadline = common::Deadline::new("the PEL to empty", WAIT);
+    while pending(&mut admin, &stream).await != 0 {
+        deadline.tick().await;
+    }
+    let processed = events_named(&worker, "processed").remove(0);
+    stop(worker).await;
+
+    let text = run_bin(
+        &format!("consume --url {url} --stream {stream} --from 0-0 --limit 1 --no-save"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert!(text.success(), "{}", text.stderr);
+    assert!(text.stdout.contains(&id.to_string()), "{}", text.stdout);
+    let json = run_bin(
+        &format!("consume --url {url} --stream {stream} --from 0-0 --limit 1 --no-save --json"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert!(json.success(), "{}", json.stderr);
+    let printed: Json = serde_json::from_str(json.stdout.trim()).expect("one JSON line");
+    assert_eq!(printed["id"], id.to_string());
+    (printed, text.stdout, processed)
+}
+
+#[tokio::test]
+async fn entries_with_missing_fields_are_processed_as_unknown_tasks() {
+    let (printed, _, processed) =
+        entry_is_processed_and_printed(&[("something", b"else")], "missing-fields").await;
+    assert_eq!(printed["fields"]["something"], "else");
+    assert_eq!(processed["kind"], "unknown");
+    assert_eq!(processed["seq"], Json::Null);
+}
+
+#[tokio::test]
+async fn binary_field_values_are_processed_and_printed_lossily() {
+    let bytes: &[u8] = &[0xff, 0x00, 0xfe, b'a', 0x80];
+    let (printed, text, _) = entry_is_processed_and_printed(
+        &[
+            ("kind", &[0xc3, 0x28][..]),
+            ("payload", bytes),
+            ("seq", b"\xff"),
+        ],
+        "binary",
+    )
+    .await;
+    let shown = printed["fields"]["payload"].as_str().unwrap();
+    assert!(shown.contains('\u{fffd}') && shown.contains('a'), "{shown}");
+    assert!(text.contains("payload="), "{text}");
+}
+
+#[tokio::test]
+async fn one_mib_field_value_is_processed_and_shortened_in_text_output() {
+    let big = vec![b'x'; 1024 * 1024];
+    let (printed, text, _) =
+        entry_is_processed_and_printed(&[("kind", b"email"), ("payload", &big)], "one-mib").await;
+    assert_eq!(
+        printed["fields"]["payload"].as_str().unwrap().len(),
+        big.len()
+    );
+    assert!(
+        text.len() < 1000,
+        "text output is shortened: {} bytes",
+        text.len()
+    );
+}
+
+#[tokio::test]
+async fn entry_with_5000_fields_is_processed() {
+    let names: Vec<String> = (0..5000).map(|i| format!("f{i}")).collect();
+    let fields: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"v"[..])).collect();
+    let (printed, _, _) = entry_is_processed_and_printed(&fields, "wide").await;
+    assert_eq!(printed["fields"].as_object().unwrap().len(), 5000);
+}
+
+#[tokio::test]
+async fn empty_stream_is_shown_as_empty_by_every_command() {
+    let server = server();
+    let url = server.url();
+    let stream = unique("empty");
+    let mut admin = common::connector(&url).conn("admin");
+    raw(
+        &mut admin,
+        &["XGROUP", "CREATE", &stream, "g", "0", "MKSTREAM"],
+    )
+    .await;
+    let base = format!("--url {url} --stream {stream}");
+
+    let out = run_bin(&format!("monitor --once --json {base}"), &[], WAIT).await;
+    assert!(out.success(), "{}", out.stderr);
+    let snap: Json = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(snap["stream"]["exists"], true);
+    assert_eq!(snap["stream"]["length"], 0);
+    assert_eq!(snap["groups"][0]["pending"], 0);
+
+    let out = run_bin(&format!("monitor --once {base}"), &[], WAIT).await;
+    assert!(out.stdout.contains("length 0"), "{}", out.stdout);
+    let out = run_bin(&format!("dlq list {base}"), &[], WAIT).await;
+    assert!(out.stdout.contains("no dead letters"), "{}", out.stdout);
+    let out = run_bin(&format!("dlq replay {base}"), &[], WAIT).await;
+    assert!(out.stdout.contains("replayed 0"), "{}", out.stdout);
+    let out = run_bin(&format!("trim --maxlen 0 --exact {base}"), &[], WAIT).await;
+    assert!(out.stdout.contains("removed 0"), "{}", out.stdout);
+
+    // A consumer and a worker wait quietly, and stop cleanly.
+    let consumer = BinProcess::spawn(&format!("consume --from 0-0 --block 100ms {base}"), &[]);
+    let worker = spawn_worker(&url, &stream, "w1");
+    common::wait_for("the worker to start", WAIT, || {
+        let started = !events_named(&worker, "pending_drained").is_empty();
+        async move { started }
+    })
+    .await;
+    stop(worker).await;
+    let mut consumer = consumer;
+    consumer.terminate();
+    assert!(consumer.wait_exit(WAIT).await.success());
+    let err = consumer.stderr_lines().join("\n");
+    assert!(err.contains("read 0 entries"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// The group, the stream, the consumer removed under running workers.
+
+/// Two workers run; `damage` is done to the server; new tasks must still be
+/// processed, the PEL must empty and the group must exist again.
+async fn workers_survive(damage: &[&str], what: &str) -> Vec<BinProcess> {
+    let server = server();
+    let url = server.url();
+    let stream = unique(what);
+    let mut admin = common::connector(&url).conn("admin");
+    let w1 = spawn_worker(&url, &stream, "w1");
+    let w2 = spawn_worker(&url, &stream, "w2");
+    let before = add_tasks(&mut admin, &stream, 20).await;
+    common::wait_for("20 tasks processed before the damage", WAIT, || {
+        let mut seen = processed_ids(&w1);
+        seen.extend(processed_ids(&w2));
+        let done = before.iter().all(|id| seen.contains(id));
+        async move { done }
+    })
+    .await;
+
+    let args: Vec<String> = damage
+        .iter()
+        .map(|a| a.replace("{stream}", &stream))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    raw(&mut admin, &args).await;
+
+    let after = add_tasks(&mut admin, &stream, 20).await;
+    common::wait_for("20 tasks processed after the damage", WAIT, || {
+        let mut seen = processed_ids(&w1);
+        seen.extend(processed_ids(&w2));
+        let done = after.iter().all(|id| seen.contains(id));
+        async move { done }
+    })
+    .await;
+    let deadline = common::Deadline::new("the PEL to empty", WAIT);
+    while pending(&mut admin, &stream).await != 0 {
+        deadline.tick().await;
+    }
+    let v = raw(&mut admin, &["XINFO", "GROUPS", &stream]).await;
+    let groups = parse_groups(&v).expect("XINFO GROUPS");
+    assert!(groups.iter().any(|g| g.name == "g"), "group g exists again");
+    let workers = vec![w1, w2];
+    for w in &workers {
+        let err = w.stderr_lines().join("\n");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    drop(server);
+    workers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_destroyed_under_running_workers_is_recreated_and_said() {
+    let workers = workers_survive(&["XGROUP", "DESTROY", "{stream}", "g"], "destroyed").await;
+    let recreated: Vec<Json> = workers
+        .iter()
+        .flat_map(|w| events_named(w, "group_recreated"))
+        .collect();
+    assert!(
+        !recreated.is_empty(),
+        "a worker said it re-created the group"
+    );
+    assert!(
+        recreated[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no longer had group"),
+        "{recreated:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_deleted_under_running_workers_is_recreated_and_said() {
+    let workers = workers_survive(&["DEL", "{stream}"], "deleted").await;
+    let recreated = workers
+        .iter()
+        .map(|w| events_named(w, "group_recreated").len())
+        .sum::<usize>();
+    assert!(
+        recreated >= 1,
+        "a worker said it re-created the group: {:?}",
+        workers.iter().map(|w| w.stdout_lines()).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_deleted_under_running_workers_keeps_working() {
+    let workers = workers_survive(
+        &["XGROUP", "DELCONSUMER", "{stream}", "g", "w1"],
+        "delconsumer",
+    )
+    .await;
+    // w1 carried on under its name: Redis re-creates a consumer on its next read.
+    assert!(!processed_ids(&workers[0]).is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Secrets.
+
+/// Every subcommand, with the password in REDIS_URL (and once through
+/// REDIS_PASSWORD), logging at debug level to a file: the password shows in
+/// no output, no error and no log line, whether it is right or wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_appears_in_no_output_error_or_log_of_any_subcommand() {
+    let password = "Sx9-p@ss/w0rd!";
+    let encoded = "Sx9-p%40ss%2Fw0rd!";
+    let wrong = "Wr0ng-p@ss-x";
+    let wrong_encoded = "Wr0ng-p%40ss-x";
+    let server = password_server(password);
+    let port = server.port;
+    let stream = unique("secrets");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("streamlab.log");
+    let log_arg = log.to_str().unwrap().to_owned();
+    let secrets = [password, encoded, wrong, wrong_encoded, "Sx9-p"];
+
+    let check = |what: &str, out: &str| {
+        for s in secrets {
+            assert!(!out.contains(s), "{what} shows '{s}': {out}");
+        }
+        assert!(!out.contains("panicked"), "{what}: {out}");
+    };
+    let commands = [
+        "produce --count 20 --group g",
+        "consume --from 0-0 --limit 5 --block 200ms",
+        "monitor --once",
+        "monitor --once --json",
+        "trim --maxlen 100",
+        "dlq list",
+        "dlq list --json",
+        "dlq replay",
+        "bench --tasks 50 --workers 1 --producers 1 --batch 10 --rate 50 --latency-for 200ms",
+        "produce --help",
+        "worker --help",
+        "--help",
+    ];
+    for pw in [encoded, wrong_encoded] {
+        let url = format!("redis://default:{pw}@127.0.0.1:{port}");
+        let env = [
+            ("REDIS_URL", url.as_str()),
+            ("STREAMLAB_LOG", "debug"),
+            ("STREAMLAB_STREAM", stream.as_str()),
+        ];
+        for command in commands {
+            let line = format!("{command} --log-file {log_arg}");
+            let out = run_bin(&line, &env, Duration::from_secs(60)).await;
+            check(&format!("{command} stdout"), &out.stdout);
+            check(&format!("{command} stderr"), &out.stderr);
+            if pw == wrong_encoded && !command.contains("help") {
+                assert_error(&out, EXIT_CONNECTION, &["***"]);
+            }
+        }
+        // The long-running worker, stopped with SIGTERM.
+        let mut worker = BinProcess::spawn(
+            &format!("worker --events json --block 200ms --log-file {log_arg}"),
+            &env,
+        );
+        if pw == encoded {
+            common::wait_for("the worker to start", WAIT, || {
+                let started = !events_named(&worker, "worker_started").is_empty();
+                async move { started }
+            })
+            .await;
+            worker.terminate();
+        }
+        worker.wait_exit(WAIT).await;
+        check("worker stdout", &worker.stdout_lines().join("\n"));
+        check("worker stderr", &worker.stderr_lines().join("\n"));
+    }
+    // REDIS_HOST / REDIS_PORT / REDIS_PASSWORD, right and wrong.
+    for pw in [password, wrong] {
+        let port = port.to_string();
+        let env = [
+            ("REDIS_HOST", "127.0.0.1"),
+            ("REDIS_PORT", port.as_str()),
+            ("REDIS_PASSWORD", pw),
+            ("STREAMLAB_LOG", "debug"),
+        ];
+        let out = run_bin(&format!("monitor --once --log-file {log_arg}"), &env, WAIT).await;
+        check("REDIS_PASSWORD stdout", &out.stdout);
+        check("REDIS_PASSWORD stderr", &out.stderr);
+    }
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!logged.is_empty(), "the log file was written");
+    check("log file", &logged);
+}
