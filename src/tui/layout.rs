@@ -23,17 +23,10 @@ pub fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT
 }
 
-/// Rows of the groups table: borders, header, up to four groups, and a
-/// line explaining an unknown lag when there is one.
+/// Rows of the groups table: borders, header and up to four groups.
 pub fn group_rows(state: &State) -> u16 {
     let groups = state.snapshot.as_ref().map_or(0, |s| s.groups.len());
-    let unknown = state.snapshot.as_ref().is_some_and(|s| {
-        s.groups
-            .iter()
-            .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none())
-    });
-    let shown = u16::try_from(groups.clamp(1, 4)).unwrap_or(4);
-    shown + 3 + u16::from(unknown)
+    u16::try_from(groups.clamp(1, 4)).unwrap_or(4) + 3
 }
 
 pub fn areas(area: Rect, group_rows: u16) -> Areas {
@@ -49,7 +42,7 @@ pub fn areas(area: Rect, group_rows: u16) -> Areas {
     let [stream, basic] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(44)]).areas(top);
     let [consumers, pending] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(middle);
+        Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(middle);
     Areas {
         header,
         stream,

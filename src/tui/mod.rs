@@ -11,6 +11,8 @@ pub mod action;
 pub mod app;
 pub mod commands;
 pub mod derive;
+#[cfg(test)]
+pub mod fixture;
 pub mod fmt;
 pub mod keymap;
 pub mod layout;

@@ -35,7 +35,12 @@ pub fn render(frame: &mut Frame, state: &State) {
 }
 
 fn footer(frame: &mut Frame, area: Rect, state: &State) {
-    let keys = " │ p/P enqueue · r produce · w spawn · x kill · Tab pane · ? keys · q quit ";
+    // The last outcome matters more than the hints on a narrow screen.
+    let keys = if area.width >= 110 {
+        " │ p/P enqueue · r produce · w spawn · x kill · Tab pane · ? keys · q quit "
+    } else {
+        " │ ? keys · q quit "
+    };
     let width = u16::try_from(keys.chars().count()).unwrap_or(u16::MAX);
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);

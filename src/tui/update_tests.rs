@@ -1,1 +1,430 @@
+//! `update` as a plain function: keys in, state and engine commands out.
 
+use std::sync::Arc;
+
+use super::update;
+use crate::engine::Event;
+use crate::engine::supervisor::{EngineCommand, Outcome, WorkerMode};
+use crate::monitor::Link;
+use crate::monitor::poller::PollState;
+use crate::tui::action::{Action, Intent};
+use crate::tui::fixture::{self, NOW, id, pending};
+use crate::tui::navigate::{after, pel_query};
+use crate::tui::state::{LogKind, Mode, Pane, State};
+
+fn key(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
+    update(state, Action::Key(intent))
+}
+
+fn typed(state: &mut State, text: &str) {
+    for c in text.chars() {
+        update(state, Action::Char(c));
+    }
+}
+
+fn select_consumer(state: &mut State, name: &str) {
+    state.view.focus = Pane::Consumers;
+    state.view.consumer = Some(name.into());
+}
+
+#[test]
+fn enqueue_keys_ask_for_one_and_a_burst() {
+    let mut s = fixture::state();
+    assert_eq!(
+        key(&mut s, Intent::EnqueueOne),
+        vec![EngineCommand::Enqueue(1)]
+    );
+    assert_eq!(
+        key(&mut s, Intent::EnqueueBurst),
+        vec![EngineCommand::Enqueue(100)]
+    );
+}
+
+#[test]
+fn production_toggles_and_the_rate_walks_its_ladder() {
+    let mut s = fixture::state();
+    assert_eq!(
+        key(&mut s, Intent::ToggleProduction),
+        vec![EngineCommand::SetProduction(None)]
+    );
+    // While stopped, the rate changes without telling the engine.
+    assert!(key(&mut s, Intent::RateUp).is_empty());
+    assert!((s.production.rate - 50.0).abs() < f64::EPSILON);
+    assert_eq!(
+        key(&mut s, Intent::ToggleProduction),
+        vec![EngineCommand::SetProduction(Some(50.0))]
+    );
+    assert_eq!(
+        key(&mut s, Intent::RateDown),
+        vec![EngineCommand::SetProduction(Some(20.0))]
+    );
+    s.production.rate = 1.0;
+    key(&mut s, Intent::RateDown);
+    assert!(
+        (s.production.rate - 1.0).abs() < f64::EPSILON,
+        "never below the ladder"
+    );
+}
+
+#[test]
+fn kill_stop_and_mode_act_on_our_selected_worker_only() {
+    let mut s = fixture::state();
+    select_consumer(&mut s, "w1");
+    assert_eq!(
+        key(&mut s, Intent::Kill),
+        vec![EngineCommand::Kill("w1".into())]
+    );
+    assert_eq!(
+        key(&mut s, Intent::Stop),
+        vec![EngineCommand::Stop("w1".into())]
+    );
+    assert_eq!(
+        key(&mut s, Intent::CycleMode),
+        vec![EngineCommand::SetMode("w1".into(), WorkerMode::Slow)]
+    );
+    select_consumer(&mut s, "host-7");
+    assert!(key(&mut s, Intent::Kill).is_empty());
+    assert!(s.status.as_deref().unwrap_or_default().contains("external"));
+    select_consumer(&mut s, "w3");
+    assert!(key(&mut s, Intent::Kill).is_empty());
+    assert!(
+        s.status
+            .as_deref()
+            .unwrap_or_default()
+            .contains("already killed")
+    );
+}
+
+#[test]
+fn trim_asks_for_maxlen_then_confirms() {
+    let mut s = fixture::state();
+    assert!(key(&mut s, Intent::Trim).is_empty());
+    typed(&mut s, "1x");
+    key(&mut s, Intent::Backspace);
+    typed(&mut s, "000");
+    assert!(key(&mut s, Intent::Submit).is_empty());
+    let Mode::Confirm { question, .. } = &s.view.mode else {
+        panic!("expected a confirmation, got {:?}", s.view.mode);
+    };
+    assert!(question.contains("removes 234 of 1234"), "{question}");
+    assert_eq!(key(&mut s, Intent::Yes), vec![EngineCommand::Trim(1000)]);
+    assert_eq!(s.view.mode, Mode::Normal);
+}
+
+#[test]
+fn a_bad_maxlen_is_refused_in_words() {
+    let mut s = fixture::state();
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "lots");
+    assert!(key(&mut s, Intent::Submit).is_empty());
+    assert_eq!(s.view.mode, Mode::Normal);
+    assert!(
+        s.status
+            .as_deref()
+            .unwrap_or_default()
+            .contains("whole number")
+    );
+}
+
+#[test]
+fn pel_actions_confirm_and_can_be_cancelled() {
+    let mut s = fixture::state();
+    s.view.focus = Pane::Pending;
+    s.view.pel_row = 2; // host-7's entry, 5 deliveries
+    assert!(key(&mut s, Intent::Ack).is_empty());
+    assert!(key(&mut s, Intent::No).is_empty());
+    assert_eq!(s.status.as_deref(), Some("cancelled"));
+    key(&mut s, Intent::DeadLetter);
+    let dead = key(&mut s, Intent::Yes);
+    assert_eq!(
+        dead,
+        vec![EngineCommand::DeadLetter {
+            group: "workers".into(),
+            id: id(30_000, 0),
+            owner: "host-7".into(),
+            deliveries: 5,
+        }]
+    );
+}
+
+#[test]
+fn claim_goes_to_a_running_worker_of_ours_and_is_not_inferred_later() {
+    let mut s = fixture::state();
+    s.view.pel_row = 3; // owned by w1: the target is w2, the other live one
+    key(&mut s, Intent::Claim);
+    let cmds = key(&mut s, Intent::Yes);
+    let target = id(12_000, 0);
+    assert_eq!(
+        cmds,
+        vec![EngineCommand::Claim {
+            group: "workers".into(),
+            id: target,
+            to: "w2".into()
+        }]
+    );
+    assert!(s.claimed_by_hand.contains(&target));
+}
+
+#[test]
+fn enter_views_an_entry_fetched_on_demand() {
+    let mut s = fixture::state();
+    s.view.focus = Pane::Pending;
+    let cmds = key(&mut s, Intent::View);
+    let first = id(40_000, 0);
+    assert_eq!(cmds, vec![EngineCommand::FetchEntry(first)]);
+    assert_eq!(
+        s.view.mode,
+        Mode::Entry {
+            id: first,
+            fields: None
+        }
+    );
+    let fields = vec![("kind".to_owned(), "email".to_owned())];
+    update(
+        &mut s,
+        Action::Outcome {
+            outcome: Outcome::Entry {
+                id: first,
+                fields: Some(fields.clone()),
+            },
+            at_ms: NOW,
+        },
+    );
+    assert_eq!(
+        s.view.mode,
+        Mode::Entry {
+            id: first,
+            fields: Some(Some(fields))
+        }
+    );
+    key(&mut s, Intent::Close);
+    assert_eq!(s.view.mode, Mode::Normal);
+}
+
+#[test]
+fn enter_on_a_consumer_filters_the_pel_to_it() {
+    let mut s = fixture::state();
+    select_consumer(&mut s, "w2");
+    assert!(key(&mut s, Intent::View).is_empty());
+    assert_eq!(s.view.focus, Pane::Pending);
+    assert_eq!(pel_query(&s).consumer.as_deref(), Some("w2"));
+}
+
+#[test]
+fn filter_sets_consumer_server_side_and_min_idle_client_side() {
+    let mut s = fixture::state();
+    s.view.pel_pages.push(id(20_000, 0));
+    key(&mut s, Intent::Filter);
+    typed(&mut s, "w3 30s");
+    key(&mut s, Intent::Submit);
+    assert_eq!(s.view.filter.consumer.as_deref(), Some("w3"));
+    assert_eq!(s.view.filter.min_idle_ms, Some(30_000));
+    assert!(s.view.pel_pages.is_empty(), "a new filter starts at page 1");
+    let q = pel_query(&s);
+    assert_eq!(
+        (q.consumer.as_deref(), q.start, q.count),
+        (Some("w3"), None, 10)
+    );
+    // The fixture page is unfiltered; the idle filter applies on screen.
+    assert_eq!(s.pel_rows().len(), 2);
+    key(&mut s, Intent::Close);
+    assert_eq!(s.view.filter, Default::default());
+}
+
+#[test]
+fn paging_walks_the_pel_by_id_and_back() {
+    let mut s = fixture::state();
+    s.view.pel_rows = 6; // the fixture page is full at 6
+    key(&mut s, Intent::PageDown);
+    let start = after(id(3_000, 0));
+    assert_eq!(pel_query(&s).start, Some(start));
+    assert_eq!(
+        start,
+        crate::redis::EntryId {
+            ms: NOW - 3_000,
+            seq: 1
+        }
+    );
+    key(&mut s, Intent::PageUp);
+    assert_eq!(pel_query(&s).start, None);
+    s.view.pel_rows = 10;
+    key(&mut s, Intent::PageDown);
+    assert_eq!(pel_query(&s).start, None, "a short page is the last one");
+}
+
+#[test]
+fn focus_cycles_and_selection_follows_names() {
+    let mut s = fixture::state();
+    assert_eq!(s.view.focus, Pane::Consumers);
+    key(&mut s, Intent::FocusNext);
+    assert_eq!(s.view.focus, Pane::Pending);
+    key(&mut s, Intent::FocusPrev);
+    key(&mut s, Intent::FocusPrev);
+    assert_eq!(s.view.focus, Pane::Groups);
+    key(&mut s, Intent::Up);
+    assert_eq!(s.view.group, "audit");
+    key(&mut s, Intent::Down);
+    key(&mut s, Intent::FocusNext);
+    assert_eq!(s.selected_consumer().as_deref(), Some("host-7"));
+    key(&mut s, Intent::Down);
+    key(&mut s, Intent::Down);
+    assert_eq!(s.selected_consumer().as_deref(), Some("w2"));
+    for _ in 0..10 {
+        key(&mut s, Intent::Down);
+    }
+    assert_eq!(
+        s.selected_consumer().as_deref(),
+        Some("w3"),
+        "stops at the end"
+    );
+}
+
+#[test]
+fn quit_and_help() {
+    let mut s = fixture::state();
+    key(&mut s, Intent::Help);
+    assert_eq!(s.view.mode, Mode::Help);
+    key(&mut s, Intent::Close);
+    key(&mut s, Intent::Quit);
+    assert!(s.quit);
+}
+
+fn poll_with(snapshot: crate::monitor::Snapshot, commands_total: u64) -> PollState {
+    PollState {
+        snapshot: Some(Arc::new(snapshot)),
+        link: Link::Connected,
+        server_version: Some("7.2.4".into()),
+        polls: 2,
+        commands_total,
+    }
+}
+
+fn poll(s: &mut State, snapshot: crate::monitor::Snapshot, commands_total: u64) {
+    let roster = s.roster.clone();
+    let poll = poll_with(snapshot, commands_total);
+    update(
+        s,
+        Action::Poll {
+            poll,
+            roster,
+            now_ms: NOW,
+        },
+    );
+}
+
+#[test]
+fn rates_come_from_two_snapshots() {
+    let mut s = fixture::state();
+    s.snapshot = None;
+    let first = fixture::snapshot();
+    poll(&mut s, first.clone(), 100);
+    let mut second = first;
+    second.taken_ms += 1_000;
+    if let Some(info) = second.stream.as_mut() {
+        info.entries_added = info.entries_added.map(|n| n + 40);
+    }
+    let g = &mut second.groups[1];
+    g.info.entries_read = g.info.entries_read.map(|n| n + 30);
+    g.pending.count += 5; // 30 read, PEL grew by 5: 25 acked
+    s.roster.workers[0].processed += 12;
+    poll(&mut s, second, 107);
+    let r = &s.rates;
+    assert!((r.produced_per_s - 40.0).abs() < 1e-9);
+    assert!((r.acked_per_s - 25.0).abs() < 1e-9);
+    assert!((r.commands_per_s - 7.0).abs() < 1e-9);
+    assert!((r.worker_per_s["w1"] - 12.0).abs() < 1e-9);
+    assert_eq!(r.produced.back(), Some(&40));
+}
+
+#[test]
+fn owner_changes_between_polls_are_inferred_reclaims() {
+    let mut s = fixture::state();
+    s.snapshot = None;
+    let mut first = fixture::snapshot();
+    let page = vec![
+        pending(9_000, "ext-a", 9_000, 1),
+        pending(8_000, "ext-a", 8_000, 1),
+        pending(7_000, "w3", 7_000, 1),
+    ];
+    first.groups[1].pel_page = Some(page);
+    poll(&mut s, first.clone(), 0);
+    let mut second = first;
+    second.taken_ms += 500;
+    second.groups[1].pel_page = Some(vec![
+        pending(9_000, "ext-b", 10, 2),
+        pending(8_000, "ext-a", 8_500, 1),
+        // Taken by our own w1: its worker reports that itself.
+        pending(7_000, "w1", 10, 2),
+    ]);
+    poll(&mut s, second, 0);
+    let inferred: Vec<_> = s
+        .log
+        .iter()
+        .filter(|l| l.text.contains("(inferred)"))
+        .collect();
+    assert_eq!(inferred.len(), 2, "{:?}", s.log); // one from the fixture
+    assert_eq!(inferred[0].kind, LogKind::Reclaim);
+    assert!(
+        inferred[0].text.contains("ext-b reclaimed 1 from ext-a"),
+        "{}",
+        inferred[0].text
+    );
+}
+
+#[test]
+fn per_entry_events_count_but_do_not_flood_the_log() {
+    let mut s = fixture::state();
+    let before = s.log.len();
+    let processed = Event::Processed {
+        id: id(1, 0),
+        consumer: "w1".into(),
+        deliveries: 1,
+        kind: "email".into(),
+        seq: Some(1),
+    };
+    update(
+        &mut s,
+        Action::Engine {
+            event: processed,
+            at_ms: NOW,
+        },
+    );
+    assert_eq!(s.log.len(), before);
+    let reclaim = Event::Reclaimed {
+        ids: vec![id(1, 0)],
+        from: vec!["w3".into()],
+        to: "w1".into(),
+        inferred: false,
+    };
+    update(
+        &mut s,
+        Action::Engine {
+            event: reclaim,
+            at_ms: NOW,
+        },
+    );
+    assert_eq!(s.log[0].kind, LogKind::Reclaim);
+    assert!(s.log[0].text.starts_with("w1 reclaimed 1 from w3"));
+}
+
+#[test]
+fn resize_sets_the_pel_page_to_what_fits() {
+    let mut s = fixture::state();
+    update(
+        &mut s,
+        Action::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    let tall = s.view.pel_rows;
+    update(
+        &mut s,
+        Action::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    assert!(s.view.pel_rows < tall && s.view.pel_rows >= 1);
+    assert_eq!(pel_query(&s).count, s.view.pel_rows);
+}

@@ -54,7 +54,7 @@ fn behind(state: &State, offset: crate::redis::EntryId) -> Line<'static> {
     match last {
         Some(last) if last > offset => Line::styled(
             format!(
-                "behind by {} of entries (to {last})",
+                "behind {} (end {last})",
                 fmt::age(last.ms.saturating_sub(offset.ms))
             ),
             Style::new().fg(Color::Yellow),

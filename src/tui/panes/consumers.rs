@@ -13,7 +13,10 @@ use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let title = format!(" Consumers of {} ", state.view.group);
+    let title = format!(
+        " Consumers of {} (x kill · s stop · f mode) ",
+        state.view.group
+    );
     let b = block(title, Some(Pane::Consumers), state);
     let names = state.consumer_names();
     if names.is_empty() {
@@ -41,17 +44,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         }
     });
     let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(8),
+        Constraint::Min(6),
         Constraint::Length(7),
-        Constraint::Length(17),
+        Constraint::Length(6),
         Constraint::Length(8),
+        Constraint::Length(6),
     ];
-    let header = Row::new(["name", "pending", "idle", "ours?", "rate"]).style(header_style());
+    let header = Row::new(["name", "pending", "idle", "state", "rate"]).style(header_style());
     frame.render_widget(Table::new(rows, widths).header(header).block(b), area);
 }
 
-/// (label, colour, processed per second) of one consumer.
+/// (state, colour, processed per second) of one consumer: ours show
+/// their lifecycle or mode, anything else is "external".
 fn kind(state: &State, name: &str) -> (String, Color, String) {
     let Some(w) = state.ours(name) else {
         return ("external".into(), Color::Gray, String::new());
@@ -64,14 +68,13 @@ fn kind(state: &State, name: &str) -> (String, Color, String) {
         _ => Color::Green,
     };
     let label = match (&w.status, w.mode) {
-        (WorkerStatus::Running, WorkerMode::Normal) => "ours: running".to_owned(),
-        (WorkerStatus::Running, mode) => format!("ours: {}", mode.label()),
-        (status, _) => format!("ours: {}", status.label()),
+        (WorkerStatus::Running, mode) if mode != WorkerMode::Normal => mode.label(),
+        (status, _) => status.label(),
     };
     let rate = if w.status.is_alive() {
         fmt::rate(rate)
     } else {
         String::new()
     };
-    (label, color, rate)
+    (label.to_owned(), color, rate)
 }

@@ -2,7 +2,7 @@
 //! the XPENDING summary report, plus lags read from entry ids.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
@@ -12,7 +12,8 @@ use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
-const UNKNOWN_LAG: &str = "* unknown: Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID)";
+/// Why a lag can be unknown; shown on the pane's bottom border.
+const UNKNOWN_LAG: &str = " * unknown: Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID) ";
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let omitted = state.snapshot.as_ref().map_or(0, |s| s.groups_omitted);
@@ -21,9 +22,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         " Groups ".to_owned()
     };
-    let b = block(title, Some(Pane::Groups), state);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
+    let mut b = block(title, Some(Pane::Groups), state);
     let groups = state
         .snapshot
         .as_ref()
@@ -34,15 +33,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             "no consumer groups yet: w spawns a worker, which creates '{}'",
             state.lab.group
         );
-        frame.render_widget(Paragraph::new(text).style(dim()), inner);
+        frame.render_widget(Paragraph::new(text).style(dim()).block(b), area);
         return;
     }
-    let unknown = groups
+    if groups
         .iter()
-        .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none());
-    let [table, note] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(u16::from(unknown))])
-            .areas(inner);
+        .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none())
+    {
+        b = b.title_bottom(Line::styled(UNKNOWN_LAG, Style::new().fg(Color::Yellow)));
+    }
     let rows = groups.iter().map(|g| {
         let style = if g.info.name == state.view.group {
             selected(state, Pane::Groups)
@@ -52,13 +51,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         row(g, state.now_ms).style(style)
     });
     let widths = [
-        Constraint::Length(14),
+        Constraint::Length(12),
         Constraint::Length(9),
         Constraint::Length(8),
         Constraint::Length(17),
-        Constraint::Length(10),
         Constraint::Length(9),
         Constraint::Length(9),
+        Constraint::Length(8),
         Constraint::Fill(1),
     ];
     let header = Row::new([
@@ -72,13 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         "oldest pending",
     ])
     .style(header_style());
-    frame.render_widget(Table::new(rows, widths).header(header), table);
-    if unknown {
-        frame.render_widget(
-            Line::styled(UNKNOWN_LAG, Style::new().fg(Color::Yellow)),
-            note,
-        );
-    }
+    frame.render_widget(Table::new(rows, widths).header(header).block(b), area);
 }
 
 fn row(g: &GroupSnapshot, now_ms: u64) -> Row<'static> {

@@ -101,16 +101,16 @@ fn cost_line(state: &State) -> Line<'_> {
         .as_ref()
         .map_or((0, 0), |s| (s.commands, s.poll_us));
     let lab = &state.lab;
+    #[expect(clippy::cast_precision_loss, reason = "microseconds for display")]
+    let rtt_ms = rtt as f64 / 1000.0;
     Line::from(vec![
         Span::raw(format!(
-            " poller {per_poll} cmds/poll every {:?} = {:.1} cmds/s, {:.1} ms round trip",
-            lab.refresh,
-            state.rates.commands_per_s,
-            rtt as f64 / 1000.0
+            " poller: {per_poll} cmds every {:?} = {:.1} cmds/s, rtt {rtt_ms:.1}ms",
+            lab.refresh, state.rates.commands_per_s
         )),
         Span::styled(
             format!(
-                "  │ min-idle {:?} · claim every {:?} · max deliveries {} · work {}ms",
+                "  │ lab: min-idle {:?}, claim every {:?}, max deliveries {}, work {}ms",
                 lab.min_idle, lab.claim_every, lab.max_deliveries, lab.work_ms
             ),
             dim(),

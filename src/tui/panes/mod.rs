@@ -57,4 +57,4 @@ pub fn log_style(kind: LogKind) -> Style {
 }
 
 #[cfg(test)]
-pub mod fixture;
+mod snapshot_tests;

@@ -50,10 +50,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let widths = [
         Constraint::Length(17),
         Constraint::Fill(1),
-        Constraint::Length(7),
-        Constraint::Length(11),
+        Constraint::Length(6),
+        Constraint::Length(6),
     ];
-    let header = Row::new(["id", "consumer", "idle", "deliveries"]).style(header_style());
+    let header = Row::new(["id", "consumer", "idle", "deliv"]).style(header_style());
     frame.render_widget(Table::new(table_rows, widths).header(header).block(b), area);
 }
 

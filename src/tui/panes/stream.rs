@@ -61,9 +61,7 @@ fn facts_lines(state: &State) -> Vec<Line<'static>> {
             fmt::id(info.first_id),
             fmt::id(info.last_id)
         )),
-        Line::raw(format!(
-            "added {added}  retention none (XADD without MAXLEN; t trims){deleted}"
-        )),
+        Line::raw(format!("added {added}  retention none (t trims){deleted}")),
     ]
 }
 

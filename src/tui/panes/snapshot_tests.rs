@@ -1,0 +1,145 @@
+//! Every pane drawn from the fixed fixture state into ratatui's
+//! TestBackend and compared with a committed insta snapshot.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+use crate::engine::supervisor::EngineCommand;
+use crate::monitor::Link;
+use crate::tui::fixture::{self, NOW, id};
+use crate::tui::panes;
+use crate::tui::state::{Mode, Pane, Prompt, State};
+use crate::tui::ui;
+
+type PaneFn = fn(&mut ratatui::Frame, Rect, &State);
+
+fn draw(width: u16, height: u16, state: &State, pane: PaneFn) -> TestBackend {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| pane(f, f.area(), state)).unwrap();
+    t.backend().clone()
+}
+
+fn screen(width: u16, height: u16, state: &State) -> TestBackend {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| ui::render(f, state)).unwrap();
+    t.backend().clone()
+}
+
+#[test]
+fn header() {
+    insta::assert_snapshot!(draw(130, 3, &fixture::state(), panes::header::render));
+}
+
+#[test]
+fn header_when_the_link_is_lost() {
+    let mut s = fixture::state();
+    s.link = Some(Link::Reconnecting {
+        error: "Redis did not answer within 2s".into(),
+        failures: 6,
+    });
+    s.now_ms = NOW + 4_000;
+    s.production.on = false;
+    insta::assert_snapshot!(draw(130, 3, &s, panes::header::render));
+}
+
+#[test]
+fn stream() {
+    insta::assert_snapshot!(draw(76, 6, &fixture::state(), panes::stream::render));
+}
+
+#[test]
+fn stream_missing() {
+    let mut s = fixture::state();
+    if let Some(snap) = s.snapshot.as_mut() {
+        std::sync::Arc::make_mut(snap).stream = None;
+    }
+    insta::assert_snapshot!(draw(76, 6, &s, panes::stream::render));
+}
+
+#[test]
+fn basic_consumer() {
+    insta::assert_snapshot!(draw(44, 6, &fixture::state(), panes::basic::render));
+}
+
+#[test]
+fn groups_with_an_unknown_lag() {
+    insta::assert_snapshot!(draw(120, 6, &fixture::state(), panes::groups::render));
+}
+
+#[test]
+fn consumers_ours_and_external() {
+    insta::assert_snapshot!(draw(54, 8, &fixture::state(), panes::consumers::render));
+}
+
+#[test]
+fn pending_page_highlights_near_max_deliveries() {
+    let mut s = fixture::state();
+    s.view.focus = Pane::Pending;
+    s.view.pel_row = 2;
+    insta::assert_snapshot!(draw(66, 10, &s, panes::pending::render));
+}
+
+#[test]
+fn pending_filtered_by_min_idle() {
+    let mut s = fixture::state();
+    s.view.filter.min_idle_ms = Some(10_000);
+    insta::assert_snapshot!(draw(66, 8, &s, panes::pending::render));
+}
+
+#[test]
+fn events() {
+    insta::assert_snapshot!(draw(110, 8, &fixture::state(), panes::events::render));
+}
+
+#[test]
+fn whole_screen() {
+    insta::assert_snapshot!(screen(120, 40, &fixture::state()));
+}
+
+#[test]
+fn whole_screen_at_the_minimum_size() {
+    insta::assert_snapshot!(screen(80, 24, &fixture::state()));
+}
+
+#[test]
+fn too_small_terminal_gets_a_message() {
+    insta::assert_snapshot!(screen(60, 12, &fixture::state()));
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = fixture::state();
+    s.view.mode = Mode::Help;
+    insta::assert_snapshot!(screen(120, 40, &s));
+}
+
+#[test]
+fn trim_prompt_and_confirmation() {
+    let mut s = fixture::state();
+    s.view.mode = Mode::Input {
+        prompt: Prompt::TrimMaxLen,
+        text: "1000".into(),
+    };
+    let prompt = screen(100, 30, &s);
+    s.view.mode = Mode::Confirm {
+        question: "XTRIM tasks MAXLEN = 1000: removes 234 of 1234 entries. Pending ones stay in the PEL as deleted.".into(),
+        command: EngineCommand::Trim(1000),
+    };
+    insta::assert_snapshot!("trim_prompt", prompt);
+    insta::assert_snapshot!("trim_confirm", screen(100, 30, &s));
+}
+
+#[test]
+fn entry_view() {
+    let mut s = fixture::state();
+    s.view.mode = Mode::Entry {
+        id: id(12_000, 0),
+        fields: Some(Some(vec![
+            ("kind".into(), "email".into()),
+            ("payload".into(), "{\"task\":42}".into()),
+            ("seq".into(), "42".into()),
+        ])),
+    };
+    insta::assert_snapshot!(screen(100, 30, &s));
+}
