@@ -1,8 +1,8 @@
 //! Faults a group worker must survive without losing entries, each made
 //! with the real server's own levers: kill -9 of a worker process, XGROUP
 //! DESTROY under a running worker, CLIENT KILL of its connection, a server
-//! restarted without its data, and a BLOCK longer than the redis crate's
-//! 500 ms default response timeout.
+//! restarted without its data, a BLOCK longer than the redis crate's
+//! 500 ms default response timeout, and SIGTERM in the middle of a batch.
 
 mod common;
 
@@ -246,4 +246,41 @@ async fn block_longer_than_500ms_delivers_entries_added_during_it() {
     assert_eq!(timeouts, 0, "no client-side timeout during the block");
     assert_eq!(client_id(&mut conn, name).await, id_at_block);
     worker.abort().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_worker_finish_and_ack_its_in_flight_batch_then_exit_zero() {
+    let server = server();
+    let stream = unique("sigterm");
+    let url = server.url();
+    let mut conn = connector(&url).conn("admin");
+    let ids = add_tasks(&mut conn, &stream, 2).await;
+    create_group(&mut conn, &stream, "g", "0").await.unwrap();
+    let mut worker = BinProcess::spawn(
+        &format!(
+            "worker --url {url} --stream {stream} --group g --name graceful --work-ms 700 --read-count 2 --block 200ms --events json"
+        ),
+        &[],
+    );
+    // Both entries read: the batch is in hand, its work takes 1.4 s.
+    let deadline = Deadline::new("the worker holding its batch", WAIT);
+    while pending_count(&mut conn, &stream, "g").await < 2 {
+        deadline.tick().await;
+    }
+    worker.terminate();
+    assert!(
+        worker.wait_exit(WAIT).await.success(),
+        "exit 0 after SIGTERM"
+    );
+
+    let processed: Vec<String> = worker
+        .stdout_lines()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "processed")
+        .filter_map(|v| v["id"].as_str().map(str::to_owned))
+        .collect();
+    let expected: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    assert_eq!(processed, expected, "in-flight work finished");
+    assert_eq!(pending_count(&mut conn, &stream, "g").await, 0, "and acked");
 }

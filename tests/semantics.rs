@@ -116,6 +116,40 @@ async fn consumer_started_at_dollar_carries_its_last_id_forward_between_reads() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consume_without_a_saved_offset_starts_at_dollar_and_warns_about_it() {
+    let server = server();
+    let stream = unique("dollar-note");
+    let url = server.url();
+    let mut admin = connector(&url).conn("admin");
+    add_tasks(&mut admin, &stream, 3).await;
+
+    let mut consume = BinProcess::spawn(
+        &format!("consume --url {url} --stream {stream} --limit 1 --json --block 200ms"),
+        &[],
+    );
+    let deadline = Deadline::new("the start note", WAIT);
+    while consume.stderr_lines().is_empty() {
+        deadline.tick().await;
+    }
+    let note = consume.stderr_lines().join("\n");
+    assert!(
+        note.contains("'$'") && note.contains("--from 0-0"),
+        "{note}"
+    );
+    let new = add_tasks(&mut admin, &stream, 1).await;
+    assert!(consume.wait_exit(WAIT).await.success());
+
+    let read: Vec<String> = consume.stdout_lines();
+    assert_eq!(read.len(), 1, "{read:?}");
+    let v: Json = serde_json::from_str(&read[0]).expect("JSON line");
+    assert_eq!(
+        v["id"],
+        new[0].to_string().as_str(),
+        "the new entry, not the backlog"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_starting_at_zero_reads_the_whole_backlog() {
     let server = server();
     let stream = unique("backlog");
