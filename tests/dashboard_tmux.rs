@@ -1,0 +1,228 @@
+//! The real dashboard binary in tmux against a private redis-server:
+//! driven by `tmux send-keys`, read by `tmux capture-pane -p`. Every wait
+//! is a condition with a deadline; the tmux server is killed on drop.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{bin, raw, server, unique};
+use streamlab::redis::reply::{count, items};
+
+/// A private tmux server (its own socket) running one command.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(args: &[String], width: u16, height: u16) -> Self {
+        let socket = format!("streamlab-test-{}", unique("tmux").replace(':', "-"));
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        // The echo shows how the app exited; the sleep keeps the pane readable.
+        let shell = format!("{}; echo EXITED $?; sleep 60", quoted.join(" "));
+        let t = Self { socket };
+        let (w, h) = (width.to_string(), height.to_string());
+        t.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            &shell,
+        ]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux must be installed to run the dashboard end-to-end test");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        self.run(&["send-keys", "-t", "main", keys]);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "main"])
+    }
+
+    /// Wait until the screen satisfies `check`; panic with the screen if not.
+    fn wait(&self, what: &str, within: Duration, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {within:?} waiting for: {what}\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// The pending count in `name`'s row of the consumers pane.
+fn pending_of(screen: &str, name: &str) -> Option<u64> {
+    screen.lines().find_map(|line| {
+        let inner = line.trim_start_matches(['┃', '│', ' ']);
+        let mut tokens = inner.split_whitespace();
+        (tokens.next() == Some(name))
+            .then(|| tokens.next()?.replace(',', "").parse().ok())
+            .flatten()
+    })
+}
+
+fn stream_length(screen: &str) -> Option<u64> {
+    let rest = screen.split("length ").nth(1)?;
+    let digits: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+fn dashboard(url: &str, key: &str, log: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [bin(), "--url", url, "--stream", key, "--refresh", "200ms"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    args.extend(["--log-file".to_owned(), log.display().to_string()]);
+    args.extend(extra.iter().map(ToString::to_string));
+    args
+}
+
+const MIN_IDLE: Duration = Duration::from_secs(3);
+const CLAIM_EVERY: Duration = Duration::from_millis(300);
+/// Polling, drawing and capturing on a busy machine.
+const SLACK: Duration = Duration::from_secs(2);
+
+#[tokio::test]
+async fn enqueue_spawn_and_kill_recovers_the_killed_workers_entries() {
+    let redis = server();
+    let key = unique("dash");
+    let dir = tempfile::tempdir().unwrap();
+    // One slow worker that reads whole bursts, so it holds many entries.
+    let extra = [
+        "--workers",
+        "1",
+        "--read-count",
+        "100",
+        "--dashboard-work-ms",
+        "1000",
+        "--min-idle",
+        "3s",
+        "--claim-every",
+        "300ms",
+    ];
+    let t = Tmux::start(
+        &dashboard(&redis.url(), &key, &dir.path().join("log"), &extra),
+        140,
+        45,
+    );
+    let up = Duration::from_secs(20);
+    t.wait("the dashboard is up with w1", up, |s| {
+        s.contains("● connected") && pending_of(s, "w1").is_some()
+    });
+
+    t.keys("P");
+    t.wait(
+        "P makes the stream length rise",
+        Duration::from_secs(10),
+        |s| stream_length(s).is_some_and(|n| n >= 100),
+    );
+    let mut conn = common::connector(&redis.url()).conn("test");
+    assert!(count(&raw(&mut conn, &["XLEN", &key]).await).is_some_and(|n| n >= 100));
+    // w1 takes one entry, then (a second later) the other 99 in one read.
+    t.wait("w1 holds pending entries", Duration::from_secs(10), |s| {
+        pending_of(s, "w1").is_some_and(|n| n >= 50)
+    });
+
+    t.keys("w");
+    t.wait("w adds a consumer", Duration::from_secs(10), |s| {
+        pending_of(s, "w2").is_some()
+    });
+    let consumers = raw(&mut conn, &["XINFO", "CONSUMERS", &key, "workers"]).await;
+    assert_eq!(
+        items(&consumers).map(<[_]>::len),
+        Some(2),
+        "Redis lists w2 too"
+    );
+
+    // w1 is the first row, selected by default: kill it mid-task.
+    let killed = Instant::now();
+    t.keys("x");
+    t.wait("w1 shown as killed", Duration::from_secs(5), |s| {
+        s.contains("killed w1")
+    });
+    let screen = t.wait(
+        "a reclaim of w1's entries by w2",
+        MIN_IDLE + CLAIM_EVERY + SLACK,
+        |s| s.contains("w2 reclaimed") && s.contains("from w1"),
+    );
+    assert!(
+        killed.elapsed() <= MIN_IDLE + CLAIM_EVERY + SLACK,
+        "{screen}"
+    );
+    t.wait(
+        "the entries moved from w1 to w2",
+        Duration::from_secs(5),
+        |s| pending_of(s, "w1") == Some(0) && pending_of(s, "w2").is_some_and(|n| n > 0),
+    );
+    let summary = raw(&mut conn, &["XPENDING", &key, "workers"]).await;
+    let owners = format!("{summary:?}");
+    assert!(owners.contains("w2") && !owners.contains("w1"), "{owners}");
+}
+
+#[tokio::test]
+async fn resizing_works_too_small_says_so_and_q_restores_the_terminal() {
+    let redis = server();
+    let key = unique("dash-resize");
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        &dashboard(
+            &redis.url(),
+            &key,
+            &dir.path().join("log"),
+            &["--workers", "1"],
+        ),
+        120,
+        40,
+    );
+    t.wait("the dashboard is up", Duration::from_secs(20), |s| {
+        s.contains("Consumers of workers")
+    });
+    t.run(&["resize-window", "-t", "main", "-x", "60", "-y", "20"]);
+    t.wait("a too-small message", Duration::from_secs(5), |s| {
+        s.contains("terminal too small")
+    });
+    t.run(&["resize-window", "-t", "main", "-x", "100", "-y", "30"]);
+    t.wait("the dashboard again", Duration::from_secs(5), |s| {
+        s.contains("Consumers of workers")
+    });
+    t.keys("q");
+    let screen = t.wait("a clean exit", Duration::from_secs(10), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    // Back on the normal screen: the dashboard's panes are gone.
+    assert!(!screen.contains("Consumers of workers"), "{screen}");
+}
