@@ -49,12 +49,13 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Always one line, always redacted, whatever the source wrote.
-        let line = self
-            .message
+        // Redacted first: collapsing whitespace inside a password that has
+        // some would keep it from matching, and most of it would show.
+        let line = redact(&self.message)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        f.write_str(&redact(&line))
+        f.write_str(&line)
     }
 }
 

@@ -140,5 +140,9 @@ fn condense_pipeline(text: String) -> String {
 }
 
 fn one_line(text: &str) -> String {
-    redact(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+    // Redact before collapsing whitespace, which could split a password.
+    redact(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

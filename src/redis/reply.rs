@@ -35,7 +35,13 @@ impl Entry {
 
 pub fn bad(what: &str, v: &Value) -> RedisFailure {
     let mut shown = format!("{v:?}");
-    shown.truncate(120);
+    // On a char boundary: `truncate` panics inside a multi-byte character,
+    // and a malformed reply may carry any text (found by tests/props.rs).
+    let mut end = shown.len().min(120);
+    while !shown.is_char_boundary(end) {
+        end -= 1;
+    }
+    shown.truncate(end);
     RedisFailure::Reply(format!("{what}: {shown}"))
 }
 
