@@ -32,6 +32,10 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.snapshot = Some(snap);
 }
 
+/// Weight of the newest sample in the rates shown: workers ack in
+/// batches, so a single poll interval alone makes the figures jump.
+const SMOOTHING: f64 = 0.4;
+
 fn per_s(delta: u64, dt: f64) -> f64 {
     #[expect(clippy::cast_precision_loss, reason = "rates for display")]
     let d = delta as f64;
@@ -58,13 +62,8 @@ fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u6
         }
         _ => acked_ours(state).saturating_sub(prev.acked_ours),
     };
-    let r = &mut state.rates;
-    r.produced_per_s = per_s(produced, dt);
-    r.acked_per_s = per_s(acked, dt);
-    push(&mut r.produced, r.produced_per_s);
-    push(&mut r.acked, r.acked_per_s);
-    r.commands_per_s = per_s(commands_total.saturating_sub(prev.commands_total), dt);
-    r.worker_per_s = state
+    let read = state.roster.basic.as_ref().map_or(0, |b| b.read);
+    let workers: Vec<(String, f64)> = state
         .roster
         .workers
         .iter()
@@ -76,8 +75,33 @@ fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u6
             )
         })
         .collect();
-    let read = state.roster.basic.as_ref().map_or(0, |b| b.read);
-    r.basic_per_s = per_s(read.saturating_sub(prev.basic_read), dt);
+    let r = &mut state.rates;
+    let first = r.samples == 0;
+    r.samples += 1;
+    let smooth = |old: f64, new: f64| {
+        if first {
+            new
+        } else {
+            old + SMOOTHING * (new - old)
+        }
+    };
+    r.produced_per_s = smooth(r.produced_per_s, per_s(produced, dt));
+    r.acked_per_s = smooth(r.acked_per_s, per_s(acked, dt));
+    push(&mut r.produced, r.produced_per_s);
+    push(&mut r.acked, r.acked_per_s);
+    let commands = per_s(commands_total.saturating_sub(prev.commands_total), dt);
+    r.commands_per_s = smooth(r.commands_per_s, commands);
+    r.basic_per_s = smooth(
+        r.basic_per_s,
+        per_s(read.saturating_sub(prev.basic_read), dt),
+    );
+    r.worker_per_s = workers
+        .into_iter()
+        .map(|(name, new)| {
+            let old = r.worker_per_s.get(&name).copied().unwrap_or(new);
+            (name, smooth(old, new))
+        })
+        .collect();
 }
 
 fn push(history: &mut std::collections::VecDeque<u64>, rate: f64) {

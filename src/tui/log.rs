@@ -27,7 +27,12 @@ pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
         }
         _ => LogKind::Info,
     };
-    state.push_log(at_ms, kind, describe(event));
+    let key = match event {
+        Event::Failed { consumer, .. } => Some(format!("failed:{consumer}")),
+        Event::Reconnecting { role, .. } => Some(format!("reconnecting:{role}")),
+        _ => None,
+    };
+    state.push_log_keyed(at_ms, kind, describe(event), key);
 }
 
 pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {

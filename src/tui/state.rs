@@ -111,6 +111,8 @@ pub struct Rates {
     pub commands_per_s: f64,
     pub worker_per_s: HashMap<String, f64>,
     pub basic_per_s: f64,
+    /// Samples taken so far (the first is shown as is, later ones smoothed).
+    pub samples: u64,
 }
 
 /// What the previous snapshot said, to compute rates and infer reclaims.
@@ -145,6 +147,10 @@ pub struct LogLine {
     pub at_ms: u64,
     pub kind: LogKind,
     pub text: String,
+    /// Lines with the same key in a row are merged (a failing worker
+    /// would otherwise push everything else off the log).
+    pub key: Option<String>,
+    pub repeats: u32,
 }
 
 /// Continuous production as the user set it.
@@ -241,7 +247,29 @@ impl State {
     }
 
     pub fn push_log(&mut self, at_ms: u64, kind: LogKind, text: String) {
-        self.log.push_front(LogLine { at_ms, kind, text });
+        self.push_log_keyed(at_ms, kind, text, None);
+    }
+
+    /// Log a line; one with the same `key` as the newest line replaces it
+    /// and counts the repeat.
+    pub fn push_log_keyed(&mut self, at_ms: u64, kind: LogKind, text: String, key: Option<String>) {
+        if let Some(top) = self.log.front_mut()
+            && key.is_some()
+            && top.key == key
+        {
+            top.at_ms = at_ms;
+            top.text = text;
+            top.repeats += 1;
+            return;
+        }
+        let line = LogLine {
+            at_ms,
+            kind,
+            text,
+            key,
+            repeats: 0,
+        };
+        self.log.push_front(line);
         self.log.truncate(LOG_LINES);
     }
 }

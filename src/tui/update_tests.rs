@@ -428,3 +428,30 @@ fn resize_sets_the_pel_page_to_what_fits() {
     assert!(s.view.pel_rows < tall && s.view.pel_rows >= 1);
     assert_eq!(pel_query(&s).count, s.view.pel_rows);
 }
+
+#[test]
+fn repeated_failures_of_one_worker_share_a_line() {
+    let mut s = fixture::state();
+    let before = s.log.len();
+    for n in 1..=3 {
+        let event = Event::Failed {
+            id: id(n, 0),
+            consumer: "w2".into(),
+            deliveries: 1,
+            error: "boom".into(),
+        };
+        update(
+            &mut s,
+            Action::Engine {
+                event,
+                at_ms: NOW + n,
+            },
+        );
+    }
+    assert_eq!(s.log.len(), before + 1);
+    assert_eq!((s.log[0].repeats, s.log[0].at_ms), (2, NOW + 3));
+    assert!(
+        s.log[0].text.contains(&id(3, 0).to_string()),
+        "the newest one shows"
+    );
+}

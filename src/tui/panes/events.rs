@@ -31,6 +31,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             Line::from(vec![
                 Span::styled(format!("{} ", fmt::clock(l.at_ms)), dim()),
                 Span::styled(l.text.clone(), log_style(l.kind)),
+                if l.repeats > 0 {
+                    Span::styled(format!("  (×{} more like it)", l.repeats), dim())
+                } else {
+                    Span::raw("")
+                },
             ])
         })
         .collect();

@@ -34,6 +34,10 @@ fn server_line(state: &State) -> Line<'_> {
 }
 
 fn link(state: &State) -> Vec<Span<'static>> {
+    let old = state
+        .snapshot
+        .as_ref()
+        .map(|s| fmt::age(state.now_ms.saturating_sub(s.taken_ms)));
     let (text, color) = match &state.link {
         None | Some(Link::Connecting) => ("● connecting".to_owned(), Color::Yellow),
         Some(Link::Connected) => ("● connected".to_owned(), Color::Green),
@@ -43,26 +47,17 @@ fn link(state: &State) -> Vec<Span<'static>> {
             } else {
                 ("reconnecting", Color::Yellow)
             };
+            let data = old.map_or_else(String::new, |o| format!(", data {o} old"));
             (
-                format!("● {word} ({failures} failed polls): {error}"),
+                format!("● {word} ({failures} failed polls{data}): {error}"),
                 color,
             )
         }
     };
-    let mut spans = vec![Span::styled(
+    vec![Span::styled(
         text,
         Style::new().fg(color).add_modifier(Modifier::BOLD),
-    )];
-    if !matches!(state.link, Some(Link::Connected))
-        && let Some(s) = &state.snapshot
-    {
-        let old = fmt::age(state.now_ms.saturating_sub(s.taken_ms));
-        spans.push(Span::styled(
-            format!("  showing data from {old} ago"),
-            dim(),
-        ));
-    }
-    spans
+    )]
 }
 
 fn stream_line(state: &State) -> Line<'_> {
