@@ -19,7 +19,9 @@ use crate::tui::state::{LogKind, Pane, State};
 /// A pane's frame; the focused one stands out.
 pub fn block<'a>(title: impl Into<Line<'a>>, pane: Option<Pane>, state: &State) -> Block<'a> {
     let focused = pane.is_some_and(|p| p == state.view.focus);
-    let block = Block::bordered().title(title);
+    let block = Block::bordered()
+        .title(title)
+        .title_style(Style::new().fg(Color::White).add_modifier(Modifier::BOLD));
     if focused {
         block
             .border_type(BorderType::Thick)
