@@ -6,6 +6,8 @@
 //! shows it in output, errors or the log file.
 
 mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
 
 use std::path::Path;
 use std::process::Command;
@@ -734,4 +736,76 @@ async fn password_appears_in_no_output_error_or_log_of_any_subcommand() {
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!logged.is_empty(), "the log file was written");
     check("log file", &logged);
+}
+
+/// The dashboard in tmux with a password in REDIS_URL: the screen (header,
+/// event log, help overlay), the screen after quitting and the log file
+/// never show it; with a wrong password it exits with a one-line error that
+/// does not show it either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_in_tmux_never_shows_the_password() {
+    let password = "Dx9-p@ss/w0rd!";
+    let encoded = "Dx9-p%40ss%2Fw0rd!";
+    let wrong = "Wr0ng-d@sh-x";
+    let wrong_encoded = "Wr0ng-d%40sh-x";
+    let server = password_server(password);
+    let stream = unique("dash-secrets");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("dash.log");
+    let secrets = [password, encoded, wrong, wrong_encoded, "Dx9-p", "Wr0ng-d"];
+    let check = |what: &str, text: &str| {
+        for s in secrets {
+            assert!(!text.contains(s), "{what} shows '{s}':\n{text}");
+        }
+    };
+    let run = |pw: &str| {
+        let url = format!("REDIS_URL=redis://default:{pw}@127.0.0.1:{}", server.port);
+        let args: Vec<String> = [
+            "env",
+            &url,
+            "STREAMLAB_LOG=debug",
+            common::bin(),
+            "--stream",
+            &stream,
+            "--refresh",
+            "200ms",
+            "--workers",
+            "1",
+            "--log-file",
+            log.to_str().unwrap(),
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        tmux::Tmux::start(&args, 160, 45)
+    };
+
+    let t = run(encoded);
+    let up = t.wait("the dashboard is up", WAIT, |s| s.contains("● connected"));
+    assert!(up.contains("redis://default:***@127.0.0.1"), "{up}");
+    check("the dashboard", &up);
+    t.keys("P");
+    let busy = t.wait("100 entries read", WAIT, |s| s.contains("read 100"));
+    check("the dashboard at work", &busy);
+    t.keys("?");
+    std::thread::sleep(Duration::from_millis(300));
+    check("the help overlay", &t.screen());
+    t.keys("Escape");
+    t.keys("q");
+    let after = t.wait("a clean exit", WAIT, |s| s.contains("EXITED"));
+    assert!(after.contains("EXITED 0"), "{after}");
+    check("the terminal after quitting", &after);
+    drop(t);
+
+    let t = run(wrong_encoded);
+    let failed = t.wait("an exit on the wrong password", WAIT, |s| {
+        s.contains("EXITED")
+    });
+    assert!(failed.contains("EXITED 3"), "{failed}");
+    assert!(failed.contains("error: "), "{failed}");
+    check("the error", &failed);
+    drop(t);
+
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    check("the log file", &logged);
 }
