@@ -115,79 +115,84 @@ const CLAIM_EVERY: Duration = Duration::from_millis(300);
 /// Polling, drawing and capturing on a busy machine.
 const SLACK: Duration = Duration::from_secs(2);
 
+/// One slow worker that reads whole bursts, so it holds many entries.
+const SLOW_LAB: [&str; 10] = [
+    "--workers",
+    "1",
+    "--read-count",
+    "100",
+    "--dashboard-work-ms",
+    "1000",
+    "--min-idle",
+    "3s",
+    "--claim-every",
+    "300ms",
+];
+
 #[tokio::test]
 async fn enqueue_spawn_and_kill_recovers_the_killed_workers_entries() {
     let redis = server();
     let key = unique("dash");
     let dir = tempfile::tempdir().unwrap();
-    // One slow worker that reads whole bursts, so it holds many entries.
-    let extra = [
-        "--workers",
-        "1",
-        "--read-count",
-        "100",
-        "--dashboard-work-ms",
-        "1000",
-        "--min-idle",
-        "3s",
-        "--claim-every",
-        "300ms",
-    ];
-    let t = Tmux::start(
-        &dashboard(&redis.url(), &key, &dir.path().join("log"), &extra),
-        140,
-        45,
+    let args = dashboard(&redis.url(), &key, &dir.path().join("log"), &SLOW_LAB);
+    let t = Tmux::start(&args, 140, 45);
+    t.wait(
+        "the dashboard is up with w1",
+        Duration::from_secs(20),
+        |s| s.contains("● connected") && pending_of(s, "w1").is_some(),
     );
-    let up = Duration::from_secs(20);
-    t.wait("the dashboard is up with w1", up, |s| {
-        s.contains("● connected") && pending_of(s, "w1").is_some()
-    });
+    let mut conn = common::connector(&redis.url()).conn("test");
+    burst_raises_the_length(&t, &mut conn, &key).await;
+    w_adds_a_consumer(&t, &mut conn, &key).await;
+    kill_moves_entries_to_another_consumer(&t, &mut conn, &key).await;
+}
 
+async fn burst_raises_the_length(t: &Tmux, conn: &mut streamlab::redis::Conn, key: &str) {
     t.keys("P");
     t.wait(
         "P makes the stream length rise",
         Duration::from_secs(10),
         |s| stream_length(s).is_some_and(|n| n >= 100),
     );
-    let mut conn = common::connector(&redis.url()).conn("test");
-    assert!(count(&raw(&mut conn, &["XLEN", &key]).await).is_some_and(|n| n >= 100));
+    assert!(count(&raw(conn, &["XLEN", key]).await).is_some_and(|n| n >= 100));
     // w1 takes one entry, then (a second later) the other 99 in one read.
     t.wait("w1 holds pending entries", Duration::from_secs(10), |s| {
         pending_of(s, "w1").is_some_and(|n| n >= 50)
     });
+}
 
+async fn w_adds_a_consumer(t: &Tmux, conn: &mut streamlab::redis::Conn, key: &str) {
     t.keys("w");
     t.wait("w adds a consumer", Duration::from_secs(10), |s| {
         pending_of(s, "w2").is_some()
     });
-    let consumers = raw(&mut conn, &["XINFO", "CONSUMERS", &key, "workers"]).await;
-    assert_eq!(
-        items(&consumers).map(<[_]>::len),
-        Some(2),
-        "Redis lists w2 too"
-    );
+    let consumers = raw(conn, &["XINFO", "CONSUMERS", key, "workers"]).await;
+    let n = items(&consumers).map(<[_]>::len);
+    assert_eq!(n, Some(2), "Redis lists w2 too");
+}
 
+async fn kill_moves_entries_to_another_consumer(
+    t: &Tmux,
+    conn: &mut streamlab::redis::Conn,
+    key: &str,
+) {
     // w1 is the first row, selected by default: kill it mid-task.
     let killed = Instant::now();
     t.keys("x");
     t.wait("w1 shown as killed", Duration::from_secs(5), |s| {
         s.contains("killed w1")
     });
-    let screen = t.wait(
-        "a reclaim of w1's entries by w2",
-        MIN_IDLE + CLAIM_EVERY + SLACK,
-        |s| s.contains("w2 reclaimed") && s.contains("from w1"),
-    );
-    assert!(
-        killed.elapsed() <= MIN_IDLE + CLAIM_EVERY + SLACK,
-        "{screen}"
-    );
+    let within = MIN_IDLE + CLAIM_EVERY + SLACK;
+    let screen = t.wait("a reclaim of w1's entries by w2", within, |s| {
+        s.contains("w2 reclaimed") && s.contains("from w1")
+    });
+    assert!(killed.elapsed() <= within, "{screen}");
     t.wait(
         "the entries moved from w1 to w2",
         Duration::from_secs(5),
         |s| pending_of(s, "w1") == Some(0) && pending_of(s, "w2").is_some_and(|n| n > 0),
     );
-    let summary = raw(&mut conn, &["XPENDING", &key, "workers"]).await;
+    let summary = raw(conn, &["XPENDING", key, "workers"]).await;
     let owners = format!("{summary:?}");
     assert!(owners.contains("w2") && !owners.contains("w1"), "{owners}");
 }

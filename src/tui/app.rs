@@ -18,7 +18,7 @@ use crate::failure::Failure;
 use crate::monitor::PelQuery;
 use crate::monitor::poller::PollState;
 use crate::redis::id::now_ms;
-use crate::tui::action::Action;
+use crate::tui::action::{Action, Intent};
 use crate::tui::state::State;
 use crate::tui::{keymap, navigate, ui, update};
 
@@ -41,19 +41,10 @@ pub async fn run(
     sup: &mut Supervisor,
     ch: &mut Channels,
 ) -> Result<(), Failure> {
-    let io = |e: std::io::Error| Failure::runtime(format!("terminal: {e}"));
-    let mut keys = EventStream::new();
-    let mut tick = tokio::time::interval(TICK);
-    let mut signals = Signals::new();
+    let mut sources = Sources::new();
     let size = term.size().map_err(io)?;
-    apply(
-        state,
-        sup,
-        Action::Resize {
-            width: size.width,
-            height: size.height,
-        },
-    );
+    let (width, height) = (size.width, size.height);
+    apply(state, sup, Action::Resize { width, height });
     let mut last_draw: Option<Instant> = None;
     let mut urgent = true;
     loop {
@@ -65,34 +56,8 @@ pub async fn run(
         if state.quit {
             return Ok(());
         }
-        urgent = false;
-        let action = tokio::select! {
-            key = keys.next() => match key {
-                Some(Ok(ev)) => {
-                    urgent = true;
-                    from_terminal(state, ev)
-                }
-                Some(Err(e)) => return Err(io(e)),
-                None => return Ok(()),
-            },
-            Some(event) = ch.events.recv() => Some(Action::Engine { event, at_ms: now_ms() }),
-            Some(outcome) = ch.outcomes.recv() => {
-                urgent = true;
-                Some(Action::Outcome { outcome, at_ms: now_ms() })
-            }
-            Ok(()) = ch.poll.changed() => {
-                let poll = ch.poll.borrow_and_update().clone();
-                Some(Action::Poll { poll, roster: sup.roster(), now_ms: now_ms() })
-            }
-            _ = tick.tick() => {
-                urgent = true;
-                Some(Action::Tick { now_ms: now_ms(), roster: sup.roster() })
-            }
-            () = signals.recv() => {
-                state.quit = true;
-                None
-            }
-        };
+        let (action, now_urgent) = sources.next(state, sup, ch).await?;
+        urgent = now_urgent;
         if let Some(action) = action {
             apply(state, sup, action);
         }
@@ -101,15 +66,56 @@ pub async fn run(
             let Ok(event) = ch.events.try_recv() else {
                 break;
             };
-            apply(
-                state,
-                sup,
-                Action::Engine {
-                    event,
-                    at_ms: now_ms(),
-                },
-            );
+            let at_ms = now_ms();
+            apply(state, sup, Action::Engine { event, at_ms });
         }
+    }
+}
+
+fn io(e: std::io::Error) -> Failure {
+    Failure::runtime(format!("terminal: {e}"))
+}
+
+/// Everything the loop waits on besides the channels.
+struct Sources {
+    keys: EventStream,
+    tick: tokio::time::Interval,
+    signals: Signals,
+}
+
+impl Sources {
+    fn new() -> Self {
+        Self {
+            keys: EventStream::new(),
+            tick: tokio::time::interval(TICK),
+            signals: Signals::new(),
+        }
+    }
+
+    /// The next action, and whether it should be drawn at once (input,
+    /// outcomes, the tick) or may wait for the frame budget (engine events).
+    async fn next(
+        &mut self,
+        state: &State,
+        sup: &mut Supervisor,
+        ch: &mut Channels,
+    ) -> Result<(Option<Action>, bool), Failure> {
+        let quit = Some(Action::Key(Intent::Quit));
+        Ok(tokio::select! {
+            key = self.keys.next() => match key {
+                Some(Ok(ev)) => (from_terminal(state, ev), true),
+                Some(Err(e)) => return Err(io(e)),
+                None => (quit, true),
+            },
+            Some(event) = ch.events.recv() => (Some(Action::Engine { event, at_ms: now_ms() }), false),
+            Some(outcome) = ch.outcomes.recv() => (Some(Action::Outcome { outcome, at_ms: now_ms() }), true),
+            Ok(()) = ch.poll.changed() => {
+                let poll = ch.poll.borrow_and_update().clone();
+                (Some(Action::Poll { poll, roster: sup.roster(), now_ms: now_ms() }), false)
+            }
+            _ = self.tick.tick() => (Some(Action::Tick { now_ms: now_ms(), roster: sup.roster() }), true),
+            () = self.signals.recv() => (quit, true),
+        })
     }
 }
 

@@ -23,6 +23,16 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     {
         return; // only the link changed
     }
+    // Data lost on the server between polls (deleted, or a restart without
+    // persistence): said in plain words, as `monitor` does.
+    let lost = state
+        .snapshot
+        .as_ref()
+        .map(|old| crate::monitor::loss::losses(old, &snap))
+        .unwrap_or_default();
+    for note in lost {
+        state.push_log(snap.taken_ms, LogKind::Failure, note);
+    }
     if let Some(prev) = state.previous.take() {
         rates(state, &prev, &snap, poll.commands_total);
         infer_reclaims(state, &prev, &snap);
@@ -48,20 +58,7 @@ fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u6
     }
     #[expect(clippy::cast_precision_loss, reason = "milliseconds between polls")]
     let dt = (snap.taken_ms - prev.taken_ms) as f64 / 1000.0;
-    let info = snap.stream.clone().unwrap_or_default();
-    let produced = match (info.entries_added, prev.entries_added) {
-        (Some(now), Some(before)) => now.saturating_sub(before),
-        _ => info.length.saturating_sub(prev.length),
-    };
-    let group = snap.group(&state.lab.group);
-    // Acked = newly read minus growth of the PEL (claims change neither).
-    let acked = match (group.and_then(|g| g.info.entries_read), prev.entries_read) {
-        (Some(read), Some(before)) => {
-            let pending = group.map_or(0, |g| g.pending.count);
-            (read.saturating_sub(before) + prev.pending).saturating_sub(pending)
-        }
-        _ => acked_ours(state).saturating_sub(prev.acked_ours),
-    };
+    let (produced, acked) = throughput(state, prev, snap);
     let read = state.roster.basic.as_ref().map_or(0, |b| b.read);
     let workers: Vec<(String, f64)> = state
         .roster
@@ -102,6 +99,26 @@ fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u6
             (name, smooth(old, new))
         })
         .collect();
+}
+
+/// Entries added to the stream and acked in the lab's group since `prev`,
+/// from what Redis reports, so other clients' work counts too.
+fn throughput(state: &State, prev: &Previous, snap: &Snapshot) -> (u64, u64) {
+    let info = snap.stream.clone().unwrap_or_default();
+    let produced = match (info.entries_added, prev.entries_added) {
+        (Some(now), Some(before)) => now.saturating_sub(before),
+        _ => info.length.saturating_sub(prev.length),
+    };
+    let group = snap.group(&state.lab.group);
+    // Acked = newly read minus growth of the PEL (claims change neither).
+    let acked = match (group.and_then(|g| g.info.entries_read), prev.entries_read) {
+        (Some(read), Some(before)) => {
+            let pending = group.map_or(0, |g| g.pending.count);
+            (read.saturating_sub(before) + prev.pending).saturating_sub(pending)
+        }
+        _ => acked_ours(state).saturating_sub(prev.acked_ours),
+    };
+    (produced, acked)
 }
 
 fn push(history: &mut std::collections::VecDeque<u64>, rate: f64) {
@@ -191,3 +208,7 @@ fn infer_reclaims(state: &mut State, prev: &Previous, snap: &Snapshot) {
         state.push_log(snap.taken_ms, LogKind::Reclaim, describe(&event));
     }
 }
+
+#[cfg(test)]
+#[path = "derive_tests.rs"]
+mod tests;

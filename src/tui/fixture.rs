@@ -172,6 +172,12 @@ pub fn state() -> State {
     s.rates.worker_per_s = [("w1".to_owned(), 19.5), ("w2".to_owned(), 1.0)].into();
     s.view.screen = (120, 40);
     s.view.pel_rows = 10;
+    add_log(&mut s);
+    s.status = Some("w2 is now slow (1000 ms per task, 0% fail)".into());
+    s
+}
+
+fn add_log(s: &mut State) {
     for (ago, kind, text) in [
         (
             30_000,
@@ -206,6 +212,4 @@ pub fn state() -> State {
     ] {
         s.push_log(NOW - ago, kind, text.into());
     }
-    s.status = Some("w2 is now slow (1000 ms per task, 0% fail)".into());
-    s
 }

@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::commands::worker::worker_config;
 use crate::engine::supervisor::{Supervisor, SupervisorConfig};
+use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::monitor::spawn_poller;
 use crate::redis::id::now_ms;
@@ -47,42 +48,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
-    let mut worker = worker_config(
-        global,
-        String::new(),
-        &args.tuning,
-        LAB_CLAIM_EVERY,
-        LAB_MIN_IDLE,
-    );
-    if args.tuning.read_count.is_none() {
-        // Small batches keep a normal worker's entries well under min-idle,
-        // so reclaims on screen come from kills and slow mode, not batching.
-        worker.count = LAB_READ_COUNT;
-    }
-    let mut url = session.connector.settings().to_string();
-    if session.embedded.is_some() {
-        url.push_str(" [private server, data goes away on exit]");
-    }
-    let lab = Lab {
-        url,
-        stream: global.stream.clone(),
-        group: global.group(),
-        refresh: args.refresh,
-        min_idle: worker.min_idle,
-        claim_every: worker.claim_every,
-        max_deliveries: worker.max_deliveries,
-        work_ms: args.work_ms,
-        basic_name: "basic".into(),
-    };
+    let worker = lab_worker(global, args);
+    let lab = lab(&session, global, args, &worker);
     let (events_tx, events) = unbounded_channel();
     let (outcomes_tx, outcomes) = unbounded_channel();
     let cancel = CancellationToken::new();
-    let poller = spawn_poller(
-        &session.connector,
-        global.stream.clone(),
-        args.refresh,
-        cancel.clone(),
-    );
+    let key = global.stream.clone();
+    let poller = spawn_poller(&session.connector, key, args.refresh, cancel.clone());
     let config = SupervisorConfig {
         worker,
         work_ms: args.work_ms,
@@ -105,9 +77,45 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
         Err(e) => Err(Failure::runtime(format!("cannot set up the terminal: {e}"))),
     };
+    // The terminal is restored by now; stopping the engine may take a moment.
     cancel.cancel();
     sup.shutdown(SHUTDOWN_GRACE).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), poller.task).await;
     drop(session);
     result
+}
+
+/// The embedded workers' settings: the shared flags with lab defaults.
+fn lab_worker(global: &GlobalArgs, args: &DashboardArgs) -> WorkerConfig {
+    let mut worker = worker_config(
+        global,
+        String::new(),
+        &args.tuning,
+        LAB_CLAIM_EVERY,
+        LAB_MIN_IDLE,
+    );
+    if args.tuning.read_count.is_none() {
+        // Small batches keep a normal worker's entries well under min-idle,
+        // so reclaims on screen come from kills and slow mode, not batching.
+        worker.count = LAB_READ_COUNT;
+    }
+    worker
+}
+
+fn lab(session: &Session, global: &GlobalArgs, args: &DashboardArgs, worker: &WorkerConfig) -> Lab {
+    let mut url = session.connector.settings().to_string();
+    if session.embedded.is_some() {
+        url.push_str(" [private server, data goes away on exit]");
+    }
+    Lab {
+        url,
+        stream: global.stream.clone(),
+        group: global.group(),
+        refresh: args.refresh,
+        min_idle: worker.min_idle,
+        claim_every: worker.claim_every,
+        max_deliveries: worker.max_deliveries,
+        work_ms: args.work_ms,
+        basic_name: "basic".into(),
+    }
 }

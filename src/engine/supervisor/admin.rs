@@ -109,7 +109,7 @@ async fn ack(
     let n = xack(&mut c, &key, &group, &[id]).await?;
     Ok(if n == 1 {
         Outcome::Note(format!(
-            "acked {id} by hand: it left group {group}'s PEL and stays in the stream"
+            "acked {id} by hand: it left the PEL of group {group} and stays in the stream"
         ))
     } else {
         Outcome::Failed(format!("ack {id}: it was no longer pending"))

@@ -196,26 +196,14 @@ pub(super) fn spawn_basic(
 /// Resume from the saved offset (else `$`), then read and save forever.
 async fn basic_loop(
     connector: Connector,
-    mut conn: Conn,
+    conn: Conn,
     config: ConsumerConfig,
     sink: SharedSink,
     shared: Arc<BasicShared>,
     cancel: CancellationToken,
 ) {
-    let mut consumer = loop {
-        let start = BasicConsumer::start(conn, config.clone(), StartFrom::Saved, sink.clone());
-        let started = tokio::select! {
-            () = cancel.cancelled() => return,
-            s = start => s,
-        };
-        match started {
-            Ok((c, _)) => break c,
-            Err(e) => emit_basic_error(&sink, &config.name, &e.to_string()),
-        }
-        if pause(&cancel).await {
-            return;
-        }
-        conn = connector.blocking_conn(format!("consumer:{}", config.name), config.block);
+    let Some(mut consumer) = start_basic(&connector, conn, &config, &sink, &cancel).await else {
+        return;
     };
     shared.set_offset(consumer.last_seen());
     loop {
@@ -239,6 +227,32 @@ async fn basic_loop(
                 }
             }
         }
+    }
+}
+
+/// Resolve the start id, retrying each second while Redis is away;
+/// `None` when cancelled first.
+async fn start_basic(
+    connector: &Connector,
+    mut conn: Conn,
+    config: &ConsumerConfig,
+    sink: &SharedSink,
+    cancel: &CancellationToken,
+) -> Option<BasicConsumer> {
+    loop {
+        let start = BasicConsumer::start(conn, config.clone(), StartFrom::Saved, sink.clone());
+        let started = tokio::select! {
+            () = cancel.cancelled() => return None,
+            s = start => s,
+        };
+        match started {
+            Ok((c, _)) => return Some(c),
+            Err(e) => emit_basic_error(sink, &config.name, &e.to_string()),
+        }
+        if pause(cancel).await {
+            return None;
+        }
+        conn = connector.blocking_conn(format!("consumer:{}", config.name), config.block);
     }
 }
 

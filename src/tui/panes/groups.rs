@@ -42,6 +42,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     {
         b = b.title_bottom(Line::styled(UNKNOWN_LAG, Style::new().fg(Color::Yellow)));
     }
+    frame.render_widget(table(groups, state).block(b), area);
+}
+
+fn table<'a>(groups: &'a [GroupSnapshot], state: &'a State) -> Table<'a> {
     let rows = groups.iter().map(|g| {
         let style = if g.info.name == state.view.group {
             selected(state, Pane::Groups)
@@ -71,7 +75,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         "oldest pending",
     ])
     .style(header_style());
-    frame.render_widget(Table::new(rows, widths).header(header).block(b), area);
+    Table::new(rows, widths).header(header)
 }
 
 fn row(g: &GroupSnapshot, now_ms: u64) -> Row<'static> {

@@ -111,7 +111,7 @@ fn entry(frame: &mut Frame, area: Rect, id: &str, fields: Option<&Option<Vec<(St
             })
             .collect(),
     };
-    let height = u16::try_from(lines.len()).unwrap_or(20).clamp(1, 20) + 3;
+    let height = u16::try_from(lines.len()).unwrap_or(20).clamp(1, 20) + 2;
     let inner = popup(frame, area, 72, height, &format!("Entry {id} (Esc closes)"));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

@@ -1,0 +1,105 @@
+//! The keymap as plain functions: key events in, actions out.
+
+use super::*;
+
+fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+    KeyEvent::new(code, modifiers)
+}
+
+fn key(mode: &Mode, c: char) -> Option<Action> {
+    lookup(mode, &press(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn intent(a: Option<Action>) -> Option<Intent> {
+    match a {
+        Some(Action::Key(i)) => Some(i),
+        _ => None,
+    }
+}
+
+#[test]
+fn issue_keys_map_to_their_intents() {
+    let n = Mode::Normal;
+    for (c, want) in [
+        ('p', Intent::EnqueueOne),
+        ('r', Intent::ToggleProduction),
+        ('+', Intent::RateUp),
+        ('-', Intent::RateDown),
+        ('w', Intent::Spawn),
+        ('x', Intent::Kill),
+        ('s', Intent::Stop),
+        ('f', Intent::CycleMode),
+        ('t', Intent::Trim),
+        ('a', Intent::Ack),
+        ('c', Intent::Claim),
+        ('d', Intent::DeadLetter),
+        ('j', Intent::Down),
+        ('k', Intent::Up),
+        ('/', Intent::Filter),
+        ('?', Intent::Help),
+        ('q', Intent::Quit),
+    ] {
+        assert_eq!(intent(key(&n, c)), Some(want), "{c}");
+    }
+    // Terminals send 'P' with or without the Shift modifier.
+    let shifted = press(KeyCode::Char('P'), KeyModifiers::SHIFT);
+    assert_eq!(intent(lookup(&n, &shifted)), Some(Intent::EnqueueBurst));
+    let back = press(KeyCode::BackTab, KeyModifiers::SHIFT);
+    assert_eq!(intent(lookup(&n, &back)), Some(Intent::FocusPrev));
+}
+
+#[test]
+fn ctrl_c_quits_in_every_mode_but_plain_c_claims() {
+    let ctrl_c = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let input = Mode::Input {
+        prompt: crate::tui::state::Prompt::Filter,
+        text: String::new(),
+    };
+    for mode in [Mode::Normal, Mode::Help, input] {
+        assert_eq!(intent(lookup(&mode, &ctrl_c)), Some(Intent::Quit));
+    }
+    assert_eq!(intent(key(&Mode::Normal, 'c')), Some(Intent::Claim));
+}
+
+#[test]
+fn prompts_type_characters_that_are_keys_elsewhere() {
+    let input = Mode::Input {
+        prompt: crate::tui::state::Prompt::TrimMaxLen,
+        text: String::new(),
+    };
+    assert!(matches!(key(&input, 'q'), Some(Action::Char('q'))));
+    assert!(matches!(key(&input, '5'), Some(Action::Char('5'))));
+    let esc = press(KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(intent(lookup(&input, &esc)), Some(Intent::Close));
+    let release = KeyEvent {
+        kind: KeyEventKind::Release,
+        ..press(KeyCode::Char('p'), KeyModifiers::NONE)
+    };
+    assert!(lookup(&Mode::Normal, &release).is_none());
+}
+
+#[test]
+fn help_is_generated_from_the_table() {
+    let lines = help(Scope::Normal);
+    assert!(lines.iter().any(|(k, h)| k == "x" && h.contains("crash")));
+    assert!(lines.iter().any(|(k, _)| k == "Ctrl-c"));
+    assert!(lines.iter().any(|(k, _)| k == "j/↓"));
+    assert_eq!(
+        lines.len(),
+        BINDINGS
+            .iter()
+            .filter(|b| matches!(b.scope, Scope::Normal | Scope::Any))
+            .count()
+    );
+}
+
+#[test]
+fn confirm_needs_y_or_enter() {
+    let m = Mode::Confirm {
+        question: String::new(),
+        command: crate::engine::supervisor::EngineCommand::SpawnWorker,
+    };
+    assert_eq!(intent(key(&m, 'y')), Some(Intent::Yes));
+    assert_eq!(intent(key(&m, 'n')), Some(Intent::No));
+    assert_eq!(key(&m, 'x').map(|_| ()), None);
+}
