@@ -118,9 +118,11 @@ pub async fn create_group(
     }
 }
 
-pub fn xadd_cmd(key: &str, retention: Option<&Retention>, fields: &[(&str, &[u8])]) -> Cmd {
-    let mut c = cmd("XADD");
-    c.arg(key);
+/// `XADD key [MAXLEN|MINID ...] *`, ready for its field/value pairs.
+/// `fields` and `bytes` size the buffers so pushing them does not regrow.
+fn xadd_head(key: &str, retention: Option<&Retention>, fields: usize, bytes: usize) -> Cmd {
+    let mut c = Cmd::with_capacity(2 * fields + 6, key.len() + bytes + 32);
+    c.arg("XADD").arg(key);
     match retention {
         Some(Retention::MaxLen { len, exact }) => {
             c.arg("MAXLEN")
@@ -128,15 +130,41 @@ pub fn xadd_cmd(key: &str, retention: Option<&Retention>, fields: &[(&str, &[u8]
                 .arg(*len);
         }
         Some(Retention::MinId(min)) => {
-            c.arg("MINID").arg("~").arg(min.to_string());
+            c.arg("MINID").arg("~").arg(*min);
         }
         None => {}
     }
     c.arg("*");
+    c
+}
+
+pub fn xadd_cmd(key: &str, retention: Option<&Retention>, fields: &[(&str, &[u8])]) -> Cmd {
+    let bytes = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+    let mut c = xadd_head(key, retention, fields.len(), bytes);
     for (k, v) in fields {
         c.arg(*k).arg(*v);
     }
     c
+}
+
+/// One XADD field value: bytes, or a number written straight into the
+/// command (no `String` per number per entry on the producer's hot path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    Bytes(&'a [u8]),
+    Uint(u64),
+}
+
+impl ::redis::ToRedisArgs for FieldValue<'_> {
+    fn write_redis_args<W>(&self, out: &mut W)
+    where
+        W: ?Sized + ::redis::RedisWrite,
+    {
+        match self {
+            Self::Bytes(b) => out.write_arg(b),
+            Self::Uint(n) => n.write_redis_args(out),
+        }
+    }
 }
 
 /// XADD a batch of entries in one round trip; returns their ids in order.
@@ -146,15 +174,56 @@ pub async fn xadd_batch(
     retention: Option<&Retention>,
     batch: &[Vec<(&str, Vec<u8>)>],
 ) -> Result<Vec<EntryId>, RedisFailure> {
-    let mut pipe = ::redis::pipe();
+    let mut pipe = ::redis::Pipeline::with_capacity(batch.len());
     for fields in batch {
-        let borrowed: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-        pipe.add_command(xadd_cmd(key, retention, &borrowed));
+        let bytes = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut c = xadd_head(key, retention, fields.len(), bytes);
+        for (k, v) in fields {
+            c.arg(*k).arg(v.as_slice());
+        }
+        pipe.add_command(c);
     }
-    let replies = conn.run_pipeline(&pipe, "XADD", true, batch.len()).await?;
+    send_xadds(conn, &pipe, batch.len()).await
+}
+
+/// [`xadd_batch`] for rows of a fixed number of fields, borrowed: the
+/// producer's path, which allocates per batch rather than per entry.
+pub async fn xadd_rows<const N: usize>(
+    conn: &mut Conn,
+    key: &str,
+    retention: Option<&Retention>,
+    rows: &[[(&str, FieldValue<'_>); N]],
+) -> Result<Vec<EntryId>, RedisFailure> {
+    let mut pipe = ::redis::Pipeline::with_capacity(rows.len());
+    for row in rows {
+        let bytes = row
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + match v {
+                        FieldValue::Bytes(b) => b.len(),
+                        FieldValue::Uint(_) => 20,
+                    }
+            })
+            .sum();
+        let mut c = xadd_head(key, retention, N, bytes);
+        for (k, v) in row {
+            c.arg(*k).arg(*v);
+        }
+        pipe.add_command(c);
+    }
+    send_xadds(conn, &pipe, rows.len()).await
+}
+
+async fn send_xadds(
+    conn: &mut Conn,
+    pipe: &::redis::Pipeline,
+    n: usize,
+) -> Result<Vec<EntryId>, RedisFailure> {
+    let replies = conn.run_pipeline(pipe, "XADD", true, n).await?;
     replies
         .iter()
-        .map(|v| id(v).ok_or_else(|| bad("XADD id", v)))
+        .map(|v| reply::id_of(v).ok_or_else(|| bad("XADD id", v)))
         .collect()
 }
 
@@ -175,7 +244,7 @@ pub async fn xread(
         .arg(key)
         .arg(after.to_string())
         .clone();
-    reply::read_reply(&conn.run(&c, "XREAD", false).await?)
+    reply::into_read_reply(conn.run(&c, "XREAD", false).await?)
 }
 
 /// XREADGROUP GROUP g consumer COUNT n BLOCK ms STREAMS key (>|id).
@@ -203,7 +272,7 @@ pub async fn xreadgroup(
         GroupRead::New => c.arg(">"),
         GroupRead::OwnPendingAfter(after) => c.arg(after.to_string()),
     };
-    reply::read_reply(&conn.run(&c, "XREADGROUP", true).await?)
+    reply::into_read_reply(conn.run(&c, "XREADGROUP", true).await?)
 }
 
 /// XACK `ack` (if any) and XREADGROUP in one round trip: a worker acks
@@ -233,9 +302,7 @@ pub async fn xack_and_readgroup(
     }
     let mut xack_cmd = cmd("XACK");
     xack_cmd.arg(key).arg(group);
-    for i in ack {
-        xack_cmd.arg(i.to_string());
-    }
+    xack_cmd.arg(ack);
     let read = cmd("XREADGROUP")
         .arg("GROUP")
         .arg(group)
@@ -251,10 +318,10 @@ pub async fn xack_and_readgroup(
     let mut pipe = ::redis::pipe();
     pipe.add_command(xack_cmd).add_command(read);
     let replies = conn.run_pipeline(&pipe, "XACK+XREADGROUP", true, 2).await?;
-    let [acked, entries] = replies.as_slice() else {
+    let Ok([acked, entries]) = <[Value; 2]>::try_from(replies) else {
         return Err(bad("XACK+XREADGROUP", &Value::Nil));
     };
-    Ok((count(acked).unwrap_or(0), reply::read_reply(entries)?))
+    Ok((count(&acked).unwrap_or(0), reply::into_read_reply(entries)?))
 }
 
 pub async fn xack(
@@ -267,10 +334,7 @@ pub async fn xack(
         return Ok(0);
     }
     let mut c = cmd("XACK");
-    c.arg(key).arg(group);
-    for i in ids {
-        c.arg(i.to_string());
-    }
+    c.arg(key).arg(group).arg(ids);
     let v = conn.run(&c, "XACK", true).await?;
     count(&v).ok_or_else(|| bad("XACK", &v))
 }
@@ -332,7 +396,7 @@ pub async fn xclaim(
     for i in ids {
         c.arg(i.to_string());
     }
-    reply::entries(&conn.run(&c, "XCLAIM", true).await?)
+    reply::into_entries(conn.run(&c, "XCLAIM", true).await?)
 }
 
 pub fn xpending_summary_cmd(key: &str, group: &str) -> Cmd {
@@ -514,9 +578,8 @@ pub async fn xrange(
     end: &str,
     count_max: usize,
 ) -> Result<Vec<Entry>, RedisFailure> {
-    reply::entries(
-        &conn
-            .run(&xrange_cmd(key, start, end, count_max), "XRANGE", false)
+    reply::into_entries(
+        conn.run(&xrange_cmd(key, start, end, count_max), "XRANGE", false)
             .await?,
     )
 }

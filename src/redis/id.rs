@@ -44,6 +44,36 @@ impl FromStr for EntryId {
     }
 }
 
+/// Writes `ms-seq` straight into the command buffer: the worker's XACK
+/// carries hundreds of ids per call, and `to_string()` per id was one
+/// allocation each.
+impl ::redis::ToRedisArgs for EntryId {
+    fn write_redis_args<W>(&self, out: &mut W)
+    where
+        W: ?Sized + ::redis::RedisWrite,
+    {
+        let mut buf = [0u8; 41];
+        let mut end = buf.len();
+        for (i, n) in [self.seq, self.ms].into_iter().enumerate() {
+            if i == 1 {
+                end -= 1;
+                buf[end] = b'-';
+            }
+            let mut n = n;
+            loop {
+                end -= 1;
+                // `n % 10` is below 10, so the cast cannot truncate.
+                buf[end] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        out.write_arg(&buf[end..]);
+    }
+}
+
 impl serde::Serialize for EntryId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -70,5 +100,21 @@ mod tests {
         assert_eq!(a.age_ms(1_700_000_000_100), 100);
         assert!("12-x".parse::<EntryId>().is_err());
         assert!("$".parse::<EntryId>().is_err());
+    }
+
+    #[test]
+    fn ids_as_command_arguments_match_display() {
+        use ::redis::ToRedisArgs;
+        for id in [
+            EntryId::ZERO,
+            EntryId { ms: 1, seq: 10 },
+            EntryId {
+                ms: u64::MAX,
+                seq: u64::MAX,
+            },
+            "1700000000000-5".parse().unwrap(),
+        ] {
+            assert_eq!(id.to_redis_args(), vec![id.to_string().into_bytes()]);
+        }
     }
 }

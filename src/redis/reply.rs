@@ -107,69 +107,138 @@ pub fn table(v: &Value) -> Option<HashMap<String, &Value>> {
 
 /// Field/value pairs of an entry body (array or map); binary-safe values.
 pub fn fields(v: &Value) -> Option<Vec<(String, Vec<u8>)>> {
-    let bytes = |v: &Value| match v {
-        Value::BulkString(b) => Some(b.clone()),
-        other => text(other).map(String::into_bytes),
-    };
-    match v {
-        Value::Nil => None,
-        Value::Map(pairs) => Some(
-            pairs
-                .iter()
-                .filter_map(|(k, v)| Some((text(k)?, bytes(v)?)))
-                .collect(),
-        ),
-        Value::Array(a) => Some(
-            a.chunks(2)
-                .filter_map(|kv| match kv {
-                    [k, v] => Some((text(k)?, bytes(v)?)),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        _ => None,
-    }
+    into_fields(v.clone())
 }
 
 /// One `[id, fields|nil]` entry.
 pub fn entry(v: &Value) -> Result<Entry, RedisFailure> {
-    match items(v) {
-        Some([id_v, body]) => Ok(Entry {
-            id: id(id_v).ok_or_else(|| bad("entry id", id_v))?,
-            fields: fields(body),
-        }),
-        _ => Err(bad("stream entry", v)),
-    }
+    into_entry(v.clone())
 }
 
 /// A list of entries, as XRANGE and XCLAIM return. Nil items (XCLAIM of a
 /// deleted id before Redis 7) are skipped.
 pub fn entries(v: &Value) -> Result<Vec<Entry>, RedisFailure> {
-    match v {
-        Value::Nil => Ok(Vec::new()),
-        _ => items(v)
-            .ok_or_else(|| bad("entry list", v))?
-            .iter()
-            .filter(|e| !matches!(e, Value::Nil))
-            .map(entry)
-            .collect(),
-    }
+    into_entries(v.clone())
 }
 
 /// The entries of the first (only) stream in an XREAD/XREADGROUP reply.
 /// Nil means BLOCK timed out with nothing new.
 pub fn read_reply(v: &Value) -> Result<Vec<Entry>, RedisFailure> {
+    into_read_reply(v.clone())
+}
+
+// The `into_*` decoders take the reply by value and move its byte buffers
+// into the entries: the drain decodes every field of every entry, and
+// copying them (as the borrowing versions above do) cost one allocation
+// and one copy per field on top of the ones the RESP parser already made.
+
+/// Text of a reply, by value: a valid UTF-8 bulk string becomes a `String`
+/// without a copy; anything else decodes like [`text`].
+fn into_text(v: Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => Some(
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
+        Value::SimpleString(s) => Some(s),
+        Value::VerbatimString { text, .. } => Some(text),
+        other => text(&other),
+    }
+}
+
+fn into_bytes(v: Value) -> Option<Vec<u8>> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        other => into_text(other).map(String::into_bytes),
+    }
+}
+
+/// An entry id, parsed straight from the reply's bytes (no `String`).
+pub fn id_of(v: &Value) -> Option<EntryId> {
+    match v {
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        other => id(other),
+    }
+}
+
+/// [`fields`], by value.
+pub fn into_fields(v: Value) -> Option<Vec<(String, Vec<u8>)>> {
+    match v {
+        Value::Map(pairs) => Some(
+            pairs
+                .into_iter()
+                .filter_map(|(k, v)| Some((into_text(k)?, into_bytes(v)?)))
+                .collect(),
+        ),
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len() / 2);
+            let mut it = a.into_iter();
+            // Pairs in order; a trailing odd element is ignored.
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                if let (Some(k), Some(v)) = (into_text(k), into_bytes(v)) {
+                    out.push((k, v));
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// [`entry`], by value.
+pub fn into_entry(v: Value) -> Result<Entry, RedisFailure> {
+    if !matches!(items(&v), Some([_, _])) {
+        return Err(bad("stream entry", &v));
+    }
+    let (Value::Array(pair) | Value::Set(pair)) = v else {
+        return Err(bad("stream entry", &v));
+    };
+    let mut pair = pair.into_iter();
+    let (Some(id_v), Some(body)) = (pair.next(), pair.next()) else {
+        return Err(bad("stream entry", &Value::Nil));
+    };
+    Ok(Entry {
+        id: id_of(&id_v).ok_or_else(|| bad("entry id", &id_v))?,
+        fields: into_fields(body),
+    })
+}
+
+/// [`entries`], by value.
+pub fn into_entries(v: Value) -> Result<Vec<Entry>, RedisFailure> {
     match v {
         Value::Nil => Ok(Vec::new()),
-        Value::Map(streams) => streams.first().map_or(Ok(Vec::new()), |(_, e)| entries(e)),
-        Value::Array(streams) => match streams.first() {
+        Value::Array(list) | Value::Set(list) => list
+            .into_iter()
+            .filter(|e| !matches!(e, Value::Nil))
+            .map(into_entry)
+            .collect(),
+        other => Err(bad("entry list", &other)),
+    }
+}
+
+/// [`read_reply`], by value.
+pub fn into_read_reply(v: Value) -> Result<Vec<Entry>, RedisFailure> {
+    match v {
+        Value::Nil => Ok(Vec::new()),
+        Value::Map(streams) => streams
+            .into_iter()
+            .next()
+            .map_or(Ok(Vec::new()), |(_, e)| into_entries(e)),
+        Value::Array(streams) => match streams.into_iter().next() {
             None => Ok(Vec::new()),
-            Some(stream) => match items(stream) {
-                Some([_key, body]) => entries(body),
-                _ => Err(bad("XREAD stream", stream)),
-            },
+            Some(stream) => {
+                if !matches!(items(&stream), Some([_, _])) {
+                    return Err(bad("XREAD stream", &stream));
+                }
+                match stream {
+                    Value::Array(kb) | Value::Set(kb) => {
+                        kb.into_iter().nth(1).map_or(Ok(Vec::new()), into_entries)
+                    }
+                    other => Err(bad("XREAD stream", &other)),
+                }
+            }
         },
-        _ => Err(bad("XREAD reply", v)),
+        other => Err(bad("XREAD reply", &other)),
     }
 }
 
