@@ -7,6 +7,24 @@ use crate::redis::reply::Entry;
 
 const KINDS: [&str; 4] = ["email", "resize", "report", "webhook"];
 
+/// The kind of generated task `seq`: kinds rotate.
+pub fn kind_of(seq: u64) -> &'static str {
+    KINDS[(seq % KINDS.len() as u64) as usize]
+}
+
+/// Append generated task `seq`'s payload to `out`: `{"task":seq}` padded
+/// with dots to `payload_bytes`. Appending lets the producer keep a whole
+/// batch's payloads in one buffer.
+pub fn write_payload(seq: u64, payload_bytes: usize, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let start = out.len();
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{{\"task\":{seq}}}");
+    if out.len() - start < payload_bytes {
+        out.resize(start + payload_bytes, b'.');
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
     pub kind: String,
@@ -18,13 +36,10 @@ pub struct Task {
 impl Task {
     /// A generated task: kinds rotate, the payload is padded to `payload_bytes`.
     pub fn generate(seq: u64, payload_bytes: usize, now_ms: u64) -> Self {
-        let kind = KINDS[(seq % KINDS.len() as u64) as usize].to_owned();
-        let mut payload = format!("{{\"task\":{seq}}}").into_bytes();
-        if payload.len() < payload_bytes {
-            payload.resize(payload_bytes, b'.');
-        }
+        let mut payload = Vec::new();
+        write_payload(seq, payload_bytes, &mut payload);
         Self {
-            kind,
+            kind: kind_of(seq).to_owned(),
             payload,
             created_ms: Some(now_ms),
             seq: Some(seq),
