@@ -322,6 +322,24 @@ pub struct BenchArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Phases to run, for profiling one path (a drain still fills its stream)
+    #[arg(
+        long,
+        hide = true,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "produce,drain,e2e,latency"
+    )]
+    pub phases: Vec<BenchPhase>,
+}
+
+/// A phase of `streamlab bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchPhase {
+    Produce,
+    Drain,
+    E2e,
+    Latency,
 }
 
 /// Options of the dashboard (no subcommand).

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bench::throughput::{Shape, Workers, produce};
 use crate::bench::{BenchReport, latency, per_second};
-use crate::cli::{BenchArgs, GlobalArgs};
+use crate::cli::{BenchArgs, BenchPhase, GlobalArgs};
 use crate::commands::stderr_is_terminal;
 use crate::failure::Failure;
 use crate::redis::{Connector, RedisFailure, server_version};
@@ -65,50 +65,59 @@ async fn phases(
     args: &BenchArgs,
     report: &mut BenchReport,
 ) -> Result<(), RedisFailure> {
+    let wants = |p: BenchPhase| args.phases.contains(&p);
     let drain_key = format!("{base}:drain");
     let progress = Arc::new(AtomicU64::new(0));
     let bar = bar("produce", shape.tasks, &progress);
-    let produced_in = produce(connector, &drain_key, shape, &progress).await?;
-    report.produce_per_s = per_second(shape.tasks, produced_in);
-
-    set_phase(bar.as_ref(), "drain", &progress);
-    let started = Instant::now();
-    let workers = Workers::start(connector, &drain_key, shape).await?;
-    let watcher = mirror(&workers, &progress);
-    workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
-    report.drain_per_s = per_second(shape.tasks, started.elapsed());
-    watcher.abort();
-    workers.stop().await;
-
-    set_phase(bar.as_ref(), "end-to-end", &progress);
-    let e2e_key = format!("{base}:e2e");
-    let started = Instant::now();
-    let workers = Workers::start(connector, &e2e_key, shape).await?;
-    let watcher = mirror(&workers, &progress);
-    produce(connector, &e2e_key, shape, &Arc::new(AtomicU64::new(0))).await?;
-    workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
-    report.e2e_per_s = per_second(shape.tasks, started.elapsed());
-    watcher.abort();
-    workers.stop().await;
-
-    if let Some(bar) = &bar {
-        bar.set_message(format!("latency at {}/s", args.rate));
+    if wants(BenchPhase::Produce) || wants(BenchPhase::Drain) {
+        let produced_in = produce(connector, &drain_key, shape, &progress).await?;
+        report.produce_per_s = per_second(shape.tasks, produced_in);
     }
-    let mut samples = latency::measure(
-        connector,
-        &format!("{base}:latency"),
-        args.rate,
-        args.latency_for,
-    )
-    .await?;
+
+    if wants(BenchPhase::Drain) {
+        set_phase(bar.as_ref(), "drain", &progress);
+        let started = Instant::now();
+        let workers = Workers::start(connector, &drain_key, shape).await?;
+        let watcher = mirror(&workers, &progress);
+        workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
+        report.drain_per_s = per_second(shape.tasks, started.elapsed());
+        watcher.abort();
+        workers.stop().await;
+    }
+
+    if wants(BenchPhase::E2e) {
+        set_phase(bar.as_ref(), "end-to-end", &progress);
+        let e2e_key = format!("{base}:e2e");
+        let started = Instant::now();
+        let workers = Workers::start(connector, &e2e_key, shape).await?;
+        let watcher = mirror(&workers, &progress);
+        produce(connector, &e2e_key, shape, &Arc::new(AtomicU64::new(0))).await?;
+        workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
+        report.e2e_per_s = per_second(shape.tasks, started.elapsed());
+        watcher.abort();
+        workers.stop().await;
+    }
+
+    if wants(BenchPhase::Latency) {
+        if let Some(bar) = &bar {
+            bar.set_message(format!("latency at {}/s", args.rate));
+        }
+        let mut samples = latency::measure(
+            connector,
+            &format!("{base}:latency"),
+            args.rate,
+            args.latency_for,
+        )
+        .await?;
+        report.latency_samples = samples.0.len() as u64;
+        report.p50_ms = samples.quantile_ms(0.5);
+        report.p99_ms = samples.quantile_ms(0.99);
+        report.p999_ms = samples.quantile_ms(0.999);
+        report.max_ms = samples.quantile_ms(1.0);
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    report.latency_samples = samples.0.len() as u64;
-    report.p50_ms = samples.quantile_ms(0.5);
-    report.p99_ms = samples.quantile_ms(0.99);
-    report.p999_ms = samples.quantile_ms(0.999);
-    report.max_ms = samples.quantile_ms(1.0);
     Ok(())
 }
 
