@@ -231,3 +231,41 @@ async fn resizing_works_too_small_says_so_and_q_restores_the_terminal() {
     // Back on the normal screen: the dashboard's panes are gone.
     assert!(!screen.contains("Consumers of workers"), "{screen}");
 }
+
+#[tokio::test]
+async fn a_stalled_redis_is_reported_while_the_screen_keeps_drawing() {
+    let redis = server();
+    let key = unique("dash-stall");
+    let dir = tempfile::tempdir().unwrap();
+    let args = dashboard(
+        &redis.url(),
+        &key,
+        &dir.path().join("log"),
+        &["--workers", "1"],
+    );
+    let t = Tmux::start(&args, 120, 40);
+    t.wait("the dashboard is up", Duration::from_secs(20), |s| {
+        s.contains("● connected")
+    });
+    let mut conn = common::connector(&redis.url()).conn("test");
+    // Every client, the dashboard's poller included, waits 6 s for a reply.
+    raw(&mut conn, &["CLIENT", "PAUSE", "6000", "ALL"]).await;
+    let first = t.wait("the stall on screen", Duration::from_secs(5), |s| {
+        s.contains("reconnecting") || s.contains("lost")
+    });
+    // The age of the data shown keeps moving: the UI is not stuck behind Redis.
+    let age = |s: &str| {
+        s.split("data ")
+            .nth(1)
+            .map(|r| r.split(' ').next().unwrap_or("").to_owned())
+    };
+    let before = age(&first);
+    t.wait(
+        "the screen redraws during the stall",
+        Duration::from_secs(3),
+        |s| age(s).is_some() && age(s) != before,
+    );
+    t.wait("recovery after the pause", Duration::from_secs(15), |s| {
+        s.contains("● connected")
+    });
+}

@@ -1,5 +1,5 @@
-//! A fixed dashboard state for tests: no clock, no server, every figure
-//! chosen so the panes have something of each kind to show.
+//! A fixed dashboard state for tests and the frame-time example: no clock,
+//! no server, every figure chosen so each pane has something to show.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,7 +11,7 @@ pub mod action;
 pub mod app;
 pub mod commands;
 pub mod derive;
-#[cfg(test)]
+#[doc(hidden)]
 pub mod fixture;
 pub mod fmt;
 pub mod keymap;
