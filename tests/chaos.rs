@@ -14,6 +14,8 @@
 //! the summary table to this file).
 
 mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -826,4 +828,70 @@ async fn restart_without_persistence_is_noticed_and_survived() {
         );
         assert!(!p.stderr_text().contains("panicked"), "{}", p.stderr_text());
     }
+}
+
+/// The same loss under the dashboard (in tmux): its event log says in plain
+/// words that the server lost the stream, its worker re-creates the group,
+/// it stays up and keeps working, and it does not spin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_notices_a_restart_without_persistence() {
+    let mut server = common::server();
+    let url = server.url();
+    let stream = unique("dash-amnesia");
+    let args: Vec<String> = [
+        bin(),
+        "--url",
+        &url,
+        "--stream",
+        &stream,
+        "--refresh",
+        "200ms",
+        "--workers",
+        "1",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let t = tmux::Tmux::start(&args, 160, 45);
+    let within = Duration::from_secs(20);
+    t.wait("the dashboard is up", within, |s| s.contains("● connected"));
+    t.keys("P");
+    // The poller must have seen the entries, or there is no loss to notice.
+    t.wait("100 entries read and polled", within, |s| {
+        s.contains("read 100") && s.contains("length 100")
+    });
+
+    server.restart_empty().expect("restart without persistence");
+    let restarted = Instant::now();
+    t.wait("the loss reported in the event log", within, |s| {
+        s.contains("lost data on the server") || s.contains("is gone from the server")
+    });
+    t.wait("the worker to re-create the group", within, |s| {
+        s.contains("group workers re-created")
+    });
+
+    // Still up, still working: a new burst is read from the new stream.
+    t.wait("reconnected", within, |s| s.contains("● connected"));
+    t.keys("P");
+    t.wait("100 entries read again", within, |s| s.contains("read 200"));
+    // A measuring window while idle, then the command count since restart.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut admin = common::connector(&url).conn("admin");
+    let calls = command_calls(&mut admin).await;
+    let secs = restarted.elapsed().as_secs_f64();
+    let total: u64 = calls.values().sum();
+    // Expected ~45/s: the poller's 7 commands per 200 ms, the worker's
+    // XREADGROUP/XAUTOCLAIM/XPENDING, the basic consumer's XREAD.
+    let bound = (150.0 * secs) as u64 + 300;
+    assert!(
+        total <= bound,
+        "{total} commands in {secs:.1} s (bound {bound}): {calls:?}"
+    );
+    assert!(
+        calls.get("xgroup|create").copied().unwrap_or(0) <= 2,
+        "{calls:?}"
+    );
+    t.keys("q");
+    let end = t.wait("a clean exit", within, |s| s.contains("EXITED"));
+    assert!(end.contains("EXITED 0"), "{end}");
 }

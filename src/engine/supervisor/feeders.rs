@@ -102,10 +102,18 @@ async fn producer_loop(
 async fn burst(producer: &mut Producer, n: u64, sink: &SharedSink) {
     let mut left = n;
     let mut last = None;
+    let mut retried = false;
     while left > 0 {
         let size = usize::try_from(left.min(MAX_BATCH as u64)).unwrap_or(MAX_BATCH);
         match tokio::time::timeout(ADMIN_TIMEOUT, producer.send_batch(size)).await {
             Ok(Ok(id)) => last = id.or(last),
+            // An idle socket broken by a server restart or CLIENT KILL fails
+            // on first use (P right after a restart said "broken pipe"); the
+            // failed call dropped it, so one more try dials a fresh one.
+            Ok(Err(e)) if e.is_connection() && !retried => {
+                retried = true;
+                continue;
+            }
             Ok(Err(e)) => return emit_error(sink, format!("enqueue failed: {e}")),
             Err(_) => {
                 let msg = format!("enqueue: Redis did not answer within {ADMIN_TIMEOUT:?}");
