@@ -146,6 +146,7 @@ impl Supervisor {
 
     /// Do what the user asked. Never waits on Redis.
     pub fn apply(&mut self, command: EngineCommand) {
+        tracing::info!(?command, "dashboard command");
         let outcome = match command {
             EngineCommand::Enqueue(n) => {
                 self.producer.burst(n);
@@ -171,6 +172,7 @@ impl Supervisor {
             }
         };
         if let Some(o) = outcome {
+            tracing::info!(outcome = ?o, "dashboard command done");
             let _ = self.outcomes.send(o);
         }
     }

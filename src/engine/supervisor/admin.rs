@@ -84,6 +84,11 @@ impl Admin {
                     ))
                 }
             };
+            match &outcome {
+                // Payloads stay out of the log file.
+                Outcome::Entry { id, .. } => tracing::info!(%id, "entry fetched"),
+                other => tracing::info!(outcome = ?other, "dashboard command done"),
+            }
             let _ = tx.send(outcome);
         });
     }
