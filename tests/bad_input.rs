@@ -374,6 +374,27 @@ async fn negative_or_absurd_flag_values_are_usage_errors() {
     }
 }
 
+/// The largest payload times a full pipeline once needed ~30 GB of client
+/// memory; now pipelines are bounded in bytes, so 24 tasks of 16 MiB fit in
+/// 800 MB of address space (the old code took 1.3 GB for 20).
+#[tokio::test]
+async fn largest_payloads_are_sent_in_bounded_memory() {
+    let server = server();
+    let stream = unique("huge");
+    let line = format!(
+        "ulimit -v 800000; exec {} --url {} --stream {stream} produce --count 24 --payload-bytes 16777216",
+        common::bin(),
+        server.url()
+    );
+    let out = Command::new("sh").args(["-c", &line]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added 24 tasks"));
+    let mut admin = common::connector(&server.url()).conn("admin");
+    let len = raw(&mut admin, &["XLEN", &stream]).await;
+    assert_eq!(streamlab::redis::reply::count(&len), Some(24));
+}
+
 // ---------------------------------------------------------------------------
 // What is in the stream.
 

@@ -13,6 +13,9 @@ use crate::redis::{Conn, EntryId, FieldValue, RedisFailure, Retention, xadd_rows
 
 /// Largest pipeline the producer sends at once.
 pub const MAX_BATCH: usize = 512;
+/// Payload bytes one pipeline may carry: with `--payload-bytes 16777216` a
+/// 512-entry pipeline needed about 30 GB of client memory (1.3 GB for 20).
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
@@ -49,6 +52,12 @@ impl Producer {
         }
     }
 
+    /// Entries per pipeline: [`MAX_BATCH`], fewer for large payloads.
+    fn batch_limit(&self) -> u64 {
+        let fit = MAX_BATCH_BYTES / self.config.payload_bytes.max(1);
+        fit.clamp(1, MAX_BATCH) as u64
+    }
+
     /// Add `n` tasks in one pipeline (n <= MAX_BATCH is sensible); returns the last id.
     pub async fn send_batch(&mut self, n: usize) -> Result<Option<EntryId>, RedisFailure> {
         if n == 0 {
@@ -79,7 +88,7 @@ impl Producer {
         let mut done = 0;
         let mut attempt = 0;
         while done < count && !cancel.is_cancelled() {
-            let n = usize::try_from((count - done).min(MAX_BATCH as u64)).unwrap_or(MAX_BATCH);
+            let n = usize::try_from((count - done).min(self.batch_limit())).unwrap_or(MAX_BATCH);
             match self.send_batch(n).await {
                 Ok(_) => {
                     done += n as u64;
@@ -119,7 +128,7 @@ impl Producer {
             )]
             let due = (started.elapsed().as_secs_f64() * rate) as u64;
             let due = limit.map_or(due, |l| due.min(l));
-            let n = usize::try_from(due.saturating_sub(done).min(MAX_BATCH as u64))
+            let n = usize::try_from(due.saturating_sub(done).min(self.batch_limit()))
                 .unwrap_or(MAX_BATCH);
             match self.send_batch(n).await {
                 Ok(_) => {
