@@ -422,6 +422,27 @@ async fn stream_key_holding_another_type_is_a_wrongtype_error_everywhere() {
         streamlab::redis::reply::text(&v).as_deref(),
         Some("not a stream")
     );
+
+    // The derived keys: the message names them, not just --stream.
+    let other = unique("wrongtype-derived");
+    raw(&mut admin, &["XADD", &other, "*", "kind", "email"]).await;
+    raw(&mut admin, &["SET", &format!("{other}:dead"), "x"]).await;
+    raw(
+        &mut admin,
+        &["HSET", &format!("{other}:offset:basic"), "a", "b"],
+    )
+    .await;
+    for command in ["dlq list", "dlq replay"] {
+        let out = run_bin(
+            &format!("{command} --url {url} --stream {other}"),
+            &[],
+            WAIT,
+        )
+        .await;
+        assert_error(&out, EXIT_USAGE, &[&format!("'{other}:dead'")]);
+    }
+    let out = run_bin(&format!("consume --url {url} --stream {other}"), &[], WAIT).await;
+    assert_error(&out, EXIT_USAGE, &[&format!("'{other}:offset:basic'")]);
 }
 
 /// XADD raw field/value pairs (values may be any bytes).

@@ -9,6 +9,7 @@ use crate::commands::shutdown_on_signal;
 use crate::engine::consumer::{BasicConsumer, ConsumerConfig, StartFrom, StartNote};
 use crate::engine::event::NullSink;
 use crate::failure::Failure;
+use crate::redis::RedisFailure;
 use crate::redis::id::now_ms;
 use crate::redis::reply::Entry;
 use crate::session::Session;
@@ -26,7 +27,17 @@ pub async fn run(global: &GlobalArgs, args: &ConsumeArgs) -> Result<(), Failure>
         block: args.block,
         save_offset: !args.no_save,
     };
-    let (mut consumer, note) = BasicConsumer::start(conn, config, from, Arc::new(NullSink)).await?;
+    let offset = crate::engine::offset_key(&global.stream, &args.name);
+    let (mut consumer, note) = BasicConsumer::start(conn, config, from, Arc::new(NullSink))
+        .await
+        .map_err(|e| match e {
+            // At start the saved-offset key is read too: name both suspects.
+            RedisFailure::WrongType(_) => Failure::usage(format!(
+                "'{}' or its offset key '{offset}' holds another type of value: delete it, or pick another --stream or --name",
+                global.stream
+            )),
+            other => other.into(),
+        })?;
     eprintln!("{}", describe_start(&note, &global.stream));
     let cancel = shutdown_on_signal();
     let mut seen = 0;

@@ -13,6 +13,15 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     let mut conn = session.connector.conn("dlq");
     let dead = dead_key(&global.stream);
+    // The generic WRONGTYPE message blames --stream; here the dead-letter
+    // key is as likely the culprit, so name both.
+    let wrong_type = |e: RedisFailure| match e {
+        RedisFailure::WrongType(_) => Failure::usage(format!(
+            "'{dead}' (the dead letters) or '{}' holds another type of value than a stream: delete it, or pick another --stream",
+            global.stream
+        )),
+        other => other.into(),
+    };
     match &args.action {
         DlqAction::List { count, json } => {
             let entries = xrange(
@@ -22,7 +31,8 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
                 "+",
                 usize::try_from(*count).unwrap_or(20),
             )
-            .await?;
+            .await
+            .map_err(wrong_type)?;
             if entries.is_empty() && !json {
                 println!("no dead letters in '{dead}'");
             }
@@ -37,7 +47,8 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
                 &dead,
                 usize::try_from(*count).unwrap_or(20),
             )
-            .await?;
+            .await
+            .map_err(wrong_type)?;
             println!(
                 "replayed {n} dead letters from '{dead}' onto '{}' as new entries",
                 global.stream
