@@ -12,7 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::{EngineCommand, Outcome};
 use crate::engine::dead_key;
 use crate::redis::{
-    Conn, EntryId, RedisFailure, Retention, dead_letter, xack, xclaim, xrange, xtrim,
+    Conn, EntryId, RedisFailure, Retention, dead_letter, ping, xack, xclaim, xrange, xtrim,
 };
 
 /// Longest a user-triggered command may take before it is reported failed.
@@ -71,7 +71,14 @@ impl Admin {
         let tx = self.outcomes.clone();
         let conn = self.conn.clone();
         tokio::spawn(async move {
-            let outcome = match tokio::time::timeout(ADMIN_TIMEOUT, op).await {
+            let checked = async {
+                // The admin socket idles between key presses; one broken by a
+                // server restart or CLIENT KILL fails this PING (and is
+                // dropped), so the command itself dials a fresh one.
+                let _ = ping(&mut *conn.lock().await).await;
+                op.await
+            };
+            let outcome = match tokio::time::timeout(ADMIN_TIMEOUT, checked).await {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => Outcome::Failed(format!("{what}: {e}")),
                 Err(_) => {
