@@ -13,6 +13,28 @@ pub struct EntryId {
 impl EntryId {
     pub const ZERO: EntryId = EntryId { ms: 0, seq: 0 };
 
+    /// Parse the canonical `ms-seq` form straight from reply bytes; `None`
+    /// for anything else (callers fall back to [`FromStr`], which is
+    /// lenient). Every drained entry's id goes through here, and the
+    /// generic path (UTF-8 check, trim, split, two `parse`) cost ~5x more.
+    pub fn from_canonical(b: &[u8]) -> Option<Self> {
+        fn number(digits: &[u8]) -> Option<u64> {
+            if digits.is_empty() || digits.len() > 20 {
+                return None;
+            }
+            digits.iter().try_fold(0u64, |n, &d| {
+                d.is_ascii_digit()
+                    .then_some(())
+                    .and_then(|()| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+            })
+        }
+        let dash = b.iter().position(|&c| c == b'-')?;
+        Some(Self {
+            ms: number(&b[..dash])?,
+            seq: number(&b[dash + 1..])?,
+        })
+    }
+
     /// Milliseconds between this id's timestamp and `now_ms` (0 if in the future).
     pub fn age_ms(self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(self.ms)
@@ -100,6 +122,33 @@ mod tests {
         assert_eq!(a.age_ms(1_700_000_000_100), 100);
         assert!("12-x".parse::<EntryId>().is_err());
         assert!("$".parse::<EntryId>().is_err());
+    }
+
+    #[test]
+    fn canonical_ids_parse_from_bytes_like_from_str() {
+        for text in [
+            "0-0",
+            "1700000000000-5",
+            "18446744073709551615-18446744073709551615",
+        ] {
+            assert_eq!(
+                EntryId::from_canonical(text.as_bytes()),
+                Some(text.parse().unwrap())
+            );
+        }
+        for odd in [
+            "",
+            "-",
+            "5",
+            "5-",
+            "-5",
+            "1-2-3",
+            " 1-2",
+            "+1-2",
+            "18446744073709551616-0",
+        ] {
+            assert_eq!(EntryId::from_canonical(odd.as_bytes()), None, "{odd}");
+        }
     }
 
     #[test]

@@ -156,7 +156,7 @@ fn into_bytes(v: Value) -> Option<Vec<u8>> {
 /// An entry id, parsed straight from the reply's bytes (no `String`).
 pub fn id_of(v: &Value) -> Option<EntryId> {
     match v {
-        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        Value::BulkString(b) => EntryId::from_canonical(b).or_else(|| id(v)),
         other => id(other),
     }
 }
