@@ -2,7 +2,7 @@
 //! keymap), a prompt, a confirmation, and an entry's fields.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
@@ -37,25 +37,36 @@ fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) ->
 
 fn help_box(frame: &mut Frame, area: Rect) {
     let keys = help(Scope::Normal);
-    let height = u16::try_from(keys.len()).unwrap_or(40) + 3;
-    let inner = popup(frame, area, 76, height, "Keys (Esc closes)");
-    let mut lines: Vec<Line> = keys
-        .into_iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{k:>12}  "),
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(what),
-            ])
-        })
-        .collect();
-    lines.push(Line::styled(
-        "in prompts: Enter accepts, Esc cancels · confirmations: y / n",
-        dim(),
-    ));
-    frame.render_widget(Paragraph::new(lines), inner);
+    let rows = u16::try_from(keys.len()).unwrap_or(40);
+    // On a short terminal the list goes in two columns (descriptions cut).
+    let columns = if rows + 3 > area.height { 2 } else { 1 };
+    let per_column = keys.len().div_ceil(columns);
+    let height = u16::try_from(per_column).unwrap_or(40) + 3;
+    let inner = popup(
+        frame,
+        area,
+        76 * u16::try_from(columns).unwrap_or(1),
+        height,
+        "Keys (Esc closes)",
+    );
+    let [list, note] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    let parts = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(list);
+    for (chunk, part) in keys.chunks(per_column).zip(parts.iter()) {
+        let lines: Vec<Line> = chunk.iter().map(|(k, what)| key_line(k, what)).collect();
+        frame.render_widget(Paragraph::new(lines), *part);
+    }
+    let text = "in prompts: Enter accepts, Esc cancels · confirmations: y / n";
+    frame.render_widget(Line::styled(text, dim()), note);
+}
+
+fn key_line<'a>(keys: &str, what: &'a str) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(
+            format!("{keys:>10}  "),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(what),
+    ])
 }
 
 fn input(frame: &mut Frame, area: Rect, prompt: Prompt, text: &str) {

@@ -143,3 +143,10 @@ fn entry_view() {
     };
     insta::assert_snapshot!(screen(100, 30, &s));
 }
+
+#[test]
+fn help_overlay_on_a_short_terminal_uses_two_columns() {
+    let mut s = fixture::state();
+    s.view.mode = Mode::Help;
+    insta::assert_snapshot!(screen(160, 24, &s));
+}
