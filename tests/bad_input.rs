@@ -830,9 +830,14 @@ async fn dashboard_in_tmux_never_shows_the_password() {
     let busy = t.wait("100 entries read", WAIT, |s| s.contains("read 100"));
     check("the dashboard at work", &busy);
     t.keys("?");
-    std::thread::sleep(Duration::from_millis(300));
-    check("the help overlay", &t.screen());
+    let help = t.wait("the help overlay", WAIT, |s| s.contains("Esc closes"));
+    check("the help overlay", &help);
+    // Esc alone, then q once it took effect: sent together, the terminal
+    // would read them as Alt-q.
     t.keys("Escape");
+    t.wait("the help overlay closed", WAIT, |s| {
+        !s.contains("Esc closes")
+    });
     t.keys("q");
     let after = t.wait("a clean exit", WAIT, |s| s.contains("EXITED"));
     assert!(after.contains("EXITED 0"), "{after}");
