@@ -639,6 +639,10 @@ async fn workers_survive(damage: &[&str], what: &str) -> Vec<BinProcess> {
     for w in &workers {
         let err = w.stderr_lines().join("\n");
         assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            events_named(w, "worker_stopped").is_empty(),
+            "still running: {err}"
+        );
     }
     drop(server);
     workers
@@ -680,13 +684,33 @@ async fn stream_deleted_under_running_workers_is_recreated_and_said() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_deleted_under_running_workers_keeps_working() {
-    let workers = workers_survive(
+    workers_survive(
         &["XGROUP", "DELCONSUMER", "{stream}", "g", "w1"],
         "delconsumer",
     )
     .await;
-    // w1 carried on under its name: Redis re-creates a consumer on its next read.
-    assert!(!processed_ids(&workers[0]).is_empty());
+    // The deleted consumer itself carries on: alone, it processes new tasks
+    // and Redis lists it again (its next successful read re-creates it).
+    let server = server();
+    let url = server.url();
+    let stream = unique("delconsumer-alone");
+    let mut admin = common::connector(&url).conn("admin");
+    let w1 = spawn_worker(&url, &stream, "w1");
+    let first = add_tasks(&mut admin, &stream, 10).await;
+    wait_processed(&w1, &first, "10 tasks before").await;
+    raw(&mut admin, &["XGROUP", "DELCONSUMER", &stream, "g", "w1"]).await;
+    let v = raw(&mut admin, &["XINFO", "CONSUMERS", &stream, "g"]).await;
+    assert!(streamlab::redis::parse_consumers(&v).unwrap().is_empty());
+    let second = add_tasks(&mut admin, &stream, 10).await;
+    wait_processed(&w1, &second, "10 tasks after its deletion").await;
+    let v = raw(&mut admin, &["XINFO", "CONSUMERS", &stream, "g"]).await;
+    let names: Vec<String> = streamlab::redis::parse_consumers(&v)
+        .expect("XINFO CONSUMERS")
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, vec!["w1".to_owned()]);
+    stop(w1).await;
 }
 
 // ---------------------------------------------------------------------------
