@@ -458,7 +458,19 @@ async fn chaos_loses_no_acknowledged_task() {
     }
     let settle_secs = started.elapsed().as_secs_f64() - fault_secs;
 
-    // Clean stop: SIGTERM finishes in-flight work and exits 0.
+    // Clean stop: SIGTERM finishes in-flight work and exits 0. A worker
+    // still connecting has no signal handler yet: wait until it started.
+    for w in &chaos.workers {
+        wait_for(
+            &format!("{} to start", w.name),
+            Duration::from_secs(30),
+            || {
+                let started = count_events(w, "worker_started") > 0;
+                async move { started }
+            },
+        )
+        .await;
+    }
     for w in &mut chaos.workers {
         let status = w.terminate(Duration::from_secs(15));
         assert!(
