@@ -1,10 +1,13 @@
 //! One poll: two pipelined round trips with a fixed number of commands.
 //!
 //! Round 1: XINFO STREAM, XINFO GROUPS. Round 2, per group (at most
-//! [`MAX_GROUPS`]): XINFO CONSUMERS, the XPENDING summary, XPENDING - + 1
-//! (oldest pending, for its idle time), XRANGE (last-delivered + COUNT 1
-//! (time lag), and for the group on screen one XPENDING page. XPENDING's
-//! IDLE option is never used: it walks the PEL until COUNT matches.
+//! [`MAX_GROUPS`]): XINFO CONSUMERS, XPENDING - + 1 (oldest pending, for
+//! its idle time), XRANGE (last-delivered + COUNT 1 (time lag), and for the
+//! group on screen one XPENDING page. XPENDING's IDLE option is never used:
+//! it walks the PEL until COUNT matches. The XPENDING summary is not sent:
+//! its figures are in XINFO GROUPS and CONSUMERS and the oldest entry. The
+//! oldest-pending and time-lag commands are skipped when the poll already
+//! knows their answer (see [`Plan`]): at most 4 commands per group.
 
 use ::redis::Value;
 
@@ -13,9 +16,9 @@ use crate::redis::errors::classify;
 use crate::redis::id::now_ms;
 use crate::redis::reply::entries;
 use crate::redis::{
-    Conn, EntryId, RedisFailure, is_no_such_key, parse_consumers, parse_groups,
-    parse_pending_range, parse_pending_summary, parse_stream_info, xinfo_consumers_cmd,
-    xinfo_groups_cmd, xinfo_stream_cmd, xpending_range_cmd, xpending_summary_cmd, xrange_cmd,
+    Conn, ConsumerInfo, EntryId, PendingSummary, RedisFailure, is_no_such_key, parse_consumers,
+    parse_groups, parse_pending_range, parse_stream_info, xinfo_consumers_cmd, xinfo_groups_cmd,
+    xinfo_stream_cmd, xpending_range_cmd, xrange_cmd,
 };
 
 /// Groups polled in detail; more are counted, not fetched.
@@ -74,10 +77,37 @@ pub async fn poll_once(
     let mut groups = parse_groups(checked(groups_v)?)?;
     snap.groups_omitted = groups.len().saturating_sub(MAX_GROUPS);
     groups.truncate(MAX_GROUPS);
-    snap.groups = poll_groups(conn, key, groups, page, &mut snap.commands).await?;
+    let last_generated = snap.stream.as_ref().and_then(|s| s.last_generated_id);
+    snap.groups = poll_groups(conn, key, groups, page, last_generated, &mut snap.commands).await?;
     snap.taken_ms = now_ms();
     snap.poll_us = elapsed_us(started);
     Ok(snap)
+}
+
+/// What round 2 asks about one group. Every command costs the server
+/// 5-30 us when polled once a second (cold caches, measured with
+/// scripts/poll-cost.sh) against 1-3 us back to back, so the poll skips
+/// those whose answer it already has.
+struct Plan {
+    /// XPENDING - + 1 for the oldest pending entry, unless the PEL page
+    /// starts at the PEL's start (its first row is that entry).
+    oldest: bool,
+    /// XRANGE after last-delivered for the time lag, unless the group has
+    /// been delivered the last id the stream generated (nothing is after it).
+    next_undelivered: bool,
+}
+
+fn plan(
+    g: &crate::redis::GroupInfo,
+    page: Option<&PelQuery>,
+    last_generated: Option<EntryId>,
+) -> Plan {
+    let page_from_start = page.is_some_and(|q| q.start.is_none() && q.consumer.is_none());
+    let caught_up = g.last_delivered_id.is_some() && g.last_delivered_id == last_generated;
+    Plan {
+        oldest: !page_from_start,
+        next_undelivered: !caught_up,
+    }
 }
 
 async fn poll_groups(
@@ -85,6 +115,7 @@ async fn poll_groups(
     key: &str,
     groups: Vec<crate::redis::GroupInfo>,
     page: Option<&PelQuery>,
+    last_generated: Option<EntryId>,
     commands: &mut u32,
 ) -> Result<Vec<GroupSnapshot>, RedisFailure> {
     if groups.is_empty() {
@@ -94,14 +125,20 @@ async fn poll_groups(
     pipe.ignore_errors();
     let mut n = 0;
     for g in &groups {
-        let after = g
-            .last_delivered_id
-            .map_or_else(|| "-".to_owned(), |id| format!("({id}"));
-        pipe.add_command(xinfo_consumers_cmd(key, &g.name))
-            .add_command(xpending_summary_cmd(key, &g.name))
-            .add_command(xpending_range_cmd(key, &g.name, "-", "+", 1, None))
-            .add_command(xrange_cmd(key, &after, "+", 1));
-        n += 4;
+        let plan = plan(g, page.filter(|q| q.group == g.name), last_generated);
+        pipe.add_command(xinfo_consumers_cmd(key, &g.name));
+        n += 1;
+        if plan.oldest {
+            pipe.add_command(xpending_range_cmd(key, &g.name, "-", "+", 1, None));
+            n += 1;
+        }
+        if plan.next_undelivered {
+            let after = g
+                .last_delivered_id
+                .map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+            pipe.add_command(xrange_cmd(key, &after, "+", 1));
+            n += 1;
+        }
         if let Some(q) = page.filter(|q| q.group == g.name) {
             let start = q.start.map_or_else(|| "-".to_owned(), |id| id.to_string());
             pipe.add_command(xpending_range_cmd(
@@ -124,14 +161,26 @@ async fn poll_groups(
             it.next()
                 .ok_or_else(|| RedisFailure::Reply("poll: missing reply".into()))
         };
+        let plan = plan(&info, page.filter(|q| q.group == info.name), last_generated);
         let consumers = parse_consumers(checked(next()?)?)?;
-        let pending = parse_pending_summary(checked(next()?)?)?;
-        let oldest_pending = parse_pending_range(checked(next()?)?)?.into_iter().next();
-        let next_undelivered = entries(checked(next()?)?)?.first().map(|e| e.id);
+        let mut oldest_pending = if plan.oldest {
+            parse_pending_range(checked(next()?)?)?.into_iter().next()
+        } else {
+            None
+        };
+        let next_undelivered = if plan.next_undelivered {
+            entries(checked(next()?)?)?.first().map(|e| e.id)
+        } else {
+            None
+        };
         let pel_page = match page.filter(|q| q.group == info.name) {
             Some(_) => Some(parse_pending_range(checked(next()?)?)?),
             None => None,
         };
+        if !plan.oldest {
+            oldest_pending = pel_page.as_ref().and_then(|p| p.first().cloned());
+        }
+        let pending = summary(&info, &consumers, oldest_pending.as_ref());
         out.push(GroupSnapshot {
             info,
             consumers,
@@ -144,6 +193,95 @@ async fn poll_groups(
     Ok(out)
 }
 
+/// The XPENDING summary's figures from replies the poll has anyway: the
+/// PEL's size (XINFO GROUPS), each consumer's share (XINFO CONSUMERS) and
+/// the oldest entry. The newest pending id (`max`) is not known.
+fn summary(
+    info: &crate::redis::GroupInfo,
+    consumers: &[ConsumerInfo],
+    oldest: Option<&crate::redis::PendingEntry>,
+) -> PendingSummary {
+    PendingSummary {
+        count: info.pending,
+        min: oldest.map(|p| p.id),
+        max: None,
+        consumers: consumers
+            .iter()
+            .filter(|c| c.pending > 0)
+            .map(|c| (c.name.clone(), c.pending))
+            .collect(),
+    }
+}
+
 fn elapsed_us(since: std::time::Instant) -> u64 {
     u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::GroupInfo;
+
+    fn id(ms: u64) -> Option<EntryId> {
+        Some(EntryId { ms, seq: 0 })
+    }
+
+    #[test]
+    fn skips_commands_whose_answer_the_poll_already_has() {
+        let g = GroupInfo {
+            name: "g".into(),
+            last_delivered_id: id(5),
+            ..GroupInfo::default()
+        };
+        let from_start = PelQuery {
+            group: "g".into(),
+            count: 10,
+            ..PelQuery::default()
+        };
+        let p = plan(&g, Some(&from_start), id(9));
+        assert!(!p.oldest && p.next_undelivered);
+        // A page further in, or filtered by consumer, does not show the oldest.
+        let later = PelQuery {
+            start: id(3),
+            ..from_start.clone()
+        };
+        assert!(plan(&g, Some(&later), id(9)).oldest);
+        let filtered = PelQuery {
+            consumer: Some("c".into()),
+            ..from_start
+        };
+        assert!(plan(&g, Some(&filtered), id(9)).oldest);
+        // Delivered up to the last generated id: nothing undelivered to date.
+        assert!(!plan(&g, None, id(5)).next_undelivered);
+        assert!(plan(&g, None, None).next_undelivered);
+        let never = GroupInfo {
+            last_delivered_id: None,
+            ..g
+        };
+        assert!(plan(&never, None, None).next_undelivered);
+    }
+
+    #[test]
+    fn the_summary_comes_from_groups_consumers_and_the_oldest_entry() {
+        let g = GroupInfo {
+            pending: 7,
+            ..GroupInfo::default()
+        };
+        let consumer = |name: &str, pending| ConsumerInfo {
+            name: name.into(),
+            pending,
+            ..ConsumerInfo::default()
+        };
+        let oldest = crate::redis::PendingEntry {
+            id: EntryId { ms: 3, seq: 1 },
+            consumer: "a".into(),
+            idle_ms: 10,
+            deliveries: 1,
+        };
+        let s = summary(&g, &[consumer("a", 7), consumer("idle", 0)], Some(&oldest));
+        assert_eq!(s.count, 7);
+        assert_eq!(s.min, Some(oldest.id));
+        assert_eq!(s.consumers, vec![("a".to_owned(), 7)]);
+        assert_eq!(summary(&g, &[], None).min, None);
+    }
 }
