@@ -3,81 +3,14 @@
 //! is a condition with a deadline; the tmux server is killed on drop.
 
 mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{bin, raw, server, unique};
 use streamlab::redis::reply::{count, items};
-
-/// A private tmux server (its own socket) running one command.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(args: &[String], width: u16, height: u16) -> Self {
-        let socket = format!("streamlab-test-{}", unique("tmux").replace(':', "-"));
-        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-        // The echo shows how the app exited; the sleep keeps the pane readable.
-        let shell = format!("{}; echo EXITED $?; sleep 60", quoted.join(" "));
-        let t = Self { socket };
-        let (w, h) = (width.to_string(), height.to_string());
-        t.run(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            &w,
-            "-y",
-            &h,
-            &shell,
-        ]);
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .expect("tmux must be installed to run the dashboard end-to-end test");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        self.run(&["send-keys", "-t", "main", keys]);
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "main"])
-    }
-
-    /// Wait until the screen satisfies `check`; panic with the screen if not.
-    fn wait(&self, what: &str, within: Duration, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let screen = self.screen();
-            if check(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {within:?} waiting for: {what}\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
+use tmux::Tmux;
 
 /// The pending count in `name`'s row of the consumers pane.
 fn pending_of(screen: &str, name: &str) -> Option<u64> {
