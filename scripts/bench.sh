@@ -56,7 +56,7 @@ for line in stats.splitlines():
     name, rest = line[len("cmdstat_"):].split(":", 1)
     kv = dict(p.split("=") for p in rest.split(","))
     usec[name] = (int(kv["calls"]), int(kv["usec"]))
-print(f"Redis {r['redis_version']}, {r['tasks']} tasks, {r['producers']} producers x batch {r['batch']}, {r['workers']} workers")
+print(f"Redis {r['redis_version']}, {r['tasks']} tasks, {r['producers']} producers x batch {r['batch']}, {r['workers']} workers, {r['client_threads']} client threads")
 print(f"{'measure':28} {'per second':>12} {'x XADD -P 64':>13} {'x same shape':>13} {'target':>10}")
 print(f"{'redis-benchmark XADD -P 64':28} {ceiling:12.0f} {1.0:13.2f} {ceiling/shaped:13.2f}")
 print(f"{'  same shape (4 fields)':28} {shaped:12.0f} {shaped/ceiling:13.2f} {1.0:13.2f}")

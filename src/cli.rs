@@ -319,6 +319,9 @@ pub struct BenchArgs {
     /// Length of the latency phase
     #[arg(long = "latency-for", default_value = "5s", value_parser = duration_arg)]
     pub latency_for: Duration,
+    /// Threads of the async runtime (1 leaves the other cores to a local Redis)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub client_threads: u64,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,

@@ -17,6 +17,7 @@ pub struct BenchReport {
     pub workers: u64,
     pub producers: u64,
     pub batch: u64,
+    pub client_threads: u64,
     pub produce_per_s: f64,
     pub drain_per_s: f64,
     pub e2e_per_s: f64,

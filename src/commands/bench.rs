@@ -35,6 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<(), Failure> {
         workers: shape.workers,
         producers: shape.producers,
         batch: args.batch,
+        client_threads: args.client_threads,
         rate: args.rate,
         redis_version: server_version(&mut admin).await.unwrap_or_default(),
         ..BenchReport::default()
@@ -164,8 +165,8 @@ fn set_phase(bar: Option<&ProgressBar>, phase: &str, progress: &Arc<AtomicU64>) 
 
 fn print_text(r: &BenchReport) {
     println!(
-        "streamlab bench against Redis {} ({} tasks, {} producers x batch {}, {} workers)",
-        r.redis_version, r.tasks, r.producers, r.batch, r.workers
+        "streamlab bench against Redis {} ({} tasks, {} producers x batch {}, {} workers, {} client threads)",
+        r.redis_version, r.tasks, r.producers, r.batch, r.workers, r.client_threads
     );
     println!("  produce     {:>12.0} entries/s", r.produce_per_s);
     println!("  drain       {:>12.0} entries/s", r.drain_per_s);
