@@ -62,15 +62,26 @@ print(f"commands per poll reported by streamlab: {sorted(cmds)}")
 PY
 
 if command -v tmux >/dev/null; then
-    tmux new-session -d -s "$session" -x 160 -y 48 "$bin --url $url --stream tasks --workers 0"
-    sleep 5
-    pid=$(pgrep -f "$bin --url $url --stream tasks --workers 0" | head -1 || true)
-    if [ -n "$pid" ]; then
-        t0=$(awk '{print $14+$15}' /proc/$pid/stat); sleep 20; t1=$(awk '{print $14+$15}' /proc/$pid/stat)
-        rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-        hz=$(getconf CLK_TCK)
-        python3 -c "print(f'idle dashboard: RSS {$rss/1024:.1f} MB (target < 50), CPU {($t1-$t0)/$hz/20*100:.2f}% of a core over 20 s (target < 3)')"
-    else
-        echo "dashboard did not start (see tmux)"
-    fi
+    # The idle dashboard: watching the 1M-entry stream with no workers of its
+    # own (3 workers would start working off the 500k backlog), then the
+    # default lab on a fresh stream (3 workers blocked in XREADGROUP, the
+    # basic consumer in XREAD, no production). Anchored match: tmux runs the
+    # command through `sh -c`, whose own 4 MB and 0% would be measured instead.
+    hz=$(getconf CLK_TCK)
+    for args in "--stream tasks --workers 0" "--stream idle"; do
+        cmd="$bin --url $url $args"
+        tmux new-session -d -s "$session" -x 160 -y 48 "$cmd"
+        sleep 5
+        pid=$(pgrep -f "^$cmd\$" | head -1 || true)
+        if [ -n "$pid" ]; then
+            t0=$(awk '{print $14+$15}' /proc/$pid/stat); sleep 20; t1=$(awk '{print $14+$15}' /proc/$pid/stat)
+            rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+            hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+            python3 -c "print(f'idle dashboard ($args): RSS {$rss/1024:.1f} MB (peak {$hwm/1024:.1f}, target < 50), CPU {($t1-$t0)/$hz/20*100:.2f}% of a core over 20 s (target < 3)')"
+        else
+            echo "dashboard did not start (see tmux)"
+        fi
+        tmux kill-session -t "$session" 2>/dev/null || true
+        sleep 1
+    done
 fi
