@@ -10,7 +10,10 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::event::NullSink;
 use crate::engine::producer::{Producer, ProducerConfig};
 use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerStats};
-use crate::redis::{Connector, RedisFailure, create_group};
+use crate::redis::{
+    Conn, Connector, RedisFailure, create_group, parse_groups, parse_stream_info, xinfo_groups_cmd,
+    xinfo_stream_cmd,
+};
 
 /// How a throughput phase is shaped.
 #[derive(Debug, Clone)]
@@ -127,17 +130,26 @@ impl Workers {
             .sum()
     }
 
-    /// Wait until `target` entries are acked (or `limit` passes).
-    pub async fn wait_acked(&self, target: u64, limit: Duration) -> Result<(), RedisFailure> {
+    /// Wait until the server has delivered every entry of `key` to the
+    /// group and holds none pending (or `limit` passes). The server is asked
+    /// rather than the workers' counters: a batch's XACK rides with the next
+    /// XREADGROUP, which blocks once the stream is empty, so the last acks
+    /// reach the counters only a BLOCK later (200 ms of a 0.4 s drain).
+    pub async fn wait_drained(
+        &self,
+        conn: &mut Conn,
+        key: &str,
+        limit: Duration,
+    ) -> Result<(), RedisFailure> {
         let deadline = Instant::now() + limit;
-        while self.acked() < target {
+        while !drained(conn, key).await? {
             if Instant::now() > deadline {
                 return Err(RedisFailure::Server(format!(
-                    "only {} of {target} acked within {limit:?}",
+                    "not drained within {limit:?} ({} acked)",
                     self.acked()
                 )));
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         Ok(())
     }
@@ -148,4 +160,20 @@ impl Workers {
             let _ = h.await;
         }
     }
+}
+
+/// Whether group `bench` has been delivered `key`'s last entry and has
+/// acked everything (XINFO STREAM + XINFO GROUPS, one round trip).
+async fn drained(conn: &mut Conn, key: &str) -> Result<bool, RedisFailure> {
+    let mut pipe = ::redis::pipe();
+    pipe.add_command(xinfo_stream_cmd(key))
+        .add_command(xinfo_groups_cmd(key));
+    let replies = conn.run_pipeline(&pipe, "XINFO", false, 2).await?;
+    let [stream, groups] = replies.as_slice() else {
+        return Err(RedisFailure::Reply("XINFO: expected 2 replies".into()));
+    };
+    let last = parse_stream_info(stream)?.last_generated_id;
+    Ok(parse_groups(groups)?
+        .iter()
+        .any(|g| g.name == "bench" && g.pending == 0 && g.last_delivered_id == last))
 }

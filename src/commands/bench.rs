@@ -67,6 +67,8 @@ async fn phases(
     report: &mut BenchReport,
 ) -> Result<(), RedisFailure> {
     let wants = |p: BenchPhase| args.phases.contains(&p);
+    // Asks the server whether a phase's entries are all delivered and acked.
+    let mut admin = connector.conn("bench-watch");
     let drain_key = format!("{base}:drain");
     let progress = Arc::new(AtomicU64::new(0));
     let bar = bar("produce", shape.tasks, &progress);
@@ -80,7 +82,9 @@ async fn phases(
         let started = Instant::now();
         let workers = Workers::start(connector, &drain_key, shape).await?;
         let watcher = mirror(&workers, &progress);
-        workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
+        workers
+            .wait_drained(&mut admin, &drain_key, DRAIN_LIMIT)
+            .await?;
         report.drain_per_s = per_second(shape.tasks, started.elapsed());
         watcher.abort();
         workers.stop().await;
@@ -93,7 +97,9 @@ async fn phases(
         let workers = Workers::start(connector, &e2e_key, shape).await?;
         let watcher = mirror(&workers, &progress);
         produce(connector, &e2e_key, shape, &Arc::new(AtomicU64::new(0))).await?;
-        workers.wait_acked(shape.tasks, DRAIN_LIMIT).await?;
+        workers
+            .wait_drained(&mut admin, &e2e_key, DRAIN_LIMIT)
+            .await?;
         report.e2e_per_s = per_second(shape.tasks, started.elapsed());
         watcher.abort();
         workers.stop().await;
