@@ -1,0 +1,174 @@
+//! The worker's recovery reads: draining its own PEL after a restart, and
+//! XAUTOCLAIM rounds that take entries idle past min-idle from any
+//! consumer (reporting whom they came from).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::event::Event;
+use crate::engine::worker::{BatchEnd, Worker, WorkerExit};
+use crate::redis::reply::Entry;
+use crate::redis::{EntryId, GroupRead, xautoclaim, xpending_range, xreadgroup};
+
+impl Worker {
+    /// After a restart this consumer may still own entries: read them with
+    /// id `0` (and onwards) before taking new work.
+    pub(super) async fn drain_own_pending(
+        &mut self,
+        cancel: &CancellationToken,
+    ) -> Result<(), WorkerExit> {
+        let mut cursor = EntryId::ZERO;
+        let mut drained = 0;
+        while !cancel.is_cancelled() {
+            let read = xreadgroup(
+                &mut self.conn,
+                &self.config.stream,
+                &self.config.group,
+                &self.config.consumer,
+                GroupRead::OwnPendingAfter(cursor),
+                self.config.count,
+                None,
+            )
+            .await;
+            let batch = match read {
+                Ok(b) => b,
+                Err(e) => {
+                    self.recover(e, cancel).await?;
+                    continue;
+                }
+            };
+            let Some(last) = batch.last() else { break };
+            cursor = last.id;
+            drained += batch.len() as u64;
+            let deliveries = self
+                .delivery_counts(&batch, Some(&self.config.consumer.clone()))
+                .await;
+            if let BatchEnd::Crashed = self.handle_batch(batch, &deliveries, false, cancel).await? {
+                return Err(WorkerExit::Crashed);
+            }
+        }
+        self.sink.emit(Event::PendingDrained {
+            consumer: self.config.consumer.clone(),
+            entries: drained,
+        });
+        Ok(())
+    }
+
+    /// One XAUTOCLAIM pass (repeated while it returns full pages).
+    pub(super) async fn claim_round(
+        &mut self,
+        cancel: &CancellationToken,
+    ) -> Result<(), WorkerExit> {
+        for _ in 0..10 {
+            let owners = self.owners_before_claim().await;
+            let min_idle = u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX);
+            let claimed = xautoclaim(
+                &mut self.conn,
+                &self.config.stream,
+                &self.config.group,
+                &self.config.consumer,
+                min_idle,
+                self.claim_cursor,
+                self.config.claim_count,
+            )
+            .await;
+            let ac = match claimed {
+                Ok(ac) => ac,
+                Err(e) => return self.recover(e, cancel).await,
+            };
+            self.claim_cursor = ac.next;
+            let full = ac.claimed.len() >= self.config.claim_count;
+            self.ack_deleted(ac.deleted).await;
+            self.report_reclaim(&ac.claimed, &owners);
+            let deliveries = self
+                .delivery_counts(&ac.claimed, Some(&self.config.consumer.clone()))
+                .await;
+            if let BatchEnd::Crashed = self
+                .handle_batch(ac.claimed, &deliveries, false, cancel)
+                .await?
+            {
+                return Err(WorkerExit::Crashed);
+            }
+            if !full || self.claim_cursor == EntryId::ZERO || cancel.is_cancelled() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Who owns the entries XAUTOCLAIM is about to scan, so a reclaim can
+    /// say whom it took them from. Bounded: one page from the cursor.
+    pub(super) async fn owners_before_claim(&mut self) -> HashMap<EntryId, String> {
+        let window = (self.config.claim_count * 10).min(1000);
+        let start = self.claim_cursor.to_string();
+        xpending_range(
+            &mut self.conn,
+            &self.config.stream,
+            &self.config.group,
+            &start,
+            "+",
+            window,
+            None,
+        )
+        .await
+        .map(|rows| rows.into_iter().map(|p| (p.id, p.consumer)).collect())
+        .unwrap_or_default()
+    }
+
+    pub(super) fn report_reclaim(&self, claimed: &[Entry], owners: &HashMap<EntryId, String>) {
+        let me = &self.config.consumer;
+        let taken: Vec<&Entry> = claimed
+            .iter()
+            .filter(|e| owners.get(&e.id) != Some(me))
+            .collect();
+        if taken.is_empty() {
+            return;
+        }
+        let mut from: Vec<String> = taken
+            .iter()
+            .map(|e| {
+                owners
+                    .get(&e.id)
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".into())
+            })
+            .collect();
+        from.sort();
+        from.dedup();
+        self.stats
+            .reclaimed
+            .fetch_add(taken.len() as u64, Ordering::Relaxed);
+        self.sink.emit(Event::Reclaimed {
+            ids: taken.iter().map(|e| e.id).collect(),
+            from,
+            to: me.clone(),
+            inferred: false,
+        });
+    }
+
+    /// Current delivery counts of a batch this consumer owns (one bounded
+    /// XPENDING over the batch's id range).
+    pub(super) async fn delivery_counts(
+        &mut self,
+        batch: &[Entry],
+        consumer: Option<&str>,
+    ) -> HashMap<EntryId, u64> {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return HashMap::new();
+        };
+        xpending_range(
+            &mut self.conn,
+            &self.config.stream,
+            &self.config.group,
+            &first.id.to_string(),
+            &last.id.to_string(),
+            batch.len(),
+            consumer,
+        )
+        .await
+        .map(|rows| rows.into_iter().map(|p| (p.id, p.deliveries)).collect())
+        .unwrap_or_default()
+    }
+}
