@@ -1,0 +1,250 @@
+//! Reading entries: XREAD, XREADGROUP (with the piggy-backed XACK), XACK,
+//! XAUTOCLAIM (2- and 3-element replies), XCLAIM, XRANGE, XLEN, GET.
+
+use ::redis::{Cmd, Value, cmd};
+
+use super::{AutoClaim, GroupRead};
+use crate::redis::connect::Conn;
+use crate::redis::errors::RedisFailure;
+use crate::redis::id::EntryId;
+use crate::redis::reply::{self, Entry, bad, count, id, items, text};
+
+/// XREAD COUNT n BLOCK ms STREAMS key after.
+pub async fn xread(
+    conn: &mut Conn,
+    key: &str,
+    after: EntryId,
+    count: usize,
+    block_ms: u64,
+) -> Result<Vec<Entry>, RedisFailure> {
+    let c = cmd("XREAD")
+        .arg("COUNT")
+        .arg(count)
+        .arg("BLOCK")
+        .arg(block_ms)
+        .arg("STREAMS")
+        .arg(key)
+        .arg(after.to_string())
+        .clone();
+    reply::into_read_reply(conn.run(&c, "XREAD", false).await?)
+}
+
+/// XREADGROUP GROUP g consumer COUNT n BLOCK ms STREAMS key (>|id).
+/// Reading `>` writes (it moves entries into the PEL).
+pub async fn xreadgroup(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    from: GroupRead,
+    count: usize,
+    block_ms: Option<u64>,
+) -> Result<Vec<Entry>, RedisFailure> {
+    let mut c = cmd("XREADGROUP");
+    c.arg("GROUP")
+        .arg(group)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(count);
+    if let Some(ms) = block_ms {
+        c.arg("BLOCK").arg(ms);
+    }
+    c.arg("STREAMS").arg(key);
+    match from {
+        GroupRead::New => c.arg(">"),
+        GroupRead::OwnPendingAfter(after) => c.arg(after.to_string()),
+    };
+    reply::into_read_reply(conn.run(&c, "XREADGROUP", true).await?)
+}
+
+/// XACK `ack` (if any) and XREADGROUP in one round trip: a worker acks
+/// the batch it just finished while asking for the next one. Returns how
+/// many were acked and the new entries.
+pub async fn xack_and_readgroup(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    ack: &[EntryId],
+    read_count: usize,
+    block_ms: u64,
+) -> Result<(u64, Vec<Entry>), RedisFailure> {
+    if ack.is_empty() {
+        let entries = xreadgroup(
+            conn,
+            key,
+            group,
+            consumer,
+            GroupRead::New,
+            read_count,
+            Some(block_ms),
+        )
+        .await?;
+        return Ok((0, entries));
+    }
+    let mut xack_cmd = cmd("XACK");
+    xack_cmd.arg(key).arg(group);
+    xack_cmd.arg(ack);
+    let read = cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg(group)
+        .arg(consumer)
+        .arg("COUNT")
+        .arg(read_count)
+        .arg("BLOCK")
+        .arg(block_ms)
+        .arg("STREAMS")
+        .arg(key)
+        .arg(">")
+        .clone();
+    let mut pipe = ::redis::pipe();
+    pipe.add_command(xack_cmd).add_command(read);
+    let replies = conn.run_pipeline(&pipe, "XACK+XREADGROUP", true, 2).await?;
+    let Ok([acked, entries]) = <[Value; 2]>::try_from(replies) else {
+        return Err(bad("XACK+XREADGROUP", &Value::Nil));
+    };
+    Ok((count(&acked).unwrap_or(0), reply::into_read_reply(entries)?))
+}
+
+pub async fn xack(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    ids: &[EntryId],
+) -> Result<u64, RedisFailure> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut c = cmd("XACK");
+    c.arg(key).arg(group).arg(ids);
+    let v = conn.run(&c, "XACK", true).await?;
+    count(&v).ok_or_else(|| bad("XACK", &v))
+}
+
+/// XAUTOCLAIM key group consumer min-idle start COUNT n.
+pub async fn xautoclaim(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    min_idle_ms: u64,
+    start: EntryId,
+    count_max: usize,
+) -> Result<AutoClaim, RedisFailure> {
+    let c = cmd("XAUTOCLAIM")
+        .arg(key)
+        .arg(group)
+        .arg(consumer)
+        .arg(min_idle_ms)
+        .arg(start.to_string())
+        .arg("COUNT")
+        .arg(count_max)
+        .clone();
+    let v = conn.run(&c, "XAUTOCLAIM", true).await?;
+    parse_autoclaim(&v)
+}
+
+/// Decode both the 2-element (Redis 6.2) and 3-element (7.0+) replies.
+pub fn parse_autoclaim(v: &Value) -> Result<AutoClaim, RedisFailure> {
+    let parts = items(v).ok_or_else(|| bad("XAUTOCLAIM", v))?;
+    let (cursor, claimed, deleted) = match parts {
+        [cursor, claimed] => (cursor, claimed, None),
+        [cursor, claimed, deleted] => (cursor, claimed, Some(deleted)),
+        _ => return Err(bad("XAUTOCLAIM length", v)),
+    };
+    let deleted = match deleted {
+        Some(d) => items(d).unwrap_or_default().iter().filter_map(id).collect(),
+        None => Vec::new(),
+    };
+    // Before 7.0 a claimed id whose entry was deleted comes back as nil.
+    Ok(AutoClaim {
+        next: id(cursor).ok_or_else(|| bad("XAUTOCLAIM cursor", cursor))?,
+        claimed: reply::entries(claimed)?,
+        deleted,
+    })
+}
+
+/// XCLAIM specific ids to `consumer` if they have been idle `min_idle_ms`.
+pub async fn xclaim(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+    min_idle_ms: u64,
+    ids: &[EntryId],
+) -> Result<Vec<Entry>, RedisFailure> {
+    let mut c = cmd("XCLAIM");
+    c.arg(key).arg(group).arg(consumer).arg(min_idle_ms);
+    for i in ids {
+        c.arg(i.to_string());
+    }
+    reply::into_entries(conn.run(&c, "XCLAIM", true).await?)
+}
+
+pub fn xrange_cmd(key: &str, start: &str, end: &str, count_max: usize) -> Cmd {
+    cmd("XRANGE")
+        .arg(key)
+        .arg(start)
+        .arg(end)
+        .arg("COUNT")
+        .arg(count_max)
+        .clone()
+}
+
+pub async fn xrange(
+    conn: &mut Conn,
+    key: &str,
+    start: &str,
+    end: &str,
+    count_max: usize,
+) -> Result<Vec<Entry>, RedisFailure> {
+    reply::into_entries(
+        conn.run(&xrange_cmd(key, start, end, count_max), "XRANGE", false)
+            .await?,
+    )
+}
+
+pub async fn xlen(conn: &mut Conn, key: &str) -> Result<u64, RedisFailure> {
+    let v = conn.run(cmd("XLEN").arg(key), "XLEN", false).await?;
+    count(&v).ok_or_else(|| bad("XLEN", &v))
+}
+
+pub async fn get_string(conn: &mut Conn, key: &str) -> Result<Option<String>, RedisFailure> {
+    let v = conn.run(cmd("GET").arg(key), "GET", false).await?;
+    Ok(text(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn autoclaim_two_and_three_element_replies() {
+        let claimed = Value::Array(vec![Value::Array(vec![
+            bulk("3-0"),
+            Value::Array(vec![bulk("k"), bulk("v")]),
+        ])]);
+        let two = Value::Array(vec![bulk("0-0"), claimed.clone()]);
+        let three = Value::Array(vec![
+            bulk("7-0"),
+            claimed,
+            Value::Array(vec![bulk("4-0"), bulk("5-0")]),
+        ]);
+        let a = parse_autoclaim(&two).unwrap();
+        assert_eq!(
+            (a.next, a.claimed.len(), a.deleted.len()),
+            (EntryId::ZERO, 1, 0)
+        );
+        let b = parse_autoclaim(&three).unwrap();
+        assert_eq!(b.next, EntryId { ms: 7, seq: 0 });
+        assert_eq!(
+            b.deleted,
+            vec![EntryId { ms: 4, seq: 0 }, EntryId { ms: 5, seq: 0 }]
+        );
+        assert!(parse_autoclaim(&Value::Array(vec![bulk("0-0")])).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! Commands that change data: group creation, XADD (single, batched,
+//! pipelined), trims, deletes, offsets, and the atomic moves behind dead
+//! letters and replays.
+
+use ::redis::{Cmd, Value, cmd};
+
+use super::Retention;
+use crate::redis::connect::Conn;
+use crate::redis::errors::RedisFailure;
+use crate::redis::id::EntryId;
+use crate::redis::reply::{self, bad, count, id};
+
+/// XGROUP CREATE ... MKSTREAM. Returns false when the group already existed
+/// (BUSYGROUP), which counts as success.
+pub async fn create_group(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    start: &str,
+) -> Result<bool, RedisFailure> {
+    let c = cmd("XGROUP")
+        .arg("CREATE")
+        .arg(key)
+        .arg(group)
+        .arg(start)
+        .arg("MKSTREAM")
+        .clone();
+    match conn.run(&c, "XGROUP CREATE", true).await {
+        Ok(_) => Ok(true),
+        Err(RedisFailure::Server(m)) if m.contains("BUSYGROUP") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `XADD key [MAXLEN|MINID ...] *`, ready for its field/value pairs.
+/// `fields` and `bytes` size the buffers so pushing them does not regrow.
+fn xadd_head(key: &str, retention: Option<&Retention>, fields: usize, bytes: usize) -> Cmd {
+    let mut c = Cmd::with_capacity(2 * fields + 6, key.len() + bytes + 32);
+    c.arg("XADD").arg(key);
+    match retention {
+        Some(Retention::MaxLen { len, exact }) => {
+            c.arg("MAXLEN")
+                .arg(if *exact { "=" } else { "~" })
+                .arg(*len);
+        }
+        Some(Retention::MinId(min)) => {
+            c.arg("MINID").arg("~").arg(*min);
+        }
+        None => {}
+    }
+    c.arg("*");
+    c
+}
+
+pub fn xadd_cmd(key: &str, retention: Option<&Retention>, fields: &[(&str, &[u8])]) -> Cmd {
+    let bytes = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+    let mut c = xadd_head(key, retention, fields.len(), bytes);
+    for (k, v) in fields {
+        c.arg(*k).arg(*v);
+    }
+    c
+}
+
+/// One XADD field value: bytes, or a number written straight into the
+/// command (no `String` per number per entry on the producer's hot path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    Bytes(&'a [u8]),
+    Uint(u64),
+}
+
+impl ::redis::ToRedisArgs for FieldValue<'_> {
+    fn write_redis_args<W>(&self, out: &mut W)
+    where
+        W: ?Sized + ::redis::RedisWrite,
+    {
+        match self {
+            Self::Bytes(b) => out.write_arg(b),
+            Self::Uint(n) => n.write_redis_args(out),
+        }
+    }
+}
+
+/// XADD a batch of entries in one round trip; returns their ids in order.
+pub async fn xadd_batch(
+    conn: &mut Conn,
+    key: &str,
+    retention: Option<&Retention>,
+    batch: &[Vec<(&str, Vec<u8>)>],
+) -> Result<Vec<EntryId>, RedisFailure> {
+    let mut pipe = ::redis::Pipeline::with_capacity(batch.len());
+    for fields in batch {
+        let bytes = fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut c = xadd_head(key, retention, fields.len(), bytes);
+        for (k, v) in fields {
+            c.arg(*k).arg(v.as_slice());
+        }
+        pipe.add_command(c);
+    }
+    send_xadds(conn, &pipe, batch.len()).await
+}
+
+/// [`xadd_batch`] for rows of a fixed number of fields, borrowed: the
+/// producer's path, which allocates per batch rather than per entry.
+pub async fn xadd_rows<const N: usize>(
+    conn: &mut Conn,
+    key: &str,
+    retention: Option<&Retention>,
+    rows: &[[(&str, FieldValue<'_>); N]],
+) -> Result<Vec<EntryId>, RedisFailure> {
+    let mut pipe = ::redis::Pipeline::with_capacity(rows.len());
+    for row in rows {
+        let bytes = row
+            .iter()
+            .map(|(k, v)| {
+                k.len()
+                    + match v {
+                        FieldValue::Bytes(b) => b.len(),
+                        FieldValue::Uint(_) => 20,
+                    }
+            })
+            .sum();
+        let mut c = xadd_head(key, retention, N, bytes);
+        for (k, v) in row {
+            c.arg(*k).arg(*v);
+        }
+        pipe.add_command(c);
+    }
+    send_xadds(conn, &pipe, rows.len()).await
+}
+
+async fn send_xadds(
+    conn: &mut Conn,
+    pipe: &::redis::Pipeline,
+    n: usize,
+) -> Result<Vec<EntryId>, RedisFailure> {
+    let replies = conn.run_pipeline(pipe, "XADD", true, n).await?;
+    replies
+        .iter()
+        .map(|v| reply::id_of(v).ok_or_else(|| bad("XADD id", v)))
+        .collect()
+}
+
+/// XTRIM with MAXLEN or MINID; returns how many entries were removed.
+pub async fn xtrim(conn: &mut Conn, key: &str, retention: &Retention) -> Result<u64, RedisFailure> {
+    let mut c = cmd("XTRIM");
+    c.arg(key);
+    match retention {
+        Retention::MaxLen { len, exact } => c
+            .arg("MAXLEN")
+            .arg(if *exact { "=" } else { "~" })
+            .arg(*len),
+        Retention::MinId(min) => c.arg("MINID").arg(min.to_string()),
+    };
+    let v = conn.run(&c, "XTRIM", true).await?;
+    count(&v).ok_or_else(|| bad("XTRIM", &v))
+}
+
+pub async fn xdel(conn: &mut Conn, key: &str, ids: &[EntryId]) -> Result<u64, RedisFailure> {
+    let mut c = cmd("XDEL");
+    c.arg(key);
+    for i in ids {
+        c.arg(i.to_string());
+    }
+    let v = conn.run(&c, "XDEL", true).await?;
+    count(&v).ok_or_else(|| bad("XDEL", &v))
+}
+
+pub async fn set_string(conn: &mut Conn, key: &str, value: &str) -> Result<(), RedisFailure> {
+    conn.run(cmd("SET").arg(key).arg(value), "SET", true)
+        .await
+        .map(|_| ())
+}
+
+/// Copy an entry to the dead-letter stream and XACK it, in one MULTI/EXEC
+/// so it is never both lost and acked. With a hash-tagged stream name the
+/// two keys share a cluster slot. Returns the dead-letter entry's id.
+pub async fn dead_letter(
+    conn: &mut Conn,
+    key: &str,
+    dead_key: &str,
+    group: &str,
+    original: EntryId,
+    dead_fields: &[(&str, &[u8])],
+) -> Result<EntryId, RedisFailure> {
+    let ack = cmd("XACK")
+        .arg(key)
+        .arg(group)
+        .arg(original.to_string())
+        .clone();
+    xadd_atomically_with(conn, dead_key, dead_fields, ack, "XADD+XACK").await
+}
+
+/// XADD `fields` to `to` and XDEL `id_` from `from` in one MULTI/EXEC.
+pub async fn move_entry(
+    conn: &mut Conn,
+    from: &str,
+    to: &str,
+    id_: EntryId,
+    fields: &[(&str, &[u8])],
+) -> Result<EntryId, RedisFailure> {
+    let del = cmd("XDEL").arg(from).arg(id_.to_string()).clone();
+    xadd_atomically_with(conn, to, fields, del, "XADD+XDEL").await
+}
+
+/// XADD to `to` and run `then` inside one MULTI/EXEC; returns the new id.
+async fn xadd_atomically_with(
+    conn: &mut Conn,
+    to: &str,
+    fields: &[(&str, &[u8])],
+    then: Cmd,
+    name: &'static str,
+) -> Result<EntryId, RedisFailure> {
+    let mut pipe = ::redis::pipe();
+    pipe.atomic();
+    pipe.add_command(xadd_cmd(to, None, fields));
+    pipe.add_command(then);
+    // MULTI, XADD, the second command, EXEC.
+    let replies = conn.run_pipeline(&pipe, name, true, 4).await?;
+    let first = replies
+        .first()
+        .ok_or_else(|| bad("MULTI reply", &Value::Nil))?;
+    id(first).ok_or_else(|| bad(name, first))
+}
+
+/// XGROUP DESTROY / DELCONSUMER, used by tests and the dashboard.
+pub async fn delete_consumer(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    consumer: &str,
+) -> Result<u64, RedisFailure> {
+    let v = conn
+        .run(
+            cmd("XGROUP")
+                .arg("DELCONSUMER")
+                .arg(key)
+                .arg(group)
+                .arg(consumer),
+            "XGROUP DELCONSUMER",
+            true,
+        )
+        .await?;
+    Ok(count(&v).unwrap_or(0))
+}
