@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::aio::MultiplexedConnection;
-use ::redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, Value};
+use ::redis::{AsyncConnectionConfig, Client, Cmd, ConnectionAddr, Pipeline, RedisResult, Value};
 
 use crate::config::RedisSettings;
 use crate::redis::errors::{RedisFailure, classify};
+use crate::redis::resp::{self, RespLink};
 
 /// Time allowed to open a socket, do the TLS handshake and authenticate.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -107,9 +108,56 @@ impl Connector {
         Conn::new(self.clone(), role.into(), block + BLOCK_MARGIN)
     }
 
-    async fn dial(
+    async fn dial(&self, role: &str, response_timeout: Duration) -> Result<Link, RedisFailure> {
+        let info = self.inner.client.get_connection_info();
+        let mut link = match info.addr() {
+            ConnectionAddr::Tcp(host, port)
+                if resp::enabled() && !info.redis_settings().protocol().supports_resp3() =>
+            {
+                let connecting =
+                    RespLink::connect(host, *port, info.redis_settings(), CONNECT_TIMEOUT);
+                Link::Resp(self.bounded(connecting).await?)
+            }
+            _ => Link::Crate(self.dial_crate(response_timeout).await?),
+        };
+        // Naming the client makes CLIENT LIST readable and lets operators (and
+        // our fault tests) find a role's socket. ACLs may forbid it: ignore.
+        let name = format!("streamlab:{}", role.replace(' ', "_"));
+        let named = link
+            .command(
+                ::redis::cmd("CLIENT").arg("SETNAME").arg(name),
+                response_timeout,
+            )
+            .await;
+        match named {
+            // The RESP link's first exchange: a socket that fails here (a
+            // TLS port, a server that hangs up) failed to connect, as the
+            // crate's own set-up reports it.
+            Err(e) if matches!(link, Link::Resp(_)) => {
+                Err(describe_connect_error(&e, &self.inner.settings))
+            }
+            _ => Ok(link),
+        }
+    }
+
+    /// Await a connect attempt for at most [`CONNECT_TIMEOUT`] (and a margin).
+    async fn bounded<T>(
         &self,
-        role: &str,
+        connecting: impl std::future::Future<Output = ::redis::RedisResult<T>>,
+    ) -> Result<T, RedisFailure> {
+        tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
+            .await
+            .map_err(|_| {
+                RedisFailure::Connection(format!(
+                    "no answer from {} within {CONNECT_TIMEOUT:?}",
+                    self.inner.settings
+                ))
+            })?
+            .map_err(|e| describe_connect_error(&e, &self.inner.settings))
+    }
+
+    async fn dial_crate(
+        &self,
         response_timeout: Duration,
     ) -> Result<MultiplexedConnection, RedisFailure> {
         let config = AsyncConnectionConfig::new()
@@ -119,24 +167,7 @@ impl Connector {
             .inner
             .client
             .get_multiplexed_async_connection_with_config(&config);
-        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
-            .await
-            .map_err(|_| {
-                RedisFailure::Connection(format!(
-                    "no answer from {} within {CONNECT_TIMEOUT:?}",
-                    self.inner.settings
-                ))
-            })?
-            .map_err(|e| describe_connect_error(&e, &self.inner.settings))?;
-        // Naming the client makes CLIENT LIST readable and lets operators (and
-        // our fault tests) find a role's socket. ACLs may forbid it: ignore.
-        let name = format!("streamlab:{}", role.replace(' ', "_"));
-        let _: Result<Value, _> = ::redis::cmd("CLIENT")
-            .arg("SETNAME")
-            .arg(name)
-            .query_async(&mut conn)
-            .await;
-        Ok(conn)
+        self.bounded(connecting).await
     }
 }
 
@@ -197,7 +228,7 @@ pub struct Conn {
     connector: Connector,
     role: String,
     response_timeout: Duration,
-    inner: Option<MultiplexedConnection>,
+    inner: Option<Link>,
     backoff: Duration,
     /// Commands sent, for the monitor's own-cost figure.
     pub commands_sent: u64,
@@ -229,6 +260,11 @@ impl Conn {
 
     /// Open the socket now (useful to fail fast at start-up).
     pub async fn connect(&mut self) -> Result<(), RedisFailure> {
+        // A request abandoned half-way (its future dropped by a caller's
+        // timeout) leaves replies in flight: never reuse that socket.
+        if matches!(&self.inner, Some(Link::Resp(r)) if r.is_poisoned()) {
+            self.inner = None;
+        }
         if self.inner.is_none() {
             self.inner = Some(
                 self.connector
@@ -268,7 +304,7 @@ impl Conn {
             .as_mut()
             .ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
         self.commands_sent += 1;
-        let result = match conn.send_packed_command(cmd).await {
+        let result = match conn.command(cmd, self.response_timeout).await {
             Ok(v) if !has_error(&v) => Ok(v),
             Ok(v) => cmd.query_async(&mut Replayed(vec![v])).await,
             Err(e) => Err(e),
@@ -292,9 +328,9 @@ impl Conn {
             .ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
         self.commands_sent += commands as u64;
         let result = if pipe.is_transaction() {
-            pipe.query_async(conn).await
+            conn.transaction(pipe, self.response_timeout).await
         } else {
-            match conn.send_packed_commands(pipe, 0, pipe.len()).await {
+            match conn.commands(pipe, self.response_timeout).await {
                 Ok(replies) if !replies.iter().any(has_error) => Ok(replies),
                 Ok(replies) => pipe.query_async(&mut Replayed(replies)).await,
                 Err(e) => Err(e),
@@ -327,6 +363,70 @@ impl Conn {
             }
         }
     }
+}
+
+/// One role's socket: the crate's multiplexed connection (TLS, RESP3, unix
+/// sockets), or streamlab's own RESP2 link for plain TCP (see [`resp`]).
+enum Link {
+    Crate(MultiplexedConnection),
+    Resp(RespLink),
+}
+
+impl Link {
+    /// One command's reply (server errors included, as values).
+    async fn command(&mut self, cmd: &Cmd, timeout: Duration) -> RedisResult<Value> {
+        match self {
+            Self::Crate(c) => c.send_packed_command(cmd).await,
+            Self::Resp(r) => {
+                let mut replies = within(timeout, r.request(&cmd.get_packed_command(), 1)).await?;
+                Ok(replies.pop().unwrap_or(Value::Nil))
+            }
+        }
+    }
+
+    /// A non-atomic pipeline's replies, one per command.
+    async fn commands(&mut self, pipe: &Pipeline, timeout: Duration) -> RedisResult<Vec<Value>> {
+        match self {
+            Self::Crate(c) => c.send_packed_commands(pipe, 0, pipe.len()).await,
+            Self::Resp(r) => {
+                within(timeout, r.request(&pipe.get_packed_pipeline(), pipe.len())).await
+            }
+        }
+    }
+
+    /// A MULTI/EXEC pipeline's result, as the crate's `query_async` gives it.
+    async fn transaction(&mut self, pipe: &Pipeline, timeout: Duration) -> RedisResult<Vec<Value>> {
+        match self {
+            Self::Crate(c) => pipe.query_async(c).await,
+            Self::Resp(r) => {
+                // MULTI's +OK, one +QUEUED per command, then EXEC's reply.
+                let packed = pipe.get_packed_pipeline();
+                let mut replies = within(timeout, r.request(&packed, pipe.len() + 2)).await?;
+                let exec = replies.pop().unwrap_or(Value::Nil);
+                // A command refused while queueing aborts the EXEC: its own
+                // error says why.
+                if let Some(Value::ServerError(e)) =
+                    replies.iter().find(|v| matches!(v, Value::ServerError(_)))
+                {
+                    return Err(e.clone().into());
+                }
+                pipe.query_async(&mut Replayed(vec![exec])).await
+            }
+        }
+    }
+}
+
+/// A response timeout for the RESP link, reported like the crate's.
+async fn within<T>(
+    timeout: Duration,
+    request: impl std::future::Future<Output = RedisResult<T>>,
+) -> RedisResult<T> {
+    tokio::time::timeout(timeout, request).await.map_err(|_| {
+        ::redis::RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "response timed out",
+        ))
+    })?
 }
 
 // `query_async` re-walks and rebuilds every reply tree to look for nested

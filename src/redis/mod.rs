@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod errors;
 pub mod id;
 pub mod reply;
+pub mod resp;
 
 pub use commands::*;
 pub use connect::{Conn, Connector};
