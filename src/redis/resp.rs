@@ -145,6 +145,16 @@ impl RespLink {
     }
 }
 
+/// The first reply in `buf` and the bytes it took, `None` if incomplete:
+/// what the link does with each reply, exposed for `examples/resp_parse`.
+pub fn parse_one(buf: &[u8]) -> RedisResult<Option<(Value, usize)>> {
+    let Some(end) = Scan::default().advance(buf, 0)? else {
+        return Ok(None);
+    };
+    let mut pos = 0;
+    Ok(Some((parse(&buf[..end], &mut pos, 0)?, end)))
+}
+
 fn is_wrong_arity(reply: &[Value]) -> bool {
     matches!(reply, [Value::ServerError(e)]
         if e.details().is_some_and(|d| d.contains("wrong number of arguments for 'auth' command")))
