@@ -119,6 +119,11 @@ impl RespLink {
             .into());
         }
         self.buf.clear();
+        // One large reply (a 16 MB payload) must not pin its buffer for
+        // the life of the connection: the dashboard's RSS target is 50 MB.
+        if self.buf.capacity() > 1 << 20 {
+            self.buf = Vec::with_capacity(64 * 1024);
+        }
         self.start = 0;
         self.in_flight = false;
         Ok(out)
