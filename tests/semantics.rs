@@ -641,3 +641,46 @@ async fn reading_with_id_zero_returns_only_this_consumers_own_pending_entries() 
     .unwrap();
     assert!(other.is_empty(), "a PEL is per consumer");
 }
+
+/// At low traffic a batch smaller than COUNT is acked as soon as it is
+/// processed; only full batches leave their XACK to ride with the next
+/// XREADGROUP. With a 10 s BLOCK, an ack that waited for the next read
+/// would still be pending when the 5 s deadline below runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_batch_is_acked_without_waiting_for_the_next_read() {
+    let server = server();
+    let stream = unique("partial-ack");
+    let connector = connector(&server.url());
+    let mut conn = connector.conn("admin");
+    create_group(&mut conn, &stream, "g", "0").await.unwrap();
+    let mut config = common::test_worker_config(&stream, "g", "w");
+    config.block = Duration::from_secs(10);
+    let worker = common::RunningWorker::spawn(&connector, config, Behaviour::default());
+    // Let the worker reach its blocking read first, so the entries arrive
+    // while it waits, as they do at low traffic.
+    common::wait_for("the worker has started", Duration::from_secs(5), || async {
+        worker
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::PendingDrained { .. }))
+    })
+    .await;
+    let ids = add_tasks(&mut conn, &stream, 3).await;
+    worker
+        .wait_processed("3 tasks processed", &ids, Duration::from_secs(5))
+        .await;
+    let deadline = common::Deadline::new("the partial batch acked", Duration::from_secs(5));
+    let acked = |events: Vec<Event>| -> u64 {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::Acked { count, .. } => *count,
+                _ => 0,
+            })
+            .sum()
+    };
+    while pending_count(&mut conn, &stream, "g").await > 0 || acked(worker.events()) < 3 {
+        deadline.tick().await;
+    }
+    worker.abort().await;
+}

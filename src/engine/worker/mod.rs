@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{Event, SharedSink};
+use crate::redis::{Conn, EntryId, RedisFailure, xack_and_readgroup};
+
 mod batch;
 mod claim;
 mod recover;
-
-use crate::redis::{Conn, EntryId, RedisFailure, xack_and_readgroup};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -193,8 +193,13 @@ impl Worker {
                     self.note_success();
                     self.report_deferred_ack(acked);
                     let deliveries = HashMap::new();
+                    // A full batch means more is waiting: its XACK can ride
+                    // with the next read. A partial one means the stream is
+                    // drained and the next read will block, so ack now
+                    // rather than a BLOCK late.
+                    let defer = batch.len() >= self.config.count;
                     if let BatchEnd::Crashed =
-                        self.handle_batch(batch, &deliveries, true, cancel).await?
+                        self.handle_batch(batch, &deliveries, defer, cancel).await?
                     {
                         return Err(WorkerExit::Crashed);
                     }
