@@ -80,3 +80,27 @@ async fn a_large_reply_in_many_reads_is_parsed_whole() {
         Value::Int(3 * 1024 * 1024 + 7)
     );
 }
+
+/// The link authenticates with the URL's password and selects the URL's
+/// database, as the crate's connection does: entries written through
+/// `/3` land in database 3 and nowhere else, and a wrong password fails.
+#[tokio::test]
+async fn the_link_authenticates_and_selects_the_urls_database() {
+    let server = common::server_with(streamlab::redis::embedded::ServerOptions {
+        extra: vec!["--requirepass".into(), "s3cret-db-test".into()],
+        ..Default::default()
+    });
+    let base = format!("redis://:s3cret-db-test@127.0.0.1:{}", server.port);
+    let stream = common::unique("db3");
+    let mut in_db3 = common::connector(&format!("{base}/3")).conn("db3");
+    common::add_tasks(&mut in_db3, &stream, 2).await;
+    assert_eq!(xlen(&mut in_db3, &stream).await.expect("XLEN"), 2);
+    let mut in_db0 = common::connector(&format!("{base}/0")).conn("db0");
+    assert_eq!(xlen(&mut in_db0, &stream).await.expect("XLEN"), 0);
+
+    let wrong = format!("redis://:wrong-pass@127.0.0.1:{}/3", server.port);
+    let err = xlen(&mut common::connector(&wrong).conn("wrong"), &stream)
+        .await
+        .expect_err("a wrong password must fail");
+    assert!(matches!(err, RedisFailure::Auth(_)), "{err:?}");
+}
