@@ -130,20 +130,29 @@ pub fn xinfo_groups_cmd(key: &str) -> Cmd {
 }
 
 pub fn parse_groups(v: &Value) -> Result<Vec<GroupInfo>, RedisFailure> {
+    parse_rows(v, "XINFO GROUPS", |get| GroupInfo {
+        name: get("name").and_then(text).unwrap_or_default(),
+        consumers: get("consumers").and_then(count).unwrap_or(0),
+        pending: get("pending").and_then(count).unwrap_or(0),
+        last_delivered_id: get("last-delivered-id").and_then(id),
+        entries_read: get("entries-read").and_then(count),
+        lag: get("lag").and_then(count),
+    })
+}
+
+/// Decode an array of key/value rows (XINFO GROUPS, XINFO CONSUMERS);
+/// `row` reads one through a field lookup.
+fn parse_rows<'v, T>(
+    v: &'v Value,
+    what: &str,
+    row: impl Fn(&dyn Fn(&str) -> Option<&'v Value>) -> T,
+) -> Result<Vec<T>, RedisFailure> {
     items(v)
-        .ok_or_else(|| bad("XINFO GROUPS", v))?
+        .ok_or_else(|| bad(what, v))?
         .iter()
-        .map(|g| {
-            let t = table(g).ok_or_else(|| bad("XINFO GROUPS row", g))?;
-            let get = |k: &str| t.get(k).copied();
-            Ok(GroupInfo {
-                name: get("name").and_then(text).unwrap_or_default(),
-                consumers: get("consumers").and_then(count).unwrap_or(0),
-                pending: get("pending").and_then(count).unwrap_or(0),
-                last_delivered_id: get("last-delivered-id").and_then(id),
-                entries_read: get("entries-read").and_then(count),
-                lag: get("lag").and_then(count),
-            })
+        .map(|r| {
+            let t = table(r).ok_or_else(|| bad(what, r))?;
+            Ok(row(&|k: &str| t.get(k).copied()))
         })
         .collect()
 }
@@ -153,22 +162,14 @@ pub fn xinfo_consumers_cmd(key: &str, group: &str) -> Cmd {
 }
 
 pub fn parse_consumers(v: &Value) -> Result<Vec<ConsumerInfo>, RedisFailure> {
-    items(v)
-        .ok_or_else(|| bad("XINFO CONSUMERS", v))?
-        .iter()
-        .map(|c| {
-            let t = table(c).ok_or_else(|| bad("XINFO CONSUMERS row", c))?;
-            let get = |k: &str| t.get(k).copied();
-            Ok(ConsumerInfo {
-                name: get("name").and_then(text).unwrap_or_default(),
-                pending: get("pending").and_then(count).unwrap_or(0),
-                idle_ms: get("idle").and_then(count).unwrap_or(0),
-                inactive_ms: get("inactive")
-                    .and_then(int)
-                    .and_then(|i| u64::try_from(i).ok()),
-            })
-        })
-        .collect()
+    parse_rows(v, "XINFO CONSUMERS", |get| ConsumerInfo {
+        name: get("name").and_then(text).unwrap_or_default(),
+        pending: get("pending").and_then(count).unwrap_or(0),
+        idle_ms: get("idle").and_then(count).unwrap_or(0),
+        inactive_ms: get("inactive")
+            .and_then(int)
+            .and_then(|i| u64::try_from(i).ok()),
+    })
 }
 
 #[cfg(test)]
