@@ -202,3 +202,96 @@ async fn a_stalled_redis_is_reported_while_the_screen_keeps_drawing() {
         s.contains("● connected")
     });
 }
+
+/// The number in an integer reply.
+async fn int_reply(conn: &mut streamlab::redis::Conn, args: &[&str]) -> u64 {
+    count(&raw(conn, args).await).unwrap_or(u64::MAX)
+}
+
+/// Wait until `args` (an integer command) returns `want` in Redis itself.
+async fn wait_redis(conn: &mut streamlab::redis::Conn, what: &str, args: &[&str], want: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = int_reply(conn, args).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {args:?} is {got}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `d`, `a` and `t` on the real binary change what Redis holds: the
+/// selected pending entry is dead-lettered (copied to `<stream>:dead`,
+/// gone from the PEL), the next one is acked, and a trim to MAXLEN 2
+/// (typed into the prompt, then confirmed) leaves two entries.
+#[tokio::test]
+async fn dead_letter_ack_and_trim_keys_reach_redis() {
+    let redis = server();
+    let key = unique("dash-actions");
+    let dead = streamlab::engine::dead_key(&key);
+    let mut conn = common::connector(&redis.url()).conn("admin");
+    raw(
+        &mut conn,
+        &["XGROUP", "CREATE", &key, "workers", "0", "MKSTREAM"],
+    )
+    .await;
+    common::add_tasks(&mut conn, &key, 6).await;
+    // An external consumer holds three entries: the PEL on screen.
+    common::read_without_ack(&mut conn, &key, "workers", "ext", 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = dashboard(
+        &redis.url(),
+        &key,
+        &dir.path().join("log"),
+        &["--workers", "0"],
+    );
+    let t = Tmux::start(&args, 140, 45);
+    t.wait("the PEL on screen", Duration::from_secs(20), |s| {
+        s.contains("Pending in workers: 3")
+    });
+    t.keys("Tab");
+    t.wait("focus on the PEL", Duration::from_secs(5), |s| {
+        s.contains("┏ Pending in workers")
+    });
+    t.keys("d");
+    t.wait("a dead-letter confirmation", Duration::from_secs(5), |s| {
+        s.contains("Dead-letter") && s.contains("y confirms")
+    });
+    t.keys("y");
+    wait_redis(&mut conn, "one dead letter", &["XLEN", &dead], 1).await;
+    t.wait("the PEL shrinks on screen", Duration::from_secs(10), |s| {
+        s.contains("Pending in workers: 2")
+    });
+    t.keys("a");
+    t.wait("an ack confirmation", Duration::from_secs(5), |s| {
+        s.contains("y confirms")
+    });
+    t.keys("y");
+    t.wait("the ack shows on screen", Duration::from_secs(10), |s| {
+        s.contains("Pending in workers: 1")
+    });
+    let summary = raw(&mut conn, &["XPENDING", &key, "workers"]).await;
+    assert_eq!(
+        items(&summary).and_then(|p| p.first()).and_then(count),
+        Some(1)
+    );
+    t.keys("t");
+    t.wait("the MAXLEN prompt", Duration::from_secs(5), |s| {
+        s.to_ascii_lowercase().contains("maxlen")
+    });
+    t.keys("2");
+    t.keys("Enter");
+    t.wait("a trim confirmation", Duration::from_secs(5), |s| {
+        s.contains("y confirms")
+    });
+    t.keys("y");
+    wait_redis(&mut conn, "trimmed to 2", &["XLEN", &key], 2).await;
+    t.keys("q");
+    t.wait("a clean exit", Duration::from_secs(10), |s| {
+        s.contains("EXITED 0")
+    });
+}
