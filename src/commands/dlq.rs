@@ -6,7 +6,7 @@ use crate::cli::{DlqAction, DlqArgs, GlobalArgs};
 use crate::engine::dead_key;
 use crate::failure::Failure;
 use crate::redis::reply::Entry;
-use crate::redis::{Conn, RedisFailure, xrange};
+use crate::redis::{Conn, EntryId, RedisFailure, move_entries, xrange};
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
@@ -81,32 +81,51 @@ fn print_dead(e: &Entry, as_json: bool) {
     }
 }
 
-/// Re-add each dead letter's original fields to the stream and remove it
-/// from the DLQ, both in one MULTI/EXEC per entry.
+/// Dead letters moved per MULTI/EXEC: one round trip per page, not per entry.
+const REPLAY_PAGE: usize = 200;
+
+/// Re-add the oldest `count` dead letters' original fields to the stream
+/// (with `replayed_from`) and remove them from the DLQ, a page at a time,
+/// each page in one MULTI/EXEC.
 pub async fn replay(
     conn: &mut Conn,
     stream: &str,
     dead: &str,
     count: usize,
 ) -> Result<u64, RedisFailure> {
-    let entries = xrange(conn, dead, "-", "+", count).await?;
     let mut replayed = 0;
-    for e in entries {
-        let mut fields: Vec<(String, Vec<u8>)> = e
-            .fields
-            .iter()
-            .flatten()
-            .filter_map(|(k, v)| k.strip_prefix("f:").map(|k| (k.to_owned(), v.clone())))
-            .collect();
-        if let Some(orig) = e.field_str("original_id") {
-            fields.push(("replayed_from".into(), orig.into_bytes()));
+    while replayed < count {
+        let page = xrange(conn, dead, "-", "+", (count - replayed).min(REPLAY_PAGE)).await?;
+        if page.is_empty() {
+            break;
         }
-        let borrowed: Vec<(&str, &[u8])> = fields
+        let fields: Vec<Vec<(String, Vec<u8>)>> = page.iter().map(original_fields).collect();
+        let moves: Vec<(EntryId, Vec<(&str, &[u8])>)> = page
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .zip(&fields)
+            .map(|(e, f)| {
+                (
+                    e.id,
+                    f.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect(),
+                )
+            })
             .collect();
-        crate::redis::move_entry(conn, dead, stream, e.id, &borrowed).await?;
-        replayed += 1;
+        move_entries(conn, dead, stream, &moves).await?;
+        replayed += page.len();
     }
-    Ok(replayed)
+    Ok(replayed as u64)
+}
+
+/// The task fields a dead letter carries (prefixed `f:`), plus `replayed_from`.
+fn original_fields(e: &Entry) -> Vec<(String, Vec<u8>)> {
+    let mut fields: Vec<(String, Vec<u8>)> = e
+        .fields
+        .iter()
+        .flatten()
+        .filter_map(|(k, v)| k.strip_prefix("f:").map(|k| (k.to_owned(), v.clone())))
+        .collect();
+    if let Some(orig) = e.field_str("original_id") {
+        fields.push(("replayed_from".into(), orig.into_bytes()));
+    }
+    fields
 }

@@ -191,16 +191,32 @@ pub async fn dead_letter(
     xadd_atomically_with(conn, dead_key, dead_fields, ack, "XADD+XACK").await
 }
 
-/// XADD `fields` to `to` and XDEL `id_` from `from` in one MULTI/EXEC.
-pub async fn move_entry(
+/// Move a batch of entries in one MULTI/EXEC: XADD each one's `fields` to
+/// `to` and XDEL it from `from`. Returns the new ids, in order.
+pub async fn move_entries(
     conn: &mut Conn,
     from: &str,
     to: &str,
-    id_: EntryId,
-    fields: &[(&str, &[u8])],
-) -> Result<EntryId, RedisFailure> {
-    let del = cmd("XDEL").arg(from).arg(id_.to_string()).clone();
-    xadd_atomically_with(conn, to, fields, del, "XADD+XDEL").await
+    moves: &[(EntryId, Vec<(&str, &[u8])>)],
+) -> Result<Vec<EntryId>, RedisFailure> {
+    if moves.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = ::redis::pipe();
+    pipe.atomic();
+    for (old, fields) in moves {
+        pipe.add_command(xadd_cmd(to, None, fields));
+        pipe.add_command(cmd("XDEL").arg(from).arg(old.to_string()).clone());
+    }
+    // MULTI, an XADD and an XDEL per entry, EXEC.
+    let replies = conn
+        .run_pipeline(&pipe, "XADD+XDEL", true, 2 + 2 * moves.len())
+        .await?;
+    replies
+        .iter()
+        .step_by(2)
+        .map(|v| id(v).ok_or_else(|| bad("moved XADD", v)))
+        .collect()
 }
 
 /// XADD to `to` and run `then` inside one MULTI/EXEC; returns the new id.
