@@ -6,7 +6,7 @@ use crate::cli::{DlqAction, DlqArgs, GlobalArgs};
 use crate::engine::dead_key;
 use crate::failure::Failure;
 use crate::redis::reply::Entry;
-use crate::redis::{Conn, EntryId, RedisFailure, move_entries, xrange};
+use crate::redis::{Conn, EntryId, FieldRefs, RedisFailure, move_entries, xrange};
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
@@ -100,7 +100,7 @@ pub async fn replay(
             break;
         }
         let fields: Vec<Vec<(String, Vec<u8>)>> = page.iter().map(original_fields).collect();
-        let moves: Vec<(EntryId, Vec<(&str, &[u8])>)> = page
+        let moves: Vec<(EntryId, FieldRefs)> = page
             .iter()
             .zip(&fields)
             .map(|(e, f)| {

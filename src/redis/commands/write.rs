@@ -191,13 +191,16 @@ pub async fn dead_letter(
     xadd_atomically_with(conn, dead_key, dead_fields, ack, "XADD+XACK").await
 }
 
+/// Borrowed field/value pairs of one entry to write.
+pub type FieldRefs<'a> = Vec<(&'a str, &'a [u8])>;
+
 /// Move a batch of entries in one MULTI/EXEC: XADD each one's `fields` to
 /// `to` and XDEL it from `from`. Returns the new ids, in order.
 pub async fn move_entries(
     conn: &mut Conn,
     from: &str,
     to: &str,
-    moves: &[(EntryId, Vec<(&str, &[u8])>)],
+    moves: &[(EntryId, FieldRefs<'_>)],
 ) -> Result<Vec<EntryId>, RedisFailure> {
     if moves.is_empty() {
         return Ok(Vec::new());
