@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs};
 use crate::engine::dead_key;
+use crate::engine::dead_letter::replay_fields;
 use crate::failure::Failure;
 use crate::redis::reply::Entry;
 use crate::redis::{Conn, EntryId, FieldRefs, RedisFailure, move_entries, xrange};
@@ -99,7 +100,7 @@ pub async fn replay(
         if page.is_empty() {
             break;
         }
-        let fields: Vec<Vec<(String, Vec<u8>)>> = page.iter().map(original_fields).collect();
+        let fields: Vec<Vec<(String, Vec<u8>)>> = page.iter().map(replay_fields).collect();
         let moves: Vec<(EntryId, FieldRefs)> = page
             .iter()
             .zip(&fields)
@@ -114,18 +115,4 @@ pub async fn replay(
         replayed += page.len();
     }
     Ok(replayed as u64)
-}
-
-/// The task fields a dead letter carries (prefixed `f:`), plus `replayed_from`.
-fn original_fields(e: &Entry) -> Vec<(String, Vec<u8>)> {
-    let mut fields: Vec<(String, Vec<u8>)> = e
-        .fields
-        .iter()
-        .flatten()
-        .filter_map(|(k, v)| k.strip_prefix("f:").map(|k| (k.to_owned(), v.clone())))
-        .collect();
-    if let Some(orig) = e.field_str("original_id") {
-        fields.push(("replayed_from".into(), orig.into_bytes()));
-    }
-    fields
 }

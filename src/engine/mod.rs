@@ -4,6 +4,7 @@
 //! events, the dashboard shows them.
 
 pub mod consumer;
+pub mod dead_letter;
 pub mod event;
 pub mod producer;
 pub mod supervisor;

@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::{EngineCommand, Outcome};
 use crate::engine::dead_key;
+use crate::engine::dead_letter::DeadLetter;
 use crate::redis::{
     Conn, EntryId, RedisFailure, Retention, dead_letter, ping, xack, xclaim, xrange, xtrim,
 };
@@ -163,19 +164,13 @@ async fn kill_entry(
     let mut c = conn.lock().await;
     let found = xrange(&mut c, &key, &id.to_string(), &id.to_string(), 1).await?;
     let original = found.into_iter().find(|e| e.id == id);
-    let mut fields: Vec<(String, Vec<u8>)> = vec![
-        ("original_id".into(), id.to_string().into_bytes()),
-        ("group".into(), why.group.clone().into_bytes()),
-        ("consumer".into(), why.owner.into_bytes()),
-        ("deliveries".into(), why.deliveries.to_string().into_bytes()),
-        (
-            "error".into(),
-            b"dead-lettered by hand from the dashboard".to_vec(),
-        ),
-    ];
-    for (k, v) in original.iter().filter_map(|e| e.fields.as_ref()).flatten() {
-        fields.push((format!("f:{k}"), v.clone()));
-    }
+    let why_letter = DeadLetter {
+        group: &why.group,
+        consumer: &why.owner,
+        deliveries: why.deliveries,
+        error: "dead-lettered by hand from the dashboard",
+    };
+    let fields = why_letter.fields(id, original.as_ref().and_then(|e| e.fields.as_deref()));
     let borrowed: Vec<(&str, &[u8])> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_slice()))

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::dead_key;
+use crate::engine::dead_letter::DeadLetter;
 use crate::engine::event::Event;
 use crate::engine::task::Task;
 use crate::engine::worker::{BatchEnd, Behaviour, Worker, WorkerExit};
@@ -109,18 +110,13 @@ impl Worker {
         cancel: &CancellationToken,
     ) -> Result<(), WorkerExit> {
         let c = &self.config;
-        let (id_s, n_s) = (entry.id.to_string(), deliveries.to_string());
-        let mut fields: Vec<(String, Vec<u8>)> = vec![
-            ("original_id".into(), id_s.into_bytes()),
-            ("group".into(), c.group.clone().into_bytes()),
-            ("consumer".into(), c.consumer.clone().into_bytes()),
-            ("deliveries".into(), n_s.into_bytes()),
-            ("error".into(), error.as_bytes().to_vec()),
-        ];
-        // The original fields follow, prefixed, so a replay can rebuild the task.
-        for (k, v) in entry.fields.iter().flatten() {
-            fields.push((format!("f:{k}"), v.clone()));
-        }
+        let why = DeadLetter {
+            group: &c.group,
+            consumer: &c.consumer,
+            deliveries,
+            error,
+        };
+        let fields = why.fields(entry.id, entry.fields.as_deref());
         let borrowed: Vec<(&str, &[u8])> = fields
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_slice()))
