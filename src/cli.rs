@@ -389,12 +389,22 @@ mod tests {
     }
 
     #[test]
+    fn zero_durations_need_no_unit() {
+        let cli = Cli::try_parse_from(["streamlab", "worker", "--min-idle", "0"]).unwrap();
+        let Some(Command::Worker(w)) = cli.command else {
+            panic!("not a worker: {:?}", cli.command)
+        };
+        assert_eq!(w.tuning.min_idle, Some(Duration::ZERO));
+    }
+
+    #[test]
     fn absurd_values_are_rejected() {
         for args in [
             vec!["streamlab", "produce", "--count", "0"],
             vec!["streamlab", "produce", "--rate", "-3"],
             vec!["streamlab", "worker", "--fail-rate", "2"],
             vec!["streamlab", "worker", "--min-idle", "forever"],
+            vec!["streamlab", "worker", "--min-idle", "1000"],
             vec!["streamlab", "trim"],
         ] {
             assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");

@@ -1,8 +1,17 @@
-//! Parsing of durations given on the command line: `500ms`, `5s`, `2m`, `1h`.
+//! Parsing of durations given on the command line, in the environment or
+//! typed on the dashboard: `500ms`, `5s`, `2m`, `1h`.
+//!
+//! A unit is required. A bare number used to mean seconds, so
+//! `--min-idle 1000` waited 1000 s where anyone who knows XAUTOCLAIM's
+//! millisecond argument meant one second. Only `0` needs no unit: it means
+//! the same in every unit.
 
 use std::time::Duration;
 
-/// Parse `<number><unit>` with unit ms, s, m or h; a bare number is seconds.
+/// The longest duration any setting accepts.
+const MAX_SECS: f64 = 7.0 * 86_400.0;
+
+/// Parse `<number><unit>` with unit ms, s, m or h (a bare `0` is zero).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let split = t
@@ -13,15 +22,27 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let value: f64 = num.parse().map_err(|_| bad())?;
     let secs = match unit.trim() {
         "ms" => value / 1000.0,
-        "" | "s" => value,
+        "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
+        "" if value == 0.0 => 0.0,
+        "" => return Err(missing_unit(num)),
         _ => return Err(bad()),
     };
-    if !secs.is_finite() || !(0.0..=7.0 * 86_400.0).contains(&secs) {
+    if !secs.is_finite() || !(0.0..=MAX_SECS).contains(&secs) {
         return Err(format!("'{s}' is out of range: use at most 7 days"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// The message for a bare number: both readings, so the user picks one.
+fn missing_unit(num: &str) -> String {
+    let as_seconds = num
+        .parse::<u64>()
+        .ok()
+        .filter(|ms| *ms >= 1000 && ms % 1000 == 0)
+        .map_or_else(String::new, |ms| format!(" (= {}s)", ms / 1000));
+    format!("'{num}' has no unit: write {num}ms{as_seconds} for milliseconds or {num}s for seconds")
 }
 
 #[cfg(test)]
@@ -33,9 +54,31 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
-        for bad in ["", "abc", "5 parsecs", "-1s", "99999h"] {
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        for bad in ["", "abc", "5 parsecs", "-1s", "99999h", "s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn zero_needs_no_unit() {
+        for zero in ["0", "00", "0.0", "0ms", "0s"] {
+            assert_eq!(parse_duration(zero).unwrap(), Duration::ZERO, "{zero}");
+        }
+    }
+
+    #[test]
+    fn a_bare_number_is_rejected_with_both_readings() {
+        let e = parse_duration("1000").unwrap_err();
+        assert_eq!(
+            e,
+            "'1000' has no unit: write 1000ms (= 1s) for milliseconds or 1000s for seconds"
+        );
+        let e = parse_duration("3").unwrap_err();
+        assert_eq!(
+            e,
+            "'3' has no unit: write 3ms for milliseconds or 3s for seconds"
+        );
+        assert!(parse_duration("1.5").unwrap_err().contains("1.5ms"));
     }
 }

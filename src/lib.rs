@@ -16,3 +16,4 @@ pub mod redis;
 pub mod secrets;
 pub mod session;
 pub mod tui;
+pub mod usage;

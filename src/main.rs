@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use streamlab::cli::{Cli, Command};
 use streamlab::failure::Failure;
 use streamlab::{commands, logging, redis, tui};
@@ -18,7 +18,10 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     redis::connect::install_crypto_provider();
     if let Err(e) = logging::init(cli.global.log_file.as_deref()) {
         eprintln!("error: cannot open the log file: {e}");
@@ -59,6 +62,22 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Some(Command::Dlq(a)) => commands::dlq::run(g, a).await,
         Some(Command::Bench(a)) => commands::bench::run(g, a).await,
     }
+}
+
+/// Flags and environment, with a rejected value reported as one line
+/// naming its flag or variable (exit 2); help, version and other usage
+/// errors as clap prints them.
+fn parse_cli() -> Result<Cli, ExitCode> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Cli::try_parse_from(&argv).map_err(|err| {
+        match streamlab::usage::rejected_value_line(&err, &argv, &Cli::command()) {
+            Some(line) => {
+                eprintln!("error: {line}");
+                ExitCode::from(2)
+            }
+            None => err.exit(),
+        }
+    })
 }
 
 /// `.env` (or `--env-file PATH`) is read before flags are parsed, so clap

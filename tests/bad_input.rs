@@ -374,6 +374,77 @@ async fn negative_or_absurd_flag_values_are_usage_errors() {
     }
 }
 
+/// Every option whose value is a duration, found in the CLI definition
+/// itself (so a duration flag added later is checked too): the subcommand
+/// path, the flag, and its environment variable.
+fn duration_options() -> Vec<(String, String, Option<String>)> {
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String, Option<String>)>) {
+        for arg in cmd.get_arguments() {
+            let is_duration =
+                arg.get_value_parser().type_id() == std::any::TypeId::of::<Duration>();
+            if let (true, Some(long)) = (is_duration, arg.get_long()) {
+                let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+                out.push((path.to_owned(), format!("--{long}"), env));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, format!("{path} {}", sub.get_name()).trim(), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &<streamlab::cli::Cli as clap::CommandFactory>::command(),
+        "",
+        &mut out,
+    );
+    out
+}
+
+#[tokio::test]
+async fn durations_without_a_unit_are_rejected_naming_the_flag_or_the_variable() {
+    let options = duration_options();
+    let flags: Vec<&str> = options.iter().map(|(_, flag, _)| flag.as_str()).collect();
+    for known in [
+        "--block",
+        "--claim-every",
+        "--min-idle",
+        "--interval",
+        "--latency-for",
+        "--refresh",
+    ] {
+        assert!(flags.contains(&known), "{known} not found among {flags:?}");
+    }
+    let no_server = ("REDIS_URL", "redis://127.0.0.1:1");
+    for (path, flag, env) in &options {
+        let out = run_bin(&format!("{path} {flag} 1000"), &[no_server], WAIT).await;
+        let line = assert_error(&out, EXIT_USAGE, &[flag.as_str(), "1000ms", "1s"]);
+        assert!(
+            !out.stderr.contains("--help"),
+            "one line only: {}",
+            out.stderr
+        );
+        assert!(
+            !line.contains('<'),
+            "names the flag, not clap's placeholder: {line}"
+        );
+        let Some(var) = env else { continue };
+        let out = run_bin(path, &[no_server, (var.as_str(), "1000")], WAIT).await;
+        let line = assert_error(&out, EXIT_USAGE, &[var.as_str(), "1000ms", "1s"]);
+        assert!(
+            !line.contains(flag.as_str()),
+            "names the variable, not the flag: {line}"
+        );
+    }
+    // 0 is zero in every unit and needs none; a unit is accepted anywhere.
+    for line in [
+        "worker --min-idle 0 --no-embedded",
+        "worker --min-idle 1000ms --no-embedded",
+    ] {
+        let out = run_bin(line, &[no_server], WAIT).await;
+        assert_error(&out, EXIT_CONNECTION, &["cannot connect"]);
+    }
+}
+
 /// The largest payload times a full pipeline once needed ~30 GB of client
 /// memory; now pipelines are bounded in bytes, so 24 tasks of 16 MiB fit in
 /// 800 MB of address space (the old code took 1.3 GB for 20).

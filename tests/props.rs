@@ -229,15 +229,22 @@ proptest! {
         let text = format!("{n}{unit}");
         let expected = match unit {
             "ms" => Duration::from_millis(n),
-            "s" | "" => Duration::from_secs(n),
+            "s" => Duration::from_secs(n),
             "m" => Duration::from_secs(n * 60),
-            _ => Duration::from_secs(n * 3600),
+            "h" => Duration::from_secs(n * 3600),
+            // A bare number needs a unit, except 0 (zero in every unit).
+            _ => Duration::ZERO,
         };
         match parse_duration(&text) {
             Ok(d) => {
+                prop_assert!(!unit.is_empty() || n == 0, "{text} accepted without a unit");
                 // Exact to the microsecond (parsing goes through f64 seconds).
                 let diff = d.abs_diff(expected);
                 prop_assert!(diff < Duration::from_micros(1), "{text}: {d:?} vs {expected:?}");
+            }
+            Err(e) if unit.is_empty() => {
+                prop_assert!(n != 0, "0 rejected");
+                prop_assert!(e.contains(&format!("{n}ms")) && e.contains(&format!("{n}s")), "{e}");
             }
             Err(_) => prop_assert!(expected > Duration::from_secs(7 * 86_400), "{text} rejected"),
         }
