@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ProduceArgs};
-use crate::commands::{shutdown_on_signal, stderr_is_terminal};
+use crate::commands::{claim_stream, shutdown_on_signal, stderr_is_terminal};
 use crate::engine::event::TextSink;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig};
+use crate::engine::registry::CreatedBy;
 use crate::failure::Failure;
 use crate::redis::{Retention, create_group, xlen};
 use crate::session::Session;
@@ -17,6 +18,7 @@ use crate::session::Session;
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     let mut conn = session.connector.conn("producer");
+    claim_stream(&mut conn, &global.stream, CreatedBy::Produce).await?;
     if let Some(group) = &global.group {
         let created = create_group(&mut conn, &global.stream, group, "0").await?;
         let what = if created { "created" } else { "already exists" };

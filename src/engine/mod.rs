@@ -6,7 +6,9 @@
 pub mod consumer;
 pub mod dead_letter;
 pub mod event;
+pub mod partition;
 pub mod producer;
+pub mod registry;
 pub mod supervisor;
 pub mod task;
 pub mod worker;

@@ -30,7 +30,9 @@ use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
+use crate::commands::claim_stream;
 use crate::commands::worker::worker_config;
+use crate::engine::registry::CreatedBy;
 use crate::engine::supervisor::{Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
@@ -48,6 +50,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
+    // Before any embedded part creates the stream, so a new one is ours.
+    let mut registry_conn = session.connector.conn("registry");
+    claim_stream(&mut registry_conn, &global.stream, CreatedBy::Lab).await?;
     let worker = lab_worker(global, args);
     let lab = lab(&session, global, args, &worker);
     let (events_tx, events) = unbounded_channel();

@@ -96,10 +96,12 @@ pub async fn server_version(conn: &mut Conn) -> Result<String, RedisFailure> {
         .to_owned())
 }
 
+mod hash;
 mod inspect;
 mod read;
 mod write;
 
+pub use hash::*;
 pub use inspect::*;
 pub use read::*;
 pub use write::*;
