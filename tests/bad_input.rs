@@ -675,6 +675,16 @@ async fn workers_survive(damage: &[&str], what: &str) -> Vec<BinProcess> {
     let mut admin = common::connector(&url).conn("admin");
     let w1 = spawn_worker(&url, &stream, "w1");
     let w2 = spawn_worker(&url, &stream, "w2");
+    // Both must be reading before the damage: a worker still starting when
+    // the group goes would create it afresh (group_created), and the other
+    // would never see NOGROUP. Under load that happened.
+    common::wait_for("both workers reading", WAIT, || {
+        let started = [&w1, &w2]
+            .iter()
+            .all(|w| !events_named(w, "pending_drained").is_empty());
+        async move { started }
+    })
+    .await;
     let before = add_tasks(&mut admin, &stream, 20).await;
     common::wait_for("20 tasks processed before the damage", WAIT, || {
         let mut seen = processed_ids(&w1);
