@@ -11,56 +11,111 @@ use crate::duration::parse_duration;
 
 #[derive(Debug, Parser)]
 #[command(name = "streamlab", version, about = "A terminal lab and console for Redis Streams", long_about = None)]
+// clap's own -h/-V would sit alone under "Options" above the headings: they
+// are defined in GlobalArgs instead, under "General".
+#[command(disable_help_flag = true, disable_version_flag = true)]
 pub struct Cli {
+    // The dashboard's options first: they are what `streamlab` alone runs.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub dashboard: DashboardArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
-    pub dashboard: DashboardArgs,
+    pub global: GlobalArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Read environment variables from this file instead of ./.env
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, help_heading = "Connection", value_name = "PATH")]
     pub env_file: Option<PathBuf>,
     /// Redis URL: redis://[user:password@]host:port[/db], rediss:// for TLS
-    #[arg(long, global = true, env = "REDIS_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_URL",
+        hide_env_values = true
+    )]
     pub url: Option<String>,
     /// Redis host, used when no URL is given
-    #[arg(long, global = true, env = "REDIS_HOST")]
+    #[arg(long, global = true, help_heading = "Connection", env = "REDIS_HOST")]
     pub host: Option<String>,
     /// Redis port, used with --host
-    #[arg(long, global = true, env = "REDIS_PORT")]
+    #[arg(long, global = true, help_heading = "Connection", env = "REDIS_PORT")]
     pub port: Option<String>,
     /// ACL user name
-    #[arg(long, global = true, env = "REDIS_USERNAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_USERNAME"
+    )]
     pub username: Option<String>,
     /// Password (prefer the environment or .env: flags show in `ps`)
-    #[arg(long, global = true, env = "REDIS_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_PASSWORD",
+        hide_env_values = true
+    )]
     pub password: Option<String>,
     /// Use TLS with --host (same as a rediss:// URL)
-    #[arg(long, global = true, env = "REDIS_TLS")]
+    #[arg(long, global = true, help_heading = "Connection", env = "REDIS_TLS")]
     pub tls: bool,
     /// PEM file of a private CA that signed the server's certificate
-    #[arg(long, global = true, env = "REDIS_CA_CERT", value_name = "PEM")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_CA_CERT",
+        value_name = "PEM"
+    )]
     pub ca_cert: Option<PathBuf>,
     /// Do not verify the server's certificate host name (insecure; warns)
-    #[arg(long, global = true, env = "REDIS_TLS_INSECURE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_TLS_INSECURE"
+    )]
     pub tls_insecure: bool,
     /// Stream key
-    #[arg(long, global = true, env = "STREAMLAB_STREAM", default_value = "tasks")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Stream",
+        env = "STREAMLAB_STREAM",
+        default_value = "tasks"
+    )]
     pub stream: String,
     /// Consumer group (default `workers`; `produce` creates it only when given)
-    #[arg(long, global = true, env = "STREAMLAB_GROUP")]
+    #[arg(long, global = true, help_heading = "Stream", env = "STREAMLAB_GROUP")]
     pub group: Option<String>,
     /// Write logs to this file (never to the screen)
-    #[arg(long, global = true, env = "STREAMLAB_LOG_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "General",
+        env = "STREAMLAB_LOG_FILE",
+        value_name = "PATH"
+    )]
     pub log_file: Option<PathBuf>,
     /// Never start a private redis-server when 127.0.0.1:6379 does not answer
-    #[arg(long, global = true, env = "STREAMLAB_NO_EMBEDDED")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "STREAMLAB_NO_EMBEDDED"
+    )]
     pub no_embedded: bool,
+    /// Print help
+    #[arg(short, long, global = true, help_heading = "General", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Print the version
+    #[arg(short = 'V', long, help_heading = "General", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
 }
 
 impl GlobalArgs {
@@ -105,6 +160,7 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Produce options")]
 pub struct ProduceArgs {
     /// How many tasks to add (default 10; with --rate, stop after this many)
     #[arg(long, env = "STREAMLAB_COUNT", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
@@ -154,6 +210,7 @@ pub enum EventsFormat {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Consume options")]
 pub struct ConsumeArgs {
     /// Start: '$' (new entries only), 0-0 (the backlog), saved (the saved offset, else '$'), or an id
     #[arg(long, env = "STREAMLAB_FROM", default_value = "saved")]
@@ -189,6 +246,7 @@ fn block_arg(s: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Worker options")]
 pub struct WorkerArgs {
     /// Consumer name (default: <host>-<pid>)
     #[arg(long, env = "STREAMLAB_CONSUMER")]
@@ -233,6 +291,7 @@ pub struct WorkerTuning {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Monitor options")]
 pub struct MonitorArgs {
     /// Print JSON
     #[arg(long)]
@@ -260,6 +319,7 @@ fn interval_arg(s: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Trim options")]
 #[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid"])))]
 pub struct TrimArgs {
     /// Keep about this many entries (exactly with --exact)
@@ -282,7 +342,9 @@ pub struct DlqArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum DlqAction {
     /// List dead letters, oldest first
+    #[command(next_help_heading = "List options")]
     List {
+        /// How many dead letters to list
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         count: u64,
         /// Print JSON lines
@@ -290,13 +352,16 @@ pub enum DlqAction {
         json: bool,
     },
     /// Put dead letters back on the stream as new tasks and remove them from the DLQ
+    #[command(next_help_heading = "Replay options")]
     Replay {
+        /// How many dead letters to replay, oldest first
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         count: u64,
     },
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Bench options")]
 pub struct BenchArgs {
     /// Tasks per throughput phase
     #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
@@ -347,6 +412,7 @@ pub enum BenchPhase {
 
 /// Options of the dashboard (no subcommand).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Dashboard options")]
 pub struct DashboardArgs {
     /// Group workers to start
     #[arg(long, env = "STREAMLAB_WORKERS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=64))]
