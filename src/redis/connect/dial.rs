@@ -1,0 +1,133 @@
+//! Opening one socket: the RESP2 link or the crate's connection, bounded
+//! by [`CONNECT_TIMEOUT`], named for its role, with connect errors worded
+//! to name the likely fix.
+
+use std::time::Duration;
+
+use ::redis::aio::MultiplexedConnection;
+use ::redis::{AsyncConnectionConfig, ConnectionAddr};
+
+use super::link::Link;
+use super::{CONNECT_TIMEOUT, Connector};
+use crate::config::RedisSettings;
+use crate::redis::errors::{RedisFailure, classify};
+use crate::redis::resp::{self, RespLink};
+
+impl Connector {
+    pub(super) async fn dial(
+        &self,
+        role: &str,
+        response_timeout: Duration,
+    ) -> Result<Link, RedisFailure> {
+        let info = self.inner.client.get_connection_info();
+        let mut link = match info.addr() {
+            ConnectionAddr::Tcp(host, port)
+                if resp::enabled() && !info.redis_settings().protocol().supports_resp3() =>
+            {
+                let connecting =
+                    RespLink::connect(host, *port, info.redis_settings(), CONNECT_TIMEOUT);
+                Link::Resp(self.bounded(connecting).await?)
+            }
+            _ => Link::Crate(self.dial_crate(response_timeout).await?),
+        };
+        // Naming the client makes CLIENT LIST readable and lets operators (and
+        // our fault tests) find a role's socket. ACLs may forbid it: ignore.
+        let name = format!("streamlab:{}", role.replace(' ', "_"));
+        let named = link
+            .command(
+                ::redis::cmd("CLIENT").arg("SETNAME").arg(name),
+                response_timeout,
+            )
+            .await;
+        match named {
+            // The RESP link's first exchange: a socket that fails here (a
+            // TLS port, a server that hangs up) failed to connect, as the
+            // crate's own set-up reports it.
+            Err(e) if matches!(link, Link::Resp(_)) => {
+                Err(describe_connect_error(&e, &self.inner.settings))
+            }
+            _ => Ok(link),
+        }
+    }
+
+    /// Await a connect attempt for at most [`CONNECT_TIMEOUT`] (and a margin).
+    async fn bounded<T>(
+        &self,
+        connecting: impl std::future::Future<Output = ::redis::RedisResult<T>>,
+    ) -> Result<T, RedisFailure> {
+        tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
+            .await
+            .map_err(|_| {
+                RedisFailure::Connection(format!(
+                    "no answer from {} within {CONNECT_TIMEOUT:?}",
+                    self.inner.settings
+                ))
+            })?
+            .map_err(|e| describe_connect_error(&e, &self.inner.settings))
+    }
+
+    async fn dial_crate(
+        &self,
+        response_timeout: Duration,
+    ) -> Result<MultiplexedConnection, RedisFailure> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(response_timeout));
+        let connecting = self
+            .inner
+            .client
+            .get_multiplexed_async_connection_with_config(&config);
+        self.bounded(connecting).await
+    }
+}
+
+fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -> RedisFailure {
+    match classify(err) {
+        // rustls reports certificate problems as I/O errors, so the hint is
+        // needed on connection failures as much as on server replies.
+        RedisFailure::Connection(m) | RedisFailure::Server(m) | RedisFailure::Reply(m) => {
+            let hint = match tls_hint(&m) {
+                "" => scheme_hint(settings.is_tls(), &m),
+                hint => hint,
+            };
+            RedisFailure::Connection(format!("cannot connect to {settings}: {m}{hint}"))
+        }
+        // Name the server that refused, as for other connect failures.
+        RedisFailure::Auth(m) => RedisFailure::Auth(format!("cannot connect to {settings}: {m}")),
+        other => other,
+    }
+}
+
+/// A TLS client on a plain port waits for a handshake answer that never
+/// comes; a plain client on a TLS port is dropped. Both look like network
+/// trouble unless the message names the likely mix-up.
+fn scheme_hint(tls: bool, message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    let dropped = [
+        "reset by peer",
+        "broken pipe",
+        "connection closed",
+        "unexpected eof",
+    ]
+    .iter()
+    .any(|s| lower.contains(s));
+    if tls && lower.contains("timed out") {
+        ": no answer to the TLS handshake; if this port serves plain Redis, use redis:// instead of rediss://"
+    } else if !tls && dropped {
+        ": the server dropped the connection; if this port serves TLS, use rediss:// (or REDIS_TLS=true)"
+    } else {
+        ""
+    }
+}
+
+/// What to check after a failed TLS handshake; empty for other failures.
+fn tls_hint(message: &str) -> &'static str {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("unknownissuer") {
+        ": the server's certificate is not signed by a CA this machine trusts; set REDIS_CA_CERT to the PEM file of the CA that signed it"
+    } else if lower.contains("certificate") || lower.contains("tls") {
+        ": check rediss:// versus redis://, REDIS_CA_CERT, or the server's certificate"
+    } else {
+        ""
+    }
+}

@@ -1,0 +1,34 @@
+//! Connections per role, each reconnecting on its own with capped backoff.
+//!
+//! DESIGN.md's measured rules live here: a blocking XREAD/XREADGROUP holds up
+//! every other command on its connection, so each [`Conn`] is used by one
+//! role only; a reader's response timeout is BLOCK plus a margin (the crate's
+//! 500 ms default would time out client-side while the server still delivers
+//! the entry); after any connection error or client-side timeout the socket
+//! is thrown away and the next call dials a fresh one.
+
+use std::time::Duration;
+
+mod conn;
+mod connector;
+mod dial;
+mod link;
+
+pub use conn::Conn;
+pub use connector::Connector;
+
+/// Time allowed to open a socket, do the TLS handshake and authenticate.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Response timeout for roles that never block.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Margin added to BLOCK for a blocking reader's response timeout.
+pub const BLOCK_MARGIN: Duration = Duration::from_secs(2);
+/// Backoff between reconnect attempts: doubles from MIN up to MAX.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Install rustls' process-wide crypto provider. Must run before the first
+/// TLS connection or rustls panics; calling it twice is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
