@@ -1,12 +1,13 @@
 //! Opening a session with Redis: validate settings, connect, and fall back
 //! to a private embedded server when nothing is configured and nothing
-//! answers on 127.0.0.1:6379.
+//! answers on 127.0.0.1:6379. The first exchange probes the server (name,
+//! version, features; `redis/server.rs`) and refuses one that is too old.
 
 use crate::cli::GlobalArgs;
 use crate::config::RedisSettings;
 use crate::failure::{ExitKind, Failure};
 use crate::redis::embedded::{EmbeddedServer, ServerOptions, redis_server_available};
-use crate::redis::{Connector, RedisFailure, ping};
+use crate::redis::{Connector, RedisFailure};
 
 /// A connected session. Keeps the embedded server (if any) alive.
 pub struct Session {
@@ -29,14 +30,16 @@ impl Session {
                 connector,
                 embedded: None,
             }),
-            Err(e) if e.is_connection() && !settings.explicit && !args.no_embedded => {
-                Self::embedded(&settings, &e)
+            Err(ProbeError::Redis(e))
+                if e.is_connection() && !settings.explicit && !args.no_embedded =>
+            {
+                Self::embedded(&settings, &e).await
             }
             Err(e) => Err(e.into()),
         }
     }
 
-    fn embedded(settings: &RedisSettings, original: &RedisFailure) -> Result<Self, Failure> {
+    async fn embedded(settings: &RedisSettings, original: &RedisFailure) -> Result<Self, Failure> {
         if !redis_server_available() {
             return Err(Failure::new(
                 ExitKind::Connection,
@@ -56,6 +59,7 @@ impl Session {
             server.port
         );
         let connector = Connector::new(settings.with_local_port(server.port))?;
+        probe(&connector).await?;
         Ok(Self {
             connector,
             embedded: Some(server),
@@ -63,7 +67,24 @@ impl Session {
     }
 }
 
-async fn probe(connector: &Connector) -> Result<(), RedisFailure> {
-    let mut conn = connector.conn("probe");
-    ping(&mut conn).await
+/// Why a session could not start on a server that answered (or not).
+enum ProbeError {
+    Redis(RedisFailure),
+    TooOld(String),
+}
+
+impl From<ProbeError> for Failure {
+    fn from(e: ProbeError) -> Self {
+        match e {
+            ProbeError::Redis(e) => e.into(),
+            ProbeError::TooOld(m) => Failure::usage(m),
+        }
+    }
+}
+
+/// Probe the server once (kept on the connector) and refuse one that lacks
+/// what streamlab relies on.
+async fn probe(connector: &Connector) -> Result<(), ProbeError> {
+    let info = connector.probe_server().await.map_err(ProbeError::Redis)?;
+    info.check_supported().map_err(ProbeError::TooOld)
 }

@@ -12,7 +12,7 @@ use crate::bench::{BenchReport, latency, per_second};
 use crate::cli::{BenchArgs, BenchPhase, GlobalArgs};
 use crate::commands::stderr_is_terminal;
 use crate::failure::Failure;
-use crate::redis::{Connector, RedisFailure, server_version};
+use crate::redis::{Connector, RedisFailure};
 use crate::session::Session;
 
 /// The longest a drain may take before the bench gives up.
@@ -37,7 +37,10 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<(), Failure> {
         batch: args.batch,
         client_threads: args.client_threads,
         rate: args.rate,
-        redis_version: server_version(&mut admin).await.unwrap_or_default(),
+        redis_version: connector
+            .server()
+            .map(|s| s.version.to_string())
+            .unwrap_or_default(),
         ..BenchReport::default()
     };
     let result = phases(&connector, &base, &shape, args, &mut report).await;

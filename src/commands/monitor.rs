@@ -37,7 +37,11 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                     eprintln!("warning: {note}");
                 }
                 if args.json {
-                    println!("{}", snap.to_json());
+                    let mut json = snap.to_json();
+                    if let Some(server) = session.connector.server() {
+                        json["server"] = server.to_json();
+                    }
+                    println!("{json}");
                 } else {
                     print!("{}", table(&snap));
                 }

@@ -10,7 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::monitor::poll::{PelQuery, poll_once};
 use crate::monitor::snapshot::Snapshot;
-use crate::redis::{Connector, server_version};
+use crate::redis::server::server_info;
+use crate::redis::{Connector, ServerInfo};
 
 /// Longest a poll may take before the link is reported as stalled.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -32,7 +33,8 @@ pub enum Link {
 pub struct PollState {
     pub snapshot: Option<Arc<Snapshot>>,
     pub link: Link,
-    pub server_version: Option<String>,
+    /// The probed server (name, version, mode, features).
+    pub server: Option<ServerInfo>,
     pub polls: u64,
     pub commands_total: u64,
 }
@@ -54,7 +56,7 @@ pub fn spawn_poller(
     let initial = PollState {
         snapshot: None,
         link: Link::Connecting,
-        server_version: None,
+        server: connector.server().cloned(),
         polls: 0,
         commands_total: 0,
     };
@@ -70,11 +72,13 @@ pub fn spawn_poller(
                 () = cancel.cancelled() => break,
                 _ = tick.tick() => {}
             }
-            if tx.borrow().server_version.is_none()
-                && let Ok(Ok(v)) =
-                    tokio::time::timeout(POLL_TIMEOUT, server_version(&mut conn)).await
+            // Known from `Session::open`; a connector made without a
+            // session (tests) is probed here once.
+            if tx.borrow().server.is_none()
+                && let Ok(Ok(info)) =
+                    tokio::time::timeout(POLL_TIMEOUT, server_info(&mut conn)).await
             {
-                tx.send_modify(|s| s.server_version = Some(v));
+                tx.send_modify(|s| s.server = Some(info));
             }
             let page = page_rx.borrow().clone();
             let result =

@@ -21,6 +21,9 @@ pub struct ServerOptions {
     pub durable: bool,
     /// Start on this port instead of a fresh free one (a restart).
     pub port: Option<u16>,
+    /// The server binary (`valkey-server`, another Redis); `redis-server`
+    /// from PATH when unset. Tests set it from `STREAMLAB_TEST_SERVER`.
+    pub binary: Option<PathBuf>,
 }
 
 /// Certificate files for a TLS-serving test server.
@@ -197,7 +200,12 @@ fn spawn(
     tls_port: Option<u16>,
     options: &ServerOptions,
 ) -> std::io::Result<Child> {
-    let mut cmd = Command::new("redis-server");
+    let mut cmd = Command::new(
+        options
+            .binary
+            .as_deref()
+            .unwrap_or_else(|| Path::new("redis-server")),
+    );
     cmd.arg("--port")
         .arg(port.to_string())
         .arg("--bind")

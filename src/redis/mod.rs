@@ -10,11 +10,15 @@ pub mod commands;
 pub mod connect;
 pub mod embedded;
 pub mod errors;
+pub mod features;
 pub mod id;
 pub mod reply;
 pub mod resp;
+pub mod server;
 
 pub use commands::*;
 pub use connect::{Conn, Connector};
 pub use errors::RedisFailure;
+pub use features::{Feature, Version};
 pub use id::EntryId;
+pub use server::{ServerInfo, ServerMode, ServerName};

@@ -14,7 +14,7 @@ use crate::tui::state::{HISTORY, LogKind, Previous, State};
 pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.now_ms = now_ms;
     state.link = Some(poll.link);
-    state.server_version = poll.server_version;
+    state.server = poll.server;
     let Some(snap) = poll.snapshot else { return };
     if state
         .snapshot

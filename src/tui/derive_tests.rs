@@ -15,7 +15,7 @@ fn poll_with(snapshot: crate::monitor::Snapshot, commands_total: u64) -> PollSta
     PollState {
         snapshot: Some(Arc::new(snapshot)),
         link: Link::Connected,
-        server_version: Some("7.2.4".into()),
+        server: Some(crate::tui::fixture::redis_7_2()),
         polls: 2,
         commands_total,
     }

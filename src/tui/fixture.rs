@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use crate::engine::supervisor::{BasicReport, Roster, WorkerMode, WorkerReport, WorkerStatus};
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
-use crate::redis::{ConsumerInfo, EntryId, GroupInfo, PendingEntry, PendingSummary, StreamInfo};
+use crate::redis::server::Identity;
+use crate::redis::{
+    ConsumerInfo, EntryId, GroupInfo, PendingEntry, PendingSummary, ServerInfo, ServerMode,
+    ServerName, StreamInfo, Version,
+};
 use crate::tui::state::{Lab, LogKind, Production, State};
 
 /// "Now" in every fixture: ids below are a minute or less older.
@@ -17,6 +21,16 @@ pub fn id(ms_before_now: u64, seq: u64) -> EntryId {
         ms: NOW - ms_before_now,
         seq,
     }
+}
+
+/// The server the fixtures pretend to poll.
+pub fn redis_7_2() -> ServerInfo {
+    let identity = Identity {
+        name: ServerName::Redis,
+        version: Version::new(7, 2, 4),
+        mode: ServerMode::Standalone,
+    };
+    ServerInfo::derive(identity, None)
 }
 
 pub fn lab() -> Lab {
@@ -159,7 +173,7 @@ pub fn state() -> State {
         NOW,
     );
     s.link = Some(Link::Connected);
-    s.server_version = Some("7.2.4".into());
+    s.server = Some(redis_7_2());
     s.snapshot = Some(Arc::new(snapshot()));
     s.roster = roster();
     s.polls = 120;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::engine::supervisor::{EngineCommand, Roster, WorkerReport};
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
-use crate::redis::{EntryId, PendingEntry};
+use crate::redis::{EntryId, PendingEntry, ServerInfo};
 
 /// Samples kept for the sparklines (one per poll).
 pub const HISTORY: usize = 240;
@@ -165,7 +165,7 @@ pub struct State {
     pub now_ms: u64,
     pub lab: Lab,
     pub link: Option<Link>,
-    pub server_version: Option<String>,
+    pub server: Option<ServerInfo>,
     pub snapshot: Option<Arc<Snapshot>>,
     pub polls: u64,
     pub roster: Roster,

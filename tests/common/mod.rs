@@ -24,9 +24,32 @@ pub fn server() -> EmbeddedServer {
     server_with(ServerOptions::default())
 }
 
-pub fn server_with(options: ServerOptions) -> EmbeddedServer {
-    EmbeddedServer::start(options)
-        .expect("redis-server must be installed to run the integration tests")
+/// Start a private server with `options`, of the binary the run tests
+/// (see [`server_binary`]) unless `options` names one.
+pub fn server_with(mut options: ServerOptions) -> EmbeddedServer {
+    if options.binary.is_none() {
+        options.binary = server_binary();
+    }
+    EmbeddedServer::start(options).unwrap_or_else(|e| {
+        panic!(
+            "cannot start {} (it must be installed to run the integration tests): {e}",
+            server_binary_name()
+        )
+    })
+}
+
+/// The server binary every test runs against: `STREAMLAB_TEST_SERVER`
+/// (a path, e.g. a Valkey or an older Redis fetched by scripts/servers.sh),
+/// else `redis-server` from PATH. The one place the matrix chooses it.
+pub fn server_binary() -> Option<std::path::PathBuf> {
+    std::env::var_os("STREAMLAB_TEST_SERVER")
+        .filter(|v| !v.is_empty())
+        .map(Into::into)
+}
+
+/// The binary [`server_with`] starts, for messages.
+pub fn server_binary_name() -> String {
+    server_binary().map_or_else(|| "redis-server".into(), |p| p.display().to_string())
 }
 
 /// A stream key unique to this test run.

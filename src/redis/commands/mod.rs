@@ -6,7 +6,7 @@ use ::redis::cmd;
 use crate::redis::connect::Conn;
 use crate::redis::errors::RedisFailure;
 use crate::redis::id::EntryId;
-use crate::redis::reply::{Entry, text};
+use crate::redis::reply::Entry;
 
 /// Where XREADGROUP starts: `>` (never delivered) or this consumer's own
 /// pending entries after an id (`0` drains the whole PEL).
@@ -82,18 +82,6 @@ pub struct ConsumerInfo {
 
 pub async fn ping(conn: &mut Conn) -> Result<(), RedisFailure> {
     conn.run(&cmd("PING"), "PING", false).await.map(|_| ())
-}
-
-/// The server's `redis_version` from INFO server.
-pub async fn server_version(conn: &mut Conn) -> Result<String, RedisFailure> {
-    let v = conn.run(cmd("INFO").arg("server"), "INFO", false).await?;
-    let info = text(&v).unwrap_or_default();
-    Ok(info
-        .lines()
-        .find_map(|l| l.strip_prefix("redis_version:"))
-        .unwrap_or("unknown")
-        .trim()
-        .to_owned())
 }
 
 mod hash;

@@ -2,7 +2,7 @@
 //!
 //! [`Conn`]: super::Conn
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ::redis::Client;
@@ -10,6 +10,7 @@ use ::redis::Client;
 use super::{BLOCK_MARGIN, Conn, DEFAULT_RESPONSE_TIMEOUT, install_crypto_provider};
 use crate::config::RedisSettings;
 use crate::redis::errors::{RedisFailure, classify};
+use crate::redis::server::ServerInfo;
 
 /// Builds connections to one server. Cheap to clone (an `Arc` inside).
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub(super) struct ConnectorInner {
     pub(super) client: Client,
     pub(super) settings: RedisSettings,
     pub(super) read_only: bool,
+    /// What `server::probe` found, shared with the read-only twin.
+    pub(super) server: Arc<OnceLock<ServerInfo>>,
 }
 
 impl Connector {
@@ -53,6 +56,7 @@ impl Connector {
                 client,
                 settings,
                 read_only: false,
+                server: Arc::default(),
             }),
         })
     }
@@ -64,6 +68,7 @@ impl Connector {
                 client: self.inner.client.clone(),
                 settings: self.inner.settings.clone(),
                 read_only: true,
+                server: self.inner.server.clone(),
             }),
         }
     }
@@ -74,6 +79,16 @@ impl Connector {
 
     pub fn is_read_only(&self) -> bool {
         self.inner.read_only
+    }
+
+    /// The server as probed (`server::server_info`), once known.
+    pub fn server(&self) -> Option<&ServerInfo> {
+        self.inner.server.get()
+    }
+
+    /// Keep the probe's answer; a later probe of the same target is ignored.
+    pub fn set_server(&self, info: ServerInfo) {
+        let _ = self.inner.server.set(info);
     }
 
     /// A connection for a role that never blocks (producer, monitor, admin).

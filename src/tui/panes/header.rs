@@ -1,4 +1,4 @@
-//! The header: server (redacted URL, version), link state, stream, group,
+//! The header: server (redacted URL, name and version), link state, stream, group,
 //! production, the poller's own cost and the lab settings.
 
 use ratatui::Frame;
@@ -22,9 +22,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 fn server_line(state: &State) -> Line<'_> {
     let version = state
-        .server_version
-        .as_deref()
-        .map_or_else(String::new, |v| format!(" (Redis {v})"));
+        .server
+        .as_ref()
+        .map_or_else(String::new, |v| format!(" ({v})"));
     let mut spans = vec![
         Span::styled(" streamlab ", Style::new().fg(Color::Black).bg(Color::Cyan)),
         Span::raw(format!(" {}{version}  ", state.lab.url)),
