@@ -121,7 +121,9 @@ impl ServerInfo {
             return None;
         }
         Some(match self.name {
-            ServerName::Redis => format!("Redis < {} {}", feature.since().line(), feature.absence()),
+            ServerName::Redis => {
+                format!("Redis < {} {}", feature.since().line(), feature.absence())
+            }
             ServerName::Valkey => format!("Valkey {} {}", self.version, feature.absence()),
         })
     }
