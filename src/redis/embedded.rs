@@ -88,6 +88,7 @@ impl EmbeddedServer {
             } else {
                 None
             };
+            let log_from = server.log_len();
             match spawn(
                 server.dir.path(),
                 server.port,
@@ -96,7 +97,7 @@ impl EmbeddedServer {
             ) {
                 Ok(child) => {
                     server.child = Some(child);
-                    match server.wait_ready(Duration::from_secs(10)) {
+                    match server.wait_ready(Duration::from_secs(10), log_from) {
                         Ok(()) => return Ok(server),
                         Err(e) => {
                             server.kill();
@@ -113,7 +114,12 @@ impl EmbeddedServer {
         Err(last_err)
     }
 
-    fn wait_ready(&mut self, within: Duration) -> std::io::Result<()> {
+    /// Wait until the server we spawned is listening. The port answering
+    /// is not enough: when another process took the free port first, our
+    /// server fails to bind and exits while the port answers for the other
+    /// one (seen as "connection refused" once that one stopped). So its own
+    /// log, written after `log_from`, must also say it is ready.
+    fn wait_ready(&mut self, within: Duration, log_from: u64) -> std::io::Result<()> {
         let deadline = Instant::now() + within;
         let port = self.port;
         while Instant::now() < deadline {
@@ -125,7 +131,8 @@ impl EmbeddedServer {
                     self.log_path().display()
                 )));
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            if self.log_says_ready(log_from)
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
                 && self
                     .tls_port
                     .is_none_or(|p| TcpStream::connect(("127.0.0.1", p)).is_ok())
@@ -137,6 +144,21 @@ impl EmbeddedServer {
         Err(e_other(
             "redis-server did not accept connections within 10 s",
         ))
+    }
+
+    fn log_len(&self) -> u64 {
+        std::fs::metadata(self.log_path()).map_or(0, |m| m.len())
+    }
+
+    /// Redis 6 and 7 and Valkey all log this line once they listen.
+    fn log_says_ready(&self, log_from: u64) -> bool {
+        let Ok(log) = std::fs::read(self.log_path()) else {
+            return false;
+        };
+        let start = usize::try_from(log_from)
+            .unwrap_or(usize::MAX)
+            .min(log.len());
+        String::from_utf8_lossy(&log[start..]).contains("Ready to accept connections")
     }
 
     pub fn url(&self) -> String {
@@ -166,9 +188,10 @@ impl EmbeddedServer {
     /// Start it again on the same port and directory (its AOF, if durable).
     pub fn restart(&mut self) -> std::io::Result<()> {
         self.kill();
+        let log_from = self.log_len();
         let child = spawn(self.dir.path(), self.port, self.tls_port, &self.options)?;
         self.child = Some(child);
-        self.wait_ready(Duration::from_secs(20))
+        self.wait_ready(Duration::from_secs(20), log_from)
     }
 
     /// Start it again with nothing on disk: the stream and groups are gone.
@@ -243,4 +266,23 @@ fn spawn(
 
 fn e_other(msg: &str) -> std::io::Error {
     std::io::Error::other(msg.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_another_process_answers_on_is_not_taken_for_our_server() {
+        let other = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = other.local_addr().expect("addr").port();
+        let started = EmbeddedServer::start(ServerOptions {
+            port: Some(port),
+            ..ServerOptions::default()
+        });
+        let err = started
+            .err()
+            .expect("our server could not bind, so it is not ready");
+        assert!(err.to_string().contains("exited at start"), "{err}");
+    }
 }
