@@ -51,7 +51,9 @@ impl fmt::Display for RedisFailure {
             Self::Auth(m) => {
                 format!("{m}: check the user name, password and ACL permissions in REDIS_URL")
             }
-            Self::ReadOnlyMode(cmd) => format!("{cmd} writes, and this connection is read-only"),
+            Self::ReadOnlyMode(cmd) => format!(
+                "{cmd} is not a read-only command, and this connection is read-only: it was not sent"
+            ),
             Self::Server(m) => m.clone(),
             Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
         };

@@ -7,6 +7,7 @@ use ::redis::{Cmd, Pipeline, Value};
 use super::link::{Link, Replayed, has_error};
 use super::{BACKOFF_MAX, BACKOFF_MIN, Connector};
 use crate::redis::errors::{RedisFailure, classify};
+use crate::redis::read_only;
 
 /// One role's connection: dials lazily, drops itself after a connection
 /// error so the next call reconnects, and tracks the backoff between tries.
@@ -83,7 +84,7 @@ impl Conn {
         name: &'static str,
         writes: bool,
     ) -> Result<Value, RedisFailure> {
-        self.guard(name, writes)?;
+        self.guard(name, writes, || read_only::is_read(cmd))?;
         self.connect().await?;
         let conn = self
             .inner
@@ -106,7 +107,7 @@ impl Conn {
         writes: bool,
         commands: usize,
     ) -> Result<Vec<Value>, RedisFailure> {
-        self.guard(name, writes)?;
+        self.guard(name, writes, || read_only::pipeline_is_read(pipe))?;
         self.connect().await?;
         let conn = self
             .inner
@@ -125,8 +126,16 @@ impl Conn {
         self.settle(result)
     }
 
-    fn guard(&self, name: &'static str, writes: bool) -> Result<(), RedisFailure> {
-        if writes && self.connector.is_read_only() {
+    /// A read-only connector refuses a command marked as writing, and any
+    /// command not on the read-only list (see [`read_only`]), unsent. The
+    /// list is only consulted on read-only connectors (off the hot paths).
+    fn guard(
+        &self,
+        name: &'static str,
+        writes: bool,
+        reads: impl FnOnce() -> bool,
+    ) -> Result<(), RedisFailure> {
+        if self.connector.is_read_only() && (writes || !reads()) {
             return Err(RedisFailure::ReadOnlyMode(name));
         }
         Ok(())
