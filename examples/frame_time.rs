@@ -14,7 +14,7 @@ use streamlab::tui::{fixture, ui};
 fn main() {
     for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let mut state = fixture::state();
-        state.view.screen = (w, h);
+        state.view.size = (w, h);
         let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
         let mut times: Vec<Duration> = (0..2000)
             .map(|i| {

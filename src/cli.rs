@@ -145,6 +145,8 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// A consumer-group worker (XREADGROUP, XACK, XAUTOCLAIM, dead letters)
     Worker(WorkerArgs),
+    /// A read-only console: the dashboard without embedded parts, writing nothing
+    Watch(WatchArgs),
     /// Print what Redis reports about the stream and its groups
     Monitor(MonitorArgs),
     /// Trim the stream (XTRIM MAXLEN or MINID)
@@ -408,6 +410,17 @@ pub enum BenchPhase {
     Drain,
     E2e,
     Latency,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Watch options")]
+pub struct WatchArgs {
+    /// Enable the admin actions (ack, claim, dead-letter, trim), each confirmed
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Time between polls of Redis
+    #[arg(long, env = "STREAMLAB_REFRESH", default_value = "500ms", value_parser = interval_arg)]
+    pub refresh: Duration,
 }
 
 /// Options of the dashboard (no subcommand).

@@ -57,6 +57,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Some(Command::Produce(a)) => commands::produce::run(g, a).await,
         Some(Command::Consume(a)) => commands::consume::run(g, a).await,
         Some(Command::Worker(a)) => commands::worker::run(g, a).await,
+        Some(Command::Watch(a)) => tui::watch::run(g, a).await,
         Some(Command::Monitor(a)) => commands::monitor::run(g, a).await,
         Some(Command::Trim(a)) => commands::trim::run(g, a).await,
         Some(Command::Dlq(a)) => commands::dlq::run(g, a).await,

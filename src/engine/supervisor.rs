@@ -105,16 +105,43 @@ pub struct Supervisor {
     sink: SharedSink,
     outcomes: UnboundedSender<Outcome>,
     workers: workers::Workers,
-    producer: feeders::ProducerHandle,
-    basic: feeders::BasicHandle,
+    /// The lab's producer and basic consumer; `None` in a watch.
+    feeders: Option<Feeders>,
     admin: admin::Admin,
     root: CancellationToken,
 }
 
+struct Feeders {
+    producer: feeders::ProducerHandle,
+    basic: feeders::BasicHandle,
+}
+
 impl Supervisor {
-    /// Start the producer (idle) and the basic consumer. Must run inside a
-    /// tokio runtime.
+    /// The lab: start the producer (idle) and the basic consumer. Must run
+    /// inside a tokio runtime.
     pub fn new(
+        connector: Connector,
+        config: SupervisorConfig,
+        events: UnboundedSender<Event>,
+        outcomes: UnboundedSender<Outcome>,
+    ) -> Self {
+        let mut sup = Self::watch(connector, config, events, outcomes);
+        let stream = sup.config.worker.stream.clone();
+        let token = || sup.root.child_token();
+        let producer = feeders::spawn_producer(
+            sup.connector.conn("producer"),
+            stream.clone(),
+            sup.sink.clone(),
+            token(),
+        );
+        let basic = feeders::spawn_basic(&sup.connector, &stream, &sup.config, &sup.sink, token());
+        sup.feeders = Some(Feeders { producer, basic });
+        sup
+    }
+
+    /// A watch: no embedded part runs, only the one-shot commands the user
+    /// triggers (on a read-only connector they can only read).
+    pub fn watch(
         connector: Connector,
         config: SupervisorConfig,
         events: UnboundedSender<Event>,
@@ -123,13 +150,6 @@ impl Supervisor {
         let root = CancellationToken::new();
         let sink: SharedSink = std::sync::Arc::new(ChannelSink(events));
         let stream = config.worker.stream.clone();
-        let producer = feeders::spawn_producer(
-            connector.conn("producer"),
-            stream.clone(),
-            sink.clone(),
-            root.child_token(),
-        );
-        let basic = feeders::spawn_basic(&connector, &stream, &config, &sink, root.child_token());
         let admin = admin::Admin::new(connector.conn("admin"), stream, outcomes.clone());
         Self {
             connector,
@@ -137,8 +157,7 @@ impl Supervisor {
             config,
             sink,
             outcomes,
-            producer,
-            basic,
+            feeders: None,
             admin,
             root,
         }
@@ -147,13 +166,29 @@ impl Supervisor {
     /// Do what the user asked. Never waits on Redis.
     pub fn apply(&mut self, command: EngineCommand) {
         tracing::info!(?command, "dashboard command");
+        let lab_part = matches!(
+            command,
+            EngineCommand::Enqueue(_)
+                | EngineCommand::SetProduction(_)
+                | EngineCommand::SpawnWorker
+        );
+        if lab_part && self.feeders.is_none() {
+            let _ = self
+                .outcomes
+                .send(Outcome::Failed("no lab runs here: nothing started".into()));
+            return;
+        }
         let outcome = match command {
             EngineCommand::Enqueue(n) => {
-                self.producer.burst(n);
+                if let Some(f) = &self.feeders {
+                    f.producer.burst(n);
+                }
                 None
             }
             EngineCommand::SetProduction(rate) => {
-                self.producer.set_rate(rate);
+                if let Some(f) = &self.feeders {
+                    f.producer.set_rate(rate);
+                }
                 None
             }
             EngineCommand::SpawnWorker => Some(self.workers.spawn(
@@ -191,8 +226,11 @@ impl Supervisor {
     pub fn roster(&mut self) -> Roster {
         Roster {
             workers: self.workers.reports(),
-            produced: self.producer.produced(),
-            basic: Some(self.basic.report(&self.config.basic_name)),
+            produced: self.feeders.as_ref().map_or(0, |f| f.producer.produced()),
+            basic: self
+                .feeders
+                .as_ref()
+                .map(|f| f.basic.report(&self.config.basic_name)),
         }
     }
 
@@ -201,7 +239,9 @@ impl Supervisor {
     pub async fn shutdown(mut self, grace: Duration) {
         self.root.cancel();
         self.workers.join_all(grace).await;
-        self.producer.abort();
-        self.basic.abort();
+        if let Some(f) = &self.feeders {
+            f.producer.abort();
+            f.basic.abort();
+        }
     }
 }

@@ -184,7 +184,7 @@ pub fn state() -> State {
     s.rates.produced = (0..60).map(|i| 15 + (i % 7) * 2).collect();
     s.rates.acked = (0..60).map(|i| 12 + (i % 5) * 3).collect();
     s.rates.worker_per_s = [("w1".to_owned(), 19.5), ("w2".to_owned(), 1.0)].into();
-    s.view.screen = (120, 40);
+    s.view.size = (120, 40);
     s.view.pel_rows = 10;
     add_log(&mut s);
     s.status = Some("w2 is now slow (1000 ms per task, 0% fail)".into());

@@ -4,6 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::tui::access::{Access, Needs};
 use crate::tui::action::{Action, Intent};
 use crate::tui::state::Mode;
 
@@ -19,7 +20,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn of(mode: &Mode) -> Self {
+    /// The scope whose bindings take the keys in `mode`.
+    pub fn of(mode: &Mode) -> Self {
         match mode {
             Mode::Normal => Self::Normal,
             Mode::Help => Self::Help,
@@ -59,6 +61,8 @@ pub struct Binding {
     pub keys: &'static [Key],
     pub intent: Intent,
     pub help: &'static str,
+    /// What the key needs to do anything (writes, the lab's parts).
+    pub needs: Needs,
 }
 
 const fn bind(scope: Scope, keys: &'static [Key], intent: Intent, help: &'static str) -> Binding {
@@ -67,6 +71,23 @@ const fn bind(scope: Scope, keys: &'static [Key], intent: Intent, help: &'static
         keys,
         intent,
         help,
+        needs: Needs::Nothing,
+    }
+}
+
+/// A binding that writes to Redis.
+const fn writes(b: Binding) -> Binding {
+    Binding {
+        needs: Needs::Writes,
+        ..b
+    }
+}
+
+/// A binding that drives the lab's embedded parts.
+const fn lab(b: Binding) -> Binding {
+    Binding {
+        needs: Needs::Lab,
+        ..b
     }
 }
 
@@ -78,79 +99,79 @@ pub const BINDINGS: &[Binding] = &[
     bind(Any, &[ctrl('c')], Intent::Quit, "quit"),
     bind(Normal, &[ch('q')], Intent::Quit, "quit"),
     bind(Normal, &[ch('?')], Intent::Help, "this help"),
-    bind(
+    lab(bind(
         Normal,
         &[ch('p')],
         Intent::EnqueueOne,
         "enqueue one task (XADD)",
-    ),
-    bind(
+    )),
+    lab(bind(
         Normal,
         &[ch('P')],
         Intent::EnqueueBurst,
         "enqueue a burst of 100",
-    ),
-    bind(
+    )),
+    lab(bind(
         Normal,
         &[ch('r')],
         Intent::ToggleProduction,
         "start/stop continuous production",
-    ),
-    bind(
+    )),
+    lab(bind(
         Normal,
         &[ch('+'), ch('=')],
         Intent::RateUp,
         "raise the production rate",
-    ),
-    bind(
+    )),
+    lab(bind(
         Normal,
         &[ch('-')],
         Intent::RateDown,
         "lower the production rate",
-    ),
-    bind(Normal, &[ch('w')], Intent::Spawn, "spawn a worker"),
-    bind(
+    )),
+    lab(bind(Normal, &[ch('w')], Intent::Spawn, "spawn a worker")),
+    lab(bind(
         Normal,
         &[ch('x')],
         Intent::Kill,
         "kill the selected worker (crash: its entries stay pending)",
-    ),
-    bind(
+    )),
+    lab(bind(
         Normal,
         &[ch('s')],
         Intent::Stop,
         "stop the selected worker gracefully",
-    ),
-    bind(
+    )),
+    lab(bind(
         Normal,
         &[ch('f')],
         Intent::CycleMode,
         "cycle the selected worker: normal / slow / failing",
-    ),
-    bind(
+    )),
+    writes(bind(
         Normal,
         &[ch('t')],
         Intent::Trim,
         "trim the stream (asks MAXLEN, then confirms)",
-    ),
-    bind(
+    )),
+    writes(bind(
         Normal,
         &[ch('a')],
         Intent::Ack,
         "ack the selected pending entry (confirms)",
-    ),
-    bind(
+    )),
+    writes(bind(
         Normal,
         &[ch('c')],
         Intent::Claim,
         "claim it to another consumer (confirms)",
-    ),
-    bind(
+    )),
+    writes(bind(
         Normal,
         &[ch('d')],
         Intent::DeadLetter,
         "dead-letter it (confirms)",
-    ),
+    )),
     bind(
         Normal,
         &[code(Enter)],
@@ -254,16 +275,110 @@ pub fn label(key: Key) -> String {
     }
 }
 
-/// (keys, what they do) for every binding usable in `scope`.
-pub fn help(scope: Scope) -> Vec<(String, &'static str)> {
+/// One line of the help overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpLine {
+    pub keys: String,
+    pub what: &'static str,
+    pub needs: Needs,
+}
+
+fn applies(b: &Binding, scope: Scope) -> bool {
+    b.scope == scope || b.scope == Scope::Any
+}
+
+/// Every binding usable in `scope`, in table order.
+pub fn help(scope: Scope) -> Vec<HelpLine> {
     BINDINGS
         .iter()
-        .filter(|b| b.scope == scope || b.scope == Scope::Any)
+        .filter(|b| applies(b, scope))
         .map(|b| {
             let keys: Vec<String> = b.keys.iter().map(|k| label(*k)).collect();
-            (keys.join("/"), b.help)
+            HelpLine {
+                keys: keys.join("/"),
+                what: b.help,
+                needs: b.needs,
+            }
         })
         .collect()
+}
+
+/// The binding behind `intent` in `scope` (a mode's own binding before
+/// the ones that apply everywhere, so Quit is `q`, not Ctrl-c).
+pub fn binding(intent: Intent, scope: Scope) -> Option<&'static Binding> {
+    let mut usable = BINDINGS
+        .iter()
+        .filter(|b| b.intent == intent && applies(b, scope));
+    let first = usable.next()?;
+    Some(if first.scope == Scope::Any {
+        usable.next().unwrap_or(first)
+    } else {
+        first
+    })
+}
+
+/// What `intent` needs, whichever key sent it.
+pub fn needs(intent: Intent) -> Needs {
+    BINDINGS
+        .iter()
+        .find(|b| b.intent == intent)
+        .map_or(Needs::Nothing, |b| b.needs)
+}
+
+/// The keys in `scope` that need `needs` (`t/a/c/d` for writes).
+pub fn keys_needing(needs: Needs, scope: Scope) -> String {
+    BINDINGS
+        .iter()
+        .filter(|b| b.needs == needs && applies(b, scope))
+        .filter_map(|b| b.keys.first())
+        .map(|k| label(*k))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The footer's hints: intents that share one hint, and its word.
+pub type Hint = (&'static [Intent], &'static str);
+
+/// The lab's footer: what a lab is for.
+const LAB_FOOTER: &[Hint] = &[
+    (&[Intent::EnqueueOne, Intent::EnqueueBurst], "enqueue"),
+    (&[Intent::ToggleProduction], "produce"),
+    (&[Intent::Spawn], "spawn"),
+    (&[Intent::Kill], "kill"),
+    (&[Intent::FocusNext], "pane"),
+    (&[Intent::Help], "keys"),
+    (&[Intent::Quit], "quit"),
+];
+
+/// A watch's footer: looking around, and the admin actions.
+const WATCH_FOOTER: &[Hint] = &[
+    (&[Intent::FocusNext], "pane"),
+    (&[Intent::View], "view"),
+    (&[Intent::Filter], "filter"),
+    (
+        &[Intent::Ack, Intent::Claim, Intent::DeadLetter],
+        "ack/claim/dead",
+    ),
+    (&[Intent::Trim], "trim"),
+    (&[Intent::Help], "keys"),
+    (&[Intent::Quit], "quit"),
+];
+
+pub fn footer(access: Access) -> &'static [Hint] {
+    match access {
+        Access::Lab => LAB_FOOTER,
+        Access::Watch | Access::WatchWrites => WATCH_FOOTER,
+    }
+}
+
+/// The keys of a hint, as the help writes them (`p/P`).
+pub fn hint_keys(intents: &[Intent], scope: Scope) -> String {
+    intents
+        .iter()
+        .filter_map(|i| binding(*i, scope).and_then(|b| b.keys.first()))
+        .map(|k| label(*k))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

@@ -81,9 +81,13 @@ fn prompts_type_characters_that_are_keys_elsewhere() {
 #[test]
 fn help_is_generated_from_the_table() {
     let lines = help(Scope::Normal);
-    assert!(lines.iter().any(|(k, h)| k == "x" && h.contains("crash")));
-    assert!(lines.iter().any(|(k, _)| k == "Ctrl-c"));
-    assert!(lines.iter().any(|(k, _)| k == "j/↓"));
+    assert!(
+        lines
+            .iter()
+            .any(|h| h.keys == "x" && h.what.contains("crash"))
+    );
+    assert!(lines.iter().any(|h| h.keys == "Ctrl-c"));
+    assert!(lines.iter().any(|h| h.keys == "j/↓"));
     assert_eq!(
         lines.len(),
         BINDINGS
@@ -102,4 +106,47 @@ fn confirm_needs_y_or_enter() {
     assert_eq!(intent(key(&m, 'y')), Some(Intent::Yes));
     assert_eq!(intent(key(&m, 'n')), Some(Intent::No));
     assert_eq!(key(&m, 'x').map(|_| ()), None);
+}
+
+#[test]
+fn keys_that_write_or_drive_the_lab_say_so() {
+    for intent in [Intent::Trim, Intent::Ack, Intent::Claim, Intent::DeadLetter] {
+        assert_eq!(needs(intent), Needs::Writes, "{intent:?}");
+    }
+    for intent in [
+        Intent::EnqueueOne,
+        Intent::EnqueueBurst,
+        Intent::ToggleProduction,
+        Intent::RateUp,
+        Intent::RateDown,
+        Intent::Spawn,
+        Intent::Kill,
+        Intent::Stop,
+        Intent::CycleMode,
+    ] {
+        assert_eq!(needs(intent), Needs::Lab, "{intent:?}");
+    }
+    for intent in [Intent::View, Intent::Filter, Intent::Help, Intent::Quit] {
+        assert_eq!(needs(intent), Needs::Nothing, "{intent:?}");
+    }
+    // One intent, one requirement, whichever key or mode sends it.
+    for b in BINDINGS {
+        assert_eq!(b.needs, needs(b.intent), "{:?}", b.intent);
+    }
+}
+
+#[test]
+fn footer_hints_name_keys_from_the_table() {
+    assert_eq!(
+        hint_keys(&[Intent::EnqueueOne, Intent::EnqueueBurst], Scope::Normal),
+        "p/P"
+    );
+    // A mode's own key before the global one.
+    assert_eq!(hint_keys(&[Intent::Quit], Scope::Normal), "q");
+    assert_eq!(hint_keys(&[Intent::Quit], Scope::Input), "Ctrl-c");
+    for access in [Access::Lab, Access::Watch, Access::WatchWrites] {
+        for (intents, _) in footer(access) {
+            assert!(!hint_keys(intents, Scope::Normal).is_empty(), "{intents:?}");
+        }
+    }
 }

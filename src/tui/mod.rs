@@ -7,6 +7,7 @@
 //! returns engine commands; [`ui::render`] draws it; [`app`] is the loop
 //! that connects input, engine, poller and screen.
 
+pub mod access;
 pub mod action;
 pub mod app;
 pub mod commands;
@@ -23,20 +24,23 @@ pub mod state;
 pub mod terminal;
 pub mod ui;
 pub mod update;
+pub mod watch;
 
 use std::time::Duration;
 
-use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::commands::claim_stream;
 use crate::commands::worker::worker_config;
+use crate::engine::Event;
 use crate::engine::registry::CreatedBy;
-use crate::engine::supervisor::{Supervisor, SupervisorConfig};
+use crate::engine::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::monitor::spawn_poller;
+use crate::redis::Connector;
 use crate::redis::id::now_ms;
 use crate::session::Session;
 use crate::tui::state::{Lab, Production, State};
@@ -48,6 +52,7 @@ pub const LAB_READ_COUNT: usize = 10;
 /// How long quitting waits for workers to finish the batch in hand.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// The lab: the dashboard with its embedded parts.
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
@@ -55,23 +60,39 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     claim_stream(&mut registry_conn, &global.stream, CreatedBy::Lab).await?;
     let worker = lab_worker(global, args);
     let lab = lab(&session, global, args, &worker);
-    let (events_tx, events) = unbounded_channel();
-    let (outcomes_tx, outcomes) = unbounded_channel();
-    let cancel = CancellationToken::new();
-    let key = global.stream.clone();
-    let poller = spawn_poller(&session.connector, key, args.refresh, cancel.clone());
     let config = SupervisorConfig {
         worker,
         work_ms: args.work_ms,
         basic_name: lab.basic_name.clone(),
     };
-    let mut sup = Supervisor::new(session.connector.clone(), config, events_tx, outcomes_tx);
-    sup.start(args.workers, args.produce.then_some(args.produce_rate));
     let production = Production {
         on: args.produce,
         rate: args.produce_rate,
     };
-    let mut state = State::new(lab, production, now_ms());
+    let state = State::new(lab, production, now_ms());
+    let connector = session.connector.clone();
+    let start = |events, outcomes| {
+        let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);
+        sup.start(args.workers, args.produce.then_some(args.produce_rate));
+        sup
+    };
+    show(session, &connector, state, start).await
+}
+
+/// Run the screen until the user quits: the poller on `poll_with`, the
+/// supervisor `start` builds, then an orderly stop of both.
+async fn show(
+    session: Session,
+    poll_with: &Connector,
+    mut state: State,
+    start: impl FnOnce(UnboundedSender<Event>, UnboundedSender<Outcome>) -> Supervisor,
+) -> Result<(), Failure> {
+    let (events_tx, events) = unbounded_channel();
+    let (outcomes_tx, outcomes) = unbounded_channel();
+    let cancel = CancellationToken::new();
+    let key = state.lab.stream.clone();
+    let poller = spawn_poller(poll_with, key, state.lab.refresh, cancel.clone());
+    let mut sup = start(events_tx, outcomes_tx);
     let mut ch = app::Channels {
         events,
         outcomes,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::engine::supervisor::{EngineCommand, Roster, WorkerReport};
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
+use crate::tui::access::{self, Access, Needs};
 
 /// Samples kept for the sparklines (one per poll).
 pub const HISTORY: usize = 240;
@@ -97,7 +98,7 @@ pub struct View {
     /// Lines scrolled down from the newest event.
     pub log_scroll: usize,
     /// Terminal size (width, height), for the PEL page size.
-    pub screen: (u16, u16),
+    pub size: (u16, u16),
 }
 
 /// Rates and their history, from the last two snapshots.
@@ -163,6 +164,8 @@ pub struct Production {
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub now_ms: u64,
+    /// What this dashboard may do (fixed at start).
+    pub access: Access,
     pub lab: Lab,
     pub link: Option<Link>,
     pub server: Option<ServerInfo>,
@@ -195,6 +198,11 @@ impl State {
             view,
             ..Self::default()
         }
+    }
+
+    /// Whether keys that need `needs` can act here.
+    pub fn can(&self, needs: Needs) -> bool {
+        access::unmet(needs, self).is_none()
     }
 
     /// The selected group's snapshot, if Redis reported it.

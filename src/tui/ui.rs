@@ -1,12 +1,16 @@
 //! `render(&State)`: lays the panes out and draws them, then any overlay.
 //! Never awaits, never queries Redis; a terminal too small gets a message.
 
+use std::collections::BTreeMap;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::tui::access::{Access, Needs, Unmet, unmet};
+use crate::tui::keymap::{self, Scope};
 use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH, areas, group_rows, too_small};
 use crate::tui::panes::{self, dim};
 use crate::tui::state::State;
@@ -25,7 +29,11 @@ pub fn render(frame: &mut Frame, state: &State) {
     let a = areas(area, group_rows(state));
     panes::header::render(frame, a.header, state);
     panes::stream::render(frame, a.stream, state);
-    panes::basic::render(frame, a.basic, state);
+    if state.access == Access::Lab {
+        panes::basic::render(frame, a.basic, state);
+    } else {
+        panes::access::render(frame, a.basic, state);
+    }
     panes::groups::render(frame, a.groups, state);
     panes::consumers::render(frame, a.consumers, state);
     panes::pending::render(frame, a.pending, state);
@@ -36,12 +44,13 @@ pub fn render(frame: &mut Frame, state: &State) {
 
 fn footer(frame: &mut Frame, area: Rect, state: &State) {
     // The last outcome matters more than the hints on a narrow screen.
-    let keys = if area.width >= 110 {
-        " │ p/P enqueue · r produce · w spawn · x kill · Tab pane · ? keys · q quit "
+    let hints = if area.width >= 110 {
+        footer_hints(state)
     } else {
-        " │ ? keys · q quit "
+        vec![Span::styled(" │ ? keys · q quit ", dim())]
     };
-    let width = u16::try_from(keys.chars().count()).unwrap_or(u16::MAX);
+    let width: usize = hints.iter().map(|s| s.content.chars().count()).sum();
+    let width = u16::try_from(width).unwrap_or(u16::MAX);
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
     let status = state.status.clone().unwrap_or_default();
@@ -52,5 +61,32 @@ fn footer(frame: &mut Frame, area: Rect, state: &State) {
         ]),
         left,
     );
-    frame.render_widget(Line::styled(keys, dim()), right);
+    frame.render_widget(Line::from(hints), right);
+}
+
+/// The footer's key hints from the keymap: the ones that work here, then
+/// the ones that do not, grouped by what they need.
+fn footer_hints(state: &State) -> Vec<Span<'static>> {
+    // The screen's own keys, whichever overlay is open.
+    let scope = Scope::Normal;
+    let mut usable = Vec::new();
+    let mut unusable: BTreeMap<Unmet, Vec<String>> = BTreeMap::new();
+    for (intents, word) in keymap::footer(state.access) {
+        let keys = keymap::hint_keys(intents, scope);
+        let needs = intents
+            .first()
+            .map_or(Needs::Nothing, |i| keymap::needs(*i));
+        match unmet(needs, state) {
+            None => usable.push(format!("{keys} {word}")),
+            Some(why) => unusable.entry(why).or_default().push(keys),
+        }
+    }
+    let mut spans = vec![Span::styled(format!(" │ {} ", usable.join(" · ")), dim())];
+    for (why, keys) in unusable {
+        spans.push(Span::styled(
+            format!("· {} {} ", keys.join("/"), why.footer()),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    spans
 }

@@ -3,7 +3,9 @@
 //! is returned as [`EngineCommand`]s for the loop to hand to the supervisor.
 
 use crate::engine::supervisor::EngineCommand;
+use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
+use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, State};
 use crate::tui::{commands, derive, layout, log, navigate};
 
@@ -33,7 +35,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
             state.roster = roster;
         }
         Action::Resize { width, height } => {
-            state.view.screen = (width, height);
+            state.view.size = (width, height);
             fit_page(state);
         }
     }
@@ -43,13 +45,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
 /// The PEL page size follows the pane's height (which also depends on how
 /// many groups are shown).
 fn fit_page(state: &mut State) {
-    let (w, h) = state.view.screen;
+    let (w, h) = state.view.size;
     if w > 0 && h > 0 {
         state.view.pel_rows = layout::pel_rows(w, h, state);
     }
 }
 
 fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
+    if let Some(why) = unmet(keymap::needs(intent), state) {
+        state.status = Some(refusal(state, intent, why));
+        return Vec::new();
+    }
     match intent {
         Intent::Quit => state.quit = true,
         Intent::Help => state.view.mode = Mode::Help,
@@ -74,6 +80,19 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         other => return commands::on_intent(state, other),
     }
     Vec::new()
+}
+
+/// What the status line says about a key that cannot act here.
+fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
+    let scope = Scope::of(&state.view.mode);
+    let (keys, what) = keymap::binding(intent, scope).map_or_else(
+        || (format!("{intent:?}"), "this"),
+        |b| {
+            let keys: Vec<String> = b.keys.iter().map(|k| keymap::label(*k)).collect();
+            (keys.join("/"), b.help)
+        },
+    );
+    why.explain(&keys, what)
 }
 
 fn close(state: &mut State) {

@@ -305,3 +305,75 @@ fn resize_sets_the_pel_page_to_what_fits() {
     assert!(s.view.pel_rows < tall && s.view.pel_rows >= 1);
     assert_eq!(pel_query(&s).count, s.view.pel_rows);
 }
+
+fn watching(access: crate::tui::access::Access) -> State {
+    let mut s = fixture::state();
+    s.access = access;
+    s.roster = Default::default();
+    s
+}
+
+#[test]
+fn a_read_only_watch_refuses_writes_and_lab_keys_and_says_how_to_enable_them() {
+    use crate::tui::access::Access;
+    let mut s = watching(Access::Watch);
+    s.view.focus = Pane::Pending;
+    for intent in [Intent::Ack, Intent::Claim, Intent::DeadLetter, Intent::Trim] {
+        assert!(key(&mut s, intent).is_empty(), "{intent:?}");
+        assert_eq!(
+            s.view.mode,
+            Mode::Normal,
+            "{intent:?}: no confirmation opens"
+        );
+        let why = s.status.clone().unwrap_or_default();
+        assert!(
+            why.contains("read-only") && why.contains("--allow-writes"),
+            "{why}"
+        );
+    }
+    for intent in [
+        Intent::EnqueueBurst,
+        Intent::Spawn,
+        Intent::Kill,
+        Intent::RateUp,
+    ] {
+        assert!(key(&mut s, intent).is_empty(), "{intent:?}");
+        let why = s.status.clone().unwrap_or_default();
+        assert!(why.contains("does not run"), "{why}");
+    }
+    assert!(
+        (s.production.rate - 20.0).abs() < f64::EPSILON,
+        "nothing changed"
+    );
+    // Looking around still works: viewing an entry only reads it.
+    assert_eq!(
+        key(&mut s, Intent::View),
+        vec![EngineCommand::FetchEntry(id(40_000, 0))]
+    );
+}
+
+#[test]
+fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
+    use crate::tui::access::Access;
+    let mut s = watching(Access::WatchWrites);
+    s.view.focus = Pane::Pending;
+    key(&mut s, Intent::Ack);
+    assert!(
+        matches!(s.view.mode, Mode::Confirm { .. }),
+        "{:?}",
+        s.view.mode
+    );
+    assert_eq!(
+        key(&mut s, Intent::Yes),
+        vec![EngineCommand::Ack {
+            group: "workers".into(),
+            id: id(40_000, 0)
+        }]
+    );
+    assert!(key(&mut s, Intent::Spawn).is_empty());
+    assert!(
+        s.status
+            .unwrap_or_default()
+            .starts_with("w (spawn a worker)")
+    );
+}

@@ -8,21 +8,27 @@ use ratatui::style::{Color, Style};
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::engine::supervisor::{WorkerMode, WorkerStatus};
+use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let title = format!(
-        " Consumers of {} (x kill · s stop · f mode) ",
-        state.view.group
-    );
+    let keys = if state.can(Needs::Lab) {
+        " (x kill · s stop · f mode)"
+    } else {
+        ""
+    };
+    let title = format!(" Consumers of {}{keys} ", state.view.group);
     let b = block(title, Some(Pane::Consumers), state);
     let names = state.consumer_names();
     if names.is_empty() {
-        let p = Paragraph::new("no consumers: w spawns a worker")
-            .style(dim())
-            .block(b);
+        let text = if state.can(Needs::Lab) {
+            "no consumers: w spawns a worker"
+        } else {
+            "no consumers"
+        };
+        let p = Paragraph::new(text).style(dim()).block(b);
         frame.render_widget(p, area);
         return;
     }

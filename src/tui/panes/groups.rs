@@ -8,6 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::monitor::GroupSnapshot;
+use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
@@ -29,10 +30,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .map(|s| s.groups.as_slice())
         .unwrap_or_default();
     if groups.is_empty() {
-        let text = format!(
-            "no consumer groups yet: w spawns a worker, which creates '{}'",
-            state.lab.group
-        );
+        let text = if state.can(Needs::Lab) {
+            format!(
+                "no consumer groups yet: w spawns a worker, which creates '{}'",
+                state.lab.group
+            )
+        } else {
+            "no consumer groups on this stream".to_owned()
+        };
         frame.render_widget(Paragraph::new(text).style(dim()).block(b), area);
         return;
     }

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::monitor::Link;
+use crate::tui::access::Access;
 use crate::tui::fmt;
 use crate::tui::panes::dim;
 use crate::tui::state::State;
@@ -61,16 +62,7 @@ fn link(state: &State) -> Vec<Span<'static>> {
 }
 
 fn stream_line(state: &State) -> Line<'_> {
-    let p = state.production;
-    let production = if p.on {
-        Span::styled(
-            format!("on, {}", fmt::rate(p.rate)),
-            Style::new().fg(Color::Green),
-        )
-    } else {
-        Span::raw(format!("off (r starts it at {})", fmt::rate(p.rate)))
-    };
-    Line::from(vec![
+    let mut spans = vec![
         Span::raw(" stream "),
         Span::styled(
             state.lab.stream.clone(),
@@ -81,13 +73,39 @@ fn stream_line(state: &State) -> Line<'_> {
             state.lab.group.clone(),
             Style::new().add_modifier(Modifier::BOLD),
         ),
+    ];
+    match state.access {
+        Access::Lab => spans.extend(production(state)),
+        Access::Watch => spans.push(Span::styled(
+            "  watch: read-only, nothing is written (--allow-writes enables the admin actions)",
+            Style::new().fg(Color::Green),
+        )),
+        Access::WatchWrites => spans.push(Span::styled(
+            "  watch --allow-writes: admin actions enabled, each confirmed",
+            Style::new().fg(Color::Yellow),
+        )),
+    }
+    Line::from(spans)
+}
+
+fn production(state: &State) -> Vec<Span<'_>> {
+    let p = state.production;
+    let production = if p.on {
+        Span::styled(
+            format!("on, {}", fmt::rate(p.rate)),
+            Style::new().fg(Color::Green),
+        )
+    } else {
+        Span::raw(format!("off (r starts it at {})", fmt::rate(p.rate)))
+    };
+    vec![
         Span::raw("  production "),
         production,
         Span::raw(format!(
             "  produced here {}",
             fmt::count(state.roster.produced)
         )),
-    ])
+    ]
 }
 
 fn cost_line(state: &State) -> Line<'_> {
@@ -98,17 +116,18 @@ fn cost_line(state: &State) -> Line<'_> {
     let lab = &state.lab;
     #[expect(clippy::cast_precision_loss, reason = "microseconds for display")]
     let rtt_ms = rtt as f64 / 1000.0;
-    Line::from(vec![
-        Span::raw(format!(
-            " poller: {per_poll} cmds every {:?} = {:.1} cmds/s, rtt {rtt_ms:.1}ms",
-            lab.refresh, state.rates.commands_per_s
-        )),
-        Span::styled(
+    let mut spans = vec![Span::raw(format!(
+        " poller: {per_poll} cmds every {:?} = {:.1} cmds/s, rtt {rtt_ms:.1}ms",
+        lab.refresh, state.rates.commands_per_s
+    ))];
+    if state.access == Access::Lab {
+        spans.push(Span::styled(
             format!(
                 "  │ lab: min-idle {:?}, claim every {:?}, max deliveries {}, work {}ms",
                 lab.min_idle, lab.claim_every, lab.max_deliveries, lab.work_ms
             ),
             dim(),
-        ),
-    ])
+        ));
+    }
+    Line::from(spans)
 }

@@ -1,6 +1,7 @@
 //! One file per pane; each draws from `&State` only, never computes rates
 //! nor touches Redis.
 
+pub mod access;
 pub mod basic;
 pub mod consumers;
 pub mod events;

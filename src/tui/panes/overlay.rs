@@ -7,6 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use crate::tui::access::{Unmet, unmet};
 use crate::tui::keymap::{Scope, help};
 use crate::tui::panes::dim;
 use crate::tui::state::{Mode, Prompt, State};
@@ -14,7 +15,7 @@ use crate::tui::state::{Mode, Prompt, State};
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     match &state.view.mode {
         Mode::Normal => {}
-        Mode::Help => help_box(frame, area),
+        Mode::Help => help_box(frame, area, state),
         Mode::Input { prompt, text } => input(frame, area, *prompt, text),
         Mode::Confirm { question, .. } => confirm(frame, area, question),
         Mode::Entry { id, fields } => entry(frame, area, &id.to_string(), fields.as_ref()),
@@ -35,7 +36,7 @@ fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) ->
     inner
 }
 
-fn help_box(frame: &mut Frame, area: Rect) {
+fn help_box(frame: &mut Frame, area: Rect, state: &State) {
     let keys = help(Scope::Normal);
     let rows = u16::try_from(keys.len()).unwrap_or(40);
     // On a short terminal the list goes in two columns (descriptions cut).
@@ -52,20 +53,36 @@ fn help_box(frame: &mut Frame, area: Rect) {
     let [list, note] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     let parts = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(list);
     for (chunk, part) in keys.chunks(per_column).zip(parts.iter()) {
-        let lines: Vec<Line> = chunk.iter().map(|(k, what)| key_line(k, what)).collect();
+        let lines: Vec<Line> = chunk
+            .iter()
+            .map(|h| key_line(&h.keys, h.what, unmet(h.needs, state)))
+            .collect();
         frame.render_widget(Paragraph::new(lines), *part);
     }
-    let text = "in prompts: Enter accepts, Esc cancels · confirmations: y / n";
+    let text = if keys.iter().any(|h| unmet(h.needs, state).is_some()) {
+        "greyed keys cannot act here; pressing one says how to enable it"
+    } else {
+        "in prompts: Enter accepts, Esc cancels · confirmations: y / n"
+    };
     frame.render_widget(Line::styled(text, dim()), note);
 }
 
-fn key_line<'a>(keys: &str, what: &'a str) -> Line<'a> {
+/// A key and what it does; one that cannot act here is greyed out and
+/// says what it needs.
+fn key_line<'a>(keys: &str, what: &'a str, unmet: Option<Unmet>) -> Line<'a> {
+    let Some(why) = unmet else {
+        return Line::from(vec![
+            Span::styled(
+                format!("{keys:>10}  "),
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(what),
+        ]);
+    };
     Line::from(vec![
-        Span::styled(
-            format!("{keys:>10}  "),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(what),
+        Span::styled(format!("{keys:>10}  "), dim()),
+        Span::styled(format!("[{}] ", why.tag()), Style::new().fg(Color::Red)),
+        Span::styled(what, dim()),
     ])
 }
 

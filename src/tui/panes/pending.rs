@@ -9,15 +9,18 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::redis::PendingEntry;
+use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let b = block(title(state), Some(Pane::Pending), state).title_bottom(Line::styled(
-        " Enter view · a/c/d ack/claim/dead · ]/[ page · / filter ",
-        dim(),
-    ));
+    let keys = if state.can(Needs::Writes) {
+        " Enter view · a/c/d ack/claim/dead · ]/[ page · / filter "
+    } else {
+        " Enter view · ]/[ page · / filter "
+    };
+    let b = block(title(state), Some(Pane::Pending), state).title_bottom(Line::styled(keys, dim()));
     let Some(page) = state.group().and_then(|g| g.pel_page.as_ref()) else {
         let text = if state.group().is_some() {
             "loading…"

@@ -150,3 +150,31 @@ fn help_overlay_on_a_short_terminal_uses_two_columns() {
     s.view.mode = Mode::Help;
     insta::assert_snapshot!(screen(160, 24, &s));
 }
+
+fn watch(access: crate::tui::access::Access) -> State {
+    let mut s = fixture::state();
+    s.access = access;
+    s.roster = Default::default();
+    s.lab.max_deliveries = u64::MAX;
+    s.status = None;
+    s
+}
+
+#[test]
+fn whole_screen_in_a_read_only_watch() {
+    let s = watch(crate::tui::access::Access::Watch);
+    insta::assert_snapshot!(screen(120, 40, &s));
+}
+
+#[test]
+fn help_in_a_read_only_watch_marks_unavailable_keys() {
+    let mut s = watch(crate::tui::access::Access::Watch);
+    s.view.mode = Mode::Help;
+    insta::assert_snapshot!(screen(120, 40, &s));
+}
+
+#[test]
+fn whole_screen_in_a_watch_that_may_write() {
+    let s = watch(crate::tui::access::Access::WatchWrites);
+    insta::assert_snapshot!(screen(120, 40, &s));
+}

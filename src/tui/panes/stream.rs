@@ -7,6 +7,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Sparkline};
 
+use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim};
 use crate::tui::state::State;
@@ -44,9 +45,14 @@ fn facts_lines(state: &State) -> Vec<Line<'static>> {
         return vec![Line::styled("waiting for the first poll…", dim())];
     };
     let Some(info) = &snap.stream else {
+        let hint = if state.can(Needs::Lab) {
+            "p or P adds entries (XADD creates the key)"
+        } else {
+            "it appears when a producer adds entries"
+        };
         return vec![
             Line::raw("the stream does not exist yet"),
-            Line::styled("p or P adds entries (XADD creates the key)", dim()),
+            Line::styled(hint, dim()),
         ];
     };
     let added = info.entries_added.map_or_else(|| "?".into(), fmt::count);
@@ -61,7 +67,14 @@ fn facts_lines(state: &State) -> Vec<Line<'static>> {
             fmt::id(info.first_id),
             fmt::id(info.last_id)
         )),
-        Line::raw(format!("added {added}  retention none (t trims){deleted}")),
+        Line::raw(format!(
+            "added {added}  retention none{}{deleted}",
+            if state.can(Needs::Writes) {
+                " (t trims)"
+            } else {
+                ""
+            }
+        )),
     ]
 }
 

@@ -1,0 +1,123 @@
+//! What this dashboard may do, and what each key needs. The access level
+//! is fixed at start; a key whose needs are unmet stays in the footer and
+//! the help, marked unavailable, and pressing it says why and how to
+//! enable it. This is the courtesy layer: the guarantee that a read-only
+//! console writes nothing is the read-only connector underneath, which
+//! refuses every writing command before it is sent.
+
+use crate::tui::state::State;
+
+/// The access level, fixed when the dashboard starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// The dashboard: its embedded producer, basic consumer and workers
+    /// run on the lab's stream, and it may write to that stream.
+    #[default]
+    Lab,
+    /// `streamlab watch`: read-only, nothing runs and nothing is written.
+    Watch,
+    /// `streamlab watch --allow-writes`: the admin actions are enabled
+    /// (each still confirmed); no embedded parts run.
+    WatchWrites,
+}
+
+impl Access {
+    /// The word for the header.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Lab => "lab",
+            Self::Watch => "watch (read-only)",
+            Self::WatchWrites => "watch --allow-writes",
+        }
+    }
+}
+
+/// What a key binding needs to do anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Needs {
+    #[default]
+    Nothing,
+    /// It writes to Redis (ack, claim, dead-letter, trim).
+    Writes,
+    /// It drives the lab's own embedded parts (producer, workers).
+    Lab,
+}
+
+/// Why a key is unavailable here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unmet {
+    /// A read-only watch: writes need `--allow-writes`.
+    ReadOnly,
+    /// No embedded parts run here.
+    NoLab,
+}
+
+impl Unmet {
+    /// Short words for the help, before what the key does.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "--allow-writes",
+            Self::NoLab => "lab only",
+        }
+    }
+
+    /// Words for the footer, after the keys.
+    pub fn footer(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "need --allow-writes",
+            Self::NoLab => "lab only",
+        }
+    }
+
+    /// The status line after pressing `key` (which does `what`).
+    pub fn explain(self, key: &str, what: &str) -> String {
+        match self {
+            Self::ReadOnly => format!(
+                "{key} ({what}) writes to Redis, and this watch is read-only: restart it as `streamlab watch --allow-writes` to enable the admin actions"
+            ),
+            Self::NoLab => format!(
+                "{key} ({what}) drives the lab's own producer and workers, which `streamlab watch` does not run: start the dashboard (`streamlab --stream NAME`) for a lab"
+            ),
+        }
+    }
+}
+
+/// Why `needs` cannot be met in `state`, or `None` when it can.
+pub fn unmet(needs: Needs, state: &State) -> Option<Unmet> {
+    match (needs, state.access) {
+        (Needs::Nothing, _) | (_, Access::Lab) | (Needs::Writes, Access::WatchWrites) => None,
+        (Needs::Writes, Access::Watch) => Some(Unmet::ReadOnly),
+        (Needs::Lab, Access::Watch | Access::WatchWrites) => Some(Unmet::NoLab),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_level_meets_what_it_promises() {
+        let mut s = State::default();
+        for needs in [Needs::Nothing, Needs::Writes, Needs::Lab] {
+            assert_eq!(unmet(needs, &s), None, "the lab can do everything");
+        }
+        s.access = Access::Watch;
+        assert_eq!(unmet(Needs::Nothing, &s), None);
+        assert_eq!(unmet(Needs::Writes, &s), Some(Unmet::ReadOnly));
+        assert_eq!(unmet(Needs::Lab, &s), Some(Unmet::NoLab));
+        s.access = Access::WatchWrites;
+        assert_eq!(unmet(Needs::Writes, &s), None);
+        assert_eq!(unmet(Needs::Lab, &s), Some(Unmet::NoLab));
+    }
+
+    #[test]
+    fn refusals_say_how_to_enable_the_key() {
+        let why = Unmet::ReadOnly.explain("a", "ack");
+        assert!(why.contains("--allow-writes") && why.starts_with("a (ack)"));
+        assert!(
+            Unmet::NoLab
+                .explain("w", "spawn")
+                .contains("streamlab --stream")
+        );
+    }
+}

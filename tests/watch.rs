@@ -1,0 +1,333 @@
+//! `streamlab watch` is read-only: driven in tmux as a read-only ACL user
+//! (`+@read +@connection +info -@write`) on a foreign `orders` stream whose
+//! `billing` group another team serves, every key of the keymap is pressed,
+//! and the server's own INFO commandstats (reset just before) shows that no
+//! writing command reached it, none was refused and none failed.
+
+mod common;
+#[path = "common/stats.rs"]
+mod stats;
+#[path = "common/tmux.rs"]
+mod tmux;
+
+use std::time::Duration;
+
+use common::{bin, connector, raw, raw_line, server};
+use crossterm::event::KeyCode;
+use stats::{
+    READ_ONLY_RULES, acl_user, command_stats, error_stats, is_write_command, write_commands,
+};
+use streamlab::redis::Conn;
+use streamlab::tui::keymap::{BINDINGS, Key, Scope, label};
+use tmux::Tmux;
+
+const WAIT: Duration = Duration::from_secs(10);
+const HELP: &str = "Keys (Esc closes)";
+
+/// Words that would mean an error reached the screen.
+const TROUBLE: [&str; 5] = ["NOPERM", "error", "failed", "reconnecting", "lost"];
+
+/// A foreign stream: 50 orders, a `billing` group, consumers of another team
+/// holding entries (`billing-1` 5 pending) or done (`billing-2` acked 10).
+async fn orders(conn: &mut Conn) {
+    raw_line(conn, "XGROUP CREATE orders billing 0 MKSTREAM").await;
+    common::add_tasks(conn, "orders", 50).await;
+    common::read_without_ack(conn, "orders", "billing", "billing-1", 5).await;
+    let done = common::read_without_ack(conn, "orders", "billing", "billing-2", 10).await;
+    let ids: Vec<String> = done.iter().map(ToString::to_string).collect();
+    let mut ack = vec!["XACK", "orders", "billing"];
+    ack.extend(ids.iter().map(String::as_str));
+    raw(conn, &ack).await;
+}
+
+/// What the group looks like to Redis (consumers, pending, entries-read).
+async fn billing(conn: &mut Conn) -> String {
+    let groups = raw(conn, &["XINFO", "GROUPS", "orders"]).await;
+    let consumers = raw(conn, &["XINFO", "CONSUMERS", "orders", "billing"]).await;
+    let names: Vec<String> = streamlab::redis::parse_consumers(&consumers)
+        .expect("consumers")
+        .into_iter()
+        .map(|c| format!("{}:{}", c.name, c.pending))
+        .collect();
+    format!("{:?} {names:?}", streamlab::redis::parse_groups(&groups))
+}
+
+fn watch_args(url: &str, log: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        bin(),
+        "watch",
+        "--url",
+        url,
+        "--stream",
+        "orders",
+        "--group",
+        "billing",
+        "--refresh",
+        "200ms",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    args.extend(["--log-file".to_owned(), log.display().to_string()]);
+    args.extend(extra.iter().map(ToString::to_string));
+    args
+}
+
+/// A screen, checked for trouble.
+fn clean(screen: String) -> String {
+    for word in TROUBLE {
+        assert!(!screen.contains(word), "'{word}' on screen:\n{screen}");
+    }
+    screen
+}
+
+/// Send one key as tmux names it.
+fn press(t: &Tmux, key: Key) {
+    let name = match key.code {
+        KeyCode::Char(c) if key.ctrl => format!("C-{c}"),
+        KeyCode::Char(c) => {
+            t.run(&["send-keys", "-t", "main", "-l", &c.to_string()]);
+            return;
+        }
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Escape".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "BTab".into(),
+        KeyCode::Up => "Up".into(),
+        KeyCode::Down => "Down".into(),
+        KeyCode::PageUp => "PPage".into(),
+        KeyCode::PageDown => "NPage".into(),
+        KeyCode::Backspace => "BSpace".into(),
+        other => panic!("no tmux name for {other:?}"),
+    };
+    t.keys(&name);
+}
+
+/// A round trip through the help overlay: every key sent before it has
+/// been read and handled (and an Esc is never merged with the next key
+/// into an Alt- chord).
+fn settle(t: &Tmux) {
+    t.keys("?");
+    t.wait("the help opens", WAIT, |s| s.contains(HELP));
+    t.keys("Escape");
+    clean(t.wait("the help closes", WAIT, |s| !s.contains(HELP)));
+}
+
+/// What the status line starts with after pressing a refused key.
+fn refusal_start(keys: &[Key], help: &str) -> String {
+    let what: String = help.chars().take(16).collect();
+    let keys: Vec<String> = keys.iter().map(|k| label(*k)).collect();
+    format!("{} ({what}", keys.join("/"))
+}
+
+/// `/`: type a filter (with a Backspace), accept it, clear it with Esc;
+/// then open the prompt once more and cancel it with Esc.
+fn filter_prompt(t: &Tmux) {
+    t.keys("/");
+    t.wait("the filter prompt", WAIT, |s| s.contains("Filter the PEL"));
+    t.run(&["send-keys", "-t", "main", "-l", "nobody 1sx"]);
+    press(
+        t,
+        Key {
+            code: KeyCode::Backspace,
+            ctrl: false,
+        },
+    );
+    t.keys("Enter");
+    clean(t.wait("the filter applied", WAIT, |s| {
+        s.contains("consumer nobody")
+    }));
+    t.keys("Escape");
+    clean(t.wait("the filter cleared", WAIT, |s| {
+        s.contains("PEL filter cleared")
+    }));
+    t.keys("/");
+    t.wait("the filter prompt", WAIT, |s| s.contains("Filter the PEL"));
+    t.keys("Escape");
+    t.wait("the prompt cancelled", WAIT, |s| {
+        !s.contains("Filter the PEL")
+    });
+}
+
+/// Enter on a consumer filters the PEL to it; Enter on an entry opens its
+/// fields (read with XRANGE), closed by each of the entry view's keys.
+fn view_keys(t: &Tmux) {
+    t.keys("Enter");
+    clean(t.wait("the PEL filtered to billing-1", WAIT, |s| {
+        s.contains("consumer billing-1")
+    }));
+    for close in ["Escape", "Enter", "q"] {
+        t.keys("Enter");
+        clean(t.wait("an entry's fields", WAIT, |s| s.contains("payload")));
+        t.keys(close);
+        t.wait("the entry view closes", WAIT, |s| {
+            !s.contains("(Esc closes)")
+        });
+    }
+    t.keys("Escape");
+    t.wait("the consumer filter cleared", WAIT, |s| {
+        s.contains("PEL filter cleared")
+    });
+}
+
+/// Every key the keymap binds on the stream screen (and in the overlays it
+/// opens), then every other printable character; quit last.
+fn press_every_key(t: &Tmux) {
+    for b in BINDINGS.iter().filter(|b| b.scope == Scope::Normal) {
+        use streamlab::tui::action::Intent;
+        match b.intent {
+            Intent::Quit => continue,
+            Intent::Filter => filter_prompt(t),
+            Intent::View => view_keys(t),
+            // Covered by the help's own keys, the filter and the views.
+            Intent::Help | Intent::Close => {}
+            _ => {
+                for key in b.keys {
+                    press(t, *key);
+                    if b.needs != Default::default() {
+                        let start = refusal_start(b.keys, b.help);
+                        clean(t.wait(&format!("the refusal of {start}"), WAIT, |s| {
+                            s.contains(&start)
+                        }));
+                    }
+                    settle(t);
+                }
+            }
+        }
+    }
+    for b in BINDINGS.iter().filter(|b| b.scope == Scope::Help) {
+        for key in b.keys {
+            t.keys("?");
+            t.wait("the help opens", WAIT, |s| s.contains(HELP));
+            press(t, *key);
+            t.wait("the help closes", WAIT, |s| !s.contains(HELP));
+        }
+    }
+    let unbound: String = (' '..='~').filter(|c| !"q?/".contains(*c)).collect();
+    t.run(&["send-keys", "-t", "main", "-l", &unbound]);
+    settle(t);
+}
+
+#[tokio::test]
+async fn watch_as_a_read_only_user_writes_nothing_while_every_key_is_pressed() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    orders(&mut admin).await;
+    acl_user(&mut admin, "watcher", "w4tch", READ_ONLY_RULES).await;
+    let before = billing(&mut admin).await;
+    let url = format!("redis://watcher:w4tch@127.0.0.1:{}", redis.port);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    raw_line(&mut admin, "CONFIG RESETSTAT").await;
+    let t = Tmux::start(&watch_args(&url, &log, &[]), 160, 48);
+    clean(t.wait(
+        "the watch shows billing's PEL",
+        Duration::from_secs(20),
+        |s| {
+            s.contains("● connected")
+                && s.contains("Pending in billing: 5")
+                && s.contains("billing-1 ")
+        },
+    ));
+    press_every_key(&t);
+    t.keys("q");
+    let end = t.wait("a clean exit", WAIT, |s| s.contains("EXITED"));
+    assert!(end.contains("EXITED 0"), "{end}");
+
+    let stats = command_stats(&mut admin).await;
+    assert!(
+        stats
+            .iter()
+            .any(|s| s.name == "xinfo|groups" && s.calls > 0),
+        "the watch polled: {stats:?}"
+    );
+    let writes = write_commands(&mut admin, &stats).await;
+    assert!(
+        writes.is_empty(),
+        "write commands reached the server: {writes:?}"
+    );
+    let refused: Vec<_> = stats
+        .iter()
+        .filter(|s| s.rejected > 0 || s.failed > 0)
+        .collect();
+    assert!(refused.is_empty(), "refused or failed: {refused:?}");
+    assert_eq!(error_stats(&mut admin).await, Vec::<String>::new());
+    assert_eq!(billing(&mut admin).await, before, "the group is untouched");
+    let offsets = raw(
+        &mut admin,
+        &["SCAN", "0", "MATCH", "orders:*", "COUNT", "1000"],
+    )
+    .await;
+    assert!(!format!("{offsets:?}").contains("orders:"), "{offsets:?}");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!logged.contains("NOPERM"), "{logged}");
+}
+
+/// A user who may not even name its connection: CLIENT SETNAME is sent,
+/// refused, and the watch carries on without a word about it on screen.
+#[tokio::test]
+async fn a_refused_client_setname_degrades_quietly() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    orders(&mut admin).await;
+    let rules = format!("{READ_ONLY_RULES} -client|setname");
+    acl_user(&mut admin, "anon", "n0name", &rules).await;
+    let url = format!("redis://anon:n0name@127.0.0.1:{}", redis.port);
+    let dir = tempfile::tempdir().unwrap();
+    raw_line(&mut admin, "CONFIG RESETSTAT").await;
+    let t = Tmux::start(&watch_args(&url, &dir.path().join("log"), &[]), 160, 48);
+    clean(
+        t.wait("the watch shows billing", Duration::from_secs(20), |s| {
+            s.contains("● connected") && s.contains("Pending in billing: 5")
+        }),
+    );
+    let stats = command_stats(&mut admin).await;
+    let setname = stats.iter().find(|s| s.name == "client|setname");
+    assert!(
+        setname.is_some_and(|s| s.rejected > 0),
+        "CLIENT SETNAME was sent and refused: {stats:?}"
+    );
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+}
+
+/// The read-only connector refuses a writing command even when its call
+/// site marks it as a read: it is not on the read-only list, so it is
+/// never sent.
+#[tokio::test]
+async fn a_read_only_connector_refuses_an_unlisted_command_before_sending_it() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    raw_line(&mut admin, "CONFIG RESETSTAT").await;
+    let mut ro = connector(&redis.url()).read_only().conn("ro");
+    let set = ::redis::cmd("SET").arg("k").arg("v").clone();
+    let err = ro.run(&set, "SET", false).await.expect_err("refused");
+    assert!(err.to_string().contains("not sent"), "{err}");
+    let mut pipe = ::redis::pipe();
+    pipe.cmd("XLEN").arg("k").cmd("DEL").arg("k");
+    assert!(ro.run_pipeline(&pipe, "XLEN", false, 2).await.is_err());
+    // Reads pass.
+    let len = ro.run(::redis::cmd("XLEN").arg("k"), "XLEN", false).await;
+    assert!(len.is_ok(), "{len:?}");
+    let stats = command_stats(&mut admin).await;
+    let names: Vec<&str> = stats.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        !names.contains(&"set") && !names.contains(&"del"),
+        "{names:?}"
+    );
+    let exists = raw(&mut admin, &["EXISTS", "k"]).await;
+    assert_eq!(streamlab::redis::reply::count(&exists), Some(0));
+}
+
+/// The zero-writes check above can fail: Redis flags what writes.
+#[tokio::test]
+async fn redis_flags_the_commands_that_write() {
+    let redis = server();
+    let mut conn = connector(&redis.url()).conn("flags");
+    for name in ["xack", "xreadgroup", "set", "xgroup|create", "xtrim"] {
+        assert!(is_write_command(&mut conn, name).await, "{name}");
+    }
+    for name in ["xinfo|groups", "xpending", "scan", "client|setname", "info"] {
+        assert!(!is_write_command(&mut conn, name).await, "{name}");
+    }
+}
