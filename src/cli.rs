@@ -149,7 +149,7 @@ pub enum Command {
     Watch(WatchArgs),
     /// Print what Redis reports about the stream and its groups
     Monitor(MonitorArgs),
-    /// Trim the stream (XTRIM MAXLEN or MINID)
+    /// Trim the stream: XTRIM MAXLEN or MINID, or --safe (only what every group is done with)
     Trim(TrimArgs),
     /// Inspect or replay the dead-letter stream `<stream>:dead`
     Dlq(DlqArgs),
@@ -322,8 +322,12 @@ fn interval_arg(s: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Trim options")]
-#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid"])))]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid", "safe"])))]
 pub struct TrimArgs {
+    /// Remove only what every group has delivered and acked (XTRIM MINID
+    /// to the lowest group position); refused when a position is unknown
+    #[arg(long)]
+    pub safe: bool,
     /// Keep about this many entries (exactly with --exact)
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..))]
     pub maxlen: Option<u64>,
@@ -333,6 +337,9 @@ pub struct TrimArgs {
     /// Remove entries with ids below this one
     #[arg(long)]
     pub minid: Option<String>,
+    /// Show what --safe or --minid would remove, and remove nothing
+    #[arg(long, conflicts_with = "maxlen")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]

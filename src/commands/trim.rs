@@ -1,38 +1,108 @@
-//! `streamlab trim`: XTRIM by MAXLEN (approximate unless --exact) or MINID.
+//! `streamlab trim`: XTRIM by MAXLEN (approximate unless --exact) or MINID,
+//! or `--safe`: MINID to what every group has delivered and acked (see
+//! monitor/retention). `--safe` and `--minid` print a preview first (the
+//! command, how many entries, the first and last, each group's position);
+//! `--dry-run` stops there. A partitioned stream is planned whole before
+//! any partition is trimmed, so a refusal leaves every partition intact.
 
 use crate::cli::{GlobalArgs, TrimArgs};
+use crate::engine::registry;
 use crate::failure::Failure;
-use crate::redis::{EntryId, Retention, xlen, xtrim};
+use crate::monitor::retention::{self, Plan, PlanError, Refusal, Target};
+use crate::redis::{Conn, EntryId, Retention, xlen, xtrim};
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &TrimArgs) -> Result<(), Failure> {
-    let retention = match (args.maxlen, &args.minid) {
-        (Some(len), None) => Retention::MaxLen {
-            len,
-            exact: args.exact,
-        },
-        (None, Some(id)) => Retention::MinId(
+    let target = match (args.maxlen, &args.minid, args.safe) {
+        (Some(len), None, false) => {
+            return trim_maxlen(global, len, args.exact).await;
+        }
+        (None, Some(id), false) => Target::MinId(
             id.parse::<EntryId>()
                 .map_err(|e| Failure::usage(format!("--minid: {e}")))?,
         ),
+        (None, None, true) => Target::Safe,
         _ => {
             return Err(Failure::usage(
-                "give exactly one of --maxlen N or --minid ID",
+                "give exactly one of --maxlen N, --minid ID or --safe",
             ));
         }
     };
     let session = Session::open(global).await?;
-    let mut conn = session.connector.conn("trim");
-    let removed = xtrim(&mut conn, &global.stream, &retention).await?;
-    let len = xlen(&mut conn, &global.stream).await?;
-    let note = match retention {
-        Retention::MaxLen { exact: false, .. } => {
-            " (approximate: Redis trims whole nodes, so a few more may remain; --exact trims precisely)"
+    // A dry run cannot write, whatever a bug might try: the connector refuses.
+    let connector = if args.dry_run {
+        session.connector.read_only()
+    } else {
+        session.connector.clone()
+    };
+    let mut conn = connector.conn("trim");
+    let layout = registry::resolve(&mut conn, &global.stream).await?;
+    let mut plans = Vec::new();
+    for key in &layout.partitions {
+        match retention::plan(&mut conn, key, target).await {
+            Ok(plan) => plans.push(plan),
+            Err(PlanError::Refused(Refusal::NoStream)) => {
+                println!("'{key}' does not exist: nothing to trim");
+            }
+            Err(PlanError::Refused(why)) => {
+                return Err(Failure::runtime(format!(
+                    "refusing to trim '{key}' safely: {why}; nothing was removed"
+                )));
+            }
+            Err(PlanError::Redis(e)) => return Err(e.into()),
         }
-        _ => "",
+    }
+    for plan in &plans {
+        print_preview(plan);
+    }
+    if args.dry_run {
+        println!("dry run: nothing removed");
+        return Ok(());
+    }
+    for plan in plans.iter().filter(|p| !p.removal.count.is_zero()) {
+        trim_to(&mut conn, plan).await?;
+    }
+    Ok(())
+}
+
+fn print_preview(plan: &Plan) {
+    println!("{}:", plan.key);
+    for line in plan.group_lines() {
+        println!("  {line}");
+    }
+    println!("  {} ({})", plan.summary(), plan.cost_line());
+    for loser in plan.losers() {
+        eprintln!(
+            "warning: group '{}' still needs entries from {} on: trimming to {} removes some it has not acked or read",
+            loser.group, loser.keep_from, plan.minid
+        );
+    }
+}
+
+/// XTRIM MINID exactly (`=`: the preview's count, not a node-sized `~`).
+async fn trim_to(conn: &mut Conn, plan: &Plan) -> Result<(), Failure> {
+    tracing::info!(command = %plan.command(), "trim");
+    let removed = xtrim(conn, &plan.key, &Retention::MinId(plan.minid)).await?;
+    let len = xlen(conn, &plan.key).await?;
+    println!(
+        "removed {removed} entries from '{}'; length now {len}",
+        plan.key
+    );
+    Ok(())
+}
+
+async fn trim_maxlen(global: &GlobalArgs, len: u64, exact: bool) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let mut conn = session.connector.conn("trim");
+    let removed = xtrim(&mut conn, &global.stream, &Retention::MaxLen { len, exact }).await?;
+    let now = xlen(&mut conn, &global.stream).await?;
+    let note = if exact {
+        ""
+    } else {
+        " (approximate: Redis trims whole nodes, so a few more may remain; --exact trims precisely)"
     };
     println!(
-        "removed {removed} entries from '{}'; length now {len}{note}",
+        "removed {removed} entries from '{}'; length now {now}{note}",
         global.stream
     );
     println!("note: trimming deletes entries even if a group has not read or acked them yet");

@@ -5,6 +5,7 @@
 pub mod loss;
 pub mod poll;
 pub mod poller;
+pub mod retention;
 pub mod snapshot;
 
 pub use poll::{PelQuery, poll_once};

@@ -36,7 +36,7 @@ pub struct PelQuery {
     pub consumer: Option<String>,
 }
 
-fn checked(v: &Value) -> Result<&Value, RedisFailure> {
+pub(crate) fn checked(v: &Value) -> Result<&Value, RedisFailure> {
     match v {
         Value::ServerError(_) => Err(classify(&v.clone().extract_error().err().unwrap_or_else(
             || ::redis::RedisError::from((::redis::ErrorKind::Parse, "error reply")),

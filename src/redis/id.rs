@@ -35,6 +35,30 @@ impl EntryId {
         })
     }
 
+    /// The smallest id after this one (`None` past the largest id), so a
+    /// range can continue after its last entry without the `(` syntax of
+    /// Redis 6.2+.
+    pub fn next(self) -> Option<Self> {
+        match self.seq.checked_add(1) {
+            Some(seq) => Some(Self { ms: self.ms, seq }),
+            None => Some(Self {
+                ms: self.ms.checked_add(1)?,
+                seq: 0,
+            }),
+        }
+    }
+
+    /// The largest id before this one (`None` before `0-0`).
+    pub fn prev(self) -> Option<Self> {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Some(Self { ms: self.ms, seq }),
+            None => Some(Self {
+                ms: self.ms.checked_sub(1)?,
+                seq: u64::MAX,
+            }),
+        }
+    }
+
     /// Milliseconds between this id's timestamp and `now_ms` (0 if in the future).
     pub fn age_ms(self, now_ms: u64) -> u64 {
         now_ms.saturating_sub(self.ms)
@@ -122,6 +146,17 @@ mod tests {
         assert_eq!(a.age_ms(1_700_000_000_100), 100);
         assert!("12-x".parse::<EntryId>().is_err());
         assert!("$".parse::<EntryId>().is_err());
+    }
+
+    #[test]
+    fn neighbours_step_over_the_sequence_boundary() {
+        let id = |ms, seq| EntryId { ms, seq };
+        assert_eq!(id(5, 1).next(), Some(id(5, 2)));
+        assert_eq!(id(5, u64::MAX).next(), Some(id(6, 0)));
+        assert_eq!(id(u64::MAX, u64::MAX).next(), None);
+        assert_eq!(id(5, 1).prev(), Some(id(5, 0)));
+        assert_eq!(id(6, 0).prev(), Some(id(5, u64::MAX)));
+        assert_eq!(EntryId::ZERO.prev(), None);
     }
 
     #[test]

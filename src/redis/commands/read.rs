@@ -204,6 +204,24 @@ pub async fn xrange(
     )
 }
 
+/// XREVRANGE key end start COUNT n: newest first.
+pub async fn xrevrange(
+    conn: &mut Conn,
+    key: &str,
+    end: &str,
+    start: &str,
+    count_max: usize,
+) -> Result<Vec<Entry>, RedisFailure> {
+    let c = cmd("XREVRANGE")
+        .arg(key)
+        .arg(end)
+        .arg(start)
+        .arg("COUNT")
+        .arg(count_max)
+        .clone();
+    reply::into_entries(conn.run(&c, "XREVRANGE", false).await?)
+}
+
 pub async fn xlen(conn: &mut Conn, key: &str) -> Result<u64, RedisFailure> {
     let v = conn.run(cmd("XLEN").arg(key), "XLEN", false).await?;
     count(&v).ok_or_else(|| bad("XLEN", &v))
