@@ -176,6 +176,19 @@ pub struct ProduceArgs {
     /// Payload size in bytes
     #[arg(long, env = "STREAMLAB_PAYLOAD_BYTES", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=16_777_216))]
     pub payload_bytes: u64,
+    #[command(flatten)]
+    pub partitioning: PartitionArgs,
+}
+
+/// Partitioned streams, for the commands that may create a stream.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PartitionArgs {
+    /// Create the stream as N stream keys spread over the cluster's masters (only when it does not exist yet)
+    #[arg(long, env = "STREAMLAB_PARTITIONS", value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub partitions: Option<u64>,
+    /// Send entries with the same value of this field to the same partition (default: round-robin)
+    #[arg(long, env = "STREAMLAB_PARTITION_BY", value_name = "FIELD", value_parser = ["kind", "payload", "created_ms", "seq"])]
+    pub partition_by: Option<String>,
 }
 
 pub fn parse_rate(s: &str) -> Result<f64, String> {

@@ -120,21 +120,34 @@ async fn claim_records_a_new_stream_and_never_one_that_existed() {
     let foreign = unique("foreign");
     add_tasks(&mut conn, &foreign, 1).await;
     assert_eq!(
-        claim(&mut conn, &foreign, CreatedBy::Lab).await,
-        Ok(Origin::Foreign)
+        claim(
+            &mut conn,
+            &foreign,
+            CreatedBy::Lab,
+            &Layout::single(&foreign)
+        )
+        .await,
+        Ok(Origin::Foreign {
+            existing: foreign.clone()
+        })
     );
     assert_eq!(exists(&mut conn, &record_key(&foreign)).await, Ok(false));
 
     let fresh = unique("fresh");
-    let origin = claim(&mut conn, &fresh, CreatedBy::Lab)
+    let origin = claim(&mut conn, &fresh, CreatedBy::Lab, &Layout::single(&fresh))
         .await
         .expect("claim");
     assert!(created_now(&origin), "{origin:?}");
     // Later runs (the stream now exists) find the record, and keep it.
     add_tasks(&mut conn, &fresh, 1).await;
-    let origin = claim(&mut conn, &fresh, CreatedBy::Produce)
-        .await
-        .expect("claim");
+    let origin = claim(
+        &mut conn,
+        &fresh,
+        CreatedBy::Produce,
+        &Layout::single(&fresh),
+    )
+    .await
+    .expect("claim");
     let Origin::Ours {
         record,
         created_now,
@@ -154,9 +167,13 @@ async fn of_two_racing_claims_exactly_one_creates_the_record() {
     let (mut a, mut b) = (connector.conn("a"), connector.conn("b"));
     for _ in 0..20 {
         let stream = unique("race");
+        // Different layouts: whichever wins, both see its one record.
+        let single = Layout::single(&stream);
+        let keys = [format!("{{{stream}.p0}}"), format!("{{{stream}.p1}}")];
+        let split = layout(&stream, &[&keys[0], &keys[1]]);
         let (x, y) = tokio::join!(
-            claim(&mut a, &stream, CreatedBy::Lab),
-            claim(&mut b, &stream, CreatedBy::Produce)
+            claim(&mut a, &stream, CreatedBy::Lab, &single),
+            claim(&mut b, &stream, CreatedBy::Produce, &split)
         );
         let (x, y) = (x.expect("claim a"), y.expect("claim b"));
         assert!(created_now(&x) ^ created_now(&y), "{x:?} / {y:?}");
@@ -189,7 +206,7 @@ async fn a_read_only_connection_reads_records_and_writes_none() {
             .is_some()
     );
     let other = unique("ro-new");
-    let refused = claim(&mut ro, &other, CreatedBy::Lab).await;
+    let refused = claim(&mut ro, &other, CreatedBy::Lab, &Layout::single(&other)).await;
     assert_eq!(refused, Err(RedisFailure::ReadOnlyMode("HSETNX")));
     assert_eq!(exists(&mut conn, &record_key(&other)).await, Ok(false));
 }

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::NullSink;
+use crate::engine::partition::Layout;
+use crate::engine::partition::spread::Spread;
 use crate::engine::producer::{Producer, ProducerConfig};
 use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerStats};
 use crate::redis::{
@@ -44,7 +46,8 @@ pub async fn produce(
             per
         };
         let config = ProducerConfig {
-            stream: key.to_owned(),
+            layout: Layout::single(key),
+            spread: Spread::RoundRobin,
             retention: None,
             payload_bytes: 0,
             first_seq: p * per + 1,

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ProduceArgs};
-use crate::commands::{claim_stream, shutdown_on_signal, stderr_is_terminal};
+use crate::commands::{open_stream, shutdown_on_signal, spread_of, stderr_is_terminal};
 use crate::engine::event::TextSink;
+use crate::engine::partition::Layout;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig};
 use crate::engine::registry::CreatedBy;
 use crate::failure::Failure;
@@ -18,22 +19,27 @@ use crate::session::Session;
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     let mut conn = session.connector.conn("producer");
-    claim_stream(&mut conn, &global.stream, CreatedBy::Produce).await?;
+    let (_, layout) = open_stream(
+        &mut conn,
+        &global.stream,
+        CreatedBy::Produce,
+        &args.partitioning,
+    )
+    .await?;
     if let Some(group) = &global.group {
-        let created = create_group(&mut conn, &global.stream, group, "0").await?;
-        let what = if created { "created" } else { "already exists" };
-        println!(
-            "group '{group}' on '{}' {what} (reads from id 0, so it sees earlier entries)",
-            global.stream
-        );
+        create_groups(&mut conn, &layout, group).await?;
     }
+    // --maxlen bounds the logical stream: each partition keeps its share.
+    let per_partition = |len: u64| len.div_ceil(layout.partition_count() as u64);
     let config = ProducerConfig {
-        stream: global.stream.clone(),
-        retention: args
-            .maxlen
-            .map(|len| Retention::MaxLen { len, exact: false }),
+        spread: spread_of(&args.partitioning),
+        retention: args.maxlen.map(|len| Retention::MaxLen {
+            len: per_partition(len),
+            exact: false,
+        }),
         payload_bytes: usize::try_from(args.payload_bytes).unwrap_or(usize::MAX),
         first_seq: 1,
+        layout: layout.clone(),
     };
     let mut producer = Producer::new(conn, config, Arc::new(TextSink));
     let cancel = shutdown_on_signal();
@@ -61,13 +67,34 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     let done = result?;
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     let mut admin = session.connector.conn("producer");
-    let len = xlen(&mut admin, &global.stream).await.unwrap_or(0);
+    let mut len = 0;
+    for key in &layout.partitions {
+        len += xlen(&mut admin, key).await.unwrap_or(0);
+    }
     #[expect(clippy::cast_precision_loss, reason = "display only")]
     let rate = done as f64 / secs;
+    let over = match layout.partition_count() {
+        1 => String::new(),
+        n => format!(" over {n} partitions"),
+    };
     println!(
-        "added {done} tasks to '{}' in {secs:.2}s ({rate:.0}/s); stream length now {len}",
+        "added {done} tasks to '{}'{over} in {secs:.2}s ({rate:.0}/s); stream length now {len}",
         global.stream
     );
+    Ok(())
+}
+
+/// Create `group` (from id 0) on every partition, saying what happened.
+async fn create_groups(
+    conn: &mut crate::redis::Conn,
+    layout: &Layout,
+    group: &str,
+) -> Result<(), Failure> {
+    for key in &layout.partitions {
+        let created = create_group(conn, key, group, "0").await?;
+        let what = if created { "created" } else { "already exists" };
+        println!("group '{group}' on '{key}' {what} (reads from id 0, so it sees earlier entries)");
+    }
     Ok(())
 }
 

@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs, WorkerTuning};
-use crate::commands::shutdown_on_signal;
+use crate::commands::{resolve_stream, shutdown_on_signal};
 use crate::engine::event::{JsonLinesSink, NullSink, SharedSink, TextSink};
-use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit};
+use crate::engine::partition::Layout;
+use crate::engine::partition::workers::run_on_partitions;
+use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit};
 use crate::failure::{ExitKind, Failure};
 use crate::session::Session;
 
@@ -59,9 +61,7 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         DEFAULT_CLAIM_EVERY,
         DEFAULT_MIN_IDLE,
     );
-    let conn = session
-        .connector
-        .blocking_conn(format!("worker:{name}"), config.block);
+    let layout = resolve_stream(&session.connector, &global.stream).await?;
     let sink: SharedSink = match args.events {
         EventsFormat::Json => Arc::new(JsonLinesSink::stdout()),
         EventsFormat::Text => Arc::new(TextSink),
@@ -69,8 +69,13 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
     };
     if args.events != EventsFormat::Json {
         eprintln!(
-            "worker '{name}' on stream '{}' group '{}' (claim every {:?}, min idle {:?}, max deliveries {}); Ctrl-C stops after in-flight work",
-            config.stream, config.group, config.claim_every, config.min_idle, config.max_deliveries
+            "worker '{name}' on stream '{}'{} group '{}' (claim every {:?}, min idle {:?}, max deliveries {}); Ctrl-C stops after in-flight work",
+            config.stream,
+            partitions_note(&layout),
+            config.group,
+            config.claim_every,
+            config.min_idle,
+            config.max_deliveries
         );
     }
     let behaviour = Arc::new(Behaviour::new(
@@ -78,8 +83,16 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         args.fail_rate,
         args.crash_rate,
     ));
-    let worker = Worker::new(conn, config, behaviour, sink.clone());
-    let exit = worker.run(shutdown_on_signal()).await;
+    let cancel = shutdown_on_signal();
+    let exit = run_on_partitions(
+        &session.connector,
+        &layout,
+        &config,
+        &behaviour,
+        &sink,
+        &cancel,
+    )
+    .await;
     sink.flush();
     drop(session);
     match exit {
@@ -91,5 +104,18 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
             ),
         )),
         WorkerExit::Fatal(e) => Err(e.into()),
+    }
+}
+
+/// ` (3 partitions: {a.p0}, ...)` for a partitioned stream, else nothing.
+pub fn partitions_note(layout: &Layout) -> String {
+    if layout.is_partitioned() {
+        format!(
+            " ({} partitions: {})",
+            layout.partition_count(),
+            layout.partitions.join(", ")
+        )
+    } else {
+        String::new()
     }
 }

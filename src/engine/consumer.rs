@@ -137,6 +137,7 @@ impl BasicConsumer {
                     for e in &entries {
                         let task = Task::from_entry(e);
                         self.sink.emit(Event::Consumed {
+                            stream: self.config.stream.clone(),
                             id: e.id,
                             consumer: self.config.name.clone(),
                             kind: task
@@ -173,6 +174,7 @@ impl BasicConsumer {
             let key = offset_key(&self.config.stream, &self.config.name);
             set_string(&mut self.conn, &key, &last.id.to_string()).await?;
             self.sink.emit(Event::OffsetSaved {
+                stream: self.config.stream.clone(),
                 consumer: self.config.name.clone(),
                 id: last.id,
             });

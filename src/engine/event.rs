@@ -13,14 +13,20 @@ use crate::redis::EntryId;
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     WorkerStarted {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         consumer: String,
     },
     /// The worker finished reading its own PEL (after a restart) and now reads `>`.
     PendingDrained {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         consumer: String,
         entries: u64,
     },
     Processed {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         id: EntryId,
         consumer: String,
         deliveries: u64,
@@ -28,23 +34,31 @@ pub enum Event {
         seq: Option<u64>,
     },
     Acked {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         ids: Vec<EntryId>,
         consumer: String,
         count: u64,
     },
     Failed {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         id: EntryId,
         consumer: String,
         deliveries: u64,
         error: String,
     },
     Reclaimed {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         ids: Vec<EntryId>,
         from: Vec<String>,
         to: String,
         inferred: bool,
     },
     DeadLettered {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         id: EntryId,
         consumer: String,
         deliveries: u64,
@@ -52,14 +66,20 @@ pub enum Event {
         dead_id: EntryId,
     },
     DeletedWhilePending {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         ids: Vec<EntryId>,
         consumer: String,
     },
     GroupCreated {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         group: String,
         created: bool,
     },
     GroupRecreated {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         group: String,
         reason: String,
     },
@@ -74,20 +94,28 @@ pub enum Event {
     },
     /// A simulated crash (`--crash-rate`, or a kill from the dashboard).
     Crashed {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         consumer: String,
         id: Option<EntryId>,
     },
     WorkerStopped {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         consumer: String,
         reason: String,
     },
     Consumed {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         id: EntryId,
         consumer: String,
         kind: String,
         seq: Option<u64>,
     },
     OffsetSaved {
+        /// The stream key it happened on (a partition's key when partitioned).
+        stream: String,
         consumer: String,
         id: EntryId,
     },
@@ -225,8 +253,10 @@ pub fn describe(event: &Event) -> String {
         s
     };
     match event {
-        Event::WorkerStarted { consumer } => format!("{consumer} started"),
-        Event::PendingDrained { consumer, entries } => {
+        Event::WorkerStarted { consumer, .. } => format!("{consumer} started"),
+        Event::PendingDrained {
+            consumer, entries, ..
+        } => {
             format!("{consumer} drained {entries} of its own pending entries")
         }
         Event::Processed {
@@ -244,12 +274,14 @@ pub fn describe(event: &Event) -> String {
             consumer,
             deliveries,
             error,
+            ..
         } => format!("{consumer} failed {id} (delivery {deliveries}): {error}"),
         Event::Reclaimed {
             ids: list,
             from,
             to,
             inferred,
+            ..
         } => format!(
             "{}{to} reclaimed {} from {}: {}",
             if *inferred { "(inferred) " } else { "" },
@@ -270,19 +302,22 @@ pub fn describe(event: &Event) -> String {
         Event::DeletedWhilePending {
             ids: list,
             consumer,
+            ..
         } => format!(
             "{consumer} acked away {} ids deleted while pending: {}",
             list.len(),
             ids(list)
         ),
-        Event::GroupCreated { group, created } => {
+        Event::GroupCreated { group, created, .. } => {
             if *created {
                 format!("group {group} created")
             } else {
                 format!("group {group} already exists")
             }
         }
-        Event::GroupRecreated { group, reason } => format!("group {group} re-created: {reason}"),
+        Event::GroupRecreated { group, reason, .. } => {
+            format!("group {group} re-created: {reason}")
+        }
         Event::Reconnecting {
             role,
             attempt,
@@ -290,15 +325,17 @@ pub fn describe(event: &Event) -> String {
             error,
         } => format!("{role}: reconnecting (attempt {attempt}, in {delay_ms} ms): {error}"),
         Event::Reconnected { role } => format!("{role}: reconnected"),
-        Event::Crashed { consumer, id } => match id {
+        Event::Crashed { consumer, id, .. } => match id {
             Some(id) => format!("{consumer} crashed while processing {id}"),
             None => format!("{consumer} crashed"),
         },
-        Event::WorkerStopped { consumer, reason } => format!("{consumer} stopped: {reason}"),
+        Event::WorkerStopped {
+            consumer, reason, ..
+        } => format!("{consumer} stopped: {reason}"),
         Event::Consumed {
             id, consumer, kind, ..
         } => format!("{consumer} read {id} ({kind})"),
-        Event::OffsetSaved { consumer, id } => format!("{consumer} saved offset {id}"),
+        Event::OffsetSaved { consumer, id, .. } => format!("{consumer} saved offset {id}"),
         Event::Produced { count, last_id } => format!("produced {count} (last {last_id})"),
         Event::Trimmed { removed } => format!("trimmed {removed} entries"),
         Event::Error { role, message } => format!("{role}: {message}"),
@@ -312,6 +349,7 @@ mod tests {
     #[test]
     fn json_lines_carry_event_and_id() {
         let e = Event::Processed {
+            stream: "{jobs.p1}".into(),
             id: EntryId { ms: 5, seq: 1 },
             consumer: "w1".into(),
             deliveries: 1,
@@ -321,5 +359,6 @@ mod tests {
         let json: serde_json::Value = serde_json::to_value(&e).unwrap();
         assert_eq!(json["event"], "processed");
         assert_eq!(json["id"], "5-1");
+        assert_eq!(json["stream"], "{jobs.p1}");
     }
 }

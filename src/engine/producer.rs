@@ -1,4 +1,6 @@
-//! The producer: XADD tasks in pipelined batches, a fixed count or at a rate.
+//! The producer: XADD tasks in pipelined batches, a fixed count or at a
+//! rate, over the stream's partitions (one pipeline per partition, so each
+//! goes to the node that owns its key).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{Event, SharedSink};
+use crate::engine::partition::Layout;
+use crate::engine::partition::spread::Spread;
 use crate::engine::task::{kind_of, write_payload};
 use crate::redis::id::now_ms;
 use crate::redis::{Conn, EntryId, FieldValue, RedisFailure, Retention, xadd_rows};
@@ -19,7 +23,8 @@ pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
-    pub stream: String,
+    pub layout: Layout,
+    pub spread: Spread,
     pub retention: Option<Retention>,
     pub payload_bytes: usize,
     /// First `seq` to stamp; later tasks count up from it.
@@ -58,7 +63,8 @@ impl Producer {
         fit.clamp(1, MAX_BATCH) as u64
     }
 
-    /// Add `n` tasks in one pipeline (n <= MAX_BATCH is sensible); returns the last id.
+    /// Add `n` tasks (n <= MAX_BATCH is sensible), one pipeline per
+    /// partition they go to; returns the last id added.
     pub async fn send_batch(&mut self, n: usize) -> Result<Option<EntryId>, RedisFailure> {
         if n == 0 {
             return Ok(None);
@@ -66,16 +72,15 @@ impl Producer {
         let now = now_ms();
         let payloads = Payloads::generate(self.next_seq, n, self.config.payload_bytes);
         let rows = payloads.rows(now);
-        let ids = xadd_rows(
-            &mut self.conn,
-            &self.config.stream,
-            self.config.retention.as_ref(),
-            &rows,
-        )
-        .await?;
+        let mut last = None;
+        for (key, rows) in by_partition(&self.config, rows) {
+            let retention = self.config.retention.as_ref();
+            let ids = xadd_rows(&mut self.conn, key, retention, &rows).await?;
+            last = ids.last().copied().or(last);
+        }
         self.next_seq += n as u64;
         self.stats.produced.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(ids.last().copied())
+        Ok(last)
     }
 
     /// Add `count` tasks, retrying a batch after a connection error.
@@ -163,6 +168,49 @@ impl Producer {
     }
 }
 
+/// One generated task's XADD fields: kind, payload, created_ms, seq.
+type Row<'a> = [(&'static str, FieldValue<'a>); 4];
+
+/// A row's sequence number, and the bytes of the field `spread` hashes (as
+/// Redis stores them: numbers in decimal).
+fn row_key<'a>(row: &Row<'a>, spread: &Spread) -> (u64, std::borrow::Cow<'a, [u8]>) {
+    let seq = match row[3].1 {
+        FieldValue::Uint(n) => n,
+        FieldValue::Bytes(_) => 0,
+    };
+    let Spread::ByField(name) = spread else {
+        return (seq, std::borrow::Cow::Borrowed(&[]));
+    };
+    let value = match row.iter().find(|(k, _)| k == name).map(|(_, v)| *v) {
+        Some(FieldValue::Bytes(b)) => std::borrow::Cow::Borrowed(b),
+        Some(FieldValue::Uint(n)) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
+        None => std::borrow::Cow::Borrowed(&[][..]),
+    };
+    (seq, value)
+}
+
+/// `rows` grouped by the partition each goes to, in partition order (rows
+/// keep their order within a partition).
+fn by_partition<'c, 'r>(
+    config: &'c ProducerConfig,
+    rows: Vec<Row<'r>>,
+) -> Vec<(&'c str, Vec<Row<'r>>)> {
+    let keys = &config.layout.partitions;
+    if keys.len() == 1 {
+        return vec![(keys[0].as_str(), rows)];
+    }
+    let mut groups: Vec<Vec<Row<'r>>> = vec![Vec::new(); keys.len()];
+    for row in rows {
+        let (seq, value) = row_key(&row, &config.spread);
+        groups[config.spread.partition_of(keys.len(), seq, &value)].push(row);
+    }
+    keys.iter()
+        .map(String::as_str)
+        .zip(groups)
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect()
+}
+
 /// A batch's generated payloads in one buffer, and its XADD rows borrowed
 /// from it: the same fields as `Task::generate(..).to_fields()`, but
 /// building a `Task` per entry cost eight allocations each, about a third
@@ -188,7 +236,7 @@ impl Payloads {
         }
     }
 
-    fn rows(&self, now_ms: u64) -> Vec<[(&'static str, FieldValue<'_>); 4]> {
+    fn rows(&self, now_ms: u64) -> Vec<Row<'_>> {
         let mut start = 0;
         (self.first_seq..)
             .zip(&self.ends)

@@ -102,24 +102,42 @@ pub enum Origin {
         record: StreamRecord,
         created_now: bool,
     },
-    /// It exists without a record: someone else's (or older than the
-    /// registry). Never recorded, so it stays foreign.
-    Foreign,
+    /// `existing` (the stream key, or one its new layout would use) holds
+    /// data without a record: someone else's, or older than the registry.
+    /// Never recorded, so it stays foreign.
+    Foreign { existing: String },
 }
 
-/// Decide where `stream` came from, recording it as created by `by` when
-/// it does not exist yet. Call before anything creates the stream.
-pub async fn claim(conn: &mut Conn, stream: &str, by: CreatedBy) -> Result<Origin, RedisFailure> {
+/// Decide where `stream` came from; when neither a record nor any key of
+/// `new` (`Layout::single` for a plain stream) exists, record it as created
+/// by `by` with that layout. Call before anything creates the stream.
+pub async fn claim(
+    conn: &mut Conn,
+    stream: &str,
+    by: CreatedBy,
+    new: &Layout,
+) -> Result<Origin, RedisFailure> {
     if let Some(record) = read(conn, stream).await? {
         return Ok(Origin::Ours {
             record,
             created_now: false,
         });
     }
-    if exists(conn, stream).await? {
-        return Ok(Origin::Foreign);
+    // One EXISTS per key: on a cluster the keys are in different slots.
+    let mut keys = vec![stream];
+    keys.extend(
+        new.partitions
+            .iter()
+            .map(String::as_str)
+            .filter(|&k| k != stream),
+    );
+    for key in keys {
+        if exists(conn, key).await? {
+            let existing = key.to_owned();
+            return Ok(Origin::Foreign { existing });
+        }
     }
-    let created_now = record_created(conn, stream, by, &Layout::single(stream)).await?;
+    let created_now = record_created(conn, stream, by, new).await?;
     // Not written by us: another streamlab recorded it a moment ago.
     let record = read(conn, stream).await?.ok_or_else(|| {
         RedisFailure::Reply(format!("registry record {} vanished", record_key(stream)))

@@ -200,6 +200,7 @@ fn infer_reclaims(state: &mut State, prev: &Previous, snap: &Snapshot) {
     }
     for ((from, to), ids) in moves {
         let event = Event::Reclaimed {
+            stream: state.lab.stream.clone(),
             ids,
             from: vec![from],
             to,

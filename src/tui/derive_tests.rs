@@ -98,6 +98,7 @@ fn per_entry_events_count_but_do_not_flood_the_log() {
     let mut s = fixture::state();
     let before = s.log.len();
     let processed = Event::Processed {
+        stream: "tasks".into(),
         id: id(1, 0),
         consumer: "w1".into(),
         deliveries: 1,
@@ -113,6 +114,7 @@ fn per_entry_events_count_but_do_not_flood_the_log() {
     );
     assert_eq!(s.log.len(), before);
     let reclaim = Event::Reclaimed {
+        stream: "tasks".into(),
         ids: vec![id(1, 0)],
         from: vec!["w3".into()],
         to: "w1".into(),
@@ -135,6 +137,7 @@ fn repeated_failures_of_one_worker_share_a_line() {
     let before = s.log.len();
     for n in 1..=3 {
         let event = Event::Failed {
+            stream: "tasks".into(),
             id: id(n, 0),
             consumer: "w2".into(),
             deliveries: 1,

@@ -31,8 +31,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
+use crate::cli::PartitionArgs;
 use crate::cli::{DashboardArgs, GlobalArgs};
-use crate::commands::claim_stream;
+use crate::commands::open_stream;
 use crate::commands::worker::worker_config;
 use crate::engine::Event;
 use crate::engine::registry::CreatedBy;
@@ -57,7 +58,20 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     let session = Session::open(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
     let mut registry_conn = session.connector.conn("registry");
-    claim_stream(&mut registry_conn, &global.stream, CreatedBy::Lab).await?;
+    let (_, layout) = open_stream(
+        &mut registry_conn,
+        &global.stream,
+        CreatedBy::Lab,
+        &PartitionArgs::default(),
+    )
+    .await?;
+    if layout.is_partitioned() {
+        return Err(Failure::usage(format!(
+            "stream '{}' has {} partitions, which the dashboard does not show yet: use `streamlab monitor` and `streamlab worker`, or pick another --stream",
+            global.stream,
+            layout.partition_count()
+        )));
+    }
     let worker = lab_worker(global, args);
     let lab = lab(&session, global, args, &worker);
     let config = SupervisorConfig {

@@ -2,6 +2,12 @@
 //! module owns the [`Layout`] (which keys make up a logical stream); the
 //! registry records it in Redis so every command finds it by name.
 
+pub mod open;
+pub mod placement;
+pub mod slot;
+pub mod spread;
+pub mod workers;
+
 /// The stream keys that hold one logical stream's entries, in partition
 /// order. A stream streamlab did not partition is one partition: itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

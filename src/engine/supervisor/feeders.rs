@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::{ADMIN_TIMEOUT, BasicReport, SupervisorConfig};
 use crate::engine::consumer::{BasicConsumer, ConsumerConfig, StartFrom};
 use crate::engine::event::{Event, SharedSink};
+use crate::engine::partition::Layout;
+use crate::engine::partition::spread::Spread;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::redis::{Conn, Connector, EntryId};
 
@@ -51,7 +53,8 @@ pub(super) fn spawn_producer(
     cancel: CancellationToken,
 ) -> ProducerHandle {
     let config = ProducerConfig {
-        stream,
+        layout: Layout::single(&stream),
+        spread: Spread::RoundRobin,
         retention: None,
         payload_bytes: 0,
         first_seq: 1,

@@ -41,6 +41,7 @@ impl Worker {
             }
             if Behaviour::roll(&self.behaviour.crash_ppm) {
                 self.sink.emit(Event::Crashed {
+                    stream: self.config.stream.clone(),
                     consumer: self.config.consumer.clone(),
                     id: Some(entry.id),
                 });
@@ -59,6 +60,7 @@ impl Worker {
             if self.sink.enabled() {
                 let task = Task::from_entry(&entry);
                 self.sink.emit(Event::Processed {
+                    stream: self.config.stream.clone(),
                     id: entry.id,
                     consumer: self.config.consumer.clone(),
                     deliveries: n,
@@ -90,6 +92,7 @@ impl Worker {
         let error = "simulated task failure".to_owned();
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
         self.sink.emit(Event::Failed {
+            stream: self.config.stream.clone(),
             id: entry.id,
             consumer: self.config.consumer.clone(),
             deliveries,
@@ -137,6 +140,7 @@ impl Worker {
                     self.note_success();
                     self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
                     self.sink.emit(Event::DeadLettered {
+                        stream: self.config.stream.clone(),
                         id: entry.id,
                         consumer: self.config.consumer.clone(),
                         deliveries,
@@ -169,6 +173,7 @@ impl Worker {
                     self.note_success();
                     self.stats.acked.fetch_add(n, Ordering::Relaxed);
                     self.sink.emit(Event::Acked {
+                        stream: self.config.stream.clone(),
                         ids: ids.to_vec(),
                         consumer: self.config.consumer.clone(),
                         count: n,
@@ -201,6 +206,7 @@ impl Worker {
         )
         .await;
         self.sink.emit(Event::DeletedWhilePending {
+            stream: self.config.stream.clone(),
             ids,
             consumer: self.config.consumer.clone(),
         });

@@ -50,6 +50,7 @@ impl Worker {
             }
         }
         self.sink.emit(Event::PendingDrained {
+            stream: self.config.stream.clone(),
             consumer: self.config.consumer.clone(),
             entries: drained,
         });
@@ -149,6 +150,7 @@ impl Worker {
             .reclaimed
             .fetch_add(taken.len() as u64, Ordering::Relaxed);
         self.sink.emit(Event::Reclaimed {
+            stream: self.config.stream.clone(),
             ids: taken.iter().map(|e| e.id).collect(),
             from,
             to: me.clone(),

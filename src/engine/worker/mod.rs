@@ -148,6 +148,7 @@ impl Worker {
         };
         if exit != WorkerExit::Crashed {
             self.sink.emit(Event::WorkerStopped {
+                stream: self.config.stream.clone(),
                 consumer: self.config.consumer.clone(),
                 reason,
             });
@@ -159,6 +160,7 @@ impl Worker {
     async fn run_inner(&mut self, cancel: &CancellationToken) -> Result<(), WorkerExit> {
         self.ensure_group(cancel).await?;
         self.sink.emit(Event::WorkerStarted {
+            stream: self.config.stream.clone(),
             consumer: self.config.consumer.clone(),
         });
         self.drain_own_pending(cancel).await?;
@@ -218,6 +220,7 @@ impl Worker {
         }
         self.stats.acked.fetch_add(acked, Ordering::Relaxed);
         self.sink.emit(Event::Acked {
+            stream: self.config.stream.clone(),
             ids,
             consumer: self.config.consumer.clone(),
             count: acked,

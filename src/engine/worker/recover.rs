@@ -17,6 +17,7 @@ impl Worker {
                 Ok(created) => {
                     self.note_success();
                     self.sink.emit(Event::GroupCreated {
+                        stream: self.config.stream.clone(),
                         group: self.config.group.clone(),
                         created,
                     });
@@ -45,7 +46,11 @@ impl Worker {
                         let reason = format!(
                             "the server no longer had group '{group}' (destroyed, or the server lost its data); re-created from 0, so entries still in the stream are delivered again"
                         );
-                        self.sink.emit(Event::GroupRecreated { group, reason });
+                        self.sink.emit(Event::GroupRecreated {
+                            stream: self.config.stream.clone(),
+                            group,
+                            reason,
+                        });
                         // Said now, not with the next batch: an idle worker
                         // may not have one for a while.
                         self.sink.flush();
