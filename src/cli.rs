@@ -459,6 +459,10 @@ pub struct DashboardArgs {
     /// Start continuous production at once
     #[arg(long)]
     pub produce: bool,
+    /// Run the lab (producer, basic consumer, workers: they add, read and
+    /// ack entries) even on a stream streamlab did not create
+    #[arg(long)]
+    pub lab: bool,
     /// Simulated work per task for the embedded workers
     #[arg(long = "dashboard-work-ms", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub work_ms: u64,

@@ -243,11 +243,12 @@ async fn dead_letter_ack_and_trim_keys_reach_redis() {
     // An external consumer holds three entries: the PEL on screen.
     let held = common::read_without_ack(&mut conn, &key, "workers", "ext", 3).await;
     let dir = tempfile::tempdir().unwrap();
+    // The test made the stream, so it is not streamlab's: --lab opts in.
     let args = dashboard(
         &redis.url(),
         &key,
         &dir.path().join("log"),
-        &["--workers", "0"],
+        &["--workers", "0", "--lab"],
     );
     let t = Tmux::start(&args, 140, 45);
     t.wait("the PEL on screen", Duration::from_secs(20), |s| {

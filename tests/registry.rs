@@ -295,7 +295,7 @@ async fn the_dashboard_records_a_new_stream_as_lab_and_not_an_existing_one() {
     let foreign = unique("watched");
     add_tasks(&mut conn, &foreign, 1).await;
     for (stream, recorded) in [(&fresh, true), (&foreign, false)] {
-        let args: Vec<String> = [
+        let mut args: Vec<String> = [
             bin(),
             "--url",
             &redis.url(),
@@ -307,6 +307,11 @@ async fn the_dashboard_records_a_new_stream_as_lab_and_not_an_existing_one() {
         .iter()
         .map(ToString::to_string)
         .collect();
+        if !recorded {
+            // A foreign stream opens as a watch unless --lab insists; even
+            // then it is not recorded as the lab's.
+            args.push("--lab".to_owned());
+        }
         let t = tmux::Tmux::start(&args, 120, 40);
         t.wait("the dashboard is up", WAIT, |s| s.contains("connected"));
         // The embedded worker's group on the stream shows the lab is running,

@@ -16,6 +16,7 @@ pub mod derive;
 pub mod fixture;
 pub mod fmt;
 pub mod keymap;
+pub mod lab_gate;
 pub mod layout;
 pub mod log;
 pub mod navigate;
@@ -31,12 +32,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::PartitionArgs;
 use crate::cli::{DashboardArgs, GlobalArgs};
-use crate::commands::open_stream;
 use crate::commands::worker::worker_config;
 use crate::engine::Event;
-use crate::engine::registry::CreatedBy;
 use crate::engine::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
@@ -44,6 +42,7 @@ use crate::monitor::spawn_poller;
 use crate::redis::Connector;
 use crate::redis::id::now_ms;
 use crate::session::Session;
+use crate::tui::lab_gate::Gate;
 use crate::tui::state::{Lab, Production, State};
 
 /// Lab defaults: recovery shows within seconds (headless workers use 15s/5s).
@@ -57,14 +56,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
-    let mut registry_conn = session.connector.conn("registry");
-    let (_, layout) = open_stream(
-        &mut registry_conn,
-        &global.stream,
-        CreatedBy::Lab,
-        &PartitionArgs::default(),
-    )
-    .await?;
+    let layout = match lab_gate::decide(&session, &global.stream, args.lab).await? {
+        Gate::Lab(layout) => layout,
+        Gate::Watch { reason } => {
+            tracing::info!(stream = %global.stream, "watch, not lab: {reason}");
+            return watch::instead_of_lab(session, global, args.refresh, reason).await;
+        }
+    };
     if layout.is_partitioned() {
         return Err(Failure::usage(format!(
             "stream '{}' has {} partitions, which the dashboard does not show yet: use `streamlab monitor` and `streamlab worker`, or pick another --stream",

@@ -166,6 +166,9 @@ pub struct State {
     pub now_ms: u64,
     /// What this dashboard may do (fixed at start).
     pub access: Access,
+    /// Why the dashboard opened as a watch instead of a lab (on a stream
+    /// streamlab did not create); `None` when asked for (`streamlab watch`).
+    pub watch_reason: Option<String>,
     pub lab: Lab,
     pub link: Option<Link>,
     pub server: Option<ServerInfo>,

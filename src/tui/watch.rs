@@ -17,14 +17,45 @@ use crate::tui::state::{Lab, Production, State};
 
 pub async fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
-    let read_only = session.connector.read_only();
-    let (access, admin) = if args.allow_writes {
-        (Access::WatchWrites, session.connector.clone())
+    let access = if args.allow_writes {
+        Access::WatchWrites
     } else {
-        (Access::Watch, read_only.clone())
+        Access::Watch
     };
-    let mut state = State::new(lab(&session, global, args), Production::default(), now_ms());
+    show_watch(session, global, args.refresh, access, None).await
+}
+
+/// The dashboard on a stream its lab may not touch (see `lab_gate`): a
+/// read-only watch whose header says why.
+pub async fn instead_of_lab(
+    session: Session,
+    global: &GlobalArgs,
+    refresh: Duration,
+    reason: String,
+) -> Result<(), Failure> {
+    show_watch(session, global, refresh, Access::Watch, Some(reason)).await
+}
+
+async fn show_watch(
+    session: Session,
+    global: &GlobalArgs,
+    refresh: Duration,
+    access: Access,
+    reason: Option<String>,
+) -> Result<(), Failure> {
+    let read_only = session.connector.read_only();
+    let admin = if access == Access::WatchWrites {
+        session.connector.clone()
+    } else {
+        read_only.clone()
+    };
+    let mut state = State::new(
+        lab(&session, global, refresh),
+        Production::default(),
+        now_ms(),
+    );
     state.access = access;
+    state.watch_reason = reason;
     let config = SupervisorConfig {
         worker: admin_target(global),
         work_ms: 0,
@@ -34,7 +65,7 @@ pub async fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<(), Failure> {
     super::show(session, &read_only, state, start).await
 }
 
-fn lab(session: &Session, global: &GlobalArgs, args: &WatchArgs) -> Lab {
+fn lab(session: &Session, global: &GlobalArgs, refresh: Duration) -> Lab {
     let mut url = session.connector.settings().to_string();
     if session.embedded.is_some() {
         url.push_str(" [private server, data goes away on exit]");
@@ -43,7 +74,7 @@ fn lab(session: &Session, global: &GlobalArgs, args: &WatchArgs) -> Lab {
         url,
         stream: global.stream.clone(),
         group: global.group(),
-        refresh: args.refresh,
+        refresh,
         // The watched consumers' own dead-letter limit is not known here:
         // no PEL row is highlighted as near it.
         max_deliveries: u64::MAX,

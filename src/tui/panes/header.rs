@@ -77,7 +77,13 @@ fn stream_line(state: &State) -> Line<'_> {
     match state.access {
         Access::Lab => spans.extend(production(state)),
         Access::Watch => spans.push(Span::styled(
-            "  watch: read-only, nothing is written (--allow-writes enables the admin actions)",
+            state.watch_reason.as_ref().map_or_else(
+                || {
+                    "  watch: read-only, nothing is written (--allow-writes enables the admin actions)"
+                        .to_owned()
+                },
+                |why| format!("  watch: {why}"),
+            ),
             Style::new().fg(Color::Green),
         )),
         Access::WatchWrites => spans.push(Span::styled(
