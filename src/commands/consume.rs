@@ -1,13 +1,16 @@
 //! `streamlab consume`: the basic single consumer, printing each entry.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::json;
 
 use crate::cli::{ConsumeArgs, GlobalArgs};
-use crate::commands::shutdown_on_signal;
+use crate::commands::{resolve_stream, shutdown_on_signal};
 use crate::engine::consumer::{BasicConsumer, ConsumerConfig, StartFrom, StartNote};
 use crate::engine::event::NullSink;
+use crate::engine::partition::Layout;
+use crate::engine::partition::consumers::Fanin;
 use crate::failure::Failure;
 use crate::redis::RedisFailure;
 use crate::redis::id::now_ms;
@@ -17,48 +20,81 @@ use crate::session::Session;
 pub async fn run(global: &GlobalArgs, args: &ConsumeArgs) -> Result<(), Failure> {
     let from: StartFrom = args.from.parse().map_err(Failure::usage)?;
     let session = Session::open(global).await?;
-    let conn = session
-        .connector
-        .blocking_conn(format!("consumer:{}", args.name), args.block);
-    let config = ConsumerConfig {
-        stream: global.stream.clone(),
-        name: args.name.clone(),
-        count: usize::try_from(args.count).unwrap_or(100),
-        block: args.block,
-        save_offset: !args.no_save,
-    };
-    let offset = crate::engine::offset_key(&global.stream, &args.name);
-    let (mut consumer, note) = BasicConsumer::start(conn, config, from, Arc::new(NullSink))
-        .await
-        .map_err(|e| match e {
-            // At start the saved-offset key is read too: name both suspects.
-            RedisFailure::WrongType(_) => Failure::usage(format!(
-                "'{}' or its offset key '{offset}' holds another type of value: delete it, or pick another --stream or --name",
-                global.stream
-            )),
-            other => other.into(),
-        })?;
-    eprintln!("{}", describe_start(&note, &global.stream));
+    let layout = resolve_stream(&session.connector, &global.stream).await?;
+    let mut consumers = Vec::new();
+    let mut last = BTreeMap::new();
+    for (index, key) in layout.partitions.iter().enumerate() {
+        let consumer = start_on(&session, &layout, index, args, from).await?;
+        last.insert(key.clone(), consumer.last_seen());
+        consumers.push((key.clone(), consumer));
+    }
+    let mut fanin = Fanin::start(consumers);
     let cancel = shutdown_on_signal();
     let mut seen = 0;
     while args.limit.is_none_or(|l| seen < l) {
-        let batch = tokio::select! {
+        let delivery = tokio::select! {
             () = cancel.cancelled() => break,
-            b = consumer.next_batch() => b?,
+            d = fanin.next() => match d {
+                Some(d) => d?,
+                None => break,
+            },
         };
+        let batch = &delivery.entries;
         let take = args.limit.map_or(batch.len(), |l| {
             usize::try_from(l - seen)
                 .unwrap_or(usize::MAX)
                 .min(batch.len())
         });
+        let shown = layout.is_partitioned().then_some(delivery.stream.as_str());
         for entry in &batch[..take] {
-            print_entry(entry, args.json);
+            print_entry(entry, shown, args.json);
+        }
+        if let Some(entry) = batch[..take].last() {
+            last.insert(delivery.stream.clone(), entry.id);
         }
         seen += take as u64;
-        consumer.commit(&batch[..take]).await?;
+        delivery.done(take).await?;
     }
-    eprintln!("read {seen} entries; last seen id {}", consumer.last_seen());
+    fanin.stop();
+    let ids: Vec<String> = last.values().map(ToString::to_string).collect();
+    eprintln!("read {seen} entries; last seen id {}", ids.join(", "));
     Ok(())
+}
+
+/// Start the basic consumer on partition `index`, saying where it starts.
+async fn start_on(
+    session: &Session,
+    layout: &Layout,
+    index: usize,
+    args: &ConsumeArgs,
+    from: StartFrom,
+) -> Result<BasicConsumer, Failure> {
+    let key = &layout.partitions[index];
+    let role = if layout.is_partitioned() {
+        format!("consumer:{}:p{index}", args.name)
+    } else {
+        format!("consumer:{}", args.name)
+    };
+    let conn = session.connector.blocking_conn(role, args.block);
+    let config = ConsumerConfig {
+        stream: key.clone(),
+        name: args.name.clone(),
+        count: usize::try_from(args.count).unwrap_or(100),
+        block: args.block,
+        save_offset: !args.no_save,
+    };
+    let offset = crate::engine::offset_key(key, &args.name);
+    let (consumer, note) = BasicConsumer::start(conn, config, from, Arc::new(NullSink))
+        .await
+        .map_err(|e| match e {
+            // At start the saved-offset key is read too: name both suspects.
+            RedisFailure::WrongType(_) => Failure::usage(format!(
+                "'{key}' or its offset key '{offset}' holds another type of value: delete it, or pick another --stream or --name"
+            )),
+            other => other.into(),
+        })?;
+    eprintln!("{}", describe_start(&note, key));
+    Ok(consumer)
 }
 
 fn describe_start(note: &StartNote, stream: &str) -> String {
@@ -75,22 +111,28 @@ fn describe_start(note: &StartNote, stream: &str) -> String {
     }
 }
 
-fn print_entry(entry: &Entry, as_json: bool) {
+/// One entry as a line; `partition` names its key on a partitioned stream.
+fn print_entry(entry: &Entry, partition: Option<&str>, as_json: bool) {
     let fields = entry.fields.clone().unwrap_or_default();
     if as_json {
         let map: serde_json::Map<String, serde_json::Value> = fields
             .iter()
             .map(|(k, v)| (k.clone(), json!(String::from_utf8_lossy(v))))
             .collect();
-        println!("{}", json!({ "id": entry.id.to_string(), "fields": map }));
+        let mut line = json!({ "id": entry.id.to_string(), "fields": map });
+        if let Some(key) = partition {
+            line["stream"] = json!(key);
+        }
+        println!("{line}");
         return;
     }
+    let at = partition.map(|k| format!("{k} ")).unwrap_or_default();
     let shown: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", shorten(&String::from_utf8_lossy(v))))
         .collect();
     println!(
-        "{} ({} ms old)  {}",
+        "{at}{} ({} ms old)  {}",
         entry.id,
         entry.id.age_ms(now_ms()),
         shown.join(" ")

@@ -1,10 +1,14 @@
-//! `streamlab dlq list|replay`: the dead-letter stream `<stream>:dead`.
+//! `streamlab dlq list|replay`: the dead-letter stream `<stream>:dead`, or
+//! on a partitioned stream each partition's `<partition>:dead`, oldest
+//! first across them; a replay puts each entry back on its own partition.
 
 use serde_json::json;
 
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs};
+use crate::commands::resolve_stream;
 use crate::engine::dead_key;
 use crate::engine::dead_letter::replay_fields;
+use crate::engine::partition::Layout;
 use crate::failure::Failure;
 use crate::redis::reply::Entry;
 use crate::redis::{Conn, EntryId, FieldRefs, RedisFailure, move_entries, xrange};
@@ -12,66 +16,93 @@ use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
+    let layout = resolve_stream(&session.connector, &global.stream).await?;
     let mut conn = session.connector.conn("dlq");
-    let dead = dead_key(&global.stream);
     // The generic WRONGTYPE message blames --stream; here the dead-letter
     // key is as likely the culprit, so name both.
     let wrong_type = |e: RedisFailure| match e {
         RedisFailure::WrongType(_) => Failure::usage(format!(
-            "'{dead}' (the dead letters) or '{}' holds another type of value than a stream: delete it, or pick another --stream",
+            "'{}' (the dead letters) or '{}' holds another type of value than a stream: delete it, or pick another --stream",
+            dead_key(&global.stream),
             global.stream
         )),
         other => other.into(),
     };
+    let shown = layout.is_partitioned();
     match &args.action {
         DlqAction::List { count, json } => {
-            let entries = xrange(
-                &mut conn,
-                &dead,
-                "-",
-                "+",
-                usize::try_from(*count).unwrap_or(20),
-            )
-            .await
-            .map_err(wrong_type)?;
+            let count = usize::try_from(*count).unwrap_or(20);
+            let entries = oldest(&mut conn, &layout, count)
+                .await
+                .map_err(wrong_type)?;
             if entries.is_empty() && !json {
-                println!("no dead letters in '{dead}'");
+                println!("no dead letters in {}", dead_keys(&layout));
             }
-            for e in &entries {
-                print_dead(e, *json);
+            for (key, e) in &entries {
+                print_dead(e, shown.then_some(key.as_str()), *json);
             }
         }
         DlqAction::Replay { count } => {
-            let n = replay(
-                &mut conn,
-                &global.stream,
-                &dead,
-                usize::try_from(*count).unwrap_or(20),
-            )
-            .await
-            .map_err(wrong_type)?;
-            println!(
-                "replayed {n} dead letters from '{dead}' onto '{}' as new entries",
-                global.stream
-            );
+            let count = usize::try_from(*count).unwrap_or(20);
+            let picked = oldest(&mut conn, &layout, count)
+                .await
+                .map_err(wrong_type)?;
+            for key in &layout.partitions {
+                let n = picked.iter().filter(|(k, _)| k == key).count();
+                if n == 0 && shown {
+                    continue;
+                }
+                let dead = dead_key(key);
+                let n = replay(&mut conn, key, &dead, n).await.map_err(wrong_type)?;
+                println!("replayed {n} dead letters from '{dead}' onto '{key}' as new entries");
+            }
         }
     }
     Ok(())
 }
 
-fn print_dead(e: &Entry, as_json: bool) {
+/// The oldest `count` dead letters over every partition, each with the
+/// partition it belongs to (dead-letter ids are times, so they order).
+async fn oldest(
+    conn: &mut Conn,
+    layout: &Layout,
+    count: usize,
+) -> Result<Vec<(String, Entry)>, RedisFailure> {
+    let mut all = Vec::new();
+    for key in &layout.partitions {
+        let page = xrange(conn, &dead_key(key), "-", "+", count).await?;
+        all.extend(page.into_iter().map(|e| (key.clone(), e)));
+    }
+    all.sort_by_key(|(_, e)| e.id);
+    all.truncate(count);
+    Ok(all)
+}
+
+fn dead_keys(layout: &Layout) -> String {
+    let keys: Vec<String> = layout
+        .partitions
+        .iter()
+        .map(|k| format!("'{}'", dead_key(k)))
+        .collect();
+    keys.join(", ")
+}
+
+/// One dead letter; `partition` names its stream on a partitioned one.
+fn print_dead(e: &Entry, partition: Option<&str>, as_json: bool) {
     let get = |k: &str| e.field_str(k).unwrap_or_default();
     if as_json {
-        println!(
-            "{}",
-            json!({
-                "dead_id": e.id.to_string(), "original_id": get("original_id"), "group": get("group"),
-                "consumer": get("consumer"), "deliveries": get("deliveries"), "error": get("error"),
-            })
-        );
+        let mut line = json!({
+            "dead_id": e.id.to_string(), "original_id": get("original_id"), "group": get("group"),
+            "consumer": get("consumer"), "deliveries": get("deliveries"), "error": get("error"),
+        });
+        if let Some(key) = partition {
+            line["stream"] = json!(key);
+        }
+        println!("{line}");
     } else {
+        let at = partition.map(|k| format!("{k}  ")).unwrap_or_default();
         println!(
-            "{}  original {}  group {}  consumer {}  deliveries {}  error: {}",
+            "{at}{}  original {}  group {}  consumer {}  deliveries {}  error: {}",
             e.id,
             get("original_id"),
             get("group"),

@@ -3,16 +3,20 @@
 use std::fmt::Write as _;
 
 use crate::cli::{GlobalArgs, MonitorArgs};
-use crate::commands::shutdown_on_signal;
+use crate::commands::{resolve_stream, shutdown_on_signal};
+use crate::engine::partition::Layout;
 use crate::failure::Failure;
 use crate::monitor::loss::losses;
+use crate::monitor::partitioned::{self, poll_partitions};
 use crate::monitor::poll::MAX_PAGE;
-use crate::monitor::{PelQuery, Snapshot, poll_once};
+use crate::monitor::{PelQuery, Snapshot};
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
-    let mut conn = session.connector.read_only().conn("monitor");
+    let connector = session.connector.read_only();
+    let layout = resolve_stream(&connector, &global.stream).await?;
+    let mut conn = connector.conn("monitor");
     let cancel = shutdown_on_signal();
     let mut tick = tokio::time::interval(args.interval);
     let page = args.pel_page.map(|n| PelQuery {
@@ -22,30 +26,24 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         consumer: None,
     });
     let mut polls = 0;
-    let mut last: Option<Snapshot> = None;
+    let mut last: Option<Vec<Snapshot>> = None;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             _ = tick.tick() => {}
         }
         polls += 1;
-        match poll_once(&mut conn, &global.stream, page.as_ref()).await {
-            Ok(snap) => {
+        match poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await {
+            Ok(parts) => {
                 // Compared with the last good poll, so a loss during an
                 // outage is reported once the server answers again.
-                for note in last.as_ref().map(|b| losses(b, &snap)).unwrap_or_default() {
-                    eprintln!("warning: {note}");
-                }
-                if args.json {
-                    let mut json = snap.to_json();
-                    if let Some(server) = session.connector.server() {
-                        json["server"] = server.to_json();
+                for (before, now) in last.iter().flatten().zip(&parts) {
+                    for note in losses(before, now) {
+                        eprintln!("warning: {note}");
                     }
-                    println!("{json}");
-                } else {
-                    print!("{}", table(&snap));
                 }
-                last = Some(snap);
+                print_poll(&session, &layout, &parts, args.json);
+                last = Some(parts);
             }
             Err(e) if args.once => return Err(e.into()),
             Err(e) => eprintln!("poll failed (retrying): {e}"),
@@ -55,6 +53,40 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         }
     }
     Ok(())
+}
+
+/// One poll's report: a plain stream as before; a partitioned one as its
+/// totals plus one entry (JSON) or block (text) per partition.
+fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool) {
+    if json {
+        let mut v = match parts {
+            [one] if !layout.is_partitioned() => one.to_json(),
+            _ => partitioned::to_json(&layout.stream, parts, &nodes(session, layout)),
+        };
+        if let Some(server) = session.connector.server() {
+            v["server"] = server.to_json();
+        }
+        println!("{v}");
+        return;
+    }
+    match parts {
+        [one] if !layout.is_partitioned() => print!("{}", table(one)),
+        _ => {
+            let total = partitioned::totals(&layout.stream, parts);
+            println!("{} partitions, totals:", layout.partition_count());
+            print!("{}", table(&total));
+            for p in parts {
+                print!("{}", table(p));
+            }
+        }
+    }
+}
+
+/// The node serving each partition, as `host:port`.
+fn nodes(session: &Session, layout: &Layout) -> Vec<String> {
+    let settings = session.connector.settings();
+    let node = format!("{}:{}", settings.host(), settings.port());
+    vec![node; layout.partition_count()]
 }
 
 /// A readable multi-line report of one snapshot.

@@ -6,7 +6,7 @@
 //! any partition is trimmed, so a refusal leaves every partition intact.
 
 use crate::cli::{GlobalArgs, TrimArgs};
-use crate::engine::registry;
+use crate::commands::resolve_stream;
 use crate::failure::Failure;
 use crate::monitor::retention::{self, Plan, PlanError, Refusal, Target};
 use crate::redis::{Conn, EntryId, Retention, xlen, xtrim};
@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs, args: &TrimArgs) -> Result<(), Failure> {
         session.connector.clone()
     };
     let mut conn = connector.conn("trim");
-    let layout = registry::resolve(&mut conn, &global.stream).await?;
+    let layout = resolve_stream(&connector, &global.stream).await?;
     let mut plans = Vec::new();
     for key in &layout.partitions {
         match retention::plan(&mut conn, key, target).await {
@@ -91,20 +91,24 @@ async fn trim_to(conn: &mut Conn, plan: &Plan) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--maxlen L` bounds the logical stream: each of N partitions keeps
+/// `ceil(L / N)` (as `produce --maxlen` does).
 async fn trim_maxlen(global: &GlobalArgs, len: u64, exact: bool) -> Result<(), Failure> {
     let session = Session::open(global).await?;
+    let layout = resolve_stream(&session.connector, &global.stream).await?;
     let mut conn = session.connector.conn("trim");
-    let removed = xtrim(&mut conn, &global.stream, &Retention::MaxLen { len, exact }).await?;
-    let now = xlen(&mut conn, &global.stream).await?;
+    let share = len.div_ceil(layout.partition_count() as u64);
     let note = if exact {
         ""
     } else {
         " (approximate: Redis trims whole nodes, so a few more may remain; --exact trims precisely)"
     };
-    println!(
-        "removed {removed} entries from '{}'; length now {now}{note}",
-        global.stream
-    );
+    for key in &layout.partitions {
+        let retention = Retention::MaxLen { len: share, exact };
+        let removed = xtrim(&mut conn, key, &retention).await?;
+        let now = xlen(&mut conn, key).await?;
+        println!("removed {removed} entries from '{key}'; length now {now}{note}");
+    }
     println!("note: trimming deletes entries even if a group has not read or acked them yet");
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! stream's length or the PEL's size.
 
 pub mod loss;
+pub mod partitioned;
 pub mod poll;
 pub mod poller;
 pub mod retention;

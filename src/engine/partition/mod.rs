@@ -2,6 +2,7 @@
 //! module owns the [`Layout`] (which keys make up a logical stream); the
 //! registry records it in Redis so every command finds it by name.
 
+pub mod consumers;
 pub mod open;
 pub mod placement;
 pub mod slot;
