@@ -3,6 +3,7 @@
 //! registry records it in Redis so every command finds it by name.
 
 pub mod consumers;
+pub mod naming;
 pub mod open;
 pub mod placement;
 pub mod slot;

@@ -4,6 +4,7 @@
 //! round-robin). A pure function of the slot map, so it is tested without
 //! a cluster; a single node is one master owning every slot.
 
+use super::naming::partition_key;
 use super::slot::{SLOTS, key_slot};
 
 /// Tries per partition before giving up on a master: a master owning a
@@ -35,25 +36,6 @@ impl SlotOwner {
 
     fn first_slot(&self) -> Option<u16> {
         self.ranges.iter().map(|&(lo, _)| lo).min()
-    }
-}
-
-/// The key of partition `index` of `stream`, variant `variant`. Braces and
-/// `%` in the stream's name are percent-escaped so the whole name sits
-/// inside one hash tag and different names never share keys.
-pub fn partition_key(stream: &str, index: usize, variant: u32) -> String {
-    let mut tag = String::with_capacity(stream.len() + 8);
-    for c in stream.chars() {
-        match c {
-            '%' => tag.push_str("%25"),
-            '{' => tag.push_str("%7B"),
-            '}' => tag.push_str("%7D"),
-            c => tag.push(c),
-        }
-    }
-    match variant {
-        0 => format!("{{{tag}.p{index}}}"),
-        k => format!("{{{tag}.p{index}.{k}}}"),
     }
 }
 
@@ -150,18 +132,5 @@ mod tests {
         assert_eq!(key_slot(keys[1].as_bytes()), 16383, "{keys:?}");
         let none = place("jobs", 1, &[owner("empty", &[])]);
         assert!(none.is_err());
-    }
-
-    #[test]
-    fn braces_in_the_name_stay_inside_one_tag() {
-        let key = partition_key("{jobs}", 1, 0);
-        assert_eq!(key, "{%7Bjobs%7D.p1}");
-        // Derived keys share the partition's slot.
-        let slot = key_slot(key.as_bytes());
-        assert_eq!(key_slot(format!("{key}:dead").as_bytes()), slot);
-        assert_eq!(key_slot(format!("{key}:offset:basic").as_bytes()), slot);
-        // Different names never give the same key.
-        assert_ne!(partition_key("%7Bjobs%7D", 1, 0), key);
-        assert_eq!(partition_key("a", 2, 7), "{a.p2.7}");
     }
 }
