@@ -81,6 +81,15 @@ pub struct GlobalArgs {
         env = "REDIS_TLS_INSECURE"
     )]
     pub tls_insecure: bool,
+    /// Redis Cluster: auto detects it (INFO), false treats the server as a single node
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_CLUSTER",
+        value_name = "auto|true|false"
+    )]
+    pub cluster: Option<String>,
     /// Stream key
     #[arg(
         long,
@@ -133,6 +142,7 @@ impl GlobalArgs {
             tls: self.tls,
             ca_cert: self.ca_cert.clone(),
             tls_insecure: self.tls_insecure,
+            cluster: self.cluster.clone(),
         }
     }
 }

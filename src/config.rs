@@ -22,6 +22,8 @@ pub struct RedisInputs {
     pub tls: bool,
     pub ca_cert: Option<PathBuf>,
     pub tls_insecure: bool,
+    /// REDIS_CLUSTER: `auto` (or unset) detects a cluster, `true`/`false` force.
+    pub cluster: Option<String>,
 }
 
 /// Where and how to connect. The URL inside carries the secret; use
@@ -34,6 +36,9 @@ pub struct RedisSettings {
     pub explicit: bool,
     pub ca_cert: Option<PathBuf>,
     pub tls_insecure: bool,
+    /// `Some(false)`: never treat the server as a cluster; `Some(true)`: it
+    /// is one; `None`: ask it (INFO `cluster_enabled`).
+    pub cluster: Option<bool>,
 }
 
 impl fmt::Display for RedisSettings {
@@ -49,6 +54,7 @@ impl fmt::Debug for RedisSettings {
             .field("explicit", &self.explicit)
             .field("ca_cert", &self.ca_cert)
             .field("tls_insecure", &self.tls_insecure)
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -119,6 +125,7 @@ impl RedisSettings {
             explicit,
             ca_cert: inputs.ca_cert.clone(),
             tls_insecure: inputs.tls_insecure,
+            cluster: parse_cluster(inputs.cluster.as_deref())?,
         })
     }
 
@@ -149,12 +156,37 @@ impl RedisSettings {
         self.url.port().unwrap_or(6379)
     }
 
+    /// A copy for another node of the same cluster: same user, password,
+    /// database, TLS and CA settings, another host and port.
+    pub fn for_node(&self, host: &str, port: u16) -> Self {
+        let mut other = self.clone();
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        let _ = other.url.set_host(Some(&host));
+        let _ = other.url.set_port(Some(port));
+        other
+    }
+
     /// A copy pointing at another port of localhost (the embedded server).
     pub fn with_local_port(&self, port: u16) -> Self {
         let mut other = self.clone();
         let _ = other.url.set_host(Some("127.0.0.1"));
         let _ = other.url.set_port(Some(port));
         other
+    }
+}
+
+fn parse_cluster(value: Option<&str>) -> Result<Option<bool>, ConfigError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "auto") => Ok(None),
+        Some("true" | "yes" | "1") => Ok(Some(true)),
+        Some("false" | "no" | "0") => Ok(Some(false)),
+        Some(other) => Err(ConfigError(format!(
+            "REDIS_CLUSTER '{other}' is not auto, true or false: leave it unset to detect a cluster, or use false to treat the server as a single node"
+        ))),
     }
 }
 
@@ -292,6 +324,29 @@ mod tests {
             assert!(!err.contains("topsecret1"), "{err}");
             assert!(!err.contains('\n'));
         }
+    }
+
+    #[test]
+    fn cluster_mode_is_auto_true_or_false() {
+        let with = |v: &str| RedisInputs {
+            cluster: Some(v.into()),
+            ..RedisInputs::default()
+        };
+        let mode = |v: &str| RedisSettings::from_inputs(&with(v)).map(|s| s.cluster);
+        assert_eq!(mode("auto"), Ok(None));
+        assert_eq!(mode("false"), Ok(Some(false)));
+        assert_eq!(mode("TRUE"), Ok(Some(true)));
+        let err = mode("maybe").unwrap_err().to_string();
+        assert!(err.starts_with("REDIS_CLUSTER 'maybe'"), "{err}");
+    }
+
+    #[test]
+    fn another_node_keeps_the_credentials() {
+        let s = RedisSettings::from_inputs(&with_url("rediss://u:pw1@seed:7000/0")).unwrap();
+        let node = s.for_node("10.0.0.2", 7001);
+        assert_eq!(node.to_string(), "rediss://u:***@10.0.0.2:7001/0");
+        assert_eq!(node.secret_url().password(), Some("pw1"));
+        assert_eq!(s.for_node("::1", 7002).host(), "[::1]");
     }
 
     #[test]

@@ -70,8 +70,12 @@ impl From<ConfigError> for Failure {
 impl From<RedisFailure> for Failure {
     fn from(e: RedisFailure) -> Self {
         let kind = match &e {
-            RedisFailure::Connection(_) | RedisFailure::Auth(_) => ExitKind::Connection,
-            RedisFailure::WrongType(_) | RedisFailure::ReadOnlyMode(_) => ExitKind::Usage,
+            RedisFailure::Connection(_)
+            | RedisFailure::ClusterChanging(_)
+            | RedisFailure::Auth(_) => ExitKind::Connection,
+            RedisFailure::WrongType(_)
+            | RedisFailure::ReadOnlyMode(_)
+            | RedisFailure::CrossSlot(_) => ExitKind::Usage,
             _ => ExitKind::Runtime,
         };
         Self::new(kind, e.to_string())

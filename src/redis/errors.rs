@@ -22,18 +22,28 @@ pub enum RedisFailure {
     Server(String),
     /// The reply did not have the shape we expected.
     Reply(String),
+    /// A request whose keys live in different cluster slots (refused by
+    /// streamlab before sending, or CROSSSLOT from the server).
+    CrossSlot(String),
+    /// The cluster is moving the key's slot or failing its master over
+    /// (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, UNBLOCKED ... still answered
+    /// after the retries inside `Conn`): back off and retry, as for a
+    /// dropped socket. Nothing was done by the refused command.
+    ClusterChanging(String),
 }
 
 impl RedisFailure {
+    /// Transient: the socket, or the route to the key's node, is gone.
+    /// Callers back off and retry; the next call reconnects or re-routes.
     pub fn is_connection(&self) -> bool {
-        matches!(self, Self::Connection(_))
+        matches!(self, Self::Connection(_) | Self::ClusterChanging(_))
     }
 
     /// Errors after which retrying the same call cannot succeed.
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Self::Auth(_) | Self::WrongType(_) | Self::ReadOnlyMode(_)
+            Self::Auth(_) | Self::WrongType(_) | Self::ReadOnlyMode(_) | Self::CrossSlot(_)
         )
     }
 }
@@ -56,6 +66,8 @@ impl fmt::Display for RedisFailure {
             ),
             Self::Server(m) => m.clone(),
             Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
+            Self::CrossSlot(m) => format!("CROSSSLOT: {m}"),
+            Self::ClusterChanging(m) => format!("the cluster is changing: {m}"),
         };
         f.write_str(&redact(&text))
     }
@@ -80,6 +92,18 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         // A server restarting from its AOF answers LOADING for a moment:
         // transient, so callers back off and retry as for a dropped socket.
         "LOADING" => return RedisFailure::Connection(text),
+        "CROSSSLOT" => return RedisFailure::CrossSlot(text),
+        // A migration or failover under way: `Conn` follows these itself;
+        // one still answered after its retries is transient all the same.
+        "MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "UNBLOCKED" => {
+            // The crate words MOVED as "Moved: ...": keep the server's code.
+            let detail = err.detail().map(str::to_owned).or_else(|| {
+                let errors = err.clone().into_server_errors()?;
+                errors.first()?.1.details().map(str::to_owned)
+            });
+            let detail = detail.as_deref().map(one_line).unwrap_or_default();
+            return RedisFailure::ClusterChanging(format!("{code} {detail}").trim().to_owned());
+        }
         _ => {}
     }
     let lower = text.to_ascii_lowercase();

@@ -16,6 +16,7 @@ pub mod read_only;
 pub mod reply;
 pub mod resp;
 pub mod server;
+pub mod topology;
 
 pub use commands::*;
 pub use connect::{Conn, Connector};

@@ -1,21 +1,37 @@
-//! [`Conn`]: one role's connection, reconnecting with capped backoff.
+//! [`Conn`]: one role's connection, reconnecting with capped backoff, and
+//! on a cluster routing each request to the node that owns its key.
+//!
+//! A `Conn` holds at most one socket per node: a blocking reader that reads
+//! one stream keeps exactly one socket, to that stream's node, of its own.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::redis::{Cmd, Pipeline, Value};
 
+use super::cluster_map::{Mode, SEED};
 use super::link::{Link, Replayed, has_error};
+use super::redirect::{Hops, Redirect};
+use super::route::{self, Route};
+use super::slot_map::{NodeId, SlotMap};
 use super::{BACKOFF_MAX, BACKOFF_MIN, Connector};
 use crate::redis::errors::{RedisFailure, classify};
 use crate::redis::read_only;
+use crate::redis::topology::NodeAddr;
 
-/// One role's connection: dials lazily, drops itself after a connection
+/// One role's connection: dials lazily, drops a socket after a connection
 /// error so the next call reconnects, and tracks the backoff between tries.
 pub struct Conn {
-    connector: Connector,
+    pub(super) connector: Connector,
     role: String,
-    response_timeout: Duration,
-    inner: Option<Link>,
+    pub(super) response_timeout: Duration,
+    /// One socket per node this role has talked to (one, off a cluster).
+    pub(super) links: Vec<(NodeId, Link)>,
+    /// The slot map this connection routes by, and the epoch it was read at.
+    pub(super) map: Arc<SlotMap>,
+    pub(super) epoch: u64,
+    /// The node of the last answered request: keyless commands go there.
+    pub(super) last_node: Option<NodeId>,
     backoff: Duration,
     /// Commands sent, for the monitor's own-cost figure.
     pub commands_sent: u64,
@@ -23,11 +39,15 @@ pub struct Conn {
 
 impl Conn {
     pub(super) fn new(connector: Connector, role: String, response_timeout: Duration) -> Self {
+        let map = connector.cluster().map();
         Self {
             connector,
             role,
             response_timeout,
-            inner: None,
+            links: Vec::new(),
+            map,
+            epoch: u64::MAX,
+            last_node: None,
             backoff: BACKOFF_MIN,
             commands_sent: 0,
         }
@@ -42,30 +62,33 @@ impl Conn {
     }
 
     pub fn is_connected(&self) -> bool {
-        self.inner.is_some()
+        !self.links.is_empty()
     }
 
-    /// Open the socket now (useful to fail fast at start-up).
+    /// Open a socket now (useful to fail fast at start-up); the first
+    /// connection of a connector also finds out whether it is a cluster.
     pub async fn connect(&mut self) -> Result<(), RedisFailure> {
-        // A request abandoned half-way (its future dropped by a caller's
-        // timeout) leaves replies in flight: never reuse that socket.
-        if matches!(&self.inner, Some(Link::Resp(r)) if r.is_poisoned()) {
-            self.inner = None;
-        }
-        if self.inner.is_none() {
-            self.inner = Some(
-                self.connector
-                    .dial(&self.role, self.response_timeout)
-                    .await?,
-            );
+        self.ensure_mode().await?;
+        if self.links.is_empty() {
+            self.link_index(SEED).await?;
         }
         Ok(())
     }
 
-    /// Throw the socket away (after a timeout the caller imposed), so the
-    /// next call dials a fresh one.
+    /// Open the socket to the node that serves `key` now (a bench dials
+    /// before its clock starts).
+    pub async fn connect_for(&mut self, key: &str) -> Result<(), RedisFailure> {
+        let node = self
+            .node_for(Route::Slot(crate::redis::topology::key_slot(key)))
+            .await?;
+        self.link_index(node).await.map(|_| ())
+    }
+
+    /// Throw every socket away (after a timeout the caller imposed), so the
+    /// next call dials fresh ones.
     pub fn disconnect(&mut self) {
-        self.inner = None;
+        self.links.clear();
+        self.last_node = None;
     }
 
     /// The delay to wait before the next reconnect attempt; doubles each
@@ -76,8 +99,9 @@ impl Conn {
         delay
     }
 
-    /// Run one command. `writes` names whether it modifies data, so a
-    /// read-only connector can refuse it before it reaches the server.
+    /// Run one command, at the node that serves its key. `writes` names
+    /// whether it modifies data, so a read-only connector can refuse it
+    /// before it reaches the server.
     pub async fn run(
         &mut self,
         cmd: &Cmd,
@@ -85,21 +109,40 @@ impl Conn {
         writes: bool,
     ) -> Result<Value, RedisFailure> {
         self.guard(name, writes, || read_only::is_read(cmd))?;
-        self.connect().await?;
-        let conn = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
+        let route = self.route(|| route::of_command(cmd))?;
         self.commands_sent += 1;
-        let result = match conn.command(cmd, self.response_timeout).await {
-            Ok(v) if !has_error(&v) => Ok(v),
-            Ok(v) => cmd.query_async(&mut Replayed(vec![v])).await,
-            Err(e) => Err(e),
-        };
-        self.settle(result)
+        let mut node = self.node_for(route).await?;
+        let (mut asking, mut hops) = (false, Hops::default());
+        loop {
+            let i = self.link_index(node).await?;
+            let timeout = self.response_timeout;
+            let link = &mut self.links[i].1;
+            let sent = if asking {
+                link.commands_of(&[cmd], true, timeout)
+                    .await
+                    .map(|mut v| v.pop().unwrap_or(Value::Nil))
+            } else {
+                link.command(cmd, timeout).await
+            };
+            let reply = match sent {
+                Ok(v) if !has_error(&v) => return self.settle(node, Ok(v)),
+                Ok(v) => v,
+                Err(e) => return self.settle(node, Err(e)),
+            };
+            if let Value::ServerError(e) = &reply
+                && let Some(redirect) = Redirect::of(e, &self.connector.cluster().addr(node))
+                && let Some(next) = self.follow(redirect, route, &mut hops).await?
+            {
+                (node, asking) = next;
+                continue;
+            }
+            return self.settle(node, cmd.query_async(&mut Replayed(vec![reply])).await);
+        }
     }
 
-    /// Run a pipeline (one round trip). `commands` is how many it holds.
+    /// Run a pipeline (one round trip) or a MULTI/EXEC, at the node that
+    /// serves its keys; refused if they span slots. `commands` is how many
+    /// it holds.
     pub async fn run_pipeline(
         &mut self,
         pipe: &Pipeline,
@@ -108,22 +151,146 @@ impl Conn {
         commands: usize,
     ) -> Result<Vec<Value>, RedisFailure> {
         self.guard(name, writes, || read_only::pipeline_is_read(pipe))?;
-        self.connect().await?;
-        let conn = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| RedisFailure::Connection("not connected".into()))?;
+        let route = self.route(|| route::of_pipeline(pipe))?;
         self.commands_sent += commands as u64;
-        let result = if pipe.is_transaction() {
-            conn.transaction(pipe, self.response_timeout).await
+        if pipe.is_transaction() {
+            self.transaction(pipe, route).await
         } else {
-            match conn.commands(pipe, self.response_timeout).await {
-                Ok(replies) if !replies.iter().any(has_error) => Ok(replies),
-                Ok(replies) => pipe.query_async(&mut Replayed(replies)).await,
-                Err(e) => Err(e),
-            }
+            self.pipeline(pipe, route).await
+        }
+    }
+
+    /// Run one command at a named node, without following redirects: what
+    /// is asked of every node in turn (SCAN, INFO) or of one on purpose.
+    pub async fn run_on(
+        &mut self,
+        node: &NodeAddr,
+        cmd: &Cmd,
+        name: &'static str,
+        writes: bool,
+    ) -> Result<Value, RedisFailure> {
+        self.guard(name, writes, || read_only::is_read(cmd))?;
+        self.ensure_mode().await?;
+        self.commands_sent += 1;
+        let node = self.connector.cluster().intern(node);
+        let i = self.link_index(node).await?;
+        let timeout = self.response_timeout;
+        let result = match self.links[i].1.command(cmd, timeout).await {
+            Ok(v) if !has_error(&v) => Ok(v),
+            Ok(v) => cmd.query_async(&mut Replayed(vec![v])).await,
+            Err(e) => Err(e),
         };
-        self.settle(result)
+        self.settle(node, result)
+    }
+
+    /// Where a request goes: computed only once the server is known to be
+    /// a cluster (or not yet known), so a single server pays nothing.
+    fn route(
+        &self,
+        of: impl FnOnce() -> Result<Route, RedisFailure>,
+    ) -> Result<Route, RedisFailure> {
+        match self.connector.cluster().mode() {
+            Mode::Standalone => Ok(Route::Any),
+            _ => of(),
+        }
+    }
+
+    async fn transaction(
+        &mut self,
+        pipe: &Pipeline,
+        route: Route,
+    ) -> Result<Vec<Value>, RedisFailure> {
+        let mut node = self.node_for(route).await?;
+        let (mut asking, mut hops) = (false, Hops::default());
+        loop {
+            let i = self.link_index(node).await?;
+            let timeout = self.response_timeout;
+            let link = &mut self.links[i].1;
+            let result = if asking {
+                link.transaction_asking(pipe, timeout).await
+            } else {
+                link.transaction(pipe, timeout).await
+            };
+            if let Err(e) = &result
+                && let Some(redirect) = Redirect::of_error(e, &self.connector.cluster().addr(node))
+                && let Some(next) = self.follow(redirect, route, &mut hops).await?
+            {
+                (node, asking) = next;
+                continue;
+            }
+            return self.settle(node, result);
+        }
+    }
+
+    async fn pipeline(
+        &mut self,
+        pipe: &Pipeline,
+        route: Route,
+    ) -> Result<Vec<Value>, RedisFailure> {
+        let mut node = self.node_for(route).await?;
+        let i = self.link_index(node).await?;
+        let timeout = self.response_timeout;
+        let mut replies = match self.links[i].1.commands(pipe, timeout).await {
+            Ok(r) => r,
+            Err(e) => return self.settle(node, Err(e)),
+        };
+        let mut hops = Hops::default();
+        // Part of a pipeline may run before a slot moves (MIGRATE runs
+        // between two of its commands): only the refused ones are re-sent.
+        while replies.iter().any(has_error) {
+            let here = self.connector.cluster().addr(node);
+            let refused: Vec<usize> = (0..replies.len())
+                .filter(|&k| matches!(&replies[k], Value::ServerError(e) if Redirect::of(e, &here).is_some()))
+                .collect();
+            let Some(Value::ServerError(first)) = refused.first().map(|&k| &replies[k]) else {
+                break;
+            };
+            let Some(redirect) = Redirect::of(first, &here) else {
+                break;
+            };
+            let Some((next, asking)) = self.follow(redirect, route, &mut hops).await? else {
+                break;
+            };
+            node = next;
+            let cmds: Vec<&Cmd> = pipe
+                .cmd_iter()
+                .enumerate()
+                .filter(|(k, _)| refused.contains(k))
+                .map(|(_, c)| c)
+                .collect();
+            let i = self.link_index(node).await?;
+            match self.links[i].1.commands_of(&cmds, asking, timeout).await {
+                Ok(again) => {
+                    for (k, v) in refused.iter().zip(again) {
+                        replies[*k] = v;
+                    }
+                }
+                Err(e) => return self.settle(node, Err(e)),
+            }
+        }
+        if !replies.iter().any(has_error) {
+            return self.settle(node, Ok(replies));
+        }
+        self.settle(node, pipe.query_async(&mut Replayed(replies)).await)
+    }
+
+    /// The index of this connection's socket to `node`, dialled if needed.
+    pub(super) async fn link_index(&mut self, node: NodeId) -> Result<usize, RedisFailure> {
+        if let Some(i) = self.links.iter().position(|(n, _)| *n == node) {
+            // A request abandoned half-way (its future dropped by a caller's
+            // timeout) leaves replies in flight: never reuse that socket.
+            if !self.links[i].1.is_poisoned() {
+                return Ok(i);
+            }
+            self.links.swap_remove(i);
+        }
+        let addr = self.connector.cluster().addr(node);
+        let link = self
+            .connector
+            .dial(&self.role, self.response_timeout, &addr)
+            .await?;
+        self.links.push((node, link));
+        Ok(self.links.len() - 1)
     }
 
     /// A read-only connector refuses a command marked as writing, and any
@@ -141,18 +308,30 @@ impl Conn {
         Ok(())
     }
 
-    fn settle<T>(&mut self, result: Result<T, ::redis::RedisError>) -> Result<T, RedisFailure> {
+    pub(super) fn settle<T>(
+        &mut self,
+        node: NodeId,
+        result: Result<T, ::redis::RedisError>,
+    ) -> Result<T, RedisFailure> {
         match result {
             Ok(v) => {
                 self.backoff = BACKOFF_MIN;
+                self.last_node = Some(node);
                 Ok(v)
             }
             Err(e) => {
                 let failure = classify(&e);
-                if failure.is_connection() {
+                if matches!(failure, RedisFailure::Connection(_)) {
                     // After a client-side timeout the server may still answer
-                    // on this socket later; never reuse it.
-                    self.inner = None;
+                    // on this socket later; never reuse it. On a cluster the
+                    // node may be gone for good: re-read the map.
+                    self.links.retain(|(n, _)| *n != node);
+                    if self.last_node == Some(node) {
+                        self.last_node = None;
+                    }
+                    if self.connector.cluster().mode() == Mode::Cluster {
+                        self.connector.cluster().mark_stale();
+                    }
                 }
                 Err(failure)
             }

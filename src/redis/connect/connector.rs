@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use ::redis::Client;
 
+use super::cluster_map::{ClusterMap, Mode, SEED};
+use super::dial::build_client;
 use super::{BLOCK_MARGIN, Conn, DEFAULT_RESPONSE_TIMEOUT, install_crypto_provider};
 use crate::config::RedisSettings;
-use crate::redis::errors::{RedisFailure, classify};
+use crate::redis::errors::RedisFailure;
 use crate::redis::server::ServerInfo;
+use crate::redis::topology::{Master, NodeAddr, key_slot};
 
-/// Builds connections to one server. Cheap to clone (an `Arc` inside).
+/// Builds connections to one server, or to every node of one cluster.
+/// Cheap to clone (an `Arc` inside).
 #[derive(Clone)]
 pub struct Connector {
     pub(super) inner: Arc<ConnectorInner>,
@@ -24,39 +28,24 @@ pub(super) struct ConnectorInner {
     pub(super) read_only: bool,
     /// What `server::probe` found, shared with the read-only twin.
     pub(super) server: Arc<OnceLock<ServerInfo>>,
+    /// Shared by every connection of this connector (and its read-only twin).
+    pub(super) cluster: Arc<ClusterMap>,
 }
 
 impl Connector {
     /// Prepare a client for `settings` (no network traffic yet).
     pub fn new(settings: RedisSettings) -> Result<Self, RedisFailure> {
         install_crypto_provider();
-        let mut url = settings.secret_url().clone();
-        if settings.tls_insecure && settings.is_tls() {
-            url.set_fragment(Some("insecure"));
-        }
-        let client = match &settings.ca_cert {
-            Some(path) if settings.is_tls() => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    RedisFailure::Server(format!(
-                        "cannot read REDIS_CA_CERT {}: {e}",
-                        path.display()
-                    ))
-                })?;
-                let certs = ::redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem),
-                };
-                Client::build_with_tls(url.as_str(), certs)
-            }
-            _ => Client::open(url.as_str()),
-        }
-        .map_err(|e| RedisFailure::Server(format!("invalid Redis settings: {}", classify(&e))))?;
+        let client = build_client(&settings)?;
+        let seed = NodeAddr::new(settings.host().trim_matches(['[', ']']), settings.port());
+        let cluster = Arc::new(ClusterMap::new(seed, settings.cluster));
         Ok(Self {
             inner: Arc::new(ConnectorInner {
                 client,
                 settings,
                 read_only: false,
                 server: Arc::default(),
+                cluster,
             }),
         })
     }
@@ -69,6 +58,7 @@ impl Connector {
                 settings: self.inner.settings.clone(),
                 read_only: true,
                 server: self.inner.server.clone(),
+                cluster: self.inner.cluster.clone(),
             }),
         }
     }
@@ -91,13 +81,43 @@ impl Connector {
         let _ = self.inner.server.set(info);
     }
 
+    pub(super) fn cluster(&self) -> &ClusterMap {
+        &self.inner.cluster
+    }
+
     /// A connection for a role that never blocks (producer, monitor, admin).
     pub fn conn(&self, role: impl Into<String>) -> Conn {
         Conn::new(self.clone(), role.into(), DEFAULT_RESPONSE_TIMEOUT)
     }
 
-    /// A connection for a blocking reader using `BLOCK block`.
+    /// A connection for a blocking reader using `BLOCK block`. On a
+    /// cluster it keeps its own socket to each node it reads from.
     pub fn blocking_conn(&self, role: impl Into<String>, block: Duration) -> Conn {
         Conn::new(self.clone(), role.into(), block + BLOCK_MARGIN)
+    }
+
+    /// Whether the server is a Redis Cluster (asks it the first time).
+    pub async fn is_cluster(&self) -> Result<bool, RedisFailure> {
+        if self.cluster().mode() == Mode::Unknown {
+            self.conn("topology").connect().await?;
+        }
+        Ok(self.cluster().mode() == Mode::Cluster)
+    }
+
+    /// Every master with the slot ranges it serves, read fresh if the map
+    /// is stale. A single server is one master owning every slot.
+    pub async fn masters(&self) -> Result<Vec<Master>, RedisFailure> {
+        self.conn("topology").masters().await
+    }
+
+    /// The node that serves `key` as far as this connector knows (no
+    /// network traffic); `None` before the first connection, or for a slot
+    /// no node is known to serve.
+    pub fn node_of(&self, key: &str) -> Option<NodeAddr> {
+        match self.cluster().mode() {
+            Mode::Unknown => None,
+            Mode::Standalone => Some(self.cluster().addr(SEED)),
+            Mode::Cluster => self.cluster().owner_addr(key_slot(key)),
+        }
     }
 }

@@ -5,30 +5,44 @@
 use std::time::Duration;
 
 use ::redis::aio::MultiplexedConnection;
-use ::redis::{AsyncConnectionConfig, ConnectionAddr};
+use ::redis::{AsyncConnectionConfig, Client, ConnectionAddr};
 
 use super::link::Link;
 use super::{CONNECT_TIMEOUT, Connector};
 use crate::config::RedisSettings;
 use crate::redis::errors::{RedisFailure, classify};
 use crate::redis::resp::{self, RespLink};
+use crate::redis::topology::NodeAddr;
 
 impl Connector {
+    /// Open a socket to `node` (the URL's own, or another node of its
+    /// cluster: same user, password, TLS and CA settings).
     pub(super) async fn dial(
         &self,
         role: &str,
         response_timeout: Duration,
+        node: &NodeAddr,
     ) -> Result<Link, RedisFailure> {
+        let seed = &self.inner.settings;
+        let settings = if seed.host() == node.host && seed.port() == node.port {
+            seed.clone()
+        } else {
+            seed.for_node(&node.host, node.port)
+        };
         let info = self.inner.client.get_connection_info();
         let mut link = match info.addr() {
-            ConnectionAddr::Tcp(host, port)
+            ConnectionAddr::Tcp(..)
                 if resp::enabled() && !info.redis_settings().protocol().supports_resp3() =>
             {
-                let connecting =
-                    RespLink::connect(host, *port, info.redis_settings(), CONNECT_TIMEOUT);
-                Link::Resp(self.bounded(connecting).await?)
+                let connecting = RespLink::connect(
+                    &node.host,
+                    node.port,
+                    info.redis_settings(),
+                    CONNECT_TIMEOUT,
+                );
+                Link::Resp(bounded(connecting, &settings).await?)
             }
-            _ => Link::Crate(self.dial_crate(response_timeout).await?),
+            _ => Link::Crate(self.dial_crate(response_timeout, &settings).await?),
         };
         // Naming the client makes CLIENT LIST readable and lets operators (and
         // our fault tests) find a role's socket. ACLs may forbid it: ignore.
@@ -43,42 +57,67 @@ impl Connector {
             // The RESP link's first exchange: a socket that fails here (a
             // TLS port, a server that hangs up) failed to connect, as the
             // crate's own set-up reports it.
-            Err(e) if matches!(link, Link::Resp(_)) => {
-                Err(describe_connect_error(&e, &self.inner.settings))
-            }
+            Err(e) if matches!(link, Link::Resp(_)) => Err(describe_connect_error(&e, &settings)),
             _ => Ok(link),
         }
-    }
-
-    /// Await a connect attempt for at most [`CONNECT_TIMEOUT`] (and a margin).
-    async fn bounded<T>(
-        &self,
-        connecting: impl std::future::Future<Output = ::redis::RedisResult<T>>,
-    ) -> Result<T, RedisFailure> {
-        tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
-            .await
-            .map_err(|_| {
-                RedisFailure::Connection(format!(
-                    "no answer from {} within {CONNECT_TIMEOUT:?}",
-                    self.inner.settings
-                ))
-            })?
-            .map_err(|e| describe_connect_error(&e, &self.inner.settings))
     }
 
     async fn dial_crate(
         &self,
         response_timeout: Duration,
+        settings: &RedisSettings,
     ) -> Result<MultiplexedConnection, RedisFailure> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(response_timeout));
-        let connecting = self
-            .inner
-            .client
-            .get_multiplexed_async_connection_with_config(&config);
-        self.bounded(connecting).await
+        let client = if settings.host() == self.inner.settings.host()
+            && settings.port() == self.inner.settings.port()
+        {
+            self.inner.client.clone()
+        } else {
+            build_client(settings)?
+        };
+        let connecting = client.get_multiplexed_async_connection_with_config(&config);
+        bounded(connecting, settings).await
     }
+}
+
+/// The crate's client for `settings`: TLS with the private CA if given,
+/// host name checks off with `--tls-insecure`.
+pub(super) fn build_client(settings: &RedisSettings) -> Result<Client, RedisFailure> {
+    let mut url = settings.secret_url().clone();
+    if settings.tls_insecure && settings.is_tls() {
+        url.set_fragment(Some("insecure"));
+    }
+    match &settings.ca_cert {
+        Some(path) if settings.is_tls() => {
+            let pem = std::fs::read(path).map_err(|e| {
+                RedisFailure::Server(format!("cannot read REDIS_CA_CERT {}: {e}", path.display()))
+            })?;
+            let certs = ::redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            };
+            Client::build_with_tls(url.as_str(), certs)
+        }
+        _ => Client::open(url.as_str()),
+    }
+    .map_err(|e| RedisFailure::Server(format!("invalid Redis settings: {}", classify(&e))))
+}
+
+/// Await a connect attempt for at most [`CONNECT_TIMEOUT`] (and a margin).
+async fn bounded<T>(
+    connecting: impl std::future::Future<Output = ::redis::RedisResult<T>>,
+    settings: &RedisSettings,
+) -> Result<T, RedisFailure> {
+    tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), connecting)
+        .await
+        .map_err(|_| {
+            RedisFailure::Connection(format!(
+                "no answer from {settings} within {CONNECT_TIMEOUT:?}"
+            ))
+        })?
+        .map_err(|e| describe_connect_error(&e, settings))
 }
 
 fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -> RedisFailure {

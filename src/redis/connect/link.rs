@@ -53,19 +53,70 @@ impl Link {
             Self::Resp(r) => {
                 // MULTI's +OK, one +QUEUED per command, then EXEC's reply.
                 let packed = pipe.get_packed_pipeline();
-                let mut replies = within(timeout, r.request(&packed, pipe.len() + 2)).await?;
-                let exec = replies.pop().unwrap_or(Value::Nil);
-                // A command refused while queueing aborts the EXEC: its own
-                // error says why.
-                if let Some(Value::ServerError(e)) =
-                    replies.iter().find(|v| matches!(v, Value::ServerError(_)))
-                {
-                    return Err(e.clone().into());
-                }
-                pipe.query_async(&mut Replayed(vec![exec])).await
+                let replies = within(timeout, r.request(&packed, pipe.len() + 2)).await?;
+                exec_result(pipe, replies).await
             }
         }
     }
+
+    /// Whether a request on this socket was abandoned half-way.
+    pub(super) fn is_poisoned(&self) -> bool {
+        matches!(self, Self::Resp(r) if r.is_poisoned())
+    }
+
+    /// `cmds`, each preceded by ASKING when `asking` (a slot being migrated
+    /// to this node: ASKING lets the next command in), in one round trip.
+    pub(super) async fn commands_of(
+        &mut self,
+        cmds: &[&Cmd],
+        asking: bool,
+        timeout: Duration,
+    ) -> RedisResult<Vec<Value>> {
+        let mut pipe = Pipeline::with_capacity(cmds.len() * if asking { 2 } else { 1 });
+        for c in cmds {
+            if asking {
+                pipe.add_command(::redis::cmd("ASKING"));
+            }
+            pipe.add_command((*c).clone());
+        }
+        let replies = self.commands(&pipe, timeout).await?;
+        Ok(if asking {
+            replies.into_iter().skip(1).step_by(2).collect()
+        } else {
+            replies
+        })
+    }
+
+    /// A MULTI/EXEC at the node a migrating slot is going to: ASKING holds
+    /// for the whole transaction, so it is sent once, before MULTI.
+    pub(super) async fn transaction_asking(
+        &mut self,
+        pipe: &Pipeline,
+        timeout: Duration,
+    ) -> RedisResult<Vec<Value>> {
+        let mut plain = Pipeline::with_capacity(pipe.len() + 3);
+        plain.add_command(::redis::cmd("ASKING"));
+        plain.add_command(::redis::cmd("MULTI"));
+        for c in pipe.cmd_iter() {
+            plain.add_command(c.clone());
+        }
+        plain.add_command(::redis::cmd("EXEC"));
+        let replies = self.commands(&plain, timeout).await?;
+        exec_result(pipe, replies.into_iter().skip(1).collect()).await
+    }
+}
+
+/// MULTI's reply, one per queued command, then EXEC's: the transaction's
+/// result as the crate's `query_async` builds it.
+async fn exec_result(pipe: &Pipeline, mut replies: Vec<Value>) -> RedisResult<Vec<Value>> {
+    let exec = replies.pop().unwrap_or(Value::Nil);
+    // A command refused while queueing aborts the EXEC: its own error
+    // says why (and, on a cluster, where to go: MOVED, ASK).
+    if let Some(Value::ServerError(e)) = replies.iter().find(|v| matches!(v, Value::ServerError(_)))
+    {
+        return Err(e.clone().into());
+    }
+    pipe.query_async(&mut Replayed(vec![exec])).await
 }
 
 /// A response timeout for the RESP link, reported like the crate's.

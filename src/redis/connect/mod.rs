@@ -9,10 +9,14 @@
 
 use std::time::Duration;
 
+mod cluster_map;
 mod conn;
 mod connector;
 mod dial;
 mod link;
+mod redirect;
+mod route;
+mod slot_map;
 
 pub use conn::Conn;
 pub use connector::Connector;

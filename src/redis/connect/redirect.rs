@@ -1,0 +1,353 @@
+//! A cluster changing under a [`Conn`]: finding out that the server is a
+//! cluster, reading the slot map, and following what the nodes answer
+//! while slots move or masters fail over (MOVED, ASK, TRYAGAIN,
+//! CLUSTERDOWN, LOADING, UNBLOCKED, READONLY). Each of these means the
+//! command did not run, so sending it again is safe; a bounded number of
+//! times, then the caller's own backoff takes over.
+
+use std::time::Duration;
+
+use ::redis::{RedisError, ServerError, Value, cmd};
+
+use super::Conn;
+use super::cluster_map::{Mode, SEED};
+use super::route::Route;
+use super::slot_map::{NodeId, parse_cluster_slots};
+use crate::redis::errors::RedisFailure;
+use crate::redis::reply::text;
+use crate::redis::topology::{Master, NodeAddr};
+
+/// Redirects and waits followed for one request before giving up.
+const MAX_HOPS: u32 = 10;
+/// First wait after TRYAGAIN / CLUSTERDOWN / LOADING; doubles, capped.
+const WAIT_MIN: Duration = Duration::from_millis(20);
+const WAIT_MAX: Duration = Duration::from_millis(640);
+
+/// What a node said instead of running the command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Redirect {
+    /// The slot lives at `to` now.
+    Moved { slot: u16, to: NodeAddr },
+    /// The slot is being migrated to `to`: ask there, this once.
+    Ask { to: NodeAddr },
+    /// Busy (a multi-key command mid-migration, a failover, a restart):
+    /// wait and send again.
+    Wait,
+    /// The node is no longer the slot's master (a blocked read woken by a
+    /// migration or failover, a write at a demoted master): re-read the map.
+    Reroute,
+}
+
+impl Redirect {
+    /// `from` is the node that answered (an address without a host in
+    /// MOVED/ASK means that node's host).
+    pub(super) fn of(e: &ServerError, from: &NodeAddr) -> Option<Self> {
+        let target = || {
+            let (slot, addr) = e.details()?.trim().split_once(' ')?;
+            let addr = match addr.strip_prefix(':') {
+                Some(port) => NodeAddr::new(from.host.clone(), port.parse().ok()?),
+                None => NodeAddr::parse(addr)?,
+            };
+            Some((slot.parse().ok()?, addr))
+        };
+        match e.code() {
+            "MOVED" => target().map(|(slot, to)| Self::Moved { slot, to }),
+            "ASK" => target().map(|(_, to)| Self::Ask { to }),
+            "TRYAGAIN" | "CLUSTERDOWN" | "LOADING" | "MASTERDOWN" => Some(Self::Wait),
+            "UNBLOCKED" | "READONLY" => Some(Self::Reroute),
+            _ => None,
+        }
+    }
+
+    /// The redirect inside a failed transaction (a queued command's error).
+    pub(super) fn of_error(e: &RedisError, from: &NodeAddr) -> Option<Self> {
+        let errors = e.clone().into_server_errors()?;
+        errors.first().and_then(|(_, e)| Self::of(e, from))
+    }
+}
+
+/// INFO's `cluster_enabled:1`, or HELLO's `mode` `cluster`.
+fn says_cluster(v: &Value) -> bool {
+    if let Some(info) = text(v) {
+        return info.contains("cluster_enabled:1");
+    }
+    let pairs: Vec<(String, String)> = match v {
+        Value::Array(items) => items
+            .chunks(2)
+            .filter_map(|kv| Some((text(kv.first()?)?, text(kv.get(1)?)?)))
+            .collect(),
+        Value::Map(items) => items
+            .iter()
+            .filter_map(|(k, v)| Some((text(k)?, text(v)?)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    pairs.iter().any(|(k, v)| k == "mode" && v == "cluster")
+}
+
+/// Redirects followed so far for one request.
+#[derive(Debug, Default)]
+pub(super) struct Hops(u32);
+
+impl Conn {
+    /// Follow `redirect`: the node (and whether to send ASKING) to try
+    /// next, or `None` to hand the error to the caller.
+    pub(super) async fn follow(
+        &mut self,
+        redirect: Redirect,
+        route: Route,
+        hops: &mut Hops,
+    ) -> Result<Option<(NodeId, bool)>, RedisFailure> {
+        hops.0 += 1;
+        if hops.0 > MAX_HOPS {
+            return Ok(None);
+        }
+        let cluster = self.connector.cluster();
+        if cluster.mode() != Mode::Cluster {
+            // A MOVED from a server taken for a single node (its INFO was
+            // refused): it is a cluster after all. Anything else is not
+            // ours to retry off a cluster.
+            if !matches!(redirect, Redirect::Moved { .. } | Redirect::Ask { .. })
+                || cluster.forced() == Some(false)
+            {
+                return Ok(None);
+            }
+            cluster.set_mode(Mode::Cluster);
+        }
+        tracing::debug!(role = self.role(), ?redirect, "cluster redirect");
+        match redirect {
+            Redirect::Moved { slot, to } => {
+                cluster.learn(slot, &to);
+                let node = cluster.intern(&to);
+                Ok(Some((self.node_for(route).await.unwrap_or(node), false)))
+            }
+            Redirect::Ask { to } => Ok(Some((cluster.intern(&to), true))),
+            Redirect::Wait => {
+                cluster.mark_stale();
+                let wait = WAIT_MIN
+                    .saturating_mul(1 << (hops.0 - 1).min(8))
+                    .min(WAIT_MAX);
+                tokio::time::sleep(wait).await;
+                Ok(Some((self.node_for(route).await?, false)))
+            }
+            Redirect::Reroute => {
+                cluster.mark_stale();
+                // A failover or migration takes a moment to settle on every
+                // node: do not spin on a map that has not changed yet.
+                if hops.0 > 1 {
+                    tokio::time::sleep(WAIT_MIN.saturating_mul(hops.0)).await;
+                }
+                Ok(Some((self.node_for(route).await?, false)))
+            }
+        }
+    }
+
+    /// The node a request should go to now.
+    pub(super) async fn node_for(&mut self, route: Route) -> Result<NodeId, RedisFailure> {
+        self.ensure_mode().await?;
+        let cluster = self.connector.cluster();
+        if cluster.mode() != Mode::Cluster {
+            return Ok(SEED);
+        }
+        if cluster.claim_refresh() {
+            self.refresh().await;
+        }
+        let cluster = self.connector.cluster();
+        let epoch = cluster.epoch();
+        if epoch != self.epoch {
+            self.map = cluster.map();
+            self.epoch = epoch;
+        }
+        let owner = match route {
+            Route::Slot(slot) => self.map.owner(slot),
+            Route::Any => None,
+        };
+        Ok(owner
+            .or(self.last_node)
+            .or_else(|| self.links.first().map(|(n, _)| *n))
+            .or_else(|| self.map.any_master())
+            .unwrap_or(SEED))
+    }
+
+    /// Find out once per connector whether the server is a cluster:
+    /// `cluster_enabled:1` in INFO, or for a user not allowed INFO, `mode`
+    /// `cluster` in HELLO (a @connection command). A server that answers
+    /// neither is taken for a single node until a MOVED says otherwise.
+    pub(super) async fn ensure_mode(&mut self) -> Result<(), RedisFailure> {
+        let cluster = self.connector.cluster();
+        if cluster.mode() != Mode::Unknown {
+            return Ok(());
+        }
+        let mode = if cluster.forced() == Some(true) {
+            Mode::Cluster
+        } else {
+            let i = self.link_index(SEED).await?;
+            let timeout = self.response_timeout;
+            let link = &mut self.links[i].1;
+            let info = link.command(cmd("INFO").arg("cluster"), timeout).await;
+            let reply = match info {
+                Ok(Value::ServerError(_)) => link.command(&cmd("HELLO"), timeout).await,
+                other => other,
+            };
+            match reply {
+                Ok(v) if says_cluster(&v) => Mode::Cluster,
+                Ok(_) => Mode::Standalone,
+                Err(e) if e.code().is_some() => Mode::Standalone,
+                Err(e) => return self.settle(SEED, Err(e)),
+            }
+        };
+        let cluster = self.connector.cluster();
+        if mode == Mode::Cluster && cluster.mode() != Mode::Cluster {
+            cluster.set_mode(Mode::Cluster);
+            cluster.mark_stale();
+            self.refresh().await;
+        } else if cluster.mode() == Mode::Unknown {
+            cluster.set_mode(mode);
+        }
+        Ok(())
+    }
+
+    /// Re-read the slot map (CLUSTER SLOTS) from the first node that
+    /// answers: those this connection already talks to, then the known
+    /// masters, then the URL's node. Best effort: on failure the old map
+    /// stays and MOVED replies keep correcting it.
+    pub(super) async fn refresh(&mut self) -> bool {
+        let cluster = self.connector.cluster();
+        let mut candidates: Vec<NodeId> = self.links.iter().map(|(n, _)| *n).collect();
+        let map = cluster.map();
+        let known = map.masters().into_iter().map(|m| m.0);
+        for node in known.chain([SEED]) {
+            if !candidates.contains(&node) {
+                candidates.push(node);
+            }
+        }
+        for node in candidates.into_iter().take(6) {
+            let Ok(i) = self.link_index(node).await else {
+                continue;
+            };
+            let timeout = self.response_timeout;
+            let asked = self.connector.cluster().addr(node);
+            let reply = self.links[i]
+                .1
+                .command(cmd("CLUSTER").arg("SLOTS"), timeout)
+                .await;
+            match reply {
+                Ok(Value::ServerError(e)) => {
+                    tracing::warn!(node = %asked, error = %e, "CLUSTER SLOTS refused");
+                    return false;
+                }
+                Ok(v) => match parse_cluster_slots(&v, &asked) {
+                    Ok(ranges) if !ranges.is_empty() => {
+                        self.connector.cluster().install(&ranges);
+                        return true;
+                    }
+                    _ => continue,
+                },
+                Err(e) => {
+                    let _ = self.settle::<()>(node, Err(e));
+                }
+            }
+        }
+        false
+    }
+
+    /// Every master with its slots, re-reading the map first if it is stale
+    /// or empty. A single server is one master owning every slot.
+    pub async fn masters(&mut self) -> Result<Vec<Master>, RedisFailure> {
+        self.ensure_mode().await?;
+        let cluster = self.connector.cluster();
+        if cluster.mode() == Mode::Cluster
+            && (cluster.claim_refresh() || cluster.masters().is_empty())
+        {
+            self.refresh().await;
+        }
+        let masters = self.connector.cluster().masters();
+        if masters.is_empty() {
+            return Err(RedisFailure::Server(
+                "cannot read the cluster's slot map (CLUSTER SLOTS refused or no node answered): the user needs +cluster|slots".into(),
+            ));
+        }
+        Ok(masters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(line: &str) -> ServerError {
+        match ::redis::parse_redis_value(line.as_bytes()).expect("an error reply parses") {
+            Value::ServerError(e) => e,
+            other => panic!("not an error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn redirects_are_read_from_the_error_replies() {
+        let from = NodeAddr::new("10.0.0.1", 7000);
+        let moved = server_error("-MOVED 3999 127.0.0.1:6381\r\n");
+        assert_eq!(
+            Redirect::of(&moved, &from),
+            Some(Redirect::Moved {
+                slot: 3999,
+                to: NodeAddr::new("127.0.0.1", 6381)
+            })
+        );
+        // No host: the node that answered, another port.
+        let ask = server_error("-ASK 3999 :6382\r\n");
+        assert_eq!(
+            Redirect::of(&ask, &from),
+            Some(Redirect::Ask {
+                to: NodeAddr::new("10.0.0.1", 6382)
+            })
+        );
+        for wait in [
+            "-TRYAGAIN Multiple keys request during rehashing of slot\r\n",
+            "-CLUSTERDOWN The cluster is down\r\n",
+            "-LOADING Redis is loading the dataset in memory\r\n",
+        ] {
+            assert_eq!(
+                Redirect::of(&server_error(wait), &from),
+                Some(Redirect::Wait)
+            );
+        }
+        for reroute in [
+            "-UNBLOCKED the stream key no longer exists\r\n",
+            "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n",
+            "-READONLY You can't write against a read only replica.\r\n",
+        ] {
+            assert_eq!(
+                Redirect::of(&server_error(reroute), &from),
+                Some(Redirect::Reroute)
+            );
+        }
+        let other = server_error("-NOGROUP No such key\r\n");
+        assert_eq!(Redirect::of(&other, &from), None);
+        let aborted: RedisError = moved.into();
+        assert!(matches!(
+            Redirect::of_error(&aborted, &from),
+            Some(Redirect::Moved { .. })
+        ));
+    }
+
+    #[test]
+    fn a_cluster_is_recognised_in_info_and_in_hello() {
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        assert!(says_cluster(&bulk("# Cluster\r\ncluster_enabled:1\r\n")));
+        assert!(!says_cluster(&bulk("# Cluster\r\ncluster_enabled:0\r\n")));
+        let hello = |mode: &str| {
+            Value::Array(vec![
+                bulk("server"),
+                bulk("redis"),
+                bulk("mode"),
+                bulk(mode),
+            ])
+        };
+        assert!(says_cluster(&hello("cluster")));
+        assert!(!says_cluster(&hello("standalone")));
+        assert!(says_cluster(&Value::Map(vec![(
+            bulk("mode"),
+            bulk("cluster")
+        )])));
+    }
+}

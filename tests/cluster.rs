@@ -1,0 +1,274 @@
+//! streamlab on a real local Redis Cluster (three masters, one per test
+//! binary, an ACL user with a password on every node): detection from any
+//! node's URL, the slot of a key as the server computes it, every command
+//! routed to the slot's owner, one socket per node per role, cross-slot
+//! requests refused before they are sent, and REDIS_CLUSTER=false.
+
+#[path = "common/cluster.rs"]
+mod cluster;
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::Value;
+use streamlab::config::{RedisInputs, RedisSettings};
+use streamlab::redis::reply::text;
+use streamlab::redis::topology::{Master, key_slot};
+use streamlab::redis::{Conn, Connector, RedisFailure, xlen};
+
+use common::{raw, unique};
+
+fn cluster() -> &'static cluster::LocalCluster {
+    cluster::shared(3, 0)
+}
+
+fn connector_with(url: &str, cluster_mode: Option<&str>) -> Connector {
+    let settings = RedisSettings::from_inputs(&RedisInputs {
+        url: Some(url.to_owned()),
+        cluster: cluster_mode.map(str::to_owned),
+        ..RedisInputs::default()
+    })
+    .expect("valid url");
+    Connector::new(settings).expect("connector")
+}
+
+/// A key named after `base` whose slot the master `m` serves.
+fn key_on(m: &Master, base: &str) -> String {
+    (0..)
+        .map(|i| format!("{base}:{i}"))
+        .find(|k| m.owns(key_slot(k)))
+        .expect("some key lands on every master")
+}
+
+/// Clients named `name` on each node, by port.
+fn clients_named(name: &str) -> HashMap<u16, usize> {
+    let c = cluster();
+    c.ports()
+        .into_iter()
+        .map(|p| {
+            let list = c.cli_line(p, "CLIENT LIST");
+            let n = list
+                .lines()
+                .filter(|l| l.contains(&format!(" name={name} ")))
+                .count();
+            (p, n)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_slot_of_a_key_is_the_one_the_server_computes() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let mut conn = connector.conn("keyslot");
+    for key in [
+        "tasks",
+        "jobs",
+        "{jobs}",
+        "{jobs}:dead",
+        "{jobs}:offset:c1",
+        "tasks:dead",
+        "foo{}{bar}",
+        "foo{{bar}}zap",
+        "foo{bar}{zap}",
+        "{}",
+        "}{",
+        "",
+        "a-rather-long-key-with-unicode-ü-and-more",
+    ] {
+        let v = raw(&mut conn, &["CLUSTER", "KEYSLOT", key]).await;
+        let Value::Int(server) = v else {
+            panic!("CLUSTER KEYSLOT {key}: {v:?}")
+        };
+        assert_eq!(i64::from(key_slot(key)), server, "slot of {key:?}");
+    }
+}
+
+#[tokio::test]
+async fn any_node_s_url_finds_the_cluster_and_its_masters() {
+    let c = cluster();
+    for port in c.ports() {
+        let connector = connector_with(&c.url_of(port), None);
+        assert!(connector.is_cluster().await.expect("detected"));
+        let masters = connector.masters().await.expect("masters");
+        assert_eq!(masters.len(), 3, "{masters:?}");
+        let slots: usize = masters.iter().map(Master::slot_count).sum();
+        assert_eq!(slots, 16384);
+        let mut ports: Vec<u16> = masters.iter().map(|m| m.addr.port).collect();
+        ports.sort_unstable();
+        let mut expected = c.ports();
+        expected.sort_unstable();
+        assert_eq!(ports, expected);
+        let key = key_on(&masters[1], "probe");
+        assert_eq!(connector.node_of(&key), Some(masters[1].addr.clone()));
+    }
+}
+
+#[tokio::test]
+async fn every_command_goes_to_the_node_that_owns_its_key() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let masters = connector.masters().await.expect("masters");
+    let role = unique("router").replace(':', "_");
+    let mut conn = connector.conn(role.clone());
+    let base = unique("routed");
+    for m in &masters {
+        let key = key_on(m, &base);
+        common::add_tasks(&mut conn, &key, 3).await;
+        assert_eq!(xlen(&mut conn, &key).await.expect("XLEN"), 3);
+        // Written where the slot lives, and only there.
+        let mut direct = connector_with(&c.url_of(m.addr.port), Some("false")).conn("direct");
+        let exists = raw(&mut direct, &["EXISTS", &key]).await;
+        assert_eq!(exists, Value::Int(1), "{key} on {}", m.addr);
+    }
+    // One socket per node for this role, not one per command.
+    let sockets = clients_named(&format!("streamlab:{role}"));
+    assert!(sockets.values().all(|&n| n == 1), "{sockets:?}");
+}
+
+#[tokio::test]
+async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let masters = connector.masters().await.expect("masters");
+    // The stream lives on the second master, not on the URL's node.
+    let stream = key_on(&masters[1], &unique("blocking"));
+    let mut admin = connector.conn("admin");
+    raw(
+        &mut admin,
+        &["XGROUP", "CREATE", &stream, "g", "$", "MKSTREAM"],
+    )
+    .await;
+    let role = unique("reader").replace(':', "_");
+    let mut reader = connector.blocking_conn(role.clone(), Duration::from_secs(3));
+    let read = tokio::spawn(async move {
+        let got = streamlab::redis::xreadgroup(
+            &mut reader,
+            &stream,
+            "g",
+            "c",
+            streamlab::redis::GroupRead::New,
+            10,
+            Some(3000),
+        )
+        .await;
+        (got, reader)
+    });
+    let name = format!("streamlab:{role}");
+    common::wait_for("the reader to block", Duration::from_secs(5), || {
+        let sockets = clients_named(&name);
+        async move { sockets.values().sum::<usize>() == 1 }
+    })
+    .await;
+    let sockets = clients_named(&name);
+    assert_eq!(sockets.get(&masters[1].addr.port), Some(&1), "{sockets:?}");
+    // A command for another key on the same node, from another role, is not
+    // held up behind the blocked read.
+    let other = key_on(&masters[1], &unique("other"));
+    let started = std::time::Instant::now();
+    raw(&mut admin, &["SET", &other, "v"]).await;
+    assert!(started.elapsed() < Duration::from_secs(1));
+    read.abort();
+}
+
+#[tokio::test]
+async fn a_request_across_slots_is_refused_before_it_is_sent() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let mut conn = connector.conn("crossslot");
+    let a = unique("cross-a");
+    let b = (0..)
+        .map(|i| format!("{a}-b{i}"))
+        .find(|k| key_slot(k) != key_slot(&a))
+        .expect("another slot");
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    pipe.cmd("XADD").arg(&a).arg("*").arg("f").arg("v");
+    pipe.cmd("XADD").arg(&b).arg("*").arg("f").arg("v");
+    let refused = conn.run_pipeline(&pipe, "XADD", true, 4).await;
+    let Err(RedisFailure::CrossSlot(message)) = refused else {
+        panic!("expected CROSSSLOT, got {refused:?}")
+    };
+    assert!(message.contains(&a) && message.contains(&b), "{message}");
+    assert!(RedisFailure::CrossSlot(message).is_fatal());
+    // Nothing was written.
+    for key in [&a, &b] {
+        assert_eq!(raw(&mut conn, &["EXISTS", key]).await, Value::Int(0));
+    }
+    // With a shared hash tag the same transaction runs.
+    let tag = format!("{{{a}}}");
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    pipe.cmd("XADD").arg(&tag).arg("*").arg("f").arg("v");
+    pipe.cmd("XADD")
+        .arg(format!("{tag}:dead"))
+        .arg("*")
+        .arg("f")
+        .arg("v");
+    conn.run_pipeline(&pipe, "XADD", true, 4)
+        .await
+        .expect("one slot");
+}
+
+#[tokio::test]
+async fn redis_cluster_false_talks_to_the_url_s_node_only() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let masters = connector.masters().await.expect("masters");
+    let elsewhere = masters
+        .iter()
+        .find(|m| m.addr.port != c.nodes[0].port)
+        .expect("another master");
+    let key = key_on(elsewhere, &unique("single"));
+    let single = connector_with(&c.url(), Some("false"));
+    assert!(!single.is_cluster().await.expect("mode"));
+    let mut conn: Conn = single.conn("single");
+    let refused = xlen(&mut conn, &key).await;
+    let Err(RedisFailure::ClusterChanging(message)) = &refused else {
+        panic!("expected the node's MOVED, got {refused:?}")
+    };
+    assert!(message.contains("MOVED"), "{message}");
+    let info = raw(&mut conn, &["INFO", "server"]).await;
+    let info = text(&info).unwrap_or_default();
+    assert!(info.contains("tcp_port:"), "{info}");
+}
+
+/// A user allowed neither INFO nor CLUSTER (a monitoring user, say): the
+/// cluster is recognised from HELLO, and the slot map is learned from the
+/// nodes' MOVED replies instead of CLUSTER SLOTS.
+#[tokio::test]
+async fn a_user_without_info_or_cluster_is_still_routed() {
+    let c = cluster();
+    let user = unique("limited").replace(':', "_");
+    for port in c.ports() {
+        let setuser = format!("ACL SETUSER {user} on >Limited-pw-3 ~* +@all -info -cluster");
+        assert!(c.cli_line(port, &setuser).contains("OK"));
+    }
+    let url = format!("redis://{user}:Limited-pw-3@127.0.0.1:{}", c.nodes[0].port);
+    let connector = connector_with(&url, None);
+    assert!(
+        connector
+            .is_cluster()
+            .await
+            .expect("detected through HELLO")
+    );
+    let masters = connector_with(&c.url(), None)
+        .masters()
+        .await
+        .expect("masters");
+    let mut conn = connector.conn("limited");
+    for m in &masters {
+        let key = key_on(m, &unique("limited"));
+        common::add_tasks(&mut conn, &key, 2).await;
+        assert_eq!(xlen(&mut conn, &key).await.expect("XLEN"), 2);
+        // Keys on the URL's own node never draw a MOVED; the others did.
+        if m.addr.port != c.nodes[0].port {
+            assert_eq!(
+                connector.node_of(&key),
+                Some(m.addr.clone()),
+                "learned from MOVED"
+            );
+        }
+    }
+}

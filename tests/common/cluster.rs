@@ -1,0 +1,333 @@
+//! A real local Redis Cluster for the tests: three masters (plus replicas
+//! where a test needs them) on free ports <= 55535 (the cluster bus listens
+//! on port + 10000), joined with `redis-cli --cluster create`, ready when
+//! every node says `cluster_state:ok` and agrees on the slots.
+//!
+//! One cluster per test binary, started on first use ([`shared`]). Statics
+//! are never dropped, so each node runs under a tiny shell watchdog that
+//! reads its stdin, a pipe from the test process: when the test binary
+//! exits (or is killed), the pipe closes, `read` returns, and the watchdog
+//! kills its node and removes its directory.
+
+#![allow(dead_code, reason = "each cluster test binary uses a different subset")]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The password of the `lab` ACL user on every node (and of `default`).
+pub const PASSWORD: &str = "Cluster-pw-7";
+
+/// One node: its port, the redis-server's pid, and the watchdog that holds
+/// it to the test process's life.
+pub struct Node {
+    pub port: u16,
+    pub pid: u32,
+    _watchdog: Child,
+}
+
+pub struct LocalCluster {
+    /// Masters first (as created), then replicas.
+    pub nodes: Vec<Node>,
+    pub masters: usize,
+}
+
+/// The cluster of this test binary: `masters` masters and `replicas`
+/// replicas of the first master, started by the first caller.
+pub fn shared(masters: usize, replicas: usize) -> &'static LocalCluster {
+    static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| LocalCluster::start(masters, replicas))
+}
+
+impl LocalCluster {
+    fn start(masters: usize, replicas: usize) -> Self {
+        let started = Instant::now();
+        let nodes: Vec<Node> = (0..masters + replicas).map(|_| start_node()).collect();
+        let cluster = Self { nodes, masters };
+        let mut create = vec!["--cluster".to_owned(), "create".to_owned()];
+        create.extend(
+            cluster.nodes[..masters]
+                .iter()
+                .map(|n| format!("127.0.0.1:{}", n.port)),
+        );
+        create.extend(["--cluster-replicas", "0", "--cluster-yes"].map(String::from));
+        cluster.cli_ok(cluster.nodes[0].port, &create);
+        cluster.wait_ok(masters, Duration::from_secs(30));
+        let first_id = cluster.node_id(cluster.nodes[0].port);
+        for replica in &cluster.nodes[masters..] {
+            let args = [
+                "--cluster",
+                "add-node",
+                &format!("127.0.0.1:{}", replica.port),
+                &format!("127.0.0.1:{}", cluster.nodes[0].port),
+                "--cluster-slave",
+                "--cluster-master-id",
+                &first_id,
+            ];
+            cluster.cli_ok(cluster.nodes[0].port, &args.map(String::from));
+        }
+        cluster.wait_ok(cluster.nodes.len(), Duration::from_secs(30));
+        for replica in &cluster.nodes[masters..] {
+            cluster.wait_replica_synced(replica.port, Duration::from_secs(30));
+        }
+        eprintln!(
+            "cluster: {masters} masters + {replicas} replicas on ports {:?}, ready in {:.1} s",
+            cluster.ports(),
+            started.elapsed().as_secs_f64()
+        );
+        cluster
+    }
+
+    pub fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    /// The URL of a node for the `lab` user.
+    pub fn url_of(&self, port: u16) -> String {
+        format!("redis://lab:{PASSWORD}@127.0.0.1:{port}")
+    }
+
+    /// The URL of the first node (any node works: streamlab finds the rest).
+    pub fn url(&self) -> String {
+        self.url_of(self.nodes[0].port)
+    }
+
+    /// Run `redis-cli -p port <args>` as the default user; its stdout.
+    pub fn cli(&self, port: u16, args: &[String]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &port.to_string(), "--no-auth-warning", "-a", PASSWORD])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli is needed for the cluster tests");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    fn cli_ok(&self, port: u16, args: &[String]) {
+        let out = self.cli(port, args);
+        assert!(
+            !out.contains("ERR") && !out.contains("[ERR]"),
+            "redis-cli {args:?}: {out}"
+        );
+    }
+
+    /// `redis-cli -p port <line>` (arguments without spaces).
+    pub fn cli_line(&self, port: u16, line: &str) -> String {
+        let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+        self.cli(port, &args)
+    }
+
+    pub fn node_id(&self, port: u16) -> String {
+        self.cli_line(port, "CLUSTER MYID").trim().to_owned()
+    }
+
+    /// Every node is up, says `cluster_state:ok`, knows `known` nodes, and
+    /// all report the same owner for every slot.
+    fn wait_ok(&self, known: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let infos: Vec<String> = self
+                .nodes
+                .iter()
+                .map(|n| self.cli_line(n.port, "CLUSTER INFO"))
+                .collect();
+            let ok = infos.iter().all(|i| {
+                i.contains("cluster_state:ok")
+                    && i.contains("cluster_slots_assigned:16384")
+                    && i.contains(&format!("cluster_known_nodes:{known}"))
+            });
+            if ok && self.slots_agree() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster was not ok within {within:?}: {infos:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Every node reports the same masters serving the same slots.
+    pub fn slots_agree(&self) -> bool {
+        let views: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| self.master_view(n.port))
+            .collect();
+        views.iter().all(|v| !v.is_empty()) && views.windows(2).all(|w| w[0] == w[1])
+    }
+
+    /// A node's view of which master serves which slots: sorted lines of
+    /// `start[-end] host:port`, from CLUSTER NODES.
+    pub fn master_view(&self, port: u16) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        for line in self.cli_line(port, "CLUSTER NODES").lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let [_, addr, flags, _, _, _, _, _, slots @ ..] = parts.as_slice() else {
+                continue;
+            };
+            if !flags.split(',').any(|f| f == "master") || flags.contains("fail") {
+                continue;
+            }
+            let addr = addr.split('@').next().unwrap_or_default();
+            // `[slot->-id]` marks a migration in progress, not ownership.
+            for range in slots.iter().filter(|r| !r.starts_with('[')) {
+                lines.push(format!("{range} {addr}"));
+            }
+        }
+        lines.sort();
+        lines.join("\n")
+    }
+
+    /// The port of the master serving `slot`, as node `ask` sees it.
+    pub fn owner_port(&self, ask: u16, slot: u16) -> u16 {
+        let view = self.master_view(ask);
+        for line in view.lines() {
+            let Some((range, addr)) = line.split_once(' ') else {
+                continue;
+            };
+            let (start, end) = range.split_once('-').unwrap_or((range, range));
+            let (Ok(start), Ok(end)) = (start.parse::<u16>(), end.parse::<u16>()) else {
+                continue;
+            };
+            if (start..=end).contains(&slot) {
+                let port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
+                return port.expect("a port in CLUSTER NODES");
+            }
+        }
+        panic!("no owner of slot {slot} seen by {ask}: {view}");
+    }
+
+    fn wait_replica_synced(&self, port: u16, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let info = self.cli_line(port, "INFO replication");
+            if info.contains("master_link_status:up") && info.contains("master_sync_in_progress:0")
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "replica {port} did not sync within {within:?}: {info}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A port p with p and p + 10000 free, p <= 55535.
+fn free_cluster_port() -> u16 {
+    for _ in 0..200 {
+        let port = fastrand::u16(20_000..=55_535);
+        let free = |p: u16| TcpListener::bind(("127.0.0.1", p)).is_ok();
+        if free(port) && free(port + 10_000) {
+            return port;
+        }
+    }
+    panic!("no free port pair for a cluster node");
+}
+
+/// Start one cluster-enabled node under its watchdog; retried on another
+/// port if someone took this one first.
+fn start_node() -> Node {
+    for _ in 0..10 {
+        let port = free_cluster_port();
+        let dir: PathBuf =
+            std::env::temp_dir().join(format!("streamlab-cluster-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("node directory");
+        let password = format!(">{PASSWORD}");
+        // The watchdog: start the node, print its pid, wait for stdin to
+        // close (the test process is gone), then kill it and clean up.
+        let script = r#"dir=$1; shift
+redis-server "$@" </dev/null >"$dir/log" 2>&1 &
+echo $!
+read -r _
+kill -9 $! 2>/dev/null
+rm -rf "$dir""#;
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg("watchdog")
+            .arg(&dir)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--repl-diskless-sync-delay",
+                "0",
+                "--requirepass",
+                PASSWORD,
+                "--masterauth",
+                PASSWORD,
+                // redis-server joins the words after an option into one
+                // config line: `user lab on >pw ~* &* +@all`.
+                "--user",
+                "lab",
+                "on",
+                &password,
+                "~*",
+                "&*",
+                "+@all",
+                "--dir",
+            ])
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sh starts");
+        let mut line = String::new();
+        let stdout = watchdog.stdout.take().expect("piped stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the watchdog prints the pid");
+        let pid: u32 = line.trim().parse().expect("a pid");
+        let node = Node {
+            port,
+            pid,
+            _watchdog: watchdog,
+        };
+        if wait_ping(port, Duration::from_secs(10)) {
+            return node;
+        }
+        // Port taken between the check and the start: the node died.
+        // Dropping `node` closes the pipe, so its watchdog cleans up.
+    }
+    panic!("could not start a cluster node");
+}
+
+fn wait_ping(port: u16, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        let out = Command::new("redis-cli")
+            .args([
+                "-p",
+                &port.to_string(),
+                "--no-auth-warning",
+                "-a",
+                PASSWORD,
+                "PING",
+            ])
+            .stdin(Stdio::null())
+            .output();
+        if out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("PONG")) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
