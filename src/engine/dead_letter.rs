@@ -4,6 +4,9 @@
 use crate::redis::EntryId;
 use crate::redis::reply::Entry;
 
+/// The error of an entry dead-lettered by hand from the dashboard.
+pub const BY_HAND: &str = "dead-lettered by hand from the dashboard";
+
 /// Why and by whom an entry is dead-lettered.
 pub struct DeadLetter<'a> {
     pub group: &'a str,

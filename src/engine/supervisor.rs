@@ -9,6 +9,7 @@
 
 mod admin;
 mod feeders;
+mod group_admin;
 mod workers;
 
 use std::time::Duration;
@@ -18,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{ChannelSink, Event, SharedSink};
 use crate::engine::worker::WorkerConfig;
-use crate::redis::{Connector, EntryId};
+use crate::monitor::retention::{Plan, Target};
+use crate::redis::{Connector, EntryId, Retention};
 
 pub use admin::ADMIN_TIMEOUT;
 pub use workers::{WorkerMode, WorkerReport, WorkerStatus};
@@ -36,8 +38,26 @@ pub enum EngineCommand {
     /// Stop the worker gracefully (finish and ack in-flight work).
     Stop(String),
     SetMode(String, WorkerMode),
-    /// XTRIM MAXLEN = n.
-    Trim(u64),
+    /// XTRIM MAXLEN = n or MINID id (exact).
+    Trim(Retention),
+    /// Plan a MINID trim (the safe one, or a chosen id) for a confirmation:
+    /// answered with [`Outcome::TrimPlan`].
+    PlanTrim(Target),
+    /// XGROUP DELCONSUMER, after dealing with its pending entries.
+    DeleteConsumer {
+        group: String,
+        consumer: String,
+        pending: PendingOfDeleted,
+    },
+    /// XGROUP SETID to an id, `$` or `0`.
+    SetId {
+        group: String,
+        id: String,
+    },
+    /// XGROUP DESTROY.
+    DestroyGroup {
+        group: String,
+    },
     Ack {
         group: String,
         id: EntryId,
@@ -70,6 +90,19 @@ pub enum Outcome {
         id: EntryId,
         fields: Option<Vec<(String, String)>>,
     },
+    /// A planned trim, to confirm before it is sent.
+    TrimPlan(Box<Plan>),
+}
+
+/// What deleting a consumer does with the entries it still has pending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingOfDeleted {
+    /// It had none when asked: refuse if it has some by now.
+    MustBeNone,
+    /// XCLAIM them to this consumer first, then delete.
+    ClaimTo(String),
+    /// Delete it with them: they leave the PEL and are never redelivered.
+    Drop,
 }
 
 /// The basic consumer's progress.

@@ -23,6 +23,11 @@ pub enum Intent {
     Stop,
     CycleMode,
     Trim,
+    /// Plan and confirm the safe trim (what every group has acked).
+    TrimSafe,
+    DeleteConsumer,
+    SetId,
+    DestroyGroup,
     Ack,
     Claim,
     DeadLetter,

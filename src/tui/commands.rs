@@ -1,12 +1,11 @@
 //! Intents that ask the engine to do something: enqueue, production,
-//! worker lifecycle, and the PEL actions (each confirmed first), plus the
-//! prompts for trim and the PEL filter.
+//! worker lifecycle, the PEL filter; the admin actions are in `admin`.
 
 use crate::duration::parse_duration;
 use crate::engine::supervisor::EngineCommand;
 use crate::tui::action::Intent;
-use crate::tui::navigate;
 use crate::tui::state::{Mode, Pane, PelFilter, Prompt, State};
+use crate::tui::{admin, navigate};
 
 /// Tasks `P` enqueues at once.
 pub const BURST: u64 = 100;
@@ -26,9 +25,15 @@ pub fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         Intent::Kill => own_alive(state).map(|n| vec![EngineCommand::Kill(n)]),
         Intent::Stop => own_alive(state).map(|n| vec![EngineCommand::Stop(n)]),
         Intent::CycleMode => cycle(state),
-        Intent::Trim => prompt(state, Prompt::TrimMaxLen, String::new()),
+        Intent::Trim => admin::trim(state),
+        Intent::TrimSafe => admin::trim_safe(state),
         Intent::Filter => prompt(state, Prompt::Filter, filter_text(&state.view.filter)),
-        Intent::Ack | Intent::Claim | Intent::DeadLetter => ask_pel(state, intent),
+        Intent::Ack => admin::ack(state),
+        Intent::Claim => admin::claim(state),
+        Intent::DeadLetter => admin::dead_letter(state),
+        Intent::DeleteConsumer => admin::delete_consumer(state),
+        Intent::SetId => admin::set_id(state),
+        Intent::DestroyGroup => admin::destroy(state),
         Intent::View => Ok(view(state)),
         _ => Ok(Vec::new()),
     };
@@ -99,62 +104,6 @@ fn filter_text(f: &PelFilter) -> String {
         .join(" ")
 }
 
-/// Ask before acting on the selected PEL entry.
-fn ask_pel(state: &mut State, intent: Intent) -> Result<Vec<EngineCommand>, String> {
-    let p = state
-        .selected_pending()
-        .cloned()
-        .ok_or("select a pending entry first (Tab to Pending, j/k)")?;
-    let group = state.view.group.clone();
-    let (question, command) = match intent {
-        Intent::Ack => (
-            format!(
-                "XACK {} (owner {}, {} deliveries)? It leaves the PEL and stays in the stream.",
-                p.id, p.consumer, p.deliveries
-            ),
-            EngineCommand::Ack { group, id: p.id },
-        ),
-        Intent::Claim => {
-            let to = claim_target(state, &p.consumer)
-                .ok_or("no other consumer to claim it to (w spawns one)")?;
-            (
-                format!("XCLAIM {} from {} to {to}?", p.id, p.consumer),
-                EngineCommand::Claim {
-                    group,
-                    id: p.id,
-                    to,
-                },
-            )
-        }
-        _ => (
-            format!(
-                "Dead-letter {}: copy it to {}:dead and XACK it, atomically?",
-                p.id, state.lab.stream
-            ),
-            EngineCommand::DeadLetter {
-                group,
-                id: p.id,
-                owner: p.consumer,
-                deliveries: p.deliveries,
-            },
-        ),
-    };
-    state.view.mode = Mode::Confirm { question, command };
-    Ok(Vec::new())
-}
-
-/// Another consumer to claim to: a running worker of ours first, else
-/// any other consumer Redis lists.
-fn claim_target(state: &State, owner: &str) -> Option<String> {
-    let ours = state
-        .roster
-        .workers
-        .iter()
-        .find(|w| w.name != owner && w.status.is_alive() && state.view.group == state.lab.group)
-        .map(|w| w.name.clone());
-    ours.or_else(|| state.consumer_names().into_iter().find(|n| n != owner))
-}
-
 fn view(state: &mut State) -> Vec<EngineCommand> {
     if state.view.focus == Pane::Consumers {
         // Enter on a consumer shows its pending entries.
@@ -180,28 +129,13 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
         return Vec::new();
     };
     match prompt {
-        Prompt::TrimMaxLen => match text.trim().parse::<u64>() {
-            Ok(len) => {
-                let now = state
-                    .snapshot
-                    .as_ref()
-                    .and_then(|s| s.stream.as_ref())
-                    .map_or(0, |s| s.length);
-                let question = format!(
-                    "XTRIM {} MAXLEN = {len}: removes {} of {now} entries. Pending ones stay in the PEL as deleted.",
-                    state.lab.stream,
-                    now.saturating_sub(len)
-                );
-                state.view.mode = Mode::Confirm {
-                    question,
-                    command: EngineCommand::Trim(len),
-                };
-            }
-            Err(_) => state.status = Some(format!("'{text}' is not a length: type a whole number")),
-        },
         Prompt::Filter => match parse_filter(&text) {
             Ok(f) => navigate::set_filter(state, f),
             Err(e) => state.status = Some(e),
+        },
+        other => match admin::submit(state, other, &text) {
+            Ok(commands) => return commands,
+            Err(why) => state.status = Some(why),
         },
     }
     Vec::new()

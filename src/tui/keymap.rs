@@ -26,7 +26,9 @@ impl Scope {
             Mode::Normal => Self::Normal,
             Mode::Help => Self::Help,
             Mode::Input { .. } => Self::Input,
-            Mode::Confirm { .. } => Self::Confirm,
+            // A confirmation that needs the stream's name typed is a prompt.
+            Mode::Confirm(c) if c.loses_data() => Self::Input,
+            Mode::Confirm(_) => Self::Confirm,
             Mode::Entry { .. } => Self::Entry,
         }
     }
@@ -152,7 +154,13 @@ pub const BINDINGS: &[Binding] = &[
         Normal,
         &[ch('t')],
         Intent::Trim,
-        "trim the stream (asks MAXLEN, then confirms)",
+        "trim: MAXLEN n, MINID id or safe (previewed, name typed)",
+    )),
+    writes(bind(
+        Normal,
+        &[ch('T')],
+        Intent::TrimSafe,
+        "trim what every group has delivered and acked (previewed)",
     )),
     writes(bind(
         Normal,
@@ -164,7 +172,25 @@ pub const BINDINGS: &[Binding] = &[
         Normal,
         &[ch('c')],
         Intent::Claim,
-        "claim it to another consumer (confirms)",
+        "claim it to a consumer you choose (confirms)",
+    )),
+    writes(bind(
+        Normal,
+        &[ch('D')],
+        Intent::DeleteConsumer,
+        "delete the selected consumer (its pending claimed first)",
+    )),
+    writes(bind(
+        Normal,
+        &[ch('S')],
+        Intent::SetId,
+        "move the selected group's last-delivered id (XGROUP SETID)",
+    )),
+    writes(bind(
+        Normal,
+        &[ch('X')],
+        Intent::DestroyGroup,
+        "destroy the selected group (XGROUP DESTROY)",
     )),
     writes(bind(
         Normal,
@@ -202,7 +228,12 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Normal, &[code(Esc)], Intent::Close, "clear the PEL filter"),
     bind(Help, &[code(Esc), ch('?'), ch('q')], Intent::Close, "close"),
-    bind(Input, &[code(Enter)], Intent::Submit, "accept"),
+    bind(
+        Input,
+        &[code(Enter)],
+        Intent::Submit,
+        "accept (a typed confirmation: the stream's name)",
+    ),
     bind(Input, &[code(Esc)], Intent::Close, "cancel"),
     bind(
         Input,

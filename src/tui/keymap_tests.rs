@@ -64,7 +64,7 @@ fn ctrl_c_quits_in_every_mode_but_plain_c_claims() {
 #[test]
 fn prompts_type_characters_that_are_keys_elsewhere() {
     let input = Mode::Input {
-        prompt: crate::tui::state::Prompt::TrimMaxLen,
+        prompt: crate::tui::state::Prompt::Trim,
         text: String::new(),
     };
     assert!(matches!(key(&input, 'q'), Some(Action::Char('q'))));
@@ -99,10 +99,12 @@ fn help_is_generated_from_the_table() {
 
 #[test]
 fn confirm_needs_y_or_enter() {
-    let m = Mode::Confirm {
-        question: String::new(),
-        command: crate::engine::supervisor::EngineCommand::SpawnWorker,
-    };
+    let m = Mode::Confirm(crate::tui::confirm::Confirmation::plain(
+        "Ack",
+        Vec::new(),
+        Vec::new(),
+        crate::engine::supervisor::EngineCommand::SpawnWorker,
+    ));
     assert_eq!(intent(key(&m, 'y')), Some(Intent::Yes));
     assert_eq!(intent(key(&m, 'n')), Some(Intent::No));
     assert_eq!(key(&m, 'x').map(|_| ()), None);

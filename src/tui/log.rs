@@ -5,6 +5,7 @@
 use crate::engine::Event;
 use crate::engine::event::describe;
 use crate::engine::supervisor::Outcome;
+use crate::tui::admin;
 use crate::tui::state::{LogKind, Mode, State};
 
 pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
@@ -45,6 +46,7 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
             state.status = Some(text.clone());
             state.push_log(at_ms, LogKind::Failure, text);
         }
+        Outcome::TrimPlan(plan) => admin::on_plan(state, &plan),
         Outcome::Entry { id, fields } => {
             if let Mode::Entry {
                 id: shown,

@@ -9,8 +9,10 @@
 
 pub mod access;
 pub mod action;
+pub mod admin;
 pub mod app;
 pub mod commands;
+pub mod confirm;
 pub mod derive;
 #[doc(hidden)]
 pub mod fixture;

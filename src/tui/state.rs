@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::supervisor::{EngineCommand, Roster, WorkerReport};
+use crate::engine::supervisor::{Roster, WorkerReport};
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::tui::access::{self, Access, Needs};
+use crate::tui::confirm::Confirmation;
 
 /// Samples kept for the sparklines (one per poll).
 pub const HISTORY: usize = 240;
@@ -46,10 +47,28 @@ impl Pane {
 }
 
 /// What a text prompt is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    TrimMaxLen,
+    /// MAXLEN n, MINID id or `safe`.
+    Trim,
     Filter,
+    /// The consumer that takes a pending entry.
+    ClaimTo {
+        group: String,
+        id: EntryId,
+        owner: String,
+    },
+    /// Who takes a consumer's pending entries before it is deleted
+    /// (empty: they are dropped with it).
+    MovePendingTo {
+        group: String,
+        consumer: String,
+        pending: u64,
+    },
+    /// The group's new last-delivered id (`$`, `0` or an id).
+    SetId {
+        group: String,
+    },
 }
 
 /// The key mode: which overlay (if any) takes the keys.
@@ -62,10 +81,8 @@ pub enum Mode {
         prompt: Prompt,
         text: String,
     },
-    Confirm {
-        question: String,
-        command: EngineCommand,
-    },
+    /// An action's exact commands, waiting for `y` or the typed stream name.
+    Confirm(Confirmation),
     /// An entry's fields: `None` while loading, `Some(None)` when gone.
     Entry {
         id: EntryId,

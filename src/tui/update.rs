@@ -7,7 +7,7 @@ use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
 use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, State};
-use crate::tui::{commands, derive, layout, log, navigate};
+use crate::tui::{commands, confirm, derive, layout, log, navigate};
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
     match action {
@@ -17,6 +17,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
                 && text.chars().count() < 64
             {
                 text.push(c);
+            } else {
+                confirm::type_char(state, c);
             }
         }
         Action::Poll {
@@ -65,10 +67,14 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
             state.view.mode = Mode::Normal;
             state.status = Some("cancelled".into());
         }
-        Intent::Submit => return commands::submit(state),
+        Intent::Submit => {
+            return confirm::submit_typed(state).unwrap_or_else(|| commands::submit(state));
+        }
         Intent::Backspace => {
             if let Mode::Input { text, .. } = &mut state.view.mode {
                 text.pop();
+            } else {
+                confirm::backspace(state);
             }
         }
         Intent::FocusNext
@@ -96,19 +102,29 @@ fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
 }
 
 fn close(state: &mut State) {
-    if state.view.mode == Mode::Normal {
-        if state.view.filter != Default::default() {
-            navigate::set_filter(state, Default::default());
-            state.status = Some("PEL filter cleared".into());
+    match state.view.mode {
+        Mode::Normal => {
+            if state.view.filter != Default::default() {
+                navigate::set_filter(state, Default::default());
+                state.status = Some("PEL filter cleared".into());
+            }
         }
-    } else {
-        state.view.mode = Mode::Normal;
+        Mode::Confirm(_) => {
+            state.view.mode = Mode::Normal;
+            state.status = Some("cancelled".into());
+        }
+        _ => state.view.mode = Mode::Normal,
     }
 }
 
 fn confirm(state: &mut State) -> Vec<EngineCommand> {
-    let Mode::Confirm { command, .. } = std::mem::take(&mut state.view.mode) else {
-        return Vec::new();
+    let command = match std::mem::take(&mut state.view.mode) {
+        Mode::Confirm(c) if !c.loses_data() => c.command,
+        // Only typing the stream's name confirms a data-losing action.
+        other => {
+            state.view.mode = other;
+            return Vec::new();
+        }
     };
     if let EngineCommand::Claim { id, .. } = &command {
         // Our own XCLAIM must not come back as an inferred reclaim.

@@ -91,18 +91,42 @@ fn kill_stop_and_mode_act_on_our_selected_worker_only() {
 }
 
 #[test]
-fn trim_asks_for_maxlen_then_confirms() {
+fn trim_asks_for_maxlen_then_wants_the_stream_name_typed() {
     let mut s = fixture::state();
     assert!(key(&mut s, Intent::Trim).is_empty());
     typed(&mut s, "1x");
     key(&mut s, Intent::Backspace);
     typed(&mut s, "000");
     assert!(key(&mut s, Intent::Submit).is_empty());
-    let Mode::Confirm { question, .. } = &s.view.mode else {
+    let Mode::Confirm(c) = &s.view.mode else {
         panic!("expected a confirmation, got {:?}", s.view.mode);
     };
-    assert!(question.contains("removes 234 of 1234"), "{question}");
-    assert_eq!(key(&mut s, Intent::Yes), vec![EngineCommand::Trim(1000)]);
+    assert_eq!(c.commands, vec!["XTRIM tasks MAXLEN = 1000".to_owned()]);
+    assert!(
+        c.effects[0].contains("oldest 234 of 1234"),
+        "{:?}",
+        c.effects
+    );
+    assert!(c.loses_data());
+    // y is a character here, not a confirmation.
+    assert!(key(&mut s, Intent::Yes).is_empty());
+    typed(&mut s, "task");
+    assert!(key(&mut s, Intent::Submit).is_empty(), "not the name yet");
+    assert!(
+        s.status
+            .as_deref()
+            .unwrap_or_default()
+            .contains("'tasks' exactly")
+    );
+    typed(&mut s, "s");
+    let retention = crate::redis::Retention::MaxLen {
+        len: 1000,
+        exact: true,
+    };
+    assert_eq!(
+        key(&mut s, Intent::Submit),
+        vec![EngineCommand::Trim(retention)]
+    );
     assert_eq!(s.view.mode, Mode::Normal);
 }
 
@@ -117,7 +141,7 @@ fn a_bad_maxlen_is_refused_in_words() {
         s.status
             .as_deref()
             .unwrap_or_default()
-            .contains("whole number")
+            .contains("not a length, an id or `safe`")
     );
 }
 
@@ -147,6 +171,11 @@ fn claim_goes_to_a_running_worker_of_ours_and_is_not_inferred_later() {
     let mut s = fixture::state();
     s.view.pel_row = 3; // owned by w1: the target is w2, the other live one
     key(&mut s, Intent::Claim);
+    let Mode::Input { text, .. } = &s.view.mode else {
+        panic!("claim asks for the consumer: {:?}", s.view.mode);
+    };
+    assert_eq!(text, "w2", "a live worker of ours is suggested");
+    key(&mut s, Intent::Submit);
     let cmds = key(&mut s, Intent::Yes);
     let target = id(12_000, 0);
     assert_eq!(
@@ -358,11 +387,7 @@ fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
     let mut s = watching(Access::WatchWrites);
     s.view.focus = Pane::Pending;
     key(&mut s, Intent::Ack);
-    assert!(
-        matches!(s.view.mode, Mode::Confirm { .. }),
-        "{:?}",
-        s.view.mode
-    );
+    assert!(matches!(s.view.mode, Mode::Confirm(_)), "{:?}", s.view.mode);
     assert_eq!(
         key(&mut s, Intent::Yes),
         vec![EngineCommand::Ack {

@@ -9,11 +9,12 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{EngineCommand, Outcome};
+use super::{EngineCommand, Outcome, group_admin};
 use crate::engine::dead_key;
-use crate::engine::dead_letter::DeadLetter;
+use crate::engine::dead_letter::{BY_HAND, DeadLetter};
 use crate::redis::{
-    Conn, EntryId, RedisFailure, Retention, dead_letter, ping, xack, xclaim, xrange, xtrim,
+    Conn, EntryId, RedisFailure, command_line, dead_letter, ping, xack, xack_cmd, xclaim,
+    xclaim_cmd, xrange,
 };
 
 /// Longest a user-triggered command may take before it is reported failed.
@@ -38,7 +39,28 @@ impl Admin {
     pub(super) fn run(&self, command: EngineCommand) {
         let (conn, key) = (self.conn.clone(), self.stream.clone());
         match command {
-            EngineCommand::Trim(len) => self.spawn(format!("trim to {len}"), trim(conn, key, len)),
+            EngineCommand::Trim(retention) => self.spawn("trim".into(), async move {
+                group_admin::trim(&mut *conn.lock().await, &key, &retention).await
+            }),
+            EngineCommand::PlanTrim(target) => self.spawn("plan a trim".into(), async move {
+                group_admin::plan_trim(&mut *conn.lock().await, &key, target).await
+            }),
+            EngineCommand::SetId { group, id } => self.spawn("XGROUP SETID".into(), async move {
+                group_admin::set_id(&mut *conn.lock().await, &key, &group, &id).await
+            }),
+            EngineCommand::DestroyGroup { group } => {
+                self.spawn("XGROUP DESTROY".into(), async move {
+                    group_admin::destroy(&mut *conn.lock().await, &key, &group).await
+                });
+            }
+            EngineCommand::DeleteConsumer {
+                group,
+                consumer,
+                pending,
+            } => self.spawn(format!("delete {consumer}"), async move {
+                let mut c = conn.lock().await;
+                group_admin::remove_consumer(&mut c, &key, &group, &consumer, pending).await
+            }),
             EngineCommand::Ack { group, id } => {
                 self.spawn(format!("ack {id}"), ack(conn, key, group, id));
             }
@@ -104,14 +126,6 @@ impl Admin {
 
 type Shared = Arc<Mutex<Conn>>;
 
-async fn trim(conn: Shared, key: String, len: u64) -> Result<Outcome, RedisFailure> {
-    let mut c = conn.lock().await;
-    let removed = xtrim(&mut c, &key, &Retention::MaxLen { len, exact: true }).await?;
-    Ok(Outcome::Note(format!(
-        "XTRIM {key} MAXLEN = {len}: removed {removed} entries (pending ones stay in the PEL, now deleted)"
-    )))
-}
-
 async fn ack(
     conn: Shared,
     key: String,
@@ -119,6 +133,7 @@ async fn ack(
     id: EntryId,
 ) -> Result<Outcome, RedisFailure> {
     let mut c = conn.lock().await;
+    group_admin::sending(&xack_cmd(&key, &group, &[id]));
     let n = xack(&mut c, &key, &group, &[id]).await?;
     Ok(if n == 1 {
         Outcome::Note(format!(
@@ -137,6 +152,7 @@ async fn claim(
     to: String,
 ) -> Result<Outcome, RedisFailure> {
     let mut c = conn.lock().await;
+    group_admin::sending(&xclaim_cmd(&key, &group, &to, 0, &[id]));
     let claimed = xclaim(&mut c, &key, &group, &to, 0, &[id]).await?;
     Ok(if claimed.is_empty() {
         Outcome::Failed(format!("claim {id}: it was no longer pending"))
@@ -168,7 +184,7 @@ async fn kill_entry(
         group: &why.group,
         consumer: &why.owner,
         deliveries: why.deliveries,
-        error: "dead-lettered by hand from the dashboard",
+        error: BY_HAND,
     };
     let fields = why_letter.fields(id, original.as_ref().and_then(|e| e.fields.as_deref()));
     let borrowed: Vec<(&str, &[u8])> = fields
@@ -176,6 +192,11 @@ async fn kill_entry(
         .map(|(k, v)| (k.as_str(), v.as_slice()))
         .collect();
     let dead = dead_key(&key);
+    let ack_line = command_line(&xack_cmd(&key, &why.group, &[id]));
+    tracing::info!(
+        command = %format!("MULTI; XADD {dead} * original_id {id} ...; {ack_line}; EXEC"),
+        "admin action: sending"
+    );
     let dead_id = dead_letter(&mut c, &key, &dead, &why.group, id, &borrowed).await?;
     Ok(Outcome::Note(format!(
         "dead-lettered {id} by hand to {dead} as {dead_id} (and acked)"

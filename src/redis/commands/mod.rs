@@ -84,11 +84,13 @@ pub async fn ping(conn: &mut Conn) -> Result<(), RedisFailure> {
     conn.run(&cmd("PING"), "PING", false).await.map(|_| ())
 }
 
+mod admin;
 mod hash;
 mod inspect;
 mod read;
 mod write;
 
+pub use admin::*;
 pub use hash::*;
 pub use inspect::*;
 pub use read::*;

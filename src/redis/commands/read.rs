@@ -3,7 +3,7 @@
 
 use ::redis::{Cmd, Value, cmd};
 
-use super::{AutoClaim, GroupRead};
+use super::{AutoClaim, GroupRead, xack_cmd, xclaim_cmd};
 use crate::redis::connect::Conn;
 use crate::redis::errors::RedisFailure;
 use crate::redis::id::EntryId;
@@ -115,9 +115,7 @@ pub async fn xack(
     if ids.is_empty() {
         return Ok(0);
     }
-    let mut c = cmd("XACK");
-    c.arg(key).arg(group).arg(ids);
-    let v = conn.run(&c, "XACK", true).await?;
+    let v = conn.run(&xack_cmd(key, group, ids), "XACK", true).await?;
     count(&v).ok_or_else(|| bad("XACK", &v))
 }
 
@@ -173,11 +171,7 @@ pub async fn xclaim(
     min_idle_ms: u64,
     ids: &[EntryId],
 ) -> Result<Vec<Entry>, RedisFailure> {
-    let mut c = cmd("XCLAIM");
-    c.arg(key).arg(group).arg(consumer).arg(min_idle_ms);
-    for i in ids {
-        c.arg(i.to_string());
-    }
+    let c = xclaim_cmd(key, group, consumer, min_idle_ms, ids);
     reply::into_entries(conn.run(&c, "XCLAIM", true).await?)
 }
 

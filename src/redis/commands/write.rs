@@ -4,7 +4,7 @@
 
 use ::redis::{Cmd, Value, cmd};
 
-use super::Retention;
+use super::{Retention, xtrim_cmd};
 use crate::redis::connect::Conn;
 use crate::redis::errors::RedisFailure;
 use crate::redis::id::EntryId;
@@ -143,16 +143,7 @@ async fn send_xadds(
 
 /// XTRIM with MAXLEN or MINID; returns how many entries were removed.
 pub async fn xtrim(conn: &mut Conn, key: &str, retention: &Retention) -> Result<u64, RedisFailure> {
-    let mut c = cmd("XTRIM");
-    c.arg(key);
-    match retention {
-        Retention::MaxLen { len, exact } => c
-            .arg("MAXLEN")
-            .arg(if *exact { "=" } else { "~" })
-            .arg(*len),
-        Retention::MinId(min) => c.arg("MINID").arg(min.to_string()),
-    };
-    let v = conn.run(&c, "XTRIM", true).await?;
+    let v = conn.run(&xtrim_cmd(key, retention), "XTRIM", true).await?;
     count(&v).ok_or_else(|| bad("XTRIM", &v))
 }
 
@@ -240,25 +231,4 @@ async fn xadd_atomically_with(
         .first()
         .ok_or_else(|| bad("MULTI reply", &Value::Nil))?;
     id(first).ok_or_else(|| bad(name, first))
-}
-
-/// XGROUP DESTROY / DELCONSUMER, used by tests and the dashboard.
-pub async fn delete_consumer(
-    conn: &mut Conn,
-    key: &str,
-    group: &str,
-    consumer: &str,
-) -> Result<u64, RedisFailure> {
-    let v = conn
-        .run(
-            cmd("XGROUP")
-                .arg("DELCONSUMER")
-                .arg(key)
-                .arg(group)
-                .arg(consumer),
-            "XGROUP DELCONSUMER",
-            true,
-        )
-        .await?;
-    Ok(count(&v).unwrap_or(0))
 }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod basic;
+pub mod confirm;
 pub mod consumers;
 pub mod events;
 pub mod groups;
@@ -59,5 +60,7 @@ pub fn log_style(kind: LogKind) -> Style {
     }
 }
 
+#[cfg(test)]
+mod confirm_tests;
 #[cfg(test)]
 mod snapshot_tests;

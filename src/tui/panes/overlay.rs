@@ -16,13 +16,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     match &state.view.mode {
         Mode::Normal => {}
         Mode::Help => help_box(frame, area, state),
-        Mode::Input { prompt, text } => input(frame, area, *prompt, text),
-        Mode::Confirm { question, .. } => confirm(frame, area, question),
+        Mode::Input { prompt, text } => input(frame, area, prompt, text),
+        Mode::Confirm(c) => super::confirm::render(frame, area, c),
         Mode::Entry { id, fields } => entry(frame, area, &id.to_string(), fields.as_ref()),
     }
 }
 
 fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) -> Rect {
+    framed(frame, area, (width, height), title, Color::Cyan)
+}
+
+/// A cleared box of `size` in the middle of `area`; returns its inside.
+pub(super) fn framed(
+    frame: &mut Frame,
+    area: Rect,
+    size: (u16, u16),
+    title: &str,
+    color: Color,
+) -> Rect {
+    let (width, height) = size;
     let r = area.centered(
         Constraint::Length(width.min(area.width)),
         Constraint::Length(height.min(area.height)),
@@ -30,7 +42,7 @@ fn popup(frame: &mut Frame, area: Rect, width: u16, height: u16, title: &str) ->
     frame.render_widget(Clear, r);
     let b = Block::bordered()
         .title(format!(" {title} "))
-        .border_style(Style::new().fg(Color::Cyan));
+        .border_style(Style::new().fg(color));
     let inner = b.inner(r);
     frame.render_widget(b, r);
     inner
@@ -86,18 +98,9 @@ fn key_line<'a>(keys: &str, what: &'a str, unmet: Option<Unmet>) -> Line<'a> {
     ])
 }
 
-fn input(frame: &mut Frame, area: Rect, prompt: Prompt, text: &str) {
-    let (title, hint) = match prompt {
-        Prompt::TrimMaxLen => (
-            "Trim: keep how many entries (MAXLEN)?",
-            "a whole number, e.g. 1000",
-        ),
-        Prompt::Filter => (
-            "Filter the PEL",
-            "a consumer name and/or a min idle, e.g. w1 5s (empty clears)",
-        ),
-    };
-    let inner = popup(frame, area, 64, 5, title);
+fn input(frame: &mut Frame, area: Rect, prompt: &Prompt, text: &str) {
+    let (title, hint) = prompt_words(prompt);
+    let inner = popup(frame, area, 76, 5, &title);
     let lines = vec![
         Line::from(vec![
             Span::raw("> "),
@@ -110,17 +113,32 @@ fn input(frame: &mut Frame, area: Rect, prompt: Prompt, text: &str) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn confirm(frame: &mut Frame, area: Rect, question: &str) {
-    let inner = popup(frame, area, 64, 7, "Confirm");
-    let lines = vec![
-        Line::raw(question.to_owned()),
-        Line::raw(""),
-        Line::styled(
-            "y confirms · n or Esc cancels",
-            Style::new().fg(Color::Yellow),
+/// A prompt's title and its hint line.
+fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
+    match prompt {
+        Prompt::Trim => (
+            "Trim: MAXLEN, MINID or safe?".into(),
+            "1000 keeps 1000 · an id (ms-seq) removes those below · safe: what every group acked",
         ),
-    ];
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        Prompt::Filter => (
+            "Filter the PEL".into(),
+            "a consumer name and/or a min idle, e.g. w1 5s (empty clears)",
+        ),
+        Prompt::ClaimTo { group, id, owner } => (
+            format!("Claim {id} (owner {owner}) to which consumer of {group}?"),
+            "a consumer name; one that does not exist yet is created",
+        ),
+        Prompt::MovePendingTo {
+            consumer, pending, ..
+        } => (
+            format!("Delete {consumer}: who takes its {pending} pending entries?"),
+            "a consumer (claimed there first) · empty: drop them (stream name typed)",
+        ),
+        Prompt::SetId { group } => (
+            format!("XGROUP SETID {group} to which id?"),
+            "an id (ms-seq), 0 (the stream's start) or $ (its end)",
+        ),
+    }
 }
 
 fn entry(frame: &mut Frame, area: Rect, id: &str, fields: Option<&Option<Vec<(String, String)>>>) {

@@ -5,7 +5,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
-use crate::engine::supervisor::EngineCommand;
 use crate::monitor::Link;
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::panes;
@@ -118,14 +117,14 @@ fn help_overlay() {
 fn trim_prompt_and_confirmation() {
     let mut s = fixture::state();
     s.view.mode = Mode::Input {
-        prompt: Prompt::TrimMaxLen,
+        prompt: Prompt::Trim,
         text: "1000".into(),
     };
     let prompt = screen(100, 30, &s);
-    s.view.mode = Mode::Confirm {
-        question: "XTRIM tasks MAXLEN = 1000: removes 234 of 1234 entries. Pending ones stay in the PEL as deleted.".into(),
-        command: EngineCommand::Trim(1000),
-    };
+    crate::tui::update::update(
+        &mut s,
+        crate::tui::action::Action::Key(crate::tui::action::Intent::Submit),
+    );
     insta::assert_snapshot!("trim_prompt", prompt);
     insta::assert_snapshot!("trim_confirm", screen(100, 30, &s));
 }

@@ -1,0 +1,158 @@
+//! The admin actions as confirmations: ack, claim (to a consumer the user
+//! chooses), dead-letter, trim (MAXLEN, MINID, safe), XGROUP SETID and
+//! DESTROY, and deleting a consumer. Each builds the exact commands from
+//! the same builders the engine sends ([`crate::redis::command_line`]) and
+//! says in words what they do; data-losing ones ask for the stream's name.
+//! Nothing here talks to Redis: a trim to a MINID is planned by the engine
+//! first ([`EngineCommand::PlanTrim`]) and confirmed when the plan arrives.
+
+use crate::engine::dead_key;
+use crate::engine::dead_letter::{BY_HAND, DeadLetter};
+use crate::engine::supervisor::EngineCommand;
+use crate::redis::{EntryId, command_line, xack_cmd, xadd_cmd, xclaim_cmd};
+use crate::tui::confirm::{Confirmation, ask};
+use crate::tui::state::{Mode, Prompt, State};
+
+mod group;
+mod trim;
+
+pub use group::{delete_consumer, destroy, set_id};
+pub use trim::{on_plan, trim, trim_safe};
+
+pub(super) type Done = Result<Vec<EngineCommand>, String>;
+
+const SELECT_ENTRY: &str = "select a pending entry first (Tab to Pending, j/k)";
+
+pub(super) fn prompt(state: &mut State, prompt: Prompt, text: String) -> Done {
+    state.view.mode = Mode::Input { prompt, text };
+    Ok(Vec::new())
+}
+
+pub fn ack(state: &mut State) -> Done {
+    let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
+    let (key, group) = (state.lab.stream.clone(), state.view.group.clone());
+    let c = Confirmation::plain(
+        "Ack",
+        vec![command_line(&xack_cmd(&key, &group, &[p.id]))],
+        vec![format!(
+            "{} (owner {}, {} deliveries) leaves the PEL of {group}; it stays in the stream",
+            p.id, p.consumer, p.deliveries
+        )],
+        EngineCommand::Ack { group, id: p.id },
+    );
+    ask(state, c);
+    Ok(Vec::new())
+}
+
+/// `c`: ask which consumer takes the entry (another one is suggested).
+pub fn claim(state: &mut State) -> Done {
+    let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
+    let suggestion = other_consumer(state, &p.consumer).unwrap_or_default();
+    let group = state.view.group.clone();
+    let to = Prompt::ClaimTo {
+        group,
+        id: p.id,
+        owner: p.consumer,
+    };
+    prompt(state, to, suggestion)
+}
+
+fn claim_to(state: &mut State, group: String, id: EntryId, owner: &str, to: &str) -> Done {
+    if to.is_empty() || to == owner {
+        return Err(format!(
+            "type the consumer that takes {id} (not {owner}, its owner)"
+        ));
+    }
+    let key = &state.lab.stream;
+    let mut effects = vec![format!(
+        "{to} owns {id} instead of {owner}; its delivery count goes up by one"
+    )];
+    if !state.consumer_names().iter().any(|n| n == to) {
+        effects.push(format!(
+            "{to} is not a consumer of {group} yet: XCLAIM creates it"
+        ));
+    }
+    let c = Confirmation::plain(
+        "Claim",
+        vec![command_line(&xclaim_cmd(key, &group, to, 0, &[id]))],
+        effects,
+        EngineCommand::Claim {
+            group,
+            id,
+            to: to.to_owned(),
+        },
+    );
+    ask(state, c);
+    Ok(Vec::new())
+}
+
+/// Another consumer: a running worker of ours first, else any other one.
+pub fn other_consumer(state: &State, not: &str) -> Option<String> {
+    let ours = state
+        .roster
+        .workers
+        .iter()
+        .find(|w| w.name != not && w.status.is_alive() && state.view.group == state.lab.group)
+        .map(|w| w.name.clone());
+    ours.or_else(|| state.consumer_names().into_iter().find(|n| n != not))
+}
+
+pub fn dead_letter(state: &mut State) -> Done {
+    let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
+    let (key, group) = (state.lab.stream.clone(), state.view.group.clone());
+    let dead = dead_key(&key);
+    let letter = DeadLetter {
+        group: &group,
+        consumer: &p.consumer,
+        deliveries: p.deliveries,
+        error: BY_HAND,
+    };
+    let fields = letter.fields(p.id, None);
+    let refs: Vec<(&str, &[u8])> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    let id = p.id.to_string();
+    let c = Confirmation::plain(
+        "Dead-letter",
+        vec![
+            format!("XRANGE {key} {id} {id} COUNT 1"),
+            "MULTI".into(),
+            format!(
+                "{} f:<field> <value>...",
+                command_line(&xadd_cmd(&dead, None, &refs))
+            ),
+            command_line(&xack_cmd(&key, &group, &[p.id])),
+            "EXEC".into(),
+        ],
+        vec![format!(
+            "{id} is copied to {dead} with its fields and acked in one transaction; it stays in {key}"
+        )],
+        EngineCommand::DeadLetter {
+            group,
+            id: p.id,
+            owner: p.consumer,
+            deliveries: p.deliveries,
+        },
+    );
+    ask(state, c);
+    Ok(Vec::new())
+}
+
+/// Enter in one of the admin prompts.
+pub fn submit(state: &mut State, prompt: Prompt, text: &str) -> Done {
+    match prompt {
+        Prompt::Trim => trim::trim_text(state, text),
+        Prompt::ClaimTo { group, id, owner } => claim_to(state, group, id, &owner, text.trim()),
+        Prompt::MovePendingTo {
+            group,
+            consumer,
+            pending,
+        } => group::move_pending(state, group, consumer, pending, text.trim()),
+        Prompt::SetId { group } => group::set_id_to(state, group, text),
+        Prompt::Filter => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,142 @@
+//! The admin actions of `streamlab watch --allow-writes`, end to end in
+//! tmux against a private redis-server: a safe trim and XGROUP DESTROY
+//! (data-losing: confirmed only by typing the stream's name) and deleting
+//! a consumer after claiming its pending entries. Each changes what Redis
+//! holds exactly as its confirmation said, and each lands in the log file
+//! with the command sent.
+
+mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+
+use std::time::Duration;
+
+use common::{Deadline, bin, connector, raw, raw_line, server};
+use streamlab::redis::reply::count;
+use streamlab::redis::{Conn, EntryId, parse_consumers, parse_groups, xack, xlen};
+use tmux::Tmux;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// `orders`: 50 entries; `billing-2` read and acked the first 10,
+/// `billing-1` holds the next 5 pending. Returns the ids.
+async fn orders(conn: &mut Conn) -> Vec<EntryId> {
+    raw_line(conn, "XGROUP CREATE orders billing 0 MKSTREAM").await;
+    let ids = common::add_tasks(conn, "orders", 50).await;
+    let done = common::read_without_ack(conn, "orders", "billing", "billing-2", 10).await;
+    xack(conn, "orders", "billing", &done).await.expect("XACK");
+    common::read_without_ack(conn, "orders", "billing", "billing-1", 5).await;
+    ids
+}
+
+async fn until(conn: &mut Conn, what: &str, check: impl AsyncFn(&mut Conn) -> bool) {
+    let deadline = Deadline::new(what, WAIT);
+    while !check(conn).await {
+        deadline.tick().await;
+    }
+}
+
+#[tokio::test]
+async fn safe_trim_delete_consumer_and_destroy_change_redis_as_confirmed() {
+    let redis = server();
+    let mut conn = connector(&redis.url()).conn("setup");
+    let ids = orders(&mut conn).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let args: Vec<String> = [
+        bin(),
+        "watch",
+        "--allow-writes",
+        "--url",
+        &redis.url(),
+        "--stream",
+        "orders",
+        "--group",
+        "billing",
+        "--refresh",
+        "200ms",
+        "--log-file",
+        log.to_str().unwrap(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let t = Tmux::start(&args, 200, 50);
+    t.wait("billing on screen", WAIT, |s| {
+        s.contains("Pending in billing: 5") && s.contains("billing-1 ")
+    });
+
+    // T: the safe trim, planned, then confirmed by typing the name.
+    t.keys("T");
+    let preview = format!("XTRIM orders MINID {} removes 10 of 50 entries", ids[10]);
+    t.wait("the plan's preview", WAIT, |s| {
+        s.contains(&preview) && s.contains("type the stream's name")
+    });
+    t.run(&["send-keys", "-t", "main", "-l", "y"]);
+    t.keys("Enter");
+    t.wait("a wrong name is refused", WAIT, |s| {
+        s.contains("exactly to confirm")
+    });
+    assert_eq!(
+        xlen(&mut conn, "orders").await.unwrap(),
+        50,
+        "nothing trimmed yet"
+    );
+    t.keys("BSpace");
+    t.run(&["send-keys", "-t", "main", "-l", "orders"]);
+    t.keys("Enter");
+    t.wait("the trim's outcome", WAIT, |s| {
+        s.contains("removed 10 entries")
+    });
+    assert_eq!(xlen(&mut conn, "orders").await.unwrap(), 40);
+
+    // D on billing-1 (the first consumer): its entries go to billing-2 first.
+    t.keys("D");
+    t.wait("who takes the entries", WAIT, |s| {
+        s.contains("who takes its 5 pending entries")
+    });
+    t.keys("Enter");
+    t.wait("the delete confirmation", WAIT, |s| {
+        s.contains("XGROUP DELCONSUMER orders billing billing-1")
+    });
+    t.run(&["send-keys", "-t", "main", "-l", "y"]);
+    until(
+        &mut conn,
+        "billing-1 deleted, its entries with billing-2",
+        async |c| {
+            let v = raw(c, &["XINFO", "CONSUMERS", "orders", "billing"]).await;
+            let consumers = parse_consumers(&v).expect("consumers");
+            consumers.len() == 1 && consumers[0].name == "billing-2" && consumers[0].pending == 5
+        },
+    )
+    .await;
+
+    // X: XGROUP DESTROY, only after the name is typed.
+    t.keys("X");
+    t.wait("the destroy confirmation", WAIT, |s| {
+        s.contains("XGROUP DESTROY orders billing")
+    });
+    t.run(&["send-keys", "-t", "main", "-l", "orders"]);
+    t.keys("Enter");
+    until(&mut conn, "billing destroyed", async |c| {
+        let v = raw(c, &["XINFO", "GROUPS", "orders"]).await;
+        parse_groups(&v).expect("groups").is_empty()
+    })
+    .await;
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+    assert_eq!(
+        count(&raw(&mut conn, &["XLEN", "orders"]).await),
+        Some(40),
+        "the entries stay"
+    );
+
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    for sent in [
+        format!("XTRIM orders MINID {}", ids[10]),
+        "XGROUP DELCONSUMER orders billing billing-1".to_owned(),
+        "XGROUP DESTROY orders billing".to_owned(),
+    ] {
+        assert!(logged.contains(&sent), "'{sent}' not in the log:\n{logged}");
+    }
+}
