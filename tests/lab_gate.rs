@@ -107,9 +107,7 @@ async fn on_a_foreign_stream_the_dashboard_watches_says_why_and_writes_nothing()
         s.contains("● connected") && s.contains("Pending in billing: 5")
     });
     assert!(
-        screen.contains(
-            "watch: 'orders' exists and streamlab did not create it (no orders:streamlab)"
-        ),
+        screen.contains("watch: not created by streamlab (no orders:streamlab): nothing runs"),
         "{screen}"
     );
     polled(&mut admin, POLLS).await;

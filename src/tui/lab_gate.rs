@@ -59,14 +59,13 @@ pub async fn decide(session: &Session, stream: &str, forced: bool) -> Result<Gat
 /// Why the dashboard must only watch a stream found so, or `None`.
 pub fn watch_reason(stream: &str, found: &Found) -> Option<String> {
     let key = registry::record_key(stream);
-    let tail = "so nothing runs and nothing is written (--lab starts the lab anyway)";
+    // The cause first: a narrow header cuts the end of the line.
+    let tail = "nothing runs, nothing is written; --lab runs the lab anyway";
     match found {
         Found::Recorded | Found::Absent => None,
-        Found::Foreign => Some(format!(
-            "'{stream}' exists and streamlab did not create it (no {key}), {tail}"
-        )),
+        Found::Foreign => Some(format!("not created by streamlab (no {key}): {tail}")),
         Found::Unreadable(why) => Some(format!(
-            "cannot read {key} ({why}) to tell whether streamlab created '{stream}', {tail}"
+            "cannot read {key} ({why}) to tell who created it: {tail}"
         )),
     }
 }
@@ -105,7 +104,7 @@ mod tests {
         assert_eq!(watch_reason("orders", &Found::Absent), None);
         let foreign = watch_reason("orders", &Found::Foreign).unwrap();
         assert!(
-            foreign.contains("streamlab did not create it (no orders:streamlab)"),
+            foreign.starts_with("not created by streamlab (no orders:streamlab)"),
             "{foreign}"
         );
         assert!(

@@ -107,6 +107,16 @@ fn too_small_terminal_gets_a_message() {
 }
 
 #[test]
+fn a_dashboard_that_fell_back_to_a_watch_says_why() {
+    let mut s = fixture::state();
+    s.access = crate::tui::access::Access::Watch;
+    s.roster = Default::default();
+    s.watch_reason =
+        crate::tui::lab_gate::watch_reason("tasks", &crate::tui::lab_gate::Found::Foreign);
+    insta::assert_snapshot!(screen(120, 40, &s));
+}
+
+#[test]
 fn help_overlay() {
     let mut s = fixture::state();
     s.view.mode = Mode::Help;
