@@ -218,6 +218,18 @@ impl LocalCluster {
     }
 }
 
+/// A connector that talks to `url`'s node only (REDIS_CLUSTER=false):
+/// to see what one node holds.
+pub fn single_node(url: &str) -> streamlab::redis::Connector {
+    let settings = streamlab::config::RedisSettings::from_inputs(&streamlab::config::RedisInputs {
+        url: Some(url.to_owned()),
+        cluster: Some("false".into()),
+        ..Default::default()
+    })
+    .expect("valid url");
+    streamlab::redis::Connector::new(settings).expect("connector")
+}
+
 /// A port p with p and p + 10000 free, p <= 55535.
 fn free_cluster_port() -> u16 {
     for _ in 0..200 {

@@ -163,9 +163,13 @@ pub async fn set_string(conn: &mut Conn, key: &str, value: &str) -> Result<(), R
         .map(|_| ())
 }
 
-/// Copy an entry to the dead-letter stream and XACK it, in one MULTI/EXEC
-/// so it is never both lost and acked. With a hash-tagged stream name the
-/// two keys share a cluster slot. Returns the dead-letter entry's id.
+/// Copy an entry to the dead-letter stream and XACK it. When both keys
+/// share a slot (always on a single server; on a cluster with a hash-tagged
+/// stream name such as `{jobs}`) in one MULTI/EXEC, so the entry is never
+/// both lost and acked. Otherwise (a cluster cannot run MULTI across
+/// slots) the XADD goes first, then the XACK: a crash or error in between
+/// leaves the entry pending, so it is dead-lettered again, a duplicate dead
+/// letter, never a lost one. Returns the dead-letter entry's id.
 pub async fn dead_letter(
     conn: &mut Conn,
     key: &str,
@@ -179,14 +183,26 @@ pub async fn dead_letter(
         .arg(group)
         .arg(original.to_string())
         .clone();
-    xadd_atomically_with(conn, dead_key, dead_fields, ack, "XADD+XACK").await
+    if conn.one_slot(&[key, dead_key]).await? {
+        return xadd_atomically_with(conn, dead_key, dead_fields, ack, "XADD+XACK").await;
+    }
+    let added = conn
+        .run(&xadd_cmd(dead_key, None, dead_fields), "XADD", true)
+        .await?;
+    let dead_id = id(&added).ok_or_else(|| bad("dead-letter XADD", &added))?;
+    conn.run(&ack, "XACK", true).await?;
+    Ok(dead_id)
 }
 
 /// Borrowed field/value pairs of one entry to write.
 pub type FieldRefs<'a> = Vec<(&'a str, &'a [u8])>;
 
-/// Move a batch of entries in one MULTI/EXEC: XADD each one's `fields` to
-/// `to` and XDEL it from `from`. Returns the new ids, in order.
+/// Move a batch of entries: XADD each one's `fields` to `to` and XDEL it
+/// from `from`. In one MULTI/EXEC when the keys share a slot; otherwise
+/// (a cluster, keys in different slots) all the XADDs in one round trip,
+/// then one XDEL: a crash in between leaves the sources in place, so a
+/// retry moves them again (duplicates at `to`, nothing lost). Returns the
+/// new ids, in order.
 pub async fn move_entries(
     conn: &mut Conn,
     from: &str,
@@ -195,6 +211,16 @@ pub async fn move_entries(
 ) -> Result<Vec<EntryId>, RedisFailure> {
     if moves.is_empty() {
         return Ok(Vec::new());
+    }
+    if !conn.one_slot(&[from, to]).await? {
+        let mut adds = ::redis::pipe();
+        for (_, fields) in moves {
+            adds.add_command(xadd_cmd(to, None, fields));
+        }
+        let ids = send_xadds(conn, &adds, moves.len()).await?;
+        let olds: Vec<EntryId> = moves.iter().map(|(old, _)| *old).collect();
+        xdel(conn, from, &olds).await?;
+        return Ok(ids);
     }
     let mut pipe = ::redis::pipe();
     pipe.atomic();

@@ -84,6 +84,19 @@ impl Conn {
         self.link_index(node).await.map(|_| ())
     }
 
+    /// Whether `keys` can be changed together in one MULTI/EXEC: always on
+    /// a single server; on a cluster only when they share a slot (a common
+    /// hash tag such as `{jobs}` and `{jobs}:dead`).
+    pub async fn one_slot(&mut self, keys: &[&str]) -> Result<bool, RedisFailure> {
+        self.ensure_mode().await?;
+        if self.connector.cluster().mode() != Mode::Cluster {
+            return Ok(true);
+        }
+        let mut slots = keys.iter().map(|k| crate::redis::topology::key_slot(k));
+        let first = slots.next();
+        Ok(slots.all(|s| Some(s) == first))
+    }
+
     /// Throw every socket away (after a timeout the caller imposed), so the
     /// next call dials fresh ones.
     pub fn disconnect(&mut self) {

@@ -1,0 +1,323 @@
+//! Every command on a real local Redis Cluster, given the URL of a node
+//! that does not own the stream: produce, worker (claims, dead letters,
+//! hash-tagged or not), consume (its offset key), monitor, trim, dlq list
+//! and replay, bench, and a SCAN of every master. One cluster per binary.
+
+#[path = "common/cluster.rs"]
+mod cluster;
+mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+
+use std::time::Duration;
+
+use streamlab::engine::worker::Behaviour;
+use streamlab::redis::topology::{Master, key_slot};
+use streamlab::redis::{Connector, KeyScan, ScanFilter, get_string, xlen};
+
+use common::{
+    BinProcess, RunningWorker, pending_count, run_bin, test_worker_config, unique, wait_for,
+};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn cluster() -> &'static cluster::LocalCluster {
+    cluster::shared(3, 0)
+}
+
+/// The masters, and the URL of a node that is not `master`.
+async fn masters() -> (Connector, Vec<Master>) {
+    let connector = common::connector(&cluster().url());
+    let masters = connector.masters().await.expect("masters");
+    (connector, masters)
+}
+
+/// A stream name on `m`: plain (its `:dead` and `:offset:*` keys land in
+/// other slots) or hash-tagged (they share its slot).
+fn stream_on(m: &Master, base: &str, tagged: bool) -> String {
+    (0..)
+        .map(|i| {
+            if tagged {
+                format!("{{{base}-{i}}}")
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|k| m.owns(key_slot(k)) && (tagged || key_slot(&format!("{k}:dead")) != key_slot(k)))
+        .expect("a name on every master")
+}
+
+fn url_not_of(m: &Master) -> String {
+    let c = cluster();
+    let port = c
+        .ports()
+        .into_iter()
+        .find(|p| *p != m.addr.port)
+        .expect("another node");
+    c.url_of(port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_worker_and_monitor_work_from_another_node_s_url() {
+    let (connector, masters) = masters().await;
+    let m = &masters[2];
+    let stream = stream_on(m, &unique("flow"), false);
+    let url = url_not_of(m);
+    let out = run_bin(
+        &format!("--url {url} --stream {stream} --group workers produce --count 40"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    let mut worker = BinProcess::spawn(
+        &format!(
+            "--url {url} --stream {stream} --group workers worker --name w1 --events json --block 500ms"
+        ),
+        &[],
+    );
+    wait_for("40 processed", WAIT, || {
+        let n = worker
+            .stdout_lines()
+            .iter()
+            .filter(|l| l.contains("\"event\":\"processed\""))
+            .count();
+        async move { n == 40 }
+    })
+    .await;
+    let mut conn = connector.conn("check");
+    wait_for("the PEL to empty", WAIT, || {
+        let mut c = connector.conn("pel");
+        let stream = stream.clone();
+        async move { pending_count(&mut c, &stream, "workers").await == 0 }
+    })
+    .await;
+    let monitor = run_bin(
+        &format!("--url {url} --stream {stream} --group workers monitor --json --once"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert!(monitor.success(), "{}", monitor.stderr);
+    assert!(
+        monitor.stdout.contains("\"length\":40"),
+        "{}",
+        monitor.stdout
+    );
+    worker.terminate();
+    assert!(worker.wait_exit(WAIT).await.success());
+    assert_eq!(xlen(&mut conn, &stream).await.expect("XLEN"), 40);
+}
+
+/// Entries that keep failing are dead-lettered with the stream's PEL left
+/// empty, whether `<stream>:dead` shares the stream's slot (hash tag: one
+/// MULTI/EXEC) or not (XADD, then XACK).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_move_with_and_without_a_hash_tag() {
+    let (connector, masters) = masters().await;
+    for (tagged, m) in [(false, &masters[0]), (true, &masters[1])] {
+        let stream = stream_on(m, &unique("dead"), tagged);
+        let dead = format!("{stream}:dead");
+        let mut conn = connector.conn("dead-check");
+        assert_eq!(
+            conn.one_slot(&[&stream, &dead]).await.expect("mode"),
+            tagged,
+            "{stream}"
+        );
+        let ids = common::add_tasks(&mut conn, &stream, 12).await;
+        let mut config = test_worker_config(&stream, "g", "w1");
+        config.max_deliveries = 1;
+        let w = RunningWorker::spawn(&connector, config, Behaviour::new(0, 1.0, 0.0));
+        wait_for("every entry dead-lettered", WAIT, || {
+            let mut c = connector.conn("dead-len");
+            let dead = dead.clone();
+            async move { xlen(&mut c, &dead).await.unwrap_or(0) == 12 }
+        })
+        .await;
+        w.stop().await;
+        assert_eq!(pending_count(&mut conn, &stream, "g").await, 0, "{stream}");
+        let letters = streamlab::redis::xrange(&mut conn, &dead, "-", "+", 100)
+            .await
+            .expect("XRANGE");
+        let originals: Vec<String> = letters
+            .iter()
+            .filter_map(|e| e.field_str("original_id"))
+            .collect();
+        let expected: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        assert_eq!(originals, expected, "{stream}");
+
+        // dlq replay puts them back as new entries and empties the DLQ.
+        let url = url_not_of(m);
+        let out = run_bin(
+            &format!("--url {url} --stream {stream} dlq replay --count 100"),
+            &[],
+            WAIT,
+        )
+        .await;
+        assert!(out.success(), "{}", out.stderr);
+        assert_eq!(xlen(&mut conn, &dead).await.expect("XLEN"), 0);
+        assert_eq!(xlen(&mut conn, &stream).await.expect("XLEN"), 24);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consume_saves_its_offset_on_the_offset_key_s_own_node() {
+    let (connector, masters) = masters().await;
+    let m = &masters[1];
+    let stream = stream_on(m, &unique("consume"), false);
+    let offset = format!("{stream}:offset:c1");
+    assert_ne!(key_slot(&offset), key_slot(&stream));
+    let mut conn = connector.conn("consume-check");
+    let ids = common::add_tasks(&mut conn, &stream, 15).await;
+    let url = url_not_of(m);
+    let out = run_bin(
+        &format!("--url {url} --stream {stream} consume --from 0-0 --name c1 --limit 15 --json"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 15, "{}", out.stdout);
+    let saved = get_string(&mut conn, &offset).await.expect("GET");
+    assert_eq!(saved, Some(ids[14].to_string()));
+    // Saved where its own slot lives.
+    let owner = connector.node_of(&offset).expect("known owner");
+    let mut direct = cluster::single_node(&cluster().url_of(owner.port)).conn("direct");
+    let exists = common::raw(&mut direct, &["EXISTS", &offset]).await;
+    assert_eq!(exists, redis::Value::Int(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trim_and_a_scan_of_every_master() {
+    let (connector, masters) = masters().await;
+    let base = unique("scan");
+    let mut conn = connector.conn("scan");
+    let streams: Vec<String> = masters.iter().map(|m| stream_on(m, &base, false)).collect();
+    for s in &streams {
+        common::add_tasks(&mut conn, s, 5).await;
+    }
+    let trim = run_bin(
+        &format!(
+            "--url {} --stream {} trim --maxlen 2 --exact",
+            url_not_of(&masters[0]),
+            streams[0]
+        ),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert!(trim.success(), "{}", trim.stderr);
+    assert_eq!(xlen(&mut conn, &streams[0]).await.expect("XLEN"), 2);
+
+    let filter = ScanFilter {
+        pattern: Some(format!("{base}-*")),
+        key_type: Some("stream".into()),
+        count: 1000,
+    };
+    let found = KeyScan::new(&mut conn)
+        .await
+        .expect("masters")
+        .all(&mut conn, &filter)
+        .await
+        .expect("SCAN");
+    let mut expected = streams.clone();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_on_a_cluster() {
+    let (_, masters) = masters().await;
+    let url = url_not_of(&masters[0]);
+    let out = run_bin(
+        &format!(
+            "--url {url} --stream {} bench --tasks 3000 --latency-for 1s --json",
+            unique("bench")
+        ),
+        &[],
+        Duration::from_secs(120),
+    )
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("JSON report");
+    for key in ["produce_per_s", "drain_per_s", "e2e_per_s", "p50_ms"] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {report}"
+        );
+    }
+}
+
+/// The dashboard on a cluster: its lab (a new stream, on a master the URL
+/// does not name) produces, its worker drains, `watch` shows the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_lab_and_watch_run_on_a_cluster() {
+    let (connector, masters) = masters().await;
+    let m = &masters[2];
+    let stream = stream_on(m, &unique("dash"), false);
+    let url = url_not_of(m);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("log").display().to_string();
+    let args: Vec<String> = [
+        common::bin(),
+        "--url",
+        &url,
+        "--stream",
+        &stream,
+        "--refresh",
+        "200ms",
+        "--workers",
+        "1",
+        "--log-file",
+        &log,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let t = tmux::Tmux::start(&args, 160, 45);
+    let within = Duration::from_secs(30);
+    t.wait("the dashboard is up", within, |s| s.contains("● connected"));
+    t.keys("P");
+    t.wait("100 entries produced and polled", within, |s| {
+        s.contains("length 100")
+    });
+    wait_for("the lab's worker to drain them", within, || {
+        let mut c = connector.conn("dash-pel");
+        let stream = stream.clone();
+        async move {
+            let groups = c
+                .run(&streamlab::redis::xinfo_groups_cmd(&stream), "XINFO", false)
+                .await
+                .and_then(|v| streamlab::redis::parse_groups(&v))
+                .unwrap_or_default();
+            groups
+                .iter()
+                .any(|g| g.entries_read == Some(100) && g.pending == 0)
+        }
+    })
+    .await;
+    t.keys("q");
+    let end = t.wait("a clean exit", within, |s| s.contains("EXITED"));
+    assert!(end.contains("EXITED 0"), "{end}");
+
+    let watch: Vec<String> = [
+        common::bin(),
+        "watch",
+        "--url",
+        &url,
+        "--stream",
+        &stream,
+        "--refresh",
+        "200ms",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let w = tmux::Tmux::start(&watch, 160, 45);
+    w.wait("watch shows the stream", within, |s| {
+        s.contains("● connected") && s.contains("length 100")
+    });
+    w.keys("q");
+    let end = w.wait("a clean exit", within, |s| s.contains("EXITED"));
+    assert!(end.contains("EXITED 0"), "{end}");
+}
