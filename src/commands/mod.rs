@@ -13,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::PartitionArgs;
 use crate::engine::partition::Layout;
 use crate::engine::partition::open::{OpenError, Opened, open};
-use crate::engine::partition::placement::SlotOwner;
 use crate::engine::partition::spread::Spread;
 use crate::engine::registry::{self, CreatedBy};
 use crate::failure::Failure;
@@ -33,8 +32,11 @@ pub async fn open_stream(
     let wanted = args
         .partitions
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    // One server owns every slot; a cluster's masters come with routing.
-    let masters = [SlotOwner::standalone()];
+    // The slot map matters only to place new partitions.
+    let masters = match wanted {
+        Some(n) if n > 1 => conn.connector().masters().await?,
+        _ => Vec::new(),
+    };
     match open(conn, stream, by, wanted, &masters).await {
         Ok(opened) => {
             let layout = opened.layout.clone();

@@ -82,11 +82,21 @@ fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool
     }
 }
 
-/// The node serving each partition, as `host:port`.
+/// The node serving each partition, as `host:port` (on a single server,
+/// the one the settings name).
 fn nodes(session: &Session, layout: &Layout) -> Vec<String> {
     let settings = session.connector.settings();
-    let node = format!("{}:{}", settings.host(), settings.port());
-    vec![node; layout.partition_count()]
+    let configured = format!("{}:{}", settings.host(), settings.port());
+    layout
+        .partitions
+        .iter()
+        .map(|key| {
+            session
+                .connector
+                .node_of(key)
+                .map_or_else(|| configured.clone(), |n| n.to_string())
+        })
+        .collect()
 }
 
 /// A readable multi-line report of one snapshot.

@@ -6,7 +6,6 @@ pub mod consumers;
 pub mod naming;
 pub mod open;
 pub mod placement;
-pub mod slot;
 pub mod spread;
 pub mod workers;
 

@@ -23,18 +23,20 @@ pub fn partition_key(stream: &str, index: usize, variant: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::partition::slot::key_slot;
+    use crate::redis::topology::key_slot;
 
     #[test]
     fn braces_in_the_name_stay_inside_one_tag() {
         let key = partition_key("{jobs}", 1, 0);
         assert_eq!(key, "{%7Bjobs%7D.p1}");
         // Derived keys share the partition's slot.
-        let slot = key_slot(key.as_bytes());
-        assert_eq!(key_slot(format!("{key}:dead").as_bytes()), slot);
-        assert_eq!(key_slot(format!("{key}:offset:basic").as_bytes()), slot);
+        let slot = key_slot(&key);
+        assert_eq!(key_slot(&format!("{key}:dead")), slot);
+        assert_eq!(key_slot(&format!("{key}:offset:basic")), slot);
         // Different names never give the same key.
         assert_ne!(partition_key("%7Bjobs%7D", 1, 0), key);
         assert_eq!(partition_key("a", 2, 7), "{a.p2.7}");
+        // As CLUSTER KEYSLOT reports it on Redis 7.0.
+        assert_eq!(key_slot("{jobs.p0}"), 15732);
     }
 }

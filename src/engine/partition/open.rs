@@ -4,10 +4,11 @@
 //! is refused, naming both.
 
 use super::Layout;
-use super::placement::{SlotOwner, place};
+use super::placement::place;
 use crate::engine::registry::{self, CreatedBy, Origin};
 use crate::redis::Conn;
 use crate::redis::RedisFailure;
+use crate::redis::topology::Master;
 
 /// Why a stream could not be opened as asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub async fn open(
     stream: &str,
     by: CreatedBy,
     partitions: Option<usize>,
-    masters: &[SlotOwner],
+    masters: &[Master],
 ) -> Result<Opened, OpenError> {
     let new = match partitions {
         Some(n) if n > 1 => Layout {

@@ -5,48 +5,18 @@
 //! a cluster; a single node is one master owning every slot.
 
 use super::naming::partition_key;
-use super::slot::{SLOTS, key_slot};
+use crate::redis::topology::{Master, key_slot};
 
 /// Tries per partition before giving up on a master: a master owning a
 /// single slot is hit once in 16384 tries on average.
 const MAX_VARIANTS: u32 = 1_000_000;
 
-/// One master and the slot ranges (inclusive) it serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotOwner {
-    /// How the master is named in messages (its address).
-    pub name: String,
-    pub ranges: Vec<(u16, u16)>,
-}
-
-impl SlotOwner {
-    /// A single server: every slot is its own.
-    pub fn standalone() -> Self {
-        Self {
-            name: "standalone".into(),
-            ranges: vec![(0, SLOTS - 1)],
-        }
-    }
-
-    pub fn owns(&self, slot: u16) -> bool {
-        self.ranges
-            .iter()
-            .any(|&(lo, hi)| (lo..=hi).contains(&slot))
-    }
-
-    fn first_slot(&self) -> Option<u16> {
-        self.ranges.iter().map(|&(lo, _)| lo).min()
-    }
-}
-
 /// The keys of `n` partitions of `stream`, partition `i` on the `i % M`-th
 /// of the `M` masters that own slots (in the order of their first slot).
-pub fn place(stream: &str, n: usize, masters: &[SlotOwner]) -> Result<Vec<String>, String> {
-    let mut owners: Vec<&SlotOwner> = masters
-        .iter()
-        .filter(|m| m.first_slot().is_some())
-        .collect();
-    owners.sort_by_key(|m| m.first_slot());
+pub fn place(stream: &str, n: usize, masters: &[Master]) -> Result<Vec<String>, String> {
+    let first_slot = |m: &Master| m.slots.iter().map(|r| *r.start()).min();
+    let mut owners: Vec<&Master> = masters.iter().filter(|m| m.slot_count() > 0).collect();
+    owners.sort_by_key(|m| first_slot(m));
     if owners.is_empty() {
         return Err("no master serves any hash slot".into());
     }
@@ -55,14 +25,14 @@ pub fn place(stream: &str, n: usize, masters: &[SlotOwner]) -> Result<Vec<String
         .collect()
 }
 
-fn key_on(stream: &str, index: usize, master: &SlotOwner) -> Result<String, String> {
+fn key_on(stream: &str, index: usize, master: &Master) -> Result<String, String> {
     (0..MAX_VARIANTS)
         .map(|k| partition_key(stream, index, k))
-        .find(|key| master.owns(key_slot(key.as_bytes())))
+        .find(|key| master.owns(key_slot(key)))
         .ok_or_else(|| {
             format!(
                 "found no key for partition {index} of '{stream}' on {} in {MAX_VARIANTS} tries",
-                master.name
+                master.addr
             )
         })
 }
@@ -70,32 +40,41 @@ fn key_on(stream: &str, index: usize, master: &SlotOwner) -> Result<String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redis::topology::{NodeAddr, SLOT_COUNT};
 
-    fn owner(name: &str, ranges: &[(u16, u16)]) -> SlotOwner {
-        SlotOwner {
-            name: name.into(),
-            ranges: ranges.to_vec(),
+    fn master(port: u16, ranges: &[(u16, u16)]) -> Master {
+        Master {
+            addr: NodeAddr::new("127.0.0.1", port),
+            id: String::new(),
+            slots: ranges.iter().map(|&(lo, hi)| lo..=hi).collect(),
+            replicas: Vec::new(),
         }
     }
 
-    /// The slot map `redis-cli --cluster create` gives three masters.
-    fn three() -> Vec<SlotOwner> {
+    /// The slot map `redis-cli --cluster create` gives three masters,
+    /// listed out of slot order.
+    fn three() -> Vec<Master> {
         vec![
-            owner("c", &[(10923, 16383)]),
-            owner("a", &[(0, 5460)]),
-            owner("b", &[(5461, 10922)]),
+            master(7003, &[(10923, 16383)]),
+            master(7001, &[(0, 5460)]),
+            master(7002, &[(5461, 10922)]),
         ]
     }
 
-    fn master_of<'a>(key: &str, masters: &'a [SlotOwner]) -> &'a str {
-        let slot = key_slot(key.as_bytes());
-        let m = masters.iter().find(|m| m.owns(slot)).expect("an owner");
-        &m.name
+    fn port_of(key: &str, masters: &[Master]) -> u16 {
+        let slot = key_slot(key);
+        masters
+            .iter()
+            .find(|m| m.owns(slot))
+            .expect("an owner")
+            .addr
+            .port
     }
 
     #[test]
     fn a_single_node_gets_the_plain_names() {
-        let keys = place("jobs", 3, &[SlotOwner::standalone()]).unwrap();
+        let one = master(6379, &[(0, SLOT_COUNT - 1)]);
+        let keys = place("jobs", 3, &[one]).unwrap();
         assert_eq!(keys, ["{jobs.p0}", "{jobs.p1}", "{jobs.p2}"]);
     }
 
@@ -103,8 +82,8 @@ mod tests {
     fn n_partitions_on_n_masters_get_one_master_each() {
         let masters = three();
         let keys = place("jobs", 3, &masters).unwrap();
-        let on: Vec<&str> = keys.iter().map(|k| master_of(k, &masters)).collect();
-        assert_eq!(on, ["a", "b", "c"], "{keys:?}");
+        let on: Vec<u16> = keys.iter().map(|k| port_of(k, &masters)).collect();
+        assert_eq!(on, [7001, 7002, 7003], "{keys:?}");
         assert!(keys[0].starts_with("{jobs.p0"), "{keys:?}");
     }
 
@@ -112,25 +91,21 @@ mod tests {
     fn more_partitions_than_masters_spread_evenly() {
         let masters = three();
         let keys = place("orders", 8, &masters).unwrap();
-        let count = |name: &str| {
-            keys.iter()
-                .filter(|k| master_of(k, &masters) == name)
-                .count()
-        };
-        assert_eq!((count("a"), count("b"), count("c")), (3, 3, 2), "{keys:?}");
+        let count = |port| keys.iter().filter(|k| port_of(k, &masters) == port).count();
+        assert_eq!(
+            (count(7001), count(7002), count(7003)),
+            (3, 3, 2),
+            "{keys:?}"
+        );
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), 8);
     }
 
     #[test]
     fn a_master_with_one_slot_still_gets_its_partition() {
-        let masters = vec![
-            owner("big", &[(0, 16382)]),
-            owner("tiny", &[(16383, 16383)]),
-        ];
+        let masters = vec![master(1, &[(0, 16382)]), master(2, &[(16383, 16383)])];
         let keys = place("jobs", 2, &masters).unwrap();
-        assert_eq!(key_slot(keys[1].as_bytes()), 16383, "{keys:?}");
-        let none = place("jobs", 1, &[owner("empty", &[])]);
-        assert!(none.is_err());
+        assert_eq!(key_slot(&keys[1]), 16383, "{keys:?}");
+        assert!(place("jobs", 1, &[master(3, &[])]).is_err());
     }
 }

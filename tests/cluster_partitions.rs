@@ -1,0 +1,202 @@
+//! Partitioned streams on a real local 3-master cluster (one per test
+//! binary): `--partitions 3` puts one partition on each master, the record
+//! and every derived key stay in their partition's slot, a worker drains
+//! every partition with a ledger (every id by partition processed, every
+//! PEL empty), dead letters move atomically within a partition's slot,
+//! and `monitor --json` names the node of each partition.
+
+#[path = "common/cluster.rs"]
+mod cluster;
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{BinOutput, BinProcess, Deadline, connector, pending_count, run_bin, unique};
+use serde_json::Value as Json;
+use streamlab::engine::dead_key;
+use streamlab::engine::registry::{self, record_key};
+use streamlab::redis::topology::key_slot;
+use streamlab::redis::{Conn, EntryId, exists, xlen, xrange};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn cluster() -> &'static cluster::LocalCluster {
+    cluster::shared(3, 0)
+}
+
+async fn run_ok(stream: &str, rest: &str) -> BinOutput {
+    let line = format!("--url {} --stream {stream} {rest}", cluster().url());
+    let out = run_bin(&line, &[], WAIT).await;
+    assert!(
+        out.success(),
+        "{rest}\nstdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    out
+}
+
+/// A 3-partition stream of `count` tasks with group `g`; its keys.
+async fn partitioned(stream: &str, count: u64) -> (Conn, Vec<String>) {
+    run_ok(
+        stream,
+        &format!("produce --partitions 3 --count {count} --group g"),
+    )
+    .await;
+    let mut conn = connector(&cluster().url()).conn("test");
+    let keys = registry::resolve(&mut conn, stream)
+        .await
+        .expect("resolve")
+        .partitions;
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    (conn, keys)
+}
+
+/// The port of the master serving `key`, as the cluster itself says.
+fn owner(key: &str) -> u16 {
+    let c = cluster();
+    let port = c.nodes[0].port;
+    let said = c.cli(port, &["CLUSTER".into(), "KEYSLOT".into(), key.into()]);
+    let slot: u16 = said.trim().parse().expect("a slot");
+    assert_eq!(slot, key_slot(key), "{key}: our slot is the server's");
+    c.owner_port(port, slot)
+}
+
+async fn ids_by_partition(conn: &mut Conn, keys: &[String]) -> BTreeSet<(String, EntryId)> {
+    let mut all = BTreeSet::new();
+    for key in keys {
+        for e in xrange(conn, key, "-", "+", 10_000).await.expect("XRANGE") {
+            all.insert((key.clone(), e.id));
+        }
+    }
+    all
+}
+
+fn ledger(lines: &[String], event: &str, id_field: &str) -> Vec<(String, EntryId)> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+        .filter(|v| v["event"] == event)
+        .filter_map(|v| {
+            let stream = v["stream"].as_str()?.to_owned();
+            Some((stream, v[id_field].as_str()?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_partitions_on_three_masters_drain_with_a_ledger() {
+    let stream = unique("spread");
+    let (mut conn, keys) = partitioned(&stream, 900).await;
+    let masters: BTreeSet<u16> = keys.iter().map(|k| owner(k)).collect();
+    assert_eq!(masters.len(), 3, "one partition per master: {keys:?}");
+    assert_eq!(exists(&mut conn, &record_key(&stream)).await, Ok(true));
+    for key in &keys {
+        assert_eq!(
+            owner(&dead_key(key)),
+            owner(key),
+            "{key}: dead letters share its slot"
+        );
+        assert_eq!(xlen(&mut conn, key).await, Ok(300), "{key}");
+    }
+    let produced = ids_by_partition(&mut conn, &keys).await;
+    let line = format!(
+        "worker --url {} --stream {stream} --group g --name w --events json --block 200ms --read-count 50",
+        cluster().url()
+    );
+    let mut worker = BinProcess::spawn(&line, &[]);
+    let deadline = Deadline::new("every (partition, id) processed", WAIT);
+    loop {
+        let done: BTreeSet<_> = ledger(&worker.stdout_lines(), "processed", "id")
+            .into_iter()
+            .collect();
+        if produced.is_subset(&done) {
+            assert_eq!(done, produced, "nothing but produced ids");
+            break;
+        }
+        deadline.tick().await;
+    }
+    let deadline = Deadline::new("every partition's PEL empty", WAIT);
+    for key in &keys {
+        while pending_count(&mut conn, key, "g").await > 0 {
+            deadline.tick().await;
+        }
+    }
+    worker.terminate();
+    assert!(
+        worker.wait_exit(WAIT).await.success(),
+        "SIGTERM is a clean stop"
+    );
+
+    let v: Json =
+        serde_json::from_str(run_ok(&stream, "monitor --json --once").await.stdout.trim())
+            .expect("one JSON object");
+    assert_eq!(v["stream"]["length"], 900);
+    assert_eq!(v["groups"][0]["pending"], 0);
+    assert_eq!(v["groups"][0]["lag"], 0);
+    for (part, key) in v["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .zip(&keys)
+    {
+        assert_eq!(part["key"], key.as_str());
+        assert_eq!(part["node"], format!("127.0.0.1:{}", owner(key)).as_str());
+    }
+    // The basic consumer reads every partition too.
+    let out = run_ok(
+        &stream,
+        "consume --from 0-0 --limit 900 --json --no-save --block 200ms",
+    )
+    .await;
+    let read: BTreeSet<(String, EntryId)> = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+        .filter_map(|v| {
+            Some((
+                v["stream"].as_str()?.to_owned(),
+                v["id"].as_str()?.parse().ok()?,
+            ))
+        })
+        .collect();
+    assert_eq!(read, produced);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_move_within_each_partitions_slot() {
+    let stream = unique("dead");
+    let (mut conn, keys) = partitioned(&stream, 30).await;
+    let produced = ids_by_partition(&mut conn, &keys).await;
+    let line = format!(
+        "worker --url {} --stream {stream} --group g --name f --fail-rate 1 --max-deliveries 1 --block 200ms --events json",
+        cluster().url()
+    );
+    let mut worker = BinProcess::spawn(&line, &[]);
+    let deadline = Deadline::new("every entry dead-lettered", WAIT);
+    while ledger(&worker.stdout_lines(), "dead_lettered", "id").len() < produced.len() {
+        deadline.tick().await;
+    }
+    worker.terminate();
+    assert!(worker.wait_exit(WAIT).await.success());
+    let dead: BTreeSet<_> = ledger(&worker.stdout_lines(), "dead_lettered", "id")
+        .into_iter()
+        .collect();
+    assert_eq!(dead, produced);
+    for key in &keys {
+        let own = produced.iter().filter(|(k, _)| k == key).count() as u64;
+        assert_eq!(xlen(&mut conn, &dead_key(key)).await, Ok(own), "{key}");
+        assert_eq!(pending_count(&mut conn, key, "g").await, 0, "{key}");
+    }
+    // Replayed onto their own partitions, again within one slot each.
+    run_ok(&stream, "dlq replay --count 100").await;
+    for key in &keys {
+        assert_eq!(xlen(&mut conn, &dead_key(key)).await, Ok(0), "{key}");
+        assert_eq!(
+            xlen(&mut conn, key).await,
+            Ok(20),
+            "{key}: 10 tasks and 10 replays"
+        );
+    }
+}
