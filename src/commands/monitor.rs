@@ -10,6 +10,8 @@ use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
 use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::{PelQuery, Snapshot};
+use crate::monitor::snapshot::lag_unknown_reason;
+use crate::redis::ServerInfo;
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
@@ -58,25 +60,26 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
 /// One poll's report: a plain stream as before; a partitioned one as its
 /// totals plus one entry (JSON) or block (text) per partition.
 fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool) {
+    let server = session.connector.server();
     if json {
         let mut v = match parts {
-            [one] if !layout.is_partitioned() => one.to_json(),
+            [one] if !layout.is_partitioned() => one.to_json_on(server),
             _ => partitioned::to_json(&layout.stream, parts, &nodes(session, layout)),
         };
-        if let Some(server) = session.connector.server() {
+        if let Some(server) = server {
             v["server"] = server.to_json();
         }
         println!("{v}");
         return;
     }
     match parts {
-        [one] if !layout.is_partitioned() => print!("{}", table(one)),
+        [one] if !layout.is_partitioned() => print!("{}", table(one, server)),
         _ => {
             let total = partitioned::totals(&layout.stream, parts);
             println!("{} partitions, totals:", layout.partition_count());
-            print!("{}", table(&total));
+            print!("{}", table(&total, server));
             for p in parts {
-                print!("{}", table(p));
+                print!("{}", table(p, server));
             }
         }
     }
@@ -100,7 +103,7 @@ fn nodes(session: &Session, layout: &Layout) -> Vec<String> {
 }
 
 /// A readable multi-line report of one snapshot.
-pub fn table(s: &Snapshot) -> String {
+pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
     let mut out = String::new();
     let Some(info) = &s.stream else {
         let _ = writeln!(out, "stream '{}' does not exist (yet)", s.key);
@@ -121,7 +124,7 @@ pub fn table(s: &Snapshot) -> String {
         let lag = g
             .info
             .lag
-            .map_or_else(|| "unknown".to_owned(), |l| l.to_string());
+            .map_or_else(|| format!("unknown ({})", lag_unknown_reason(server)), |l| l.to_string());
         let oldest = g
             .oldest_pending
             .as_ref()

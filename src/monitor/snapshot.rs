@@ -2,7 +2,19 @@
 
 use serde_json::{Value, json};
 
-use crate::redis::{ConsumerInfo, EntryId, GroupInfo, PendingEntry, PendingSummary, StreamInfo};
+use crate::redis::{
+    ConsumerInfo, EntryId, Feature, GroupInfo, PendingEntry, PendingSummary, ServerInfo,
+    StreamInfo,
+};
+
+/// Why a group's lag is unknown: the server never reports it (Redis < 7.0),
+/// or this stream's history keeps Redis from computing it.
+pub fn lag_unknown_reason(server: Option<&ServerInfo>) -> String {
+    server.and_then(|s| s.missing(Feature::Lag)).unwrap_or_else(|| {
+        "Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID)"
+            .to_owned()
+    })
+}
 
 /// What Redis reported about one stream at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -70,6 +82,21 @@ impl Snapshot {
             "groups_omitted": self.groups_omitted,
             "poll": { "commands": self.commands, "round_trip_us": self.poll_us, "taken_ms": self.taken_ms },
         })
+    }
+
+    /// [`Self::to_json`] plus the top-level `"server"` and, for each group
+    /// whose lag is null, `"lag_unknown"`: why.
+    pub fn to_json_on(&self, server: Option<&ServerInfo>) -> Value {
+        let mut v = self.to_json();
+        if let Some(s) = server {
+            v["server"] = s.to_json();
+        }
+        if let Some(groups) = v["groups"].as_array_mut() {
+            for g in groups.iter_mut().filter(|g| g["lag"].is_null()) {
+                g["lag_unknown"] = lag_unknown_reason(server).into();
+            }
+        }
+        v
     }
 
     fn group_json(&self, g: &GroupSnapshot) -> Value {

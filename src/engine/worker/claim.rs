@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::event::Event;
 use crate::engine::worker::{BatchEnd, Worker, WorkerExit};
 use crate::redis::reply::Entry;
-use crate::redis::{EntryId, GroupRead, xautoclaim, xpending_range, xreadgroup};
+use crate::redis::{
+    EntryId, GroupRead, missing_entries, xautoclaim, xpending_range, xreadgroup,
+};
 
 impl Worker {
     /// After a restart this consumer may still own entries: read them with
@@ -64,6 +66,7 @@ impl Worker {
     ) -> Result<(), WorkerExit> {
         for _ in 0..10 {
             let owners = self.owners_before_claim().await;
+            let from = self.claim_cursor;
             let min_idle = u64::try_from(self.config.min_idle.as_millis()).unwrap_or(u64::MAX);
             let claimed = xautoclaim(
                 &mut self.conn,
@@ -82,6 +85,10 @@ impl Worker {
             self.claim_cursor = ac.next;
             let full = ac.claimed.len() >= self.config.claim_count;
             self.ack_deleted(ac.deleted).await;
+            if ac.unnamed_deleted > 0 {
+                let named = self.name_deleted_claims(from, ac.next, &ac.claimed).await;
+                self.ack_deleted(named).await;
+            }
             self.report_reclaim(&ac.claimed, &owners);
             let deliveries = self
                 .delivery_counts(&ac.claimed, Some(&self.config.consumer.clone()))
@@ -97,6 +104,44 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Redis 6.2 answers nil, without the id, for a claimed entry that was
+    /// deleted while pending, yet moves it into our PEL, where every later
+    /// claim would move it again. Its id is among our own pending entries
+    /// in the claimed range that the stream no longer holds; acking it is
+    /// what 7.0's list of deleted ids leads to. Best effort, like that ack.
+    async fn name_deleted_claims(
+        &mut self,
+        from: EntryId,
+        next: EntryId,
+        claimed: &[Entry],
+    ) -> Vec<EntryId> {
+        let end = if next == EntryId::ZERO {
+            "+".to_owned()
+        } else {
+            format!("({next}")
+        };
+        let me = self.config.consumer.clone();
+        let own = xpending_range(
+            &mut self.conn,
+            &self.config.stream,
+            &self.config.group,
+            &from.to_string(),
+            &end,
+            self.config.claim_count * 10,
+            Some(&me),
+        )
+        .await
+        .unwrap_or_default();
+        let candidates: Vec<EntryId> = own
+            .into_iter()
+            .map(|p| p.id)
+            .filter(|id| !claimed.iter().any(|e| e.id == *id))
+            .collect();
+        missing_entries(&mut self.conn, &self.config.stream, &candidates)
+            .await
+            .unwrap_or_default()
     }
 
     /// Who owns the entries XAUTOCLAIM is about to scan, so a reclaim can

@@ -30,6 +30,10 @@ pub struct AutoClaim {
     pub next: EntryId,
     pub claimed: Vec<Entry>,
     pub deleted: Vec<EntryId>,
+    /// Redis 6.2 claims an entry deleted while pending (it moves to the
+    /// claimer's PEL) but replies nil in its place, without the id: how
+    /// many such nils came back. 7.0+ lists those ids in `deleted`.
+    pub unnamed_deleted: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

@@ -155,10 +155,16 @@ pub fn parse_autoclaim(v: &Value) -> Result<AutoClaim, RedisFailure> {
         None => Vec::new(),
     };
     // Before 7.0 a claimed id whose entry was deleted comes back as nil.
+    let unnamed_deleted = items(claimed)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| matches!(e, Value::Nil))
+        .count();
     Ok(AutoClaim {
         next: id(cursor).ok_or_else(|| bad("XAUTOCLAIM cursor", cursor))?,
         claimed: reply::entries(claimed)?,
         deleted,
+        unnamed_deleted,
     })
 }
 
@@ -216,6 +222,30 @@ pub async fn xrevrange(
     reply::into_entries(conn.run(&c, "XREVRANGE", false).await?)
 }
 
+/// Which of `ids` the stream no longer holds (one pipelined XRANGE id id
+/// each): entries deleted while they sat in a PEL.
+pub async fn missing_entries(
+    conn: &mut Conn,
+    key: &str,
+    ids: &[EntryId],
+) -> Result<Vec<EntryId>, RedisFailure> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = ::redis::pipe();
+    for i in ids {
+        let at = i.to_string();
+        pipe.add_command(xrange_cmd(key, &at, &at, 1));
+    }
+    let replies = conn.run_pipeline(&pipe, "XRANGE", false, ids.len()).await?;
+    Ok(ids
+        .iter()
+        .zip(replies)
+        .filter(|(_, r)| items(r).is_some_and(<[Value]>::is_empty))
+        .map(|(i, _)| *i)
+        .collect())
+}
+
 pub async fn xlen(conn: &mut Conn, key: &str) -> Result<u64, RedisFailure> {
     let v = conn.run(cmd("XLEN").arg(key), "XLEN", false).await?;
     count(&v).ok_or_else(|| bad("XLEN", &v))
@@ -258,5 +288,19 @@ mod tests {
             vec![EntryId { ms: 4, seq: 0 }, EntryId { ms: 5, seq: 0 }]
         );
         assert!(parse_autoclaim(&Value::Array(vec![bulk("0-0")])).is_err());
+    }
+
+    #[test]
+    fn autoclaim_on_6_2_counts_the_nils_of_deleted_entries() {
+        // What Redis 6.2.14 answers when one of two claimed entries was
+        // deleted while pending: a nil in its place, no id.
+        let entry = Value::Array(vec![bulk("2-1"), Value::Array(vec![bulk("a"), bulk("1")])]);
+        let reply = Value::Array(vec![
+            bulk("0-0"),
+            Value::Array(vec![Value::Nil, entry]),
+        ]);
+        let ac = parse_autoclaim(&reply).unwrap();
+        assert_eq!((ac.claimed.len(), ac.unnamed_deleted), (1, 1));
+        assert!(ac.deleted.is_empty());
     }
 }

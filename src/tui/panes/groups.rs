@@ -8,13 +8,12 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::monitor::GroupSnapshot;
+use crate::monitor::snapshot::lag_unknown_reason;
 use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
-/// Why a lag can be unknown; shown on the pane's bottom border.
-const UNKNOWN_LAG: &str = " * unknown: Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID) ";
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let omitted = state.snapshot.as_ref().map_or(0, |s| s.groups_omitted);
@@ -45,7 +44,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none())
     {
-        b = b.title_bottom(Line::styled(UNKNOWN_LAG, Style::new().fg(Color::Yellow)));
+        // Why it can be unknown, on the pane's bottom border.
+        let why = format!(
+            " * unknown: {} ",
+            lag_unknown_reason(state.server.as_ref())
+        );
+        b = b.title_bottom(Line::styled(why, Style::new().fg(Color::Yellow)));
     }
     frame.render_widget(table(groups, state).block(b), area);
 }
