@@ -69,12 +69,18 @@ async fn enqueue_spawn_and_kill_recovers_the_killed_workers_entries() {
     let dir = tempfile::tempdir().unwrap();
     let args = dashboard(&redis.url(), &key, &dir.path().join("log"), &SLOW_LAB);
     let t = Tmux::start(&args, 140, 45);
-    t.wait(
-        "the dashboard is up with w1",
-        Duration::from_secs(20),
-        |s| s.contains("● connected") && pending_of(s, "w1").is_some(),
-    );
     let mut conn = common::connector(&redis.url()).conn("test");
+    // The header names the server as probed: `Redis 7.0.15`, `Valkey 9.1.2`.
+    let server = streamlab::redis::server::probe(&mut conn).await.unwrap();
+    t.wait(
+        "the dashboard is up with w1, naming the server",
+        Duration::from_secs(20),
+        |s| {
+            s.contains("● connected")
+                && pending_of(s, "w1").is_some()
+                && s.contains(&format!("({server})"))
+        },
+    );
     burst_raises_the_length(&t, &mut conn, &key).await;
     w_adds_a_consumer(&t, &mut conn, &key).await;
     kill_moves_entries_to_another_consumer(&t, &mut conn, &key).await;

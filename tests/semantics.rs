@@ -564,7 +564,9 @@ async fn monitor_json_once_reports_the_documented_fields() {
     assert_eq!(s["last_id"], ids[4].to_string().as_str());
     // Redis 6.2 reports neither entries-added, entries-read nor lag: null
     // (unknown, with the reason), never 0.
-    let server = streamlab::redis::server::probe(&mut conn).await.expect("probe");
+    let server = streamlab::redis::server::probe(&mut conn)
+        .await
+        .expect("probe");
     let on_7 = server.has(streamlab::redis::Feature::Lag);
     let known = |n: u64| if on_7 { Json::from(n) } else { Json::Null };
     assert_eq!(s["entries_added"], known(5));

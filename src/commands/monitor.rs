@@ -121,10 +121,10 @@ pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
             .map_or_else(|| "?".into(), |n| n.to_string())
     );
     for g in &s.groups {
-        let lag = g
-            .info
-            .lag
-            .map_or_else(|| format!("unknown ({})", lag_unknown_reason(server)), |l| l.to_string());
+        let lag = g.info.lag.map_or_else(
+            || format!("unknown ({})", lag_unknown_reason(server)),
+            |l| l.to_string(),
+        );
         let oldest = g
             .oldest_pending
             .as_ref()

@@ -3,8 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::redis::{
-    ConsumerInfo, EntryId, Feature, GroupInfo, PendingEntry, PendingSummary, ServerInfo,
-    StreamInfo,
+    ConsumerInfo, EntryId, Feature, GroupInfo, PendingEntry, PendingSummary, ServerInfo, StreamInfo,
 };
 
 /// Why a group's lag is unknown: the server never reports it (Redis < 7.0),

@@ -10,9 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::event::Event;
 use crate::engine::worker::{BatchEnd, Worker, WorkerExit};
 use crate::redis::reply::Entry;
-use crate::redis::{
-    EntryId, GroupRead, missing_entries, xautoclaim, xpending_range, xreadgroup,
-};
+use crate::redis::{EntryId, GroupRead, missing_entries, xautoclaim, xpending_range, xreadgroup};
 
 impl Worker {
     /// After a restart this consumer may still own entries: read them with

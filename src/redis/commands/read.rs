@@ -295,10 +295,7 @@ mod tests {
         // What Redis 6.2.14 answers when one of two claimed entries was
         // deleted while pending: a nil in its place, no id.
         let entry = Value::Array(vec![bulk("2-1"), Value::Array(vec![bulk("a"), bulk("1")])]);
-        let reply = Value::Array(vec![
-            bulk("0-0"),
-            Value::Array(vec![Value::Nil, entry]),
-        ]);
+        let reply = Value::Array(vec![bulk("0-0"), Value::Array(vec![Value::Nil, entry])]);
         let ac = parse_autoclaim(&reply).unwrap();
         assert_eq!((ac.claimed.len(), ac.unnamed_deleted), (1, 1));
         assert!(ac.deleted.is_empty());

@@ -14,7 +14,6 @@ use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
-
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let omitted = state.snapshot.as_ref().map_or(0, |s| s.groups_omitted);
     let title = if omitted > 0 {
@@ -45,10 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none())
     {
         // Why it can be unknown, on the pane's bottom border.
-        let why = format!(
-            " * unknown: {} ",
-            lag_unknown_reason(state.server.as_ref())
-        );
+        let why = format!(" * unknown: {} ", lag_unknown_reason(state.server.as_ref()));
         b = b.title_bottom(Line::styled(why, Style::new().fg(Color::Yellow)));
     }
     frame.render_widget(table(groups, state).block(b), area);
