@@ -325,6 +325,17 @@ struct Chaos {
     faults: BTreeMap<Fault, u64>,
 }
 
+impl Drop for Chaos {
+    /// A failed run keeps its ledgers (one `.out` per worker process) and
+    /// their stderr, to read what happened with the seed printed above.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.dir.disable_cleanup(true);
+            eprintln!("chaos: ledgers kept in {}", self.dir.path().display());
+        }
+    }
+}
+
 impl Chaos {
     fn spawn_worker(&mut self) {
         self.spawned += 1;
