@@ -2,7 +2,7 @@
 //!
 //! Exit codes (documented in the README): 0 success, 1 runtime error,
 //! 2 bad usage or configuration, 3 cannot connect or authenticate,
-//! 4 a worker crashed on purpose (`--crash-rate`).
+//! 4 a worker crashed on purpose (`--crash-rate`), 5 Redis is out of memory.
 
 use std::fmt;
 
@@ -16,6 +16,7 @@ pub enum ExitKind {
     Usage = 2,
     Connection = 3,
     Crashed = 4,
+    OutOfMemory = 5,
 }
 
 /// A one-line, secret-free error with its exit code.
@@ -76,6 +77,7 @@ impl From<RedisFailure> for Failure {
             RedisFailure::WrongType(_)
             | RedisFailure::ReadOnlyMode(_)
             | RedisFailure::CrossSlot(_) => ExitKind::Usage,
+            RedisFailure::OutOfMemory { .. } => ExitKind::OutOfMemory,
             _ => ExitKind::Runtime,
         };
         Self::new(kind, e.to_string())

@@ -12,7 +12,8 @@ use crate::engine::event::TextSink;
 use crate::engine::partition::Layout;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig};
 use crate::engine::registry::CreatedBy;
-use crate::failure::Failure;
+use crate::failure::{ExitKind, Failure};
+use crate::redis::memory::out_of_memory_detail;
 use crate::redis::{Retention, create_group, xlen};
 use crate::session::Session;
 
@@ -64,7 +65,19 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let done = result?;
+    let done = match result {
+        Ok(done) => done,
+        Err(e) if e.is_out_of_memory() => {
+            return Err(out_of_memory(
+                &session,
+                global,
+                args,
+                producer.stats.produced.load(Ordering::Relaxed),
+            )
+            .await);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     let mut admin = session.connector.conn("producer");
     let mut len = 0;
@@ -82,6 +95,30 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
         global.stream
     );
     Ok(())
+}
+
+/// Redis refused to grow: say exactly how many entries landed before it
+/// did, how full it is and what frees it; exit 5.
+async fn out_of_memory(
+    session: &Session,
+    global: &GlobalArgs,
+    args: &ProduceArgs,
+    added: u64,
+) -> Failure {
+    let mut conn = session.connector.conn("producer");
+    let detail = out_of_memory_detail(&mut conn).await;
+    let asked = match (args.count, args.rate) {
+        (Some(n), _) => format!(" of {n}"),
+        (None, Some(_)) => String::new(),
+        (None, None) => " of 10".to_owned(),
+    };
+    Failure::new(
+        ExitKind::OutOfMemory,
+        format!(
+            "Redis is out of memory: added {added}{asked} entries to '{}' before it refused the rest ({detail})",
+            global.stream
+        ),
+    )
 }
 
 /// Create `group` (from id 0) on every partition, saying what happened.

@@ -92,6 +92,19 @@ pub enum Event {
     Reconnected {
         role: String,
     },
+    /// Redis refused a command for lack of memory (OOM). The connection is
+    /// fine; the role backs off and retries, losing nothing.
+    OutOfMemory {
+        role: String,
+        attempt: u32,
+        delay_ms: u64,
+        /// Used vs maxmemory, the policy, and what frees memory.
+        detail: String,
+    },
+    /// The first success after [`Event::OutOfMemory`]: work resumed.
+    MemoryAvailable {
+        role: String,
+    },
     /// A simulated crash (`--crash-rate`, or a kill from the dashboard).
     Crashed {
         /// The stream key it happened on (a partition's key when partitioned).
@@ -325,6 +338,15 @@ pub fn describe(event: &Event) -> String {
             error,
         } => format!("{role}: reconnecting (attempt {attempt}, in {delay_ms} ms): {error}"),
         Event::Reconnected { role } => format!("{role}: reconnected"),
+        Event::OutOfMemory {
+            role,
+            attempt,
+            delay_ms,
+            detail,
+        } => format!(
+            "{role}: Redis is out of memory, retrying (attempt {attempt}, in {delay_ms} ms): {detail}"
+        ),
+        Event::MemoryAvailable { role } => format!("{role}: Redis accepts writes again, resumed"),
         Event::Crashed { consumer, id, .. } => match id {
             Some(id) => format!("{consumer} crashed while processing {id}"),
             None => format!("{consumer} crashed"),

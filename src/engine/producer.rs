@@ -73,10 +73,25 @@ impl Producer {
         let payloads = Payloads::generate(self.next_seq, n, self.config.payload_bytes);
         let rows = payloads.rows(now);
         let mut last = None;
+        let mut landed = 0;
         for (key, rows) in by_partition(&self.config, rows) {
             let retention = self.config.retention.as_ref();
-            let ids = xadd_rows(&mut self.conn, key, retention, &rows).await?;
-            last = ids.last().copied().or(last);
+            match xadd_rows(&mut self.conn, key, retention, &rows).await {
+                Ok(ids) => last = ids.last().copied().or(last),
+                Err(e) => {
+                    // Out of memory mid-batch: the XADDs before the refusal
+                    // landed (and the producer stops): count them, so
+                    // "added N" stays exact.
+                    if let RedisFailure::OutOfMemory { refused, .. } = &e {
+                        let added = landed + rows.len().saturating_sub(*refused);
+                        self.stats
+                            .produced
+                            .fetch_add(added as u64, Ordering::Relaxed);
+                    }
+                    return Err(e);
+                }
+            }
+            landed += rows.len();
         }
         self.next_seq += n as u64;
         self.stats.produced.fetch_add(n as u64, Ordering::Relaxed);

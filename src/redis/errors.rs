@@ -18,6 +18,15 @@ pub enum RedisFailure {
     Auth(String),
     /// A write was attempted on a connection opened read-only.
     ReadOnlyMode(&'static str),
+    /// Redis refused a command that needs memory (`OOM`, used memory above
+    /// maxmemory with a policy that cannot evict). The connection is fine:
+    /// back off and retry once memory is freed; not a reconnect.
+    OutOfMemory {
+        message: String,
+        /// How many commands of the request were refused (a pipeline's
+        /// others succeeded).
+        refused: usize,
+    },
     /// Any other error reply from the server.
     Server(String),
     /// The reply did not have the shape we expected.
@@ -37,6 +46,10 @@ impl RedisFailure {
     /// Callers back off and retry; the next call reconnects or re-routes.
     pub fn is_connection(&self) -> bool {
         matches!(self, Self::Connection(_) | Self::ClusterChanging(_))
+    }
+
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self, Self::OutOfMemory { .. })
     }
 
     /// Errors after which retrying the same call cannot succeed.
@@ -64,6 +77,7 @@ impl fmt::Display for RedisFailure {
             Self::ReadOnlyMode(cmd) => format!(
                 "{cmd} is not a read-only command, and this connection is read-only: it was not sent"
             ),
+            Self::OutOfMemory { message, .. } => format!("Redis is out of memory ({message})"),
             Self::Server(m) => m.clone(),
             Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
             Self::CrossSlot(m) => format!("CROSSSLOT: {m}"),
@@ -89,6 +103,12 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         "NOGROUP" => return RedisFailure::NoGroup,
         "WRONGTYPE" => return RedisFailure::WrongType(text),
         "WRONGPASS" | "NOAUTH" | "NOPERM" => return RedisFailure::Auth(text),
+        "OOM" => {
+            return RedisFailure::OutOfMemory {
+                refused: refused_for_memory(err),
+                message: text,
+            };
+        }
         // A server restarting from its AOF answers LOADING for a moment:
         // transient, so callers back off and retry as for a dropped socket.
         "LOADING" => return RedisFailure::Connection(text),
@@ -147,6 +167,19 @@ fn error_code(err: &::redis::RedisError) -> String {
             .unwrap_or_default(),
     };
     code.to_ascii_uppercase()
+}
+
+/// How many commands of a failed request Redis refused with OOM.
+fn refused_for_memory(err: &::redis::RedisError) -> usize {
+    err.clone()
+        .into_server_errors()
+        .map_or(1, |errors| {
+            errors
+                .iter()
+                .filter(|(_, e)| e.code().eq_ignore_ascii_case("OOM"))
+                .count()
+        })
+        .max(1)
 }
 
 /// The crate lists every failed command of a pipeline: 512 XADDs to a key

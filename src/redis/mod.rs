@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod errors;
 pub mod features;
 pub mod id;
+pub mod memory;
 pub mod read_only;
 pub mod reply;
 pub mod resp;

@@ -22,15 +22,18 @@ pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
         | Event::Crashed { .. }
         | Event::Error { .. }
         | Event::Reconnecting { .. }
+        | Event::OutOfMemory { .. }
         | Event::GroupRecreated { .. } => LogKind::Failure,
-        Event::WorkerStarted { .. } | Event::WorkerStopped { .. } | Event::Reconnected { .. } => {
-            LogKind::Lifecycle
-        }
+        Event::WorkerStarted { .. }
+        | Event::WorkerStopped { .. }
+        | Event::Reconnected { .. }
+        | Event::MemoryAvailable { .. } => LogKind::Lifecycle,
         _ => LogKind::Info,
     };
     let key = match event {
         Event::Failed { consumer, .. } => Some(format!("failed:{consumer}")),
         Event::Reconnecting { role, .. } => Some(format!("reconnecting:{role}")),
+        Event::OutOfMemory { role, .. } => Some(format!("oom:{role}")),
         _ => None,
     };
     state.push_log_keyed(at_ms, kind, describe(event), key);

@@ -103,6 +103,8 @@ pub struct Worker {
     /// Processed ids whose XACK goes out with the next XREADGROUP.
     deferred_ack: Vec<EntryId>,
     attempt: u32,
+    /// Set by an OOM refusal, cleared (with an event) by the next success.
+    waiting_for_memory: bool,
 }
 
 /// Outcome of handling one batch.
@@ -127,6 +129,7 @@ impl Worker {
             claim_cursor: EntryId::ZERO,
             deferred_ack: Vec::new(),
             attempt: 0,
+            waiting_for_memory: false,
         }
     }
 

@@ -1,10 +1,12 @@
-//! What the worker does about errors: back off and reconnect, re-create a
-//! group the server lost (NOGROUP), or stop on errors retrying cannot fix.
+//! What the worker does about errors: back off and reconnect, wait for
+//! memory (OOM: the link is fine, Redis refuses to grow), re-create a group
+//! the server lost (NOGROUP), or stop on errors retrying cannot fix.
 
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::Event;
 use crate::engine::worker::{Worker, WorkerExit};
+use crate::redis::memory::out_of_memory_detail;
 use crate::redis::{EntryId, RedisFailure, create_group};
 
 impl Worker {
@@ -60,6 +62,10 @@ impl Worker {
                     Err(e) => Box::pin(self.recover(e, cancel)).await,
                 }
             }
+            RedisFailure::OutOfMemory { .. } => {
+                self.wait_for_memory(cancel).await;
+                Ok(())
+            }
             e if e.is_fatal() => {
                 self.sink.emit(Event::Error {
                     role: self.config.consumer.clone(),
@@ -88,8 +94,34 @@ impl Worker {
         }
     }
 
+    /// Back off like a reconnect, but say what it is: Redis is out of
+    /// memory (how full, which policy, what frees it). The command is
+    /// retried by the caller's loop, so nothing is lost or skipped.
+    async fn wait_for_memory(&mut self, cancel: &CancellationToken) {
+        self.attempt += 1;
+        self.waiting_for_memory = true;
+        let delay = self.conn.next_backoff();
+        let detail = out_of_memory_detail(&mut self.conn).await;
+        self.sink.emit(Event::OutOfMemory {
+            role: self.config.consumer.clone(),
+            attempt: self.attempt,
+            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            detail,
+        });
+        self.sink.flush();
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+
     pub(super) fn note_success(&mut self) {
-        if self.attempt > 0 {
+        if std::mem::take(&mut self.waiting_for_memory) {
+            self.attempt = 0;
+            self.sink.emit(Event::MemoryAvailable {
+                role: self.config.consumer.clone(),
+            });
+        } else if self.attempt > 0 {
             self.attempt = 0;
             self.sink.emit(Event::Reconnected {
                 role: self.config.consumer.clone(),

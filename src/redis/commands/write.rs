@@ -11,7 +11,9 @@ use crate::redis::id::EntryId;
 use crate::redis::reply::{self, bad, count, id};
 
 /// XGROUP CREATE ... MKSTREAM. Returns false when the group already existed
-/// (BUSYGROUP), which counts as success.
+/// (BUSYGROUP), which counts as success. Redis refuses XGROUP CREATE when
+/// out of memory before it looks for the group, so an existing group is
+/// then found with XINFO GROUPS: a worker can still drain and ack.
 pub async fn create_group(
     conn: &mut Conn,
     key: &str,
@@ -28,7 +30,18 @@ pub async fn create_group(
     match conn.run(&c, "XGROUP CREATE", true).await {
         Ok(_) => Ok(true),
         Err(RedisFailure::Server(m)) if m.contains("BUSYGROUP") => Ok(false),
+        Err(e) if e.is_out_of_memory() && group_exists(conn, key, group).await => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+async fn group_exists(conn: &mut Conn, key: &str, group: &str) -> bool {
+    match conn
+        .run(&super::xinfo_groups_cmd(key), "XINFO GROUPS", false)
+        .await
+    {
+        Ok(v) => super::parse_groups(&v).is_ok_and(|gs| gs.iter().any(|g| g.name == group)),
+        Err(_) => false,
     }
 }
 
