@@ -9,8 +9,8 @@ use crate::failure::Failure;
 use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
 use crate::monitor::poll::MAX_PAGE;
-use crate::monitor::{PelQuery, Snapshot};
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::monitor::{PelQuery, Snapshot};
 use crate::redis::ServerInfo;
 use crate::session::Session;
 
