@@ -99,6 +99,9 @@ pub struct GlobalArgs {
         default_value = "tasks"
     )]
     pub stream: String,
+    /// Whether `--stream` (or STREAMLAB_STREAM) was given, not defaulted.
+    #[arg(skip)]
+    pub stream_given: bool,
     /// Consumer group (default `workers`; `produce` creates it only when given)
     #[arg(long, global = true, help_heading = "Stream", env = "STREAMLAB_GROUP")]
     pub group: Option<String>,
@@ -125,6 +128,20 @@ pub struct GlobalArgs {
     /// Print the version
     #[arg(short = 'V', long, help_heading = "General", action = clap::ArgAction::Version)]
     pub version: Option<bool>,
+}
+
+/// Parse the command line like `Cli::try_parse_from`, also noting which
+/// values were given rather than defaulted.
+pub fn parse_from(argv: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(argv)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let own = matches.subcommand().map_or(&matches, |(_, m)| m);
+    cli.global.stream_given = matches!(
+        own.value_source("stream"),
+        Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+    );
+    Ok(cli)
 }
 
 impl GlobalArgs {
@@ -333,6 +350,12 @@ pub struct MonitorArgs {
     /// Stop after this many polls
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub polls: Option<u64>,
+    /// Every stream, one row each (with --once: the complete scan)
+    #[arg(long, conflicts_with = "pel_page")]
+    pub all: bool,
+    /// With --all: only streams whose key matches this glob (SCAN MATCH)
+    #[arg(long = "match", value_name = "PATTERN", requires = "all")]
+    pub pattern: Option<String>,
 }
 
 fn interval_arg(s: &str) -> Result<Duration, String> {
@@ -448,6 +471,9 @@ pub struct WatchArgs {
     /// Enable the admin actions (ack, claim, dead-letter, trim), each confirmed
     #[arg(long)]
     pub allow_writes: bool,
+    /// Only streams whose key matches this glob on the overview (SCAN MATCH)
+    #[arg(long = "match", value_name = "PATTERN")]
+    pub pattern: Option<String>,
     /// Time between polls of Redis
     #[arg(long, env = "STREAMLAB_REFRESH", default_value = "500ms", value_parser = interval_arg)]
     pub refresh: Duration,

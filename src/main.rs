@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use streamlab::cli::{Cli, Command};
 use streamlab::failure::Failure;
 use streamlab::{commands, logging, redis, tui};
@@ -70,7 +70,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
 /// errors as clap prints them.
 fn parse_cli() -> Result<Cli, ExitCode> {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    Cli::try_parse_from(&argv).map_err(|err| {
+    streamlab::cli::parse_from(&argv).map_err(|err| {
         match streamlab::usage::rejected_value_line(&err, &argv, &Cli::command()) {
             Some(line) => {
                 eprintln!("error: {line}");

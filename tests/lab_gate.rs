@@ -8,10 +8,6 @@
 
 mod common;
 #[path = "common/stats.rs"]
-#[expect(
-    dead_code,
-    reason = "the read-only user's rules and error stats are for tests/watch.rs"
-)]
 mod stats;
 #[path = "common/tmux.rs"]
 mod tmux;

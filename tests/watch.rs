@@ -1,10 +1,13 @@
 //! `streamlab watch` is read-only: driven in tmux as a read-only ACL user
-//! (`+@read +@connection +info -@write`) on a foreign `orders` stream whose
-//! `billing` group another team serves, every key of the keymap is pressed,
+//! (`+@read +@connection +info -@write`) from its overview of every stream
+//! into a foreign `orders` stream whose `billing` group another team
+//! serves, every key of the keymap is pressed on both screens,
 //! and the server's own INFO commandstats (reset just before) shows that no
 //! writing command reached it, none was refused and none failed.
 
 mod common;
+#[path = "common/keyspace.rs"]
+mod keyspace;
 #[path = "common/stats.rs"]
 mod stats;
 #[path = "common/tmux.rs"]
@@ -27,19 +30,6 @@ const HELP: &str = "Keys (Esc closes)";
 /// Words that would mean an error reached the screen.
 const TROUBLE: [&str; 5] = ["NOPERM", "error", "failed", "reconnecting", "lost"];
 
-/// A foreign stream: 50 orders, a `billing` group, consumers of another team
-/// holding entries (`billing-1` 5 pending) or done (`billing-2` acked 10).
-async fn orders(conn: &mut Conn) {
-    raw_line(conn, "XGROUP CREATE orders billing 0 MKSTREAM").await;
-    common::add_tasks(conn, "orders", 50).await;
-    common::read_without_ack(conn, "orders", "billing", "billing-1", 5).await;
-    let done = common::read_without_ack(conn, "orders", "billing", "billing-2", 10).await;
-    let ids: Vec<String> = done.iter().map(ToString::to_string).collect();
-    let mut ack = vec!["XACK", "orders", "billing"];
-    ack.extend(ids.iter().map(String::as_str));
-    raw(conn, &ack).await;
-}
-
 /// What the group looks like to Redis (consumers, pending, entries-read).
 async fn billing(conn: &mut Conn) -> String {
     let groups = raw(conn, &["XINFO", "GROUPS", "orders"]).await;
@@ -53,21 +43,10 @@ async fn billing(conn: &mut Conn) -> String {
 }
 
 fn watch_args(url: &str, log: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        bin(),
-        "watch",
-        "--url",
-        url,
-        "--stream",
-        "orders",
-        "--group",
-        "billing",
-        "--refresh",
-        "200ms",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    let mut args: Vec<String> = [bin(), "watch", "--url", url, "--refresh", "200ms"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     args.extend(["--log-file".to_owned(), log.display().to_string()]);
     args.extend(extra.iter().map(ToString::to_string));
     args
@@ -171,8 +150,8 @@ fn view_keys(t: &Tmux) {
 }
 
 /// Every key the keymap binds on the stream screen (and in the overlays it
-/// opens), then every other printable character; quit last.
-fn press_every_key(t: &Tmux) {
+/// opens), then every other printable character.
+fn press_every_stream_key(t: &Tmux) {
     for b in BINDINGS.iter().filter(|b| b.scope == Scope::Normal) {
         use streamlab::tui::action::Intent;
         match b.intent {
@@ -208,11 +187,47 @@ fn press_every_key(t: &Tmux) {
     settle(t);
 }
 
+/// Every key of the overview that moves or sorts, then the filter prompt:
+/// a glob that leaves `orders` alone, cleared with Esc, another glob; then
+/// Enter opens `orders`.
+fn press_every_overview_key(t: &Tmux) {
+    use streamlab::tui::action::Intent;
+    for b in BINDINGS.iter().filter(|b| b.scope == Scope::Overview) {
+        if matches!(
+            b.intent,
+            Intent::Quit | Intent::Help | Intent::Close | Intent::Filter | Intent::View
+        ) {
+            continue;
+        }
+        for key in b.keys {
+            press(t, *key);
+            settle(t);
+        }
+    }
+    for glob in ["ord*", "o?d[e]rs"] {
+        t.keys("/");
+        t.wait("the stream filter prompt", WAIT, |s| {
+            s.contains("Filter streams")
+        });
+        t.run(&["send-keys", "-t", "main", "-l", glob]);
+        t.keys("Enter");
+        clean(t.wait("only orders listed", WAIT, |s| {
+            s.contains("Streams matching") && s.contains("orders") && !s.contains("stream:000")
+        }));
+        if glob == "ord*" {
+            t.keys("Escape");
+            clean(t.wait("every stream again", WAIT, |s| s.contains("stream:000")));
+        }
+    }
+    t.keys("Enter");
+}
+
 #[tokio::test]
 async fn watch_as_a_read_only_user_writes_nothing_while_every_key_is_pressed() {
     let redis = server();
     let mut admin = connector(&redis.url()).conn("setup");
-    orders(&mut admin).await;
+    keyspace::build(&mut admin, 40, 40).await;
+    keyspace::orders(&mut admin).await;
     acl_user(&mut admin, "watcher", "w4tch", READ_ONLY_RULES).await;
     let before = billing(&mut admin).await;
     let url = format!("redis://watcher:w4tch@127.0.0.1:{}", redis.port);
@@ -220,16 +235,20 @@ async fn watch_as_a_read_only_user_writes_nothing_while_every_key_is_pressed() {
     let log = dir.path().join("log");
     raw_line(&mut admin, "CONFIG RESETSTAT").await;
     let t = Tmux::start(&watch_args(&url, &log, &[]), 160, 48);
-    clean(t.wait(
-        "the watch shows billing's PEL",
-        Duration::from_secs(20),
-        |s| {
-            s.contains("● connected")
-                && s.contains("Pending in billing: 5")
-                && s.contains("billing-1 ")
-        },
-    ));
-    press_every_key(&t);
+    clean(
+        t.wait("the overview lists orders", Duration::from_secs(20), |s| {
+            s.contains("● connected") && s.contains("orders ") && s.contains("stream:00000")
+        }),
+    );
+    press_every_overview_key(&t);
+    clean(t.wait("orders opens with billing's PEL", WAIT, |s| {
+        s.contains("Pending in billing: 5") && s.contains("billing-1 ")
+    }));
+    press_every_stream_key(&t);
+    t.keys("Escape");
+    clean(t.wait("Esc goes back to every stream", WAIT, |s| {
+        s.contains("Streams matching")
+    }));
     t.keys("q");
     let end = t.wait("a clean exit", WAIT, |s| s.contains("EXITED"));
     assert!(end.contains("EXITED 0"), "{end}");
@@ -255,10 +274,13 @@ async fn watch_as_a_read_only_user_writes_nothing_while_every_key_is_pressed() {
     assert_eq!(billing(&mut admin).await, before, "the group is untouched");
     let offsets = raw(
         &mut admin,
-        &["SCAN", "0", "MATCH", "orders:*", "COUNT", "1000"],
+        &["SCAN", "0", "MATCH", "orders:offset:*", "COUNT", "10000"],
     )
     .await;
-    assert!(!format!("{offsets:?}").contains("orders:"), "{offsets:?}");
+    assert!(
+        !format!("{offsets:?}").contains("orders:offset"),
+        "{offsets:?}"
+    );
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!logged.contains("NOPERM"), "{logged}");
 }
@@ -269,13 +291,14 @@ async fn watch_as_a_read_only_user_writes_nothing_while_every_key_is_pressed() {
 async fn a_refused_client_setname_degrades_quietly() {
     let redis = server();
     let mut admin = connector(&redis.url()).conn("setup");
-    orders(&mut admin).await;
+    keyspace::orders(&mut admin).await;
     let rules = format!("{READ_ONLY_RULES} -client|setname");
     acl_user(&mut admin, "anon", "n0name", &rules).await;
     let url = format!("redis://anon:n0name@127.0.0.1:{}", redis.port);
     let dir = tempfile::tempdir().unwrap();
     raw_line(&mut admin, "CONFIG RESETSTAT").await;
-    let t = Tmux::start(&watch_args(&url, &dir.path().join("log"), &[]), 160, 48);
+    let args = watch_args(&url, &dir.path().join("log"), &["--stream", "orders"]);
+    let t = Tmux::start(&args, 160, 48);
     clean(
         t.wait("the watch shows billing", Duration::from_secs(20), |s| {
             s.contains("● connected") && s.contains("Pending in billing: 5")

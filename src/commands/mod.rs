@@ -4,6 +4,7 @@ pub mod bench;
 pub mod consume;
 pub mod dlq;
 pub mod monitor;
+pub mod overview;
 pub mod produce;
 pub mod trim;
 pub mod worker;

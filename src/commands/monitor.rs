@@ -15,6 +15,9 @@ use crate::redis::ServerInfo;
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
+    if args.all {
+        return super::overview::run(global, args).await;
+    }
     let session = Session::open(global).await?;
     let connector = session.connector.read_only();
     let layout = resolve_stream(&connector, &global.stream).await?;

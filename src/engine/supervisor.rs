@@ -76,6 +76,9 @@ pub enum EngineCommand {
     },
     /// XRANGE id id: the entry's fields, for the detail view.
     FetchEntry(EntryId),
+    /// The stream on screen changed: the one-shot commands (trim, group
+    /// and PEL actions, entry fetches) act on this stream from now on.
+    Focus(String),
 }
 
 /// What the supervisor reports back, besides the engine's own events.

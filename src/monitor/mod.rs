@@ -3,6 +3,7 @@
 //! stream's length or the PEL's size.
 
 pub mod loss;
+pub mod overview;
 pub mod partitioned;
 pub mod poll;
 pub mod poller;
@@ -10,5 +11,5 @@ pub mod retention;
 pub mod snapshot;
 
 pub use poll::{PelQuery, poll_once};
-pub use poller::{Link, PollerHandle, spawn_poller};
+pub use poller::{Link, PollerHandle, StreamFocus, spawn_poller};
 pub use snapshot::{GroupSnapshot, Snapshot};

@@ -39,17 +39,26 @@ pub struct PollState {
     pub commands_total: u64,
 }
 
+/// Which stream to poll, and which page of which group's PEL with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamFocus {
+    pub key: String,
+    pub page: Option<PelQuery>,
+}
+
 pub struct PollerHandle {
     pub state: watch::Receiver<PollState>,
-    /// The PEL page the dashboard wants with the next poll.
-    pub page: watch::Sender<Option<PelQuery>>,
+    /// The stream (and PEL page) the dashboard shows; `None` pauses the
+    /// poller (the overview is on screen instead).
+    pub focus: watch::Sender<Option<StreamFocus>>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Start polling `key` every `refresh` until `cancel`.
+/// Start polling `key` (or nothing yet, paused) every `refresh` until
+/// `cancel`; `focus` on the handle moves it to another stream or pauses it.
 pub fn spawn_poller(
     connector: &Connector,
-    key: String,
+    key: Option<String>,
     refresh: Duration,
     cancel: CancellationToken,
 ) -> PollerHandle {
@@ -61,7 +70,8 @@ pub fn spawn_poller(
         commands_total: 0,
     };
     let (tx, rx) = watch::channel(initial);
-    let (page_tx, page_rx) = watch::channel(None);
+    let focus = key.map(|key| StreamFocus { key, page: None });
+    let (focus_tx, mut focus_rx) = watch::channel(focus);
     let mut conn = connector.conn("monitor");
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(refresh);
@@ -80,9 +90,15 @@ pub fn spawn_poller(
             {
                 tx.send_modify(|s| s.server = Some(info));
             }
-            let page = page_rx.borrow().clone();
-            let result =
-                tokio::time::timeout(POLL_TIMEOUT, poll_once(&mut conn, &key, page.as_ref())).await;
+            let Some(focus) = focus_rx.borrow_and_update().clone() else {
+                // Paused: wait until a stream is on screen again.
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = focus_rx.changed() => continue,
+                }
+            };
+            let poll = poll_once(&mut conn, &focus.key, focus.page.as_ref());
+            let result = tokio::time::timeout(POLL_TIMEOUT, poll).await;
             match result {
                 Ok(Ok(snap)) => {
                     failures = 0;
@@ -114,7 +130,7 @@ pub fn spawn_poller(
     });
     PollerHandle {
         state: rx,
-        page: page_tx,
+        focus: focus_tx,
         task,
     }
 }

@@ -48,8 +48,10 @@ pub enum Needs {
 pub enum Unmet {
     /// A read-only watch: writes need `--allow-writes`.
     ReadOnly,
-    /// No embedded parts run here.
+    /// No embedded parts run here (a watch, or another stream than the lab's).
     NoLab,
+    /// The lab writes only to its own stream.
+    NotOurs,
 }
 
 impl Unmet {
@@ -58,6 +60,7 @@ impl Unmet {
         match self {
             Self::ReadOnly => "--allow-writes",
             Self::NoLab => "lab only",
+            Self::NotOurs => "lab stream only",
         }
     }
 
@@ -66,6 +69,7 @@ impl Unmet {
         match self {
             Self::ReadOnly => "need --allow-writes",
             Self::NoLab => "lab only",
+            Self::NotOurs => "lab stream only",
         }
     }
 
@@ -76,18 +80,26 @@ impl Unmet {
                 "{key} ({what}) writes to Redis, and this watch is read-only: restart it as `streamlab watch --allow-writes` to enable the admin actions"
             ),
             Self::NoLab => format!(
-                "{key} ({what}) drives the lab's own producer and workers, which `streamlab watch` does not run: start the dashboard (`streamlab --stream NAME`) for a lab"
+                "{key} ({what}) drives the lab's own producer and workers, which run only on the lab's stream and never in `streamlab watch`: start the dashboard (`streamlab --stream NAME`) for a lab"
+            ),
+            Self::NotOurs => format!(
+                "{key} ({what}) writes, and the lab writes only to its own stream: use `streamlab watch --allow-writes` to act on this one"
             ),
         }
     }
 }
 
-/// Why `needs` cannot be met in `state`, or `None` when it can.
+/// Why `needs` cannot be met in `state`, or `None` when it can. The lab
+/// drives and writes only its own stream: another stream opened from the
+/// overview is watched read-only.
 pub fn unmet(needs: Needs, state: &State) -> Option<Unmet> {
+    let own = state.on_lab_stream();
     match (needs, state.access) {
-        (Needs::Nothing, _) | (_, Access::Lab) | (Needs::Writes, Access::WatchWrites) => None,
+        (Needs::Nothing, _) | (Needs::Writes, Access::WatchWrites) => None,
+        (_, Access::Lab) if own => None,
+        (Needs::Writes, Access::Lab) => Some(Unmet::NotOurs),
         (Needs::Writes, Access::Watch) => Some(Unmet::ReadOnly),
-        (Needs::Lab, Access::Watch | Access::WatchWrites) => Some(Unmet::NoLab),
+        (Needs::Lab, _) => Some(Unmet::NoLab),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::engine::Event;
 use crate::engine::supervisor::{Outcome, Roster};
+use crate::monitor::overview::poller::OverviewState;
 use crate::monitor::poller::PollState;
 
 /// What a key means, independent of which key it was.
@@ -39,6 +40,9 @@ pub enum Intent {
     PageUp,
     PageDown,
     Filter,
+    /// The overview's sort column: the next one, the previous one.
+    SortNext,
+    SortPrev,
     Yes,
     No,
     Submit,
@@ -55,6 +59,11 @@ pub enum Action {
     Poll {
         poll: PollState,
         roster: Roster,
+        now_ms: u64,
+    },
+    /// The overview poller published.
+    Overview {
+        poll: OverviewState,
         now_ms: u64,
     },
     Engine {

@@ -4,6 +4,7 @@
 //! returns go to the supervisor, which only spawns tasks, so nothing here
 //! ever waits on Redis.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -15,11 +16,12 @@ use tokio::sync::watch;
 use crate::engine::Event;
 use crate::engine::supervisor::{Outcome, Supervisor};
 use crate::failure::Failure;
-use crate::monitor::PelQuery;
+use crate::monitor::StreamFocus;
+use crate::monitor::overview::poller::OverviewState;
 use crate::monitor::poller::PollState;
 use crate::redis::id::now_ms;
 use crate::tui::action::{Action, Intent};
-use crate::tui::state::State;
+use crate::tui::state::{Screen, State};
 use crate::tui::{keymap, navigate, ui, update};
 
 /// How often the screen redraws without input (ages move on).
@@ -31,7 +33,9 @@ pub struct Channels {
     pub events: UnboundedReceiver<Event>,
     pub outcomes: UnboundedReceiver<Outcome>,
     pub poll: watch::Receiver<PollState>,
-    pub page: watch::Sender<Option<PelQuery>>,
+    pub focus: watch::Sender<Option<StreamFocus>>,
+    pub overview: watch::Receiver<OverviewState>,
+    pub visible: watch::Sender<Option<Vec<Arc<str>>>>,
 }
 
 /// Run until the user quits (or a signal asks us to).
@@ -48,7 +52,7 @@ pub async fn run(
     let mut last_draw: Option<Instant> = None;
     let mut urgent = true;
     loop {
-        sync_page(state, &ch.page);
+        sync_pollers(state, ch);
         if urgent || last_draw.is_none_or(|t| t.elapsed() >= MIN_FRAME) {
             term.draw(|f| ui::render(f, state)).map_err(io)?;
             last_draw = Some(Instant::now());
@@ -113,6 +117,10 @@ impl Sources {
                 let poll = ch.poll.borrow_and_update().clone();
                 (Some(Action::Poll { poll, roster: sup.roster(), now_ms: now_ms() }), false)
             }
+            Ok(()) = ch.overview.changed() => {
+                let poll = ch.overview.borrow_and_update().clone();
+                (Some(Action::Overview { poll, now_ms: now_ms() }), false)
+            }
             _ = self.tick.tick() => (Some(Action::Tick { now_ms: now_ms(), roster: sup.roster() }), true),
             () = self.signals.recv() => (quit, true),
         })
@@ -127,16 +135,27 @@ fn apply(state: &mut State, sup: &mut Supervisor, action: Action) {
 
 fn from_terminal(state: &State, event: TermEvent) -> Option<Action> {
     match event {
-        TermEvent::Key(key) => keymap::lookup(&state.view.mode, &key),
+        TermEvent::Key(key) => keymap::lookup(&state.view.mode, state.screen, &key),
         TermEvent::Resize(width, height) => Some(Action::Resize { width, height }),
         _ => None,
     }
 }
 
-/// Tell the poller which PEL page is on screen (only when it changed).
-fn sync_page(state: &State, page: &watch::Sender<Option<PelQuery>>) {
-    let wanted = Some(navigate::pel_query(state));
-    page.send_if_modified(|current| {
+/// Tell the pollers what is on screen (only when it changed): the stream
+/// and its PEL page, or the overview's rows; the other one pauses.
+fn sync_pollers(state: &State, ch: &Channels) {
+    let on_stream = state.screen == Screen::Stream;
+    let focus = on_stream.then(|| StreamFocus {
+        key: state.view.stream.clone(),
+        page: Some(navigate::pel_query(state)),
+    });
+    let visible = (!on_stream).then(|| state.overview.visible());
+    send_changed(&ch.focus, focus);
+    send_changed(&ch.visible, visible);
+}
+
+fn send_changed<T: PartialEq + Clone>(tx: &watch::Sender<T>, wanted: T) {
+    tx.send_if_modified(|current| {
         if *current == wanted {
             false
         } else {

@@ -133,6 +133,7 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
             Ok(f) => navigate::set_filter(state, f),
             Err(e) => state.status = Some(e),
         },
+        Prompt::StreamFilter => crate::tui::screens::set_filter(state, text),
         other => match admin::submit(state, other, &text) {
             Ok(commands) => return commands,
             Err(why) => state.status = Some(why),

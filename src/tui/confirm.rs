@@ -93,7 +93,7 @@ pub fn submit_typed(state: &mut State) -> Option<Vec<EngineCommand>> {
         return None;
     };
     let typed = c.typed.as_ref()?;
-    if *typed == state.lab.stream {
+    if *typed == state.view.stream {
         let Mode::Confirm(c) = std::mem::take(&mut state.view.mode) else {
             return None;
         };
@@ -101,7 +101,7 @@ pub fn submit_typed(state: &mut State) -> Option<Vec<EngineCommand>> {
     }
     state.status = Some(format!(
         "type the stream's name '{}' exactly to confirm, or Esc to cancel",
-        state.lab.stream
+        state.view.stream
     ));
     Some(Vec::new())
 }

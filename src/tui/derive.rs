@@ -9,7 +9,8 @@ use crate::engine::event::{Event, describe};
 use crate::monitor::Snapshot;
 use crate::monitor::poller::PollState;
 use crate::redis::EntryId;
-use crate::tui::state::{HISTORY, LogKind, Previous, State};
+use crate::tui::navigate;
+use crate::tui::state::{HISTORY, LogKind, PelFilter, Previous, State};
 
 pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.now_ms = now_ms;
@@ -22,6 +23,9 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
         .is_some_and(|s| Arc::ptr_eq(s, &snap))
     {
         return; // only the link changed
+    }
+    if snap.key != state.view.stream {
+        return; // polled before another stream was opened
     }
     // Data lost on the server between polls (deleted, or a restart without
     // persistence): said in plain words, as `monitor` does.
@@ -40,6 +44,34 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.previous = Some(remember(state, &snap, poll.commands_total));
     state.polls = poll.polls;
     state.snapshot = Some(snap);
+    select_a_group(state);
+}
+
+/// On a stream whose groups do not include the selected one (opened from
+/// the overview, or `--group` names none of them), select its first group.
+/// The lab's own group stays selected on the lab's stream: its workers
+/// create it.
+fn select_a_group(state: &mut State) {
+    let lab_group = state.on_lab_stream() && state.view.group == state.lab.group;
+    let Some(snap) = &state.snapshot else { return };
+    if lab_group || snap.group(&state.view.group).is_some() {
+        return;
+    }
+    if let Some(first) = snap.groups.first() {
+        state.view.group.clone_from(&first.info.name);
+        state.view.consumer = None;
+        navigate::set_filter(state, PelFilter::default());
+    }
+}
+
+/// The group whose acks the stream pane's sparkline counts: the lab's on
+/// its own stream, else the one selected.
+pub fn ack_group(state: &State) -> &str {
+    if state.on_lab_stream() {
+        &state.lab.group
+    } else {
+        &state.view.group
+    }
 }
 
 /// Weight of the newest sample in the rates shown: workers ack in
@@ -109,7 +141,7 @@ fn throughput(state: &State, prev: &Previous, snap: &Snapshot) -> (u64, u64) {
         (Some(now), Some(before)) => now.saturating_sub(before),
         _ => info.length.saturating_sub(prev.length),
     };
-    let group = snap.group(&state.lab.group);
+    let group = snap.group(ack_group(state));
     // Acked = newly read minus growth of the PEL (claims change neither).
     let acked = match (group.and_then(|g| g.info.entries_read), prev.entries_read) {
         (Some(read), Some(before)) => {
@@ -139,7 +171,7 @@ fn acked_ours(state: &State) -> u64 {
 
 fn remember(state: &State, snap: &Snapshot, commands_total: u64) -> Previous {
     let info = snap.stream.clone().unwrap_or_default();
-    let group = snap.group(&state.lab.group);
+    let group = snap.group(ack_group(state));
     let owners = snap
         .group(&state.view.group)
         .and_then(|g| g.pel_page.as_ref())
@@ -200,7 +232,7 @@ fn infer_reclaims(state: &mut State, prev: &Previous, snap: &Snapshot) {
     }
     for ((from, to), ids) in moves {
         let event = Event::Reclaimed {
-            stream: state.lab.stream.clone(),
+            stream: state.view.stream.clone(),
             ids,
             from: vec![from],
             to,

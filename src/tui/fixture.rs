@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::supervisor::{BasicReport, Roster, WorkerMode, WorkerReport, WorkerStatus};
+use crate::monitor::overview::rows::Row;
+use crate::monitor::overview::stats::{GroupStats, StreamStats};
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::server::Identity;
 use crate::redis::{
@@ -226,4 +228,53 @@ fn add_log(s: &mut State) {
     ] {
         s.push_log(NOW - ago, kind, text.into());
     }
+}
+
+/// A stream row for the overview: `groups` as (pending, lag) pairs.
+pub fn stream_row(key: &str, length: u64, groups: &[(u64, Option<u64>)]) -> Row {
+    let groups = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (pending, lag))| GroupStats {
+            name: format!("g{i}"),
+            consumers: 2,
+            pending: *pending,
+            lag: *lag,
+            last_delivered_id: Some(id(30_000, 0)),
+            oldest_pending: (*pending > 0).then(|| id(45_000 + 1_000 * i as u64, 0)),
+            next_undelivered: lag.filter(|l| *l > 0).map(|_| id(29_000, 0)),
+            next_for: Some(Some(id(30_000, 0))),
+        })
+        .collect();
+    Row {
+        key: key.into(),
+        stats: Some(Arc::new(StreamStats {
+            length,
+            last_generated_id: Some(id(1_000, 0)),
+            entries_added: Some(length),
+            groups,
+        })),
+        refreshed_ms: NOW - 300,
+        added_per_s: Some(2.5),
+        ..Row::default()
+    }
+}
+
+/// An overview of a busy database: a foreign `orders` stream with pending
+/// work and dead letters, a group whose lag Redis does not know, a stream
+/// without groups, and one not read yet.
+pub fn overview_rows() -> Vec<Row> {
+    let mut orders = stream_row("orders", 50, &[(5, Some(35))]);
+    orders.dead = Some(3);
+    let not_read = Row {
+        key: "events:new".into(),
+        ..Row::default()
+    };
+    vec![
+        stream_row("audit", 1_200, &[]),
+        stream_row("tasks", 1_234, &[(6, Some(10)), (0, None)]),
+        orders,
+        stream_row("billing:eu", 12, &[(0, Some(0))]),
+        not_read,
+    ]
 }

@@ -6,13 +6,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::tui::access::{Access, Needs};
 use crate::tui::action::{Action, Intent};
-use crate::tui::state::Mode;
+use crate::tui::state::{Mode, Screen};
 
 /// Which modes a binding applies in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Any,
+    /// No overlay open, on the stream screen.
     Normal,
+    /// No overlay open, on the overview screen.
+    Overview,
     Help,
     Input,
     Confirm,
@@ -20,9 +23,10 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The scope whose bindings take the keys in `mode`.
-    pub fn of(mode: &Mode) -> Self {
+    /// The scope whose bindings take the keys in `mode` on `screen`.
+    pub fn of(mode: &Mode, screen: Screen) -> Self {
         match mode {
+            Mode::Normal if screen == Screen::Overview => Self::Overview,
             Mode::Normal => Self::Normal,
             Mode::Help => Self::Help,
             Mode::Input { .. } => Self::Input,
@@ -94,7 +98,7 @@ const fn lab(b: Binding) -> Binding {
 }
 
 use KeyCode::{BackTab, Backspace, Down, Enter, Esc, PageDown, PageUp, Tab, Up};
-use Scope::{Any, Confirm, Entry, Help, Input, Normal};
+use Scope::{Any, Confirm, Entry, Help, Input, Normal, Overview};
 
 /// Every binding. Order is the order of the help overlay.
 pub const BINDINGS: &[Binding] = &[
@@ -226,7 +230,53 @@ pub const BINDINGS: &[Binding] = &[
         Intent::Filter,
         "filter the PEL: consumer and/or min idle (w1 5s)",
     ),
-    bind(Normal, &[code(Esc)], Intent::Close, "clear the PEL filter"),
+    bind(
+        Normal,
+        &[code(Esc)],
+        Intent::Close,
+        "clear the PEL filter, else back to all streams",
+    ),
+    bind(Overview, &[ch('q')], Intent::Quit, "quit"),
+    bind(Overview, &[ch('?')], Intent::Help, "this help"),
+    bind(
+        Overview,
+        &[code(Enter)],
+        Intent::View,
+        "open the selected stream",
+    ),
+    bind(Overview, &[ch('j'), code(Down)], Intent::Down, "move down"),
+    bind(Overview, &[ch('k'), code(Up)], Intent::Up, "move up"),
+    bind(
+        Overview,
+        &[code(PageDown), ch(']')],
+        Intent::PageDown,
+        "next page of streams",
+    ),
+    bind(
+        Overview,
+        &[code(PageUp), ch('[')],
+        Intent::PageUp,
+        "previous page of streams",
+    ),
+    bind(
+        Overview,
+        &[ch('o')],
+        Intent::SortNext,
+        "sort by the next column (pending, lag, time lag, ...)",
+    ),
+    bind(
+        Overview,
+        &[ch('O')],
+        Intent::SortPrev,
+        "sort by the previous column",
+    ),
+    bind(
+        Overview,
+        &[ch('/')],
+        Intent::Filter,
+        "filter streams by name, a glob (orders*, *:eu)",
+    ),
+    bind(Overview, &[code(Esc)], Intent::Close, "clear the filter"),
     bind(Help, &[code(Esc), ch('?'), ch('q')], Intent::Close, "close"),
     bind(
         Input,
@@ -262,12 +312,13 @@ fn matches(key: Key, event: &KeyEvent) -> bool {
     key.code == event.code && mods == wanted
 }
 
-/// What a key press means in `mode`; in a prompt, other characters type.
-pub fn lookup(mode: &Mode, event: &KeyEvent) -> Option<Action> {
+/// What a key press means in `mode` on `screen`; in a prompt, other
+/// characters type.
+pub fn lookup(mode: &Mode, screen: Screen, event: &KeyEvent) -> Option<Action> {
     if event.kind == KeyEventKind::Release {
         return None;
     }
-    let scope = Scope::of(mode);
+    let scope = Scope::of(mode, screen);
     let found = BINDINGS
         .iter()
         .filter(|b| b.scope == scope || b.scope == Scope::Any)
@@ -395,10 +446,20 @@ const WATCH_FOOTER: &[Hint] = &[
     (&[Intent::Quit], "quit"),
 ];
 
-pub fn footer(access: Access) -> &'static [Hint] {
-    match access {
-        Access::Lab => LAB_FOOTER,
-        Access::Watch | Access::WatchWrites => WATCH_FOOTER,
+/// The overview's footer.
+const OVERVIEW_FOOTER: &[Hint] = &[
+    (&[Intent::View], "open"),
+    (&[Intent::Filter], "filter"),
+    (&[Intent::SortNext, Intent::SortPrev], "sort"),
+    (&[Intent::Help], "keys"),
+    (&[Intent::Quit], "quit"),
+];
+
+pub fn footer(access: Access, screen: Screen) -> &'static [Hint] {
+    match (screen, access) {
+        (Screen::Overview, _) => OVERVIEW_FOOTER,
+        (Screen::Stream, Access::Lab) => LAB_FOOTER,
+        (Screen::Stream, Access::Watch | Access::WatchWrites) => WATCH_FOOTER,
     }
 }
 

@@ -1,13 +1,18 @@
 //! The keymap as plain functions: key events in, actions out.
 
 use super::*;
+use crate::tui::state::Screen;
 
 fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
     KeyEvent::new(code, modifiers)
 }
 
 fn key(mode: &Mode, c: char) -> Option<Action> {
-    lookup(mode, &press(KeyCode::Char(c), KeyModifiers::NONE))
+    lookup(
+        mode,
+        Screen::Stream,
+        &press(KeyCode::Char(c), KeyModifiers::NONE),
+    )
 }
 
 fn intent(a: Option<Action>) -> Option<Intent> {
@@ -43,9 +48,15 @@ fn issue_keys_map_to_their_intents() {
     }
     // Terminals send 'P' with or without the Shift modifier.
     let shifted = press(KeyCode::Char('P'), KeyModifiers::SHIFT);
-    assert_eq!(intent(lookup(&n, &shifted)), Some(Intent::EnqueueBurst));
+    assert_eq!(
+        intent(lookup(&n, Screen::Stream, &shifted)),
+        Some(Intent::EnqueueBurst)
+    );
     let back = press(KeyCode::BackTab, KeyModifiers::SHIFT);
-    assert_eq!(intent(lookup(&n, &back)), Some(Intent::FocusPrev));
+    assert_eq!(
+        intent(lookup(&n, Screen::Stream, &back)),
+        Some(Intent::FocusPrev)
+    );
 }
 
 #[test]
@@ -56,7 +67,10 @@ fn ctrl_c_quits_in_every_mode_but_plain_c_claims() {
         text: String::new(),
     };
     for mode in [Mode::Normal, Mode::Help, input] {
-        assert_eq!(intent(lookup(&mode, &ctrl_c)), Some(Intent::Quit));
+        assert_eq!(
+            intent(lookup(&mode, Screen::Stream, &ctrl_c)),
+            Some(Intent::Quit)
+        );
     }
     assert_eq!(intent(key(&Mode::Normal, 'c')), Some(Intent::Claim));
 }
@@ -70,12 +84,15 @@ fn prompts_type_characters_that_are_keys_elsewhere() {
     assert!(matches!(key(&input, 'q'), Some(Action::Char('q'))));
     assert!(matches!(key(&input, '5'), Some(Action::Char('5'))));
     let esc = press(KeyCode::Esc, KeyModifiers::NONE);
-    assert_eq!(intent(lookup(&input, &esc)), Some(Intent::Close));
+    assert_eq!(
+        intent(lookup(&input, Screen::Stream, &esc)),
+        Some(Intent::Close)
+    );
     let release = KeyEvent {
         kind: KeyEventKind::Release,
         ..press(KeyCode::Char('p'), KeyModifiers::NONE)
     };
-    assert!(lookup(&Mode::Normal, &release).is_none());
+    assert!(lookup(&Mode::Normal, Screen::Stream, &release).is_none());
 }
 
 #[test]
@@ -147,8 +164,42 @@ fn footer_hints_name_keys_from_the_table() {
     assert_eq!(hint_keys(&[Intent::Quit], Scope::Normal), "q");
     assert_eq!(hint_keys(&[Intent::Quit], Scope::Input), "Ctrl-c");
     for access in [Access::Lab, Access::Watch, Access::WatchWrites] {
-        for (intents, _) in footer(access) {
+        for (intents, _) in footer(access, Screen::Stream) {
             assert!(!hint_keys(intents, Scope::Normal).is_empty(), "{intents:?}");
         }
     }
+}
+
+#[test]
+fn the_overview_has_its_own_keys_and_help() {
+    let n = Mode::Normal;
+    let on = |c: char| {
+        intent(lookup(
+            &n,
+            Screen::Overview,
+            &press(KeyCode::Char(c), KeyModifiers::NONE),
+        ))
+    };
+    assert_eq!(on('o'), Some(Intent::SortNext));
+    assert_eq!(on('O'), Some(Intent::SortPrev));
+    assert_eq!(on('/'), Some(Intent::Filter));
+    assert_eq!(on('q'), Some(Intent::Quit));
+    // Lab keys mean nothing here.
+    assert_eq!(on('w'), None);
+    assert_eq!(on('x'), None);
+    let enter = press(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        intent(lookup(&n, Screen::Overview, &enter)),
+        Some(Intent::View)
+    );
+    let lines = help(Scope::Overview);
+    assert!(
+        lines
+            .iter()
+            .any(|h| h.keys == "o" && h.what.contains("sort"))
+    );
+    assert!(
+        lines.iter().all(|h| h.needs == Needs::Nothing),
+        "the overview only reads"
+    );
 }

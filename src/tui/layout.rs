@@ -55,6 +55,22 @@ pub fn areas(area: Rect, group_rows: u16) -> Areas {
     }
 }
 
+/// The overview screen: header, the streams table, footer.
+pub fn overview_areas(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// How many streams fit in the overview's table (borders and header excluded).
+pub fn overview_rows(height: u16) -> usize {
+    let [_, table, _] = overview_areas(Rect::new(0, 0, MIN_WIDTH, height));
+    usize::from(table.height.saturating_sub(3)).max(1)
+}
+
 /// How many PEL rows fit in the Pending pane (borders and header excluded).
 pub fn pel_rows(width: u16, height: u16, state: &State) -> usize {
     let a = areas(Rect::new(0, 0, width, height), group_rows(state));

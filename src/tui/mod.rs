@@ -22,7 +22,9 @@ pub mod lab_gate;
 pub mod layout;
 pub mod log;
 pub mod navigate;
+pub mod overview;
 pub mod panes;
+pub mod screens;
 pub mod state;
 pub mod terminal;
 pub mod ui;
@@ -40,12 +42,14 @@ use crate::engine::Event;
 use crate::engine::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
+use crate::monitor::overview::OverviewConfig;
+use crate::monitor::overview::poller::spawn_overview;
 use crate::monitor::spawn_poller;
 use crate::redis::Connector;
 use crate::redis::id::now_ms;
 use crate::session::Session;
 use crate::tui::lab_gate::Gate;
-use crate::tui::state::{Lab, Production, State};
+use crate::tui::state::{Lab, Production, Screen, State};
 
 /// Lab defaults: recovery shows within seconds (headless workers use 15s/5s).
 pub const LAB_MIN_IDLE: Duration = Duration::from_secs(5);
@@ -93,8 +97,14 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     show(session, &connector, state, start).await
 }
 
-/// Run the screen until the user quits: the poller on `poll_with`, the
-/// supervisor `start` builds, then an orderly stop of both.
+/// The overview polls at most once a second: its share of refreshes per
+/// poll follows the interval, but the rows on screen are refreshed every
+/// poll, so a faster poll would cost more for no new information.
+const OVERVIEW_MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Run the screen until the user quits: the stream and overview pollers on
+/// `poll_with` (the overview always read-only), the supervisor `start`
+/// builds, then an orderly stop of all three.
 async fn show(
     session: Session,
     poll_with: &Connector,
@@ -104,14 +114,20 @@ async fn show(
     let (events_tx, events) = unbounded_channel();
     let (outcomes_tx, outcomes) = unbounded_channel();
     let cancel = CancellationToken::new();
-    let key = state.lab.stream.clone();
+    // Paused from the start when the overview is shown first.
+    let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
     let poller = spawn_poller(poll_with, key, state.lab.refresh, cancel.clone());
+    let interval = state.lab.refresh.max(OVERVIEW_MIN_INTERVAL);
+    let config = OverviewConfig::new(state.overview.pattern.clone(), interval);
+    let overview = spawn_overview(&poll_with.read_only(), config, cancel.clone());
     let mut sup = start(events_tx, outcomes_tx);
     let mut ch = app::Channels {
         events,
         outcomes,
         poll: poller.state,
-        page: poller.page,
+        focus: poller.focus,
+        overview: overview.state,
+        visible: overview.visible,
     };
     let result = match terminal::TerminalGuard::enter() {
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
@@ -121,6 +137,7 @@ async fn show(
     cancel.cancel();
     sup.shutdown(SHUTDOWN_GRACE).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), poller.task).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), overview.task).await;
     drop(session);
     result
 }

@@ -11,6 +11,7 @@ use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::tui::access::{self, Access, Needs};
 use crate::tui::confirm::Confirmation;
+use crate::tui::overview::OverviewView;
 
 /// Samples kept for the sparklines (one per poll).
 pub const HISTORY: usize = 240;
@@ -69,6 +70,18 @@ pub enum Prompt {
     SetId {
         group: String,
     },
+    /// The overview's glob on stream names.
+    StreamFilter,
+}
+
+/// Which screen is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    /// Every stream, one row each (a watch's home).
+    Overview,
+    /// One stream: its groups, consumers, PEL and events (the lab's home).
+    #[default]
+    Stream,
 }
 
 /// The key mode: which overlay (if any) takes the keys.
@@ -100,6 +113,8 @@ pub struct PelFilter {
 /// Selection, focus, paging: what the user is looking at.
 #[derive(Debug, Clone, Default)]
 pub struct View {
+    /// The stream shown on the stream screen.
+    pub stream: String,
     pub focus: Pane,
     pub mode: Mode,
     /// Selected group (the PEL and consumers shown are this group's).
@@ -186,6 +201,8 @@ pub struct State {
     /// Why the dashboard opened as a watch instead of a lab (on a stream
     /// streamlab did not create); `None` when asked for (`streamlab watch`).
     pub watch_reason: Option<String>,
+    pub screen: Screen,
+    pub overview: OverviewView,
     pub lab: Lab,
     pub link: Option<Link>,
     pub server: Option<ServerInfo>,
@@ -207,6 +224,7 @@ pub struct State {
 impl State {
     pub fn new(lab: Lab, production: Production, now_ms: u64) -> Self {
         let view = View {
+            stream: lab.stream.clone(),
             group: lab.group.clone(),
             pel_rows: 10,
             ..View::default()
@@ -218,6 +236,12 @@ impl State {
             view,
             ..Self::default()
         }
+    }
+
+    /// Whether this is a lab and the stream on screen is the one its
+    /// parts run on.
+    pub fn on_lab_stream(&self) -> bool {
+        self.access == Access::Lab && self.view.stream == self.lab.stream
     }
 
     /// Whether keys that need `needs` can act here.
@@ -241,7 +265,7 @@ impl State {
             .group()
             .map(|g| g.consumers.iter().map(|c| c.name.clone()).collect())
             .unwrap_or_default();
-        if self.view.group == self.lab.group {
+        if self.on_lab_stream() && self.view.group == self.lab.group {
             for w in &self.roster.workers {
                 if !names.contains(&w.name) {
                     names.push(w.name.clone());

@@ -11,9 +11,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::access::{Access, Needs, Unmet, unmet};
 use crate::tui::keymap::{self, Scope};
-use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH, areas, group_rows, too_small};
+use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH, areas, group_rows, overview_areas, too_small};
 use crate::tui::panes::{self, dim};
-use crate::tui::state::State;
+use crate::tui::state::{Mode, Screen, State};
 
 pub fn render(frame: &mut Frame, state: &State) {
     let area = frame.area();
@@ -26,10 +26,18 @@ pub fn render(frame: &mut Frame, state: &State) {
         frame.render_widget(p, area.centered_vertically(Constraint::Length(3)));
         return;
     }
+    if state.screen == Screen::Overview {
+        let [header, table, footer_area] = overview_areas(area);
+        panes::overview::header(frame, header, state);
+        panes::overview::render(frame, table, state);
+        footer(frame, footer_area, state);
+        panes::overlay::render(frame, area, state);
+        return;
+    }
     let a = areas(area, group_rows(state));
     panes::header::render(frame, a.header, state);
     panes::stream::render(frame, a.stream, state);
-    if state.access == Access::Lab {
+    if state.access == Access::Lab && state.on_lab_stream() {
         panes::basic::render(frame, a.basic, state);
     } else {
         panes::access::render(frame, a.basic, state);
@@ -68,10 +76,10 @@ fn footer(frame: &mut Frame, area: Rect, state: &State) {
 /// the ones that do not, grouped by what they need.
 fn footer_hints(state: &State) -> Vec<Span<'static>> {
     // The screen's own keys, whichever overlay is open.
-    let scope = Scope::Normal;
+    let scope = Scope::of(&Mode::Normal, state.screen);
     let mut usable = Vec::new();
     let mut unusable: BTreeMap<Unmet, Vec<String>> = BTreeMap::new();
-    for (intents, word) in keymap::footer(state.access) {
+    for (intents, word) in keymap::footer(state.access, state.screen) {
         let keys = keymap::hint_keys(intents, scope);
         let needs = intents
             .first()

@@ -6,8 +6,8 @@ use crate::engine::supervisor::EngineCommand;
 use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
 use crate::tui::keymap::{self, Scope};
-use crate::tui::state::{Mode, State};
-use crate::tui::{commands, confirm, derive, layout, log, navigate};
+use crate::tui::state::{Mode, Screen, State};
+use crate::tui::{commands, confirm, derive, layout, log, navigate, screens};
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
     match action {
@@ -30,6 +30,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
             derive::on_poll(state, poll, now_ms);
             fit_page(state);
         }
+        Action::Overview { poll, now_ms } => {
+            state.now_ms = now_ms;
+            state.overview.on_poll(poll, now_ms);
+        }
         Action::Engine { event, at_ms } => log::on_event(state, &event, at_ms),
         Action::Outcome { outcome, at_ms } => log::on_outcome(state, outcome, at_ms),
         Action::Tick { now_ms, roster } => {
@@ -50,6 +54,7 @@ fn fit_page(state: &mut State) {
     let (w, h) = state.view.size;
     if w > 0 && h > 0 {
         state.view.pel_rows = layout::pel_rows(w, h, state);
+        state.overview.set_height(layout::overview_rows(h));
     }
 }
 
@@ -57,6 +62,10 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
     if let Some(why) = unmet(keymap::needs(intent), state) {
         state.status = Some(refusal(state, intent, why));
         return Vec::new();
+    }
+    let global = matches!(intent, Intent::Quit | Intent::Help);
+    if state.screen == Screen::Overview && state.view.mode == Mode::Normal && !global {
+        return screens::on_overview(state, intent);
     }
     match intent {
         Intent::Quit => state.quit = true,
@@ -90,7 +99,7 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
 
 /// What the status line says about a key that cannot act here.
 fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
-    let scope = Scope::of(&state.view.mode);
+    let scope = Scope::of(&state.view.mode, state.screen);
     let (keys, what) = keymap::binding(intent, scope).map_or_else(
         || (format!("{intent:?}"), "this"),
         |b| {
@@ -107,6 +116,8 @@ fn close(state: &mut State) {
             if state.view.filter != Default::default() {
                 navigate::set_filter(state, Default::default());
                 state.status = Some("PEL filter cleared".into());
+            } else {
+                screens::back(state);
             }
         }
         Mode::Confirm(_) => {

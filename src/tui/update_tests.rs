@@ -368,7 +368,7 @@ fn a_read_only_watch_refuses_writes_and_lab_keys_and_says_how_to_enable_them() {
     ] {
         assert!(key(&mut s, intent).is_empty(), "{intent:?}");
         let why = s.status.clone().unwrap_or_default();
-        assert!(why.contains("does not run"), "{why}");
+        assert!(why.contains("the lab's own producer"), "{why}");
     }
     assert!(
         (s.production.rate - 20.0).abs() < f64::EPSILON,
@@ -401,4 +401,66 @@ fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
             .unwrap_or_default()
             .starts_with("w (spawn a worker)")
     );
+}
+
+#[test]
+fn enter_on_the_overview_opens_a_stream_afresh_and_esc_comes_back() {
+    use crate::tui::access::Access;
+    use crate::tui::state::Screen;
+    let mut s = watching(Access::Watch);
+    s.screen = Screen::Overview;
+    s.overview.rows = std::sync::Arc::new(fixture::overview_rows());
+    s.overview.set_height(10);
+    s.overview.arrange(NOW);
+    key(&mut s, Intent::Down); // tasks, then orders
+    let cmds = key(&mut s, Intent::View);
+    assert_eq!(cmds, vec![EngineCommand::Focus("orders".into())]);
+    assert_eq!(s.screen, Screen::Stream);
+    assert_eq!(
+        (s.view.stream.as_str(), s.view.group.as_str()),
+        ("orders", "g0")
+    );
+    assert!(
+        s.snapshot.is_none(),
+        "nothing of the stream shown before stays"
+    );
+    // A poll of the stream shown before arrives late: it is not shown.
+    let late = crate::monitor::poller::PollState {
+        snapshot: Some(std::sync::Arc::new(fixture::snapshot())),
+        link: crate::monitor::Link::Connected,
+        server: None,
+        polls: 1,
+        commands_total: 5,
+    };
+    update(
+        &mut s,
+        Action::Poll {
+            poll: late,
+            roster: Default::default(),
+            now_ms: NOW,
+        },
+    );
+    assert!(
+        s.snapshot.is_none(),
+        "a snapshot of 'tasks' is not 'orders'"
+    );
+    key(&mut s, Intent::Close);
+    assert_eq!(s.screen, Screen::Overview);
+    assert_eq!(s.overview.selected_row().map(|r| &*r.key), Some("orders"));
+}
+
+#[test]
+fn a_lab_watches_other_streams_read_only() {
+    let mut s = fixture::state();
+    s.view.stream = "orders".into();
+    s.view.focus = Pane::Pending;
+    assert!(key(&mut s, Intent::Ack).is_empty());
+    assert!(
+        s.status
+            .clone()
+            .unwrap_or_default()
+            .contains("only to its own stream")
+    );
+    assert!(key(&mut s, Intent::Spawn).is_empty());
+    assert!(s.status.unwrap_or_default().contains("lab's own producer"));
 }

@@ -13,7 +13,7 @@ use crate::failure::Failure;
 use crate::redis::id::now_ms;
 use crate::session::Session;
 use crate::tui::access::Access;
-use crate::tui::state::{Lab, Production, State};
+use crate::tui::state::{Lab, Production, Screen, State};
 
 pub async fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
@@ -22,7 +22,23 @@ pub async fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<(), Failure> {
     } else {
         Access::Watch
     };
-    show_watch(session, global, args.refresh, access, None).await
+    // The overview is a watch's home; a stream named on the command line
+    // (or in the environment) opens directly, and Esc goes to the overview.
+    let home = Home {
+        screen: if global.stream_given {
+            Screen::Stream
+        } else {
+            Screen::Overview
+        },
+        pattern: args.pattern.clone(),
+    };
+    show_watch(session, global, args.refresh, access, None, home).await
+}
+
+/// Where a watch opens, and what its overview lists.
+struct Home {
+    screen: Screen,
+    pattern: Option<String>,
 }
 
 /// The dashboard on a stream its lab may not touch (see `lab_gate`): a
@@ -33,7 +49,11 @@ pub async fn instead_of_lab(
     refresh: Duration,
     reason: String,
 ) -> Result<(), Failure> {
-    show_watch(session, global, refresh, Access::Watch, Some(reason)).await
+    let home = Home {
+        screen: Screen::Stream,
+        pattern: None,
+    };
+    show_watch(session, global, refresh, Access::Watch, Some(reason), home).await
 }
 
 async fn show_watch(
@@ -42,6 +62,7 @@ async fn show_watch(
     refresh: Duration,
     access: Access,
     reason: Option<String>,
+    home: Home,
 ) -> Result<(), Failure> {
     let read_only = session.connector.read_only();
     let admin = if access == Access::WatchWrites {
@@ -56,6 +77,8 @@ async fn show_watch(
     );
     state.access = access;
     state.watch_reason = reason;
+    state.screen = home.screen;
+    state.overview.pattern = home.pattern;
     let config = SupervisorConfig {
         worker: admin_target(global),
         work_ms: 0,

@@ -3,6 +3,8 @@
 //! flags), and a read-only ACL user. Included with `#[path]` by the tests
 //! that prove a console wrote nothing.
 
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
 use streamlab::redis::Conn;
 use streamlab::redis::reply::{items, text};
 

@@ -35,8 +35,13 @@ impl Admin {
         }
     }
 
-    /// Run one of the Redis one-shots; other commands are not ours.
-    pub(super) fn run(&self, command: EngineCommand) {
+    /// Run one of the Redis one-shots on the stream in focus; other
+    /// commands are not ours.
+    pub(super) fn run(&mut self, command: EngineCommand) {
+        if let EngineCommand::Focus(stream) = command {
+            self.stream = stream;
+            return;
+        }
         let (conn, key) = (self.conn.clone(), self.stream.clone());
         match command {
             EngineCommand::Trim(retention) => self.spawn("trim".into(), async move {

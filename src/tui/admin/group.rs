@@ -35,7 +35,7 @@ pub fn delete_consumer(state: &mut State) -> Done {
         };
         return prompt(state, ask_to, suggestion);
     }
-    let key = &state.lab.stream;
+    let key = &state.view.stream;
     let c = Confirmation::plain(
         "Delete consumer",
         vec![command_line(&xgroup_delconsumer_cmd(key, &group, &name))],
@@ -59,7 +59,7 @@ pub(super) fn move_pending(
     pending: u64,
     to: &str,
 ) -> Done {
-    let key = state.lab.stream.clone();
+    let key = state.view.stream.clone();
     let delete = command_line(&xgroup_delconsumer_cmd(&key, &group, &consumer));
     let c = if to.is_empty() {
         Confirmation::losing(
@@ -132,7 +132,7 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
         ),
         Some(_) => format!("{group} is already at {last}: nothing moves"),
     };
-    let key = &state.lab.stream;
+    let key = &state.view.stream;
     let c = Confirmation::losing(
         "XGROUP SETID",
         vec![command_line(&xgroup_setid_cmd(key, &group, id))],
@@ -156,7 +156,7 @@ pub fn destroy(state: &mut State) -> Done {
         .ok_or("no group selected (Tab to Groups, j/k)")?;
     let (consumers, pending) = (g.info.consumers, g.info.pending);
     let group = state.view.group.clone();
-    let key = &state.lab.stream;
+    let key = &state.view.stream;
     let c = Confirmation::losing(
         "XGROUP DESTROY",
         vec![command_line(&xgroup_destroy_cmd(key, &group))],

@@ -30,7 +30,7 @@ pub(super) fn prompt(state: &mut State, prompt: Prompt, text: String) -> Done {
 
 pub fn ack(state: &mut State) -> Done {
     let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
-    let (key, group) = (state.lab.stream.clone(), state.view.group.clone());
+    let (key, group) = (state.view.stream.clone(), state.view.group.clone());
     let c = Confirmation::plain(
         "Ack",
         vec![command_line(&xack_cmd(&key, &group, &[p.id]))],
@@ -63,7 +63,7 @@ fn claim_to(state: &mut State, group: String, id: EntryId, owner: &str, to: &str
             "type the consumer that takes {id} (not {owner}, its owner)"
         ));
     }
-    let key = &state.lab.stream;
+    let key = &state.view.stream;
     let mut effects = vec![format!(
         "{to} owns {id} instead of {owner}; its delivery count goes up by one"
     )];
@@ -99,7 +99,7 @@ pub fn other_consumer(state: &State, not: &str) -> Option<String> {
 
 pub fn dead_letter(state: &mut State) -> Done {
     let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
-    let (key, group) = (state.lab.stream.clone(), state.view.group.clone());
+    let (key, group) = (state.view.stream.clone(), state.view.group.clone());
     let dead = dead_key(&key);
     let letter = DeadLetter {
         group: &group,
@@ -150,7 +150,7 @@ pub fn submit(state: &mut State, prompt: Prompt, text: &str) -> Done {
             pending,
         } => group::move_pending(state, group, consumer, pending, text.trim()),
         Prompt::SetId { group } => group::set_id_to(state, group, text),
-        Prompt::Filter => Ok(Vec::new()),
+        Prompt::Filter | Prompt::StreamFilter => Ok(Vec::new()),
     }
 }
 

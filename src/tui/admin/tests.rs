@@ -8,7 +8,7 @@ use crate::redis::Retention;
 use crate::tui::action::{Action, Intent};
 use crate::tui::confirm::Confirmation;
 use crate::tui::fixture::{self, id};
-use crate::tui::state::{Mode, Pane, State};
+use crate::tui::state::{Mode, Pane, Screen, State};
 use crate::tui::update::update;
 
 fn key(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
@@ -367,7 +367,7 @@ fn admin_keys_need_writes_and_are_plain_characters_in_a_typed_confirmation() {
     use crate::tui::keymap::{lookup, needs};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-    let intent = |mode: &Mode, c| match lookup(mode, &press(c)) {
+    let intent = |mode: &Mode, c| match lookup(mode, Screen::Stream, &press(c)) {
         Some(Action::Key(i)) => Some(i),
         _ => None,
     };
@@ -384,13 +384,13 @@ fn admin_keys_need_writes_and_are_plain_characters_in_a_typed_confirmation() {
     key(&mut s, Intent::DestroyGroup);
     for c in ['y', 'X', 'q', 'n'] {
         assert!(
-            matches!(lookup(&s.view.mode, &press(c)), Some(Action::Char(ch)) if ch == c),
+            matches!(lookup(&s.view.mode, Screen::Stream, &press(c)), Some(Action::Char(ch)) if ch == c),
             "{c} types into the name"
         );
     }
     let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
     assert!(matches!(
-        lookup(&s.view.mode, &esc),
+        lookup(&s.view.mode, Screen::Stream, &esc),
         Some(Action::Key(Intent::Close))
     ));
 }

@@ -43,7 +43,7 @@ pub(super) fn trim_text(state: &mut State, text: &str) -> Done {
         .as_ref()
         .and_then(|s| s.stream.as_ref())
         .map_or(0, |s| s.length);
-    let key = &state.lab.stream;
+    let key = &state.view.stream;
     let retention = Retention::MaxLen { len, exact: true };
     let c = Confirmation::losing(
         "Trim",

@@ -17,11 +17,18 @@ use crate::tui::state::State;
 pub const LOST_AFTER: u32 = 5;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let lines = vec![server_line(state), stream_line(state), cost_line(state)];
+    let taken = state.snapshot.as_ref().map(|s| s.taken_ms);
+    let lines = vec![
+        server_line(state, state.link.as_ref(), taken),
+        stream_line(state),
+        cost_line(state),
+    ];
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn server_line(state: &State) -> Line<'_> {
+/// The server and the state of `link` (the poller of the screen shown),
+/// with the age of its data (`taken_ms`) when it is failing.
+pub fn server_line<'a>(state: &'a State, link: Option<&Link>, taken_ms: Option<u64>) -> Line<'a> {
     let version = state
         .server
         .as_ref()
@@ -30,16 +37,13 @@ fn server_line(state: &State) -> Line<'_> {
         Span::styled(" streamlab ", Style::new().fg(Color::Black).bg(Color::Cyan)),
         Span::raw(format!(" {}{version}  ", state.lab.url)),
     ];
-    spans.extend(link(state));
+    spans.extend(link_spans(state, link, taken_ms));
     Line::from(spans)
 }
 
-fn link(state: &State) -> Vec<Span<'static>> {
-    let old = state
-        .snapshot
-        .as_ref()
-        .map(|s| fmt::age(state.now_ms.saturating_sub(s.taken_ms)));
-    let (text, color) = match &state.link {
+fn link_spans(state: &State, link: Option<&Link>, taken_ms: Option<u64>) -> Vec<Span<'static>> {
+    let old = taken_ms.map(|t| fmt::age(state.now_ms.saturating_sub(t)));
+    let (text, color) = match link {
         None | Some(Link::Connecting) => ("● connecting".to_owned(), Color::Yellow),
         Some(Link::Connected) => ("● connected".to_owned(), Color::Green),
         Some(Link::Reconnecting { error, failures }) => {
@@ -65,17 +69,24 @@ fn stream_line(state: &State) -> Line<'_> {
     let mut spans = vec![
         Span::raw(" stream "),
         Span::styled(
-            state.lab.stream.clone(),
+            state.view.stream.clone(),
             Style::new().add_modifier(Modifier::BOLD),
         ),
         Span::raw("  group "),
         Span::styled(
-            state.lab.group.clone(),
+            state.view.group.clone(),
             Style::new().add_modifier(Modifier::BOLD),
         ),
     ];
     match state.access {
-        Access::Lab => spans.extend(production(state)),
+        Access::Lab if state.on_lab_stream() => spans.extend(production(state)),
+        Access::Lab => spans.push(Span::styled(
+            format!(
+                "  watched read-only: the lab runs on '{}' (Esc, then Enter on it)",
+                state.lab.stream
+            ),
+            Style::new().fg(Color::Green),
+        )),
         Access::Watch => spans.push(Span::styled(
             state.watch_reason.as_ref().map_or_else(
                 || {

@@ -9,6 +9,7 @@ pub mod events;
 pub mod groups;
 pub mod header;
 pub mod overlay;
+pub mod overview;
 pub mod pending;
 pub mod stream;
 
@@ -40,6 +41,11 @@ pub fn selected(state: &State, pane: Pane) -> Style {
     } else {
         Style::new().add_modifier(Modifier::BOLD)
     }
+}
+
+/// A selected row where there is only one pane.
+pub fn selected_style() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
 }
 
 pub fn header_style() -> Style {

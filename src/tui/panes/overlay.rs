@@ -49,7 +49,7 @@ pub(super) fn framed(
 }
 
 fn help_box(frame: &mut Frame, area: Rect, state: &State) {
-    let keys = help(Scope::Normal);
+    let keys = help(Scope::of(&Mode::Normal, state.screen));
     let rows = u16::try_from(keys.len()).unwrap_or(40);
     // On a short terminal the list goes in two columns (descriptions cut).
     let columns = if rows + 3 > area.height { 2 } else { 1 };
@@ -137,6 +137,10 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
         Prompt::SetId { group } => (
             format!("XGROUP SETID {group} to which id?"),
             "an id (ms-seq), 0 (the stream's start) or $ (its end)",
+        ),
+        Prompt::StreamFilter => (
+            "Filter streams by name".into(),
+            "a glob: orders*, *:eu, tasks-[0-9] (empty clears)",
         ),
     }
 }

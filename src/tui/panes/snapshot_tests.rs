@@ -187,3 +187,56 @@ fn whole_screen_in_a_watch_that_may_write() {
     let s = watch(crate::tui::access::Access::WatchWrites);
     insta::assert_snapshot!(screen(120, 40, &s));
 }
+
+/// A read-only watch on its overview of a busy database.
+fn overview() -> State {
+    let mut s = watch(crate::tui::access::Access::Watch);
+    s.screen = crate::tui::state::Screen::Overview;
+    let o = &mut s.overview;
+    o.rows = std::sync::Arc::new(fixture::overview_rows());
+    o.link = Some(Link::Connected);
+    o.taken_ms = NOW - 400;
+    o.scan_complete = true;
+    o.unrefreshed = 1;
+    o.commands_per_poll = 12;
+    o.commands_per_s = 11.6;
+    o.round_trip_us = 850;
+    o.set_height(crate::tui::layout::overview_rows(30));
+    o.arrange(NOW);
+    s
+}
+
+#[test]
+fn overview_of_every_stream() {
+    insta::assert_snapshot!(screen(120, 30, &overview()));
+}
+
+#[test]
+fn overview_on_a_narrow_terminal_keeps_the_telling_columns() {
+    insta::assert_snapshot!(screen(80, 24, &overview()));
+}
+
+#[test]
+fn overview_filtered_and_sorted_by_lag() {
+    let mut s = overview();
+    s.overview.filter = Some("*s".into());
+    s.overview.sort = crate::tui::overview::SortBy::Lag;
+    s.overview.arrange(NOW);
+    insta::assert_snapshot!(screen(120, 24, &s));
+}
+
+#[test]
+fn overview_while_the_first_scan_runs() {
+    let mut s = overview();
+    s.overview.rows = std::sync::Arc::new(Vec::new());
+    s.overview.scan_complete = false;
+    s.overview.arrange(NOW);
+    insta::assert_snapshot!(screen(100, 24, &s));
+}
+
+#[test]
+fn help_on_the_overview() {
+    let mut s = overview();
+    s.view.mode = Mode::Help;
+    insta::assert_snapshot!(screen(120, 30, &s));
+}

@@ -13,7 +13,7 @@ use crate::tui::panes::{block, dim};
 use crate::tui::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let b = block(format!(" Stream {} ", state.lab.stream), None, state);
+    let b = block(format!(" Stream {} ", state.view.stream), None, state);
     let inner = b.inner(area);
     frame.render_widget(b, area);
     let [facts, produced, acked] = Layout::vertical([

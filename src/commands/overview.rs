@@ -1,0 +1,136 @@
+//! `streamlab monitor --all`: the overview of every stream for scripts, as
+//! a table or one JSON document per poll. `--once` walks the whole
+//! keyspace (SCAN in steps, back to back) and refreshes every stream
+//! before printing; without it, each poll costs what the dashboard's
+//! overview costs (a SCAN step and the rotation's share of refreshes).
+//! Read-only throughout.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, MonitorArgs};
+use crate::commands::shutdown_on_signal;
+use crate::failure::Failure;
+use crate::monitor::overview::rows::Row;
+use crate::monitor::overview::{Overview, OverviewConfig};
+use crate::redis::id::now_ms;
+use crate::session::Session;
+use crate::tui::panes::overview::cells;
+
+pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
+    let session = Session::open(global).await?;
+    let mut conn = session.connector.read_only().conn("monitor");
+    let config = OverviewConfig::new(args.pattern.clone(), args.interval);
+    let mut overview = Overview::new(config);
+    if args.once {
+        let started = std::time::Instant::now();
+        let commands = overview.complete(&mut conn).await?;
+        let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        print(&session, &overview, args.json, commands, elapsed);
+        return Ok(());
+    }
+    let cancel = shutdown_on_signal();
+    let mut tick = tokio::time::interval(args.interval);
+    let mut polls = 0;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        polls += 1;
+        match overview.poll(&mut conn, &[]).await {
+            Ok(cost) => print(
+                &session,
+                &overview,
+                args.json,
+                cost.commands,
+                cost.round_trip_us,
+            ),
+            Err(e) => eprintln!("poll failed (retrying): {e}"),
+        }
+        if args.polls.is_some_and(|n| polls >= n) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Most pending first, then by key.
+pub fn sorted(overview: &Overview) -> Vec<Row> {
+    let mut rows = overview.rows();
+    rows.sort_by(|a, b| {
+        b.pending()
+            .cmp(&a.pending())
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    rows
+}
+
+fn print(session: &Session, overview: &Overview, json: bool, commands: u64, us: u64) {
+    let rows = sorted(overview);
+    let now = now_ms();
+    if json {
+        let mut doc = json!({
+            "streams": rows.iter().map(|r| r.to_json(now)).collect::<Vec<_>>(),
+            "scan": {
+                "complete": overview.scan_complete(),
+                "streams": rows.len(),
+                "refreshed": overview.all_refreshed(),
+            },
+            "poll": { "commands": commands, "round_trip_us": us, "taken_ms": now },
+        });
+        if let Some(server) = session.connector.server() {
+            doc["server"] = server.to_json();
+        }
+        emit(&format!("{doc}\n"));
+    } else {
+        emit(&table(&rows, now));
+    }
+}
+
+/// Write to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// The overview as text, one line per stream.
+pub fn table(rows: &[Row], now: u64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<32} {:>9} {:>6} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8} {:>6}",
+        "stream",
+        "length",
+        "groups",
+        "consumers",
+        "pending",
+        "lag",
+        "oldest pend",
+        "time lag",
+        "last entry",
+        "added/s",
+        "dead"
+    );
+    for r in rows {
+        let cells = cells(r, now);
+        let _ = writeln!(
+            out,
+            "{:<32} {:>9} {:>6} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8} {:>6}",
+            r.key,
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            cells[6],
+            cells[7],
+            cells[8],
+            cells[9]
+        );
+    }
+    out
+}

@@ -1,0 +1,108 @@
+//! The overview's background poller for the dashboard: polls while the
+//! overview is on screen (the dashboard says which rows are, and `None`
+//! pauses it), publishes the rows on a `watch`, and never lets a stalled
+//! Redis stall the screen (each poll is bounded by a timeout).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::monitor::Link;
+use crate::monitor::overview::rows::Row;
+use crate::monitor::overview::{Overview, OverviewConfig, PollCost};
+use crate::redis::Connector;
+use crate::redis::id::now_ms;
+
+/// Longest one overview poll may take before the link counts as stalled.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the overview poller publishes.
+#[derive(Debug, Clone, Default)]
+pub struct OverviewState {
+    pub rows: Arc<Vec<Row>>,
+    pub link: Option<Link>,
+    pub taken_ms: u64,
+    pub polls: u64,
+    pub last: PollCost,
+    pub commands_total: u64,
+    /// Every node's keyspace walked at least once.
+    pub scan_complete: bool,
+    /// Streams found but not refreshed yet.
+    pub unrefreshed: usize,
+}
+
+pub struct OverviewHandle {
+    pub state: watch::Receiver<OverviewState>,
+    /// The keys on screen; `None` pauses polling (another screen is shown).
+    pub visible: watch::Sender<Option<Vec<Arc<str>>>>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Start the overview poller on `connector` (one node for now).
+pub fn spawn_overview(
+    connector: &Connector,
+    config: OverviewConfig,
+    cancel: CancellationToken,
+) -> OverviewHandle {
+    let (tx, rx) = watch::channel(OverviewState::default());
+    let (visible_tx, mut visible_rx) = watch::channel::<Option<Vec<Arc<str>>>>(None);
+    let mut conn = connector.conn("overview");
+    let interval = config.interval;
+    let mut overview = Overview::new(config);
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failures = 0;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let Some(visible) = visible_rx.borrow_and_update().clone() else {
+                // Paused: wait for the overview to come back on screen.
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = visible_rx.changed() => continue,
+                }
+            };
+            let polled =
+                tokio::time::timeout(POLL_TIMEOUT, overview.poll(&mut conn, &visible)).await;
+            match polled {
+                Ok(Ok(cost)) => {
+                    failures = 0;
+                    let rows = Arc::new(overview.rows());
+                    let unrefreshed = rows.iter().filter(|r| r.stats.is_none()).count();
+                    let complete = overview.scan_complete();
+                    tx.send_modify(|s| {
+                        s.rows = rows;
+                        s.link = Some(Link::Connected);
+                        s.taken_ms = now_ms();
+                        s.polls += 1;
+                        s.last = cost;
+                        s.commands_total += cost.commands;
+                        s.scan_complete = complete;
+                        s.unrefreshed = unrefreshed;
+                    });
+                }
+                Ok(Err(e)) => {
+                    failures += 1;
+                    let error = e.to_string();
+                    tx.send_modify(|s| s.link = Some(Link::Reconnecting { error, failures }));
+                }
+                Err(_) => {
+                    conn.disconnect();
+                    failures += 1;
+                    let error = format!("Redis did not answer within {POLL_TIMEOUT:?}");
+                    tx.send_modify(|s| s.link = Some(Link::Reconnecting { error, failures }));
+                }
+            }
+        }
+    });
+    OverviewHandle {
+        state: rx,
+        visible: visible_tx,
+        task,
+    }
+}

@@ -1,0 +1,176 @@
+//! Refreshing known streams: one `XINFO STREAM key FULL COUNT 1` each, then
+//! one XRANGE per group whose time lag is stale. On a single server they go
+//! in pipelines of [`BATCH`]; on a cluster one at a time, each routed to
+//! its slot's owner (a pipeline may not mix slots). A key that vanished or
+//! holds another type is dropped; any other error stays on its row.
+
+use std::sync::Arc;
+
+use ::redis::{Cmd, Value};
+
+use super::Overview;
+use crate::monitor::overview::rows::Row;
+use crate::monitor::overview::stats::{StreamStats, parse_full, xinfo_full_cmd};
+use crate::redis::errors::classify;
+use crate::redis::id::now_ms;
+use crate::redis::reply::entries;
+use crate::redis::{Conn, RedisFailure, is_no_such_key, xrange_cmd};
+
+/// Commands per pipelined round trip (bounds one reply's size).
+const BATCH: usize = 100;
+
+impl Overview {
+    /// Refresh `keys`; returns the commands sent.
+    pub(super) async fn refresh(
+        &mut self,
+        conn: &mut Conn,
+        keys: &[Arc<str>],
+    ) -> Result<u64, RedisFailure> {
+        let mut commands = 0;
+        for chunk in keys.chunks(BATCH) {
+            let infos: Vec<Cmd> = chunk.iter().map(|k| xinfo_full_cmd(k)).collect();
+            let replies = send(conn, &infos, self.cluster, "XINFO").await?;
+            let now = now_ms();
+            for (key, reply) in chunk.iter().zip(replies) {
+                self.apply(key, reply, now);
+            }
+            let lagging = self.time_lag_requests(chunk);
+            let ranges: Vec<Cmd> = lagging
+                .iter()
+                .map(|(key, _, after)| xrange_cmd(key, after, "+", 1))
+                .collect();
+            let replies = send(conn, &ranges, self.cluster, "XRANGE").await?;
+            for ((key, group, _), reply) in lagging.iter().zip(replies) {
+                self.apply_next(key, *group, reply);
+            }
+            commands += (infos.len() + ranges.len()) as u64;
+        }
+        Ok(commands)
+    }
+
+    /// Take one stream's XINFO FULL reply into its row.
+    fn apply(&mut self, key: &Arc<str>, reply: Result<Value, RedisFailure>, now: u64) {
+        let parsed = reply.and_then(|v| parse_full(&v));
+        let gone = |e: &RedisFailure| match e {
+            RedisFailure::Server(m) => is_no_such_key(m),
+            RedisFailure::WrongType(_) => true,
+            _ => false,
+        };
+        match parsed {
+            Err(e) if gone(&e) => {
+                self.known.remove(key);
+            }
+            Err(e) => {
+                if let Some(row) = self.known.get_mut(key) {
+                    row.problem = Some(e.to_string());
+                }
+            }
+            Ok(stats) => {
+                if let Some(row) = self.known.get_mut(key) {
+                    update_row(row, stats, now);
+                }
+            }
+        }
+    }
+
+    /// (key, group index, XRANGE start) for groups whose time lag is stale.
+    fn time_lag_requests(&self, keys: &[Arc<str>]) -> Vec<(Arc<str>, usize, String)> {
+        let mut out = Vec::new();
+        for key in keys {
+            let Some(stats) = self.known.get(key).and_then(|r| r.stats.as_ref()) else {
+                continue;
+            };
+            for (i, g) in stats.groups.iter().enumerate() {
+                if let Some(after) = g.time_lag_basis(stats.last_generated_id) {
+                    out.push((key.clone(), i, after));
+                }
+            }
+        }
+        out
+    }
+
+    fn apply_next(&mut self, key: &Arc<str>, group: usize, reply: Result<Value, RedisFailure>) {
+        let Some(row) = self.known.get_mut(key) else {
+            return;
+        };
+        let Some(stats) = row.stats.as_mut() else {
+            return;
+        };
+        let stats = Arc::make_mut(stats);
+        if let Some(g) = stats.groups.get_mut(group) {
+            let next = reply.and_then(|v| entries(&v));
+            g.next_undelivered = next.ok().and_then(|e| e.first().map(|e| e.id));
+            g.next_for = Some(g.last_delivered_id);
+        }
+    }
+}
+
+/// One command's answer: its reply, or the error Redis gave for it.
+type Answer = Result<Value, RedisFailure>;
+
+/// Send read commands and return each answer in order: one pipeline on a
+/// single server; one by one on a cluster, where a pipeline may not span
+/// slots. A connection failure fails them all.
+async fn send(
+    conn: &mut Conn,
+    cmds: &[Cmd],
+    cluster: bool,
+    name: &'static str,
+) -> Result<Vec<Answer>, RedisFailure> {
+    if cmds.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !cluster {
+        let mut pipe = ::redis::pipe();
+        pipe.ignore_errors();
+        for c in cmds {
+            pipe.add_command(c.clone());
+        }
+        let replies = conn.run_pipeline(&pipe, name, false, cmds.len()).await?;
+        return Ok(replies.into_iter().map(answer).collect());
+    }
+    let mut out = Vec::with_capacity(cmds.len());
+    for c in cmds {
+        match conn.run(c, name, false).await {
+            Err(e) if e.is_connection() => return Err(e),
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
+/// A pipelined reply: an error reply becomes that command's error.
+fn answer(v: Value) -> Answer {
+    match v {
+        Value::ServerError(_) => Err(v.extract_error().map_or_else(
+            |e| classify(&e),
+            |_| RedisFailure::Reply("error reply".into()),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A fresh refresh into `row`: the rate since the last one, and each
+/// group's cached next-undelivered id while its last-delivered id stands.
+fn update_row(row: &mut Row, mut stats: StreamStats, now: u64) {
+    if let Some(old) = &row.stats {
+        for g in &mut stats.groups {
+            if let Some(before) = old.groups.iter().find(|o| o.name == g.name)
+                && before.next_for == Some(g.last_delivered_id)
+            {
+                g.next_undelivered = before.next_undelivered;
+                g.next_for = before.next_for;
+            }
+        }
+        let added = |s: &StreamStats| s.entries_added.unwrap_or(s.length);
+        let dt = now.saturating_sub(row.refreshed_ms);
+        if dt > 0 {
+            #[expect(clippy::cast_precision_loss, reason = "a rate for display")]
+            let rate = added(&stats).saturating_sub(added(old)) as f64 * 1000.0 / dt as f64;
+            row.added_per_s = Some(rate);
+        }
+    }
+    row.stats = Some(Arc::new(stats));
+    row.refreshed_ms = now;
+    row.problem = None;
+}

@@ -1,0 +1,194 @@
+//! One stream's figures for the overview, from one command: `XINFO STREAM
+//! key FULL COUNT 1`. It carries the length, the last generated id, the
+//! entries added, and for every group its lag, PEL size, consumers and the
+//! oldest pending entry (the PEL is ordered by id, so COUNT 1 returns the
+//! oldest). Only the time lag needs one more command per group, and only
+//! when the group's last delivered id moved (see [`GroupStats::time_lag_basis`]).
+
+use ::redis::{Cmd, Value, cmd};
+
+use crate::redis::reply::{bad, count, id, items, table, text};
+use crate::redis::{EntryId, RedisFailure};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    pub length: u64,
+    pub last_generated_id: Option<EntryId>,
+    /// `None` before Redis 7.0.
+    pub entries_added: Option<u64>,
+    pub groups: Vec<GroupStats>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    pub name: String,
+    pub consumers: u64,
+    pub pending: u64,
+    /// `None` when Redis does not know (or before 7.0).
+    pub lag: Option<u64>,
+    pub last_delivered_id: Option<EntryId>,
+    /// The PEL's first (oldest) entry.
+    pub oldest_pending: Option<EntryId>,
+    /// The first entry after `last_delivered_id`, fetched separately, and
+    /// the last-delivered id it was fetched for (it stays right until the
+    /// group reads on).
+    pub next_undelivered: Option<EntryId>,
+    pub next_for: Option<Option<EntryId>>,
+}
+
+impl GroupStats {
+    /// Whether nothing waits to be delivered, so the time lag is nil
+    /// without asking.
+    pub fn caught_up(&self, last_generated: Option<EntryId>) -> bool {
+        self.lag == Some(0)
+            || (self.last_delivered_id.is_some() && self.last_delivered_id == last_generated)
+    }
+
+    /// Whether the time lag needs an XRANGE: something is undelivered and
+    /// the cached answer was fetched for another last-delivered id.
+    pub fn time_lag_basis(&self, last_generated: Option<EntryId>) -> Option<String> {
+        if self.caught_up(last_generated) || self.next_for == Some(self.last_delivered_id) {
+            return None;
+        }
+        Some(
+            self.last_delivered_id
+                .map_or_else(|| "-".to_owned(), |id| format!("({id}")),
+        )
+    }
+
+    /// Age of the oldest entry not yet delivered to the group.
+    pub fn time_lag_ms(&self, now_ms: u64, last_generated: Option<EntryId>) -> Option<u64> {
+        if self.caught_up(last_generated) {
+            return None;
+        }
+        self.next_undelivered.map(|id| id.age_ms(now_ms))
+    }
+}
+
+pub fn xinfo_full_cmd(key: &str) -> Cmd {
+    cmd("XINFO")
+        .arg("STREAM")
+        .arg(key)
+        .arg("FULL")
+        .arg("COUNT")
+        .arg(1)
+        .clone()
+}
+
+/// Decode `XINFO STREAM key FULL COUNT 1` (RESP2 arrays or RESP3 maps).
+pub fn parse_full(v: &Value) -> Result<StreamStats, RedisFailure> {
+    let t = table(v).ok_or_else(|| bad("XINFO STREAM FULL", v))?;
+    let groups = t
+        .get("groups")
+        .and_then(|g| items(g))
+        .unwrap_or_default()
+        .iter()
+        .map(parse_group)
+        .collect::<Result<_, _>>()?;
+    Ok(StreamStats {
+        length: t.get("length").and_then(|v| count(v)).unwrap_or(0),
+        last_generated_id: t.get("last-generated-id").and_then(|v| id(v)),
+        entries_added: t.get("entries-added").and_then(|v| count(v)),
+        groups,
+    })
+}
+
+fn parse_group(v: &Value) -> Result<GroupStats, RedisFailure> {
+    let t = table(v).ok_or_else(|| bad("XINFO STREAM FULL group", v))?;
+    let first_pending = t
+        .get("pending")
+        .and_then(|p| items(p))
+        .and_then(<[Value]>::first)
+        .and_then(items)
+        .and_then(<[Value]>::first)
+        .and_then(id);
+    Ok(GroupStats {
+        name: t.get("name").and_then(|v| text(v)).unwrap_or_default(),
+        consumers: t
+            .get("consumers")
+            .and_then(|c| items(c))
+            .map_or(0, |c| c.len() as u64),
+        pending: t.get("pel-count").and_then(|v| count(v)).unwrap_or(0),
+        lag: t.get("lag").and_then(|v| count(v)),
+        last_delivered_id: t.get("last-delivered-id").and_then(|v| id(v)),
+        oldest_pending: first_pending,
+        next_undelivered: None,
+        next_for: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    fn flat(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Array(pairs.into_iter().flat_map(|(k, v)| [bulk(k), v]).collect())
+    }
+
+    /// The reply Redis 7.0 gave for a stream of 3 entries, a group `g`
+    /// (2 pending for `c1`, lag 1) and a group `g2` created at `$`.
+    fn reply() -> Value {
+        let pending = Value::Array(vec![Value::Array(vec![
+            bulk("5-0"),
+            bulk("c1"),
+            Value::Int(1_700),
+            Value::Int(1),
+        ])]);
+        let consumer = flat(vec![("name", bulk("c1")), ("pel-count", Value::Int(2))]);
+        let g = flat(vec![
+            ("name", bulk("g")),
+            ("last-delivered-id", bulk("6-0")),
+            ("entries-read", Value::Int(2)),
+            ("lag", Value::Int(1)),
+            ("pel-count", Value::Int(2)),
+            ("pending", pending),
+            ("consumers", Value::Array(vec![consumer])),
+        ]);
+        let g2 = flat(vec![
+            ("name", bulk("g2")),
+            ("last-delivered-id", bulk("7-0")),
+            ("entries-read", Value::Nil),
+            ("lag", Value::Int(0)),
+            ("pel-count", Value::Int(0)),
+            ("pending", Value::Array(vec![])),
+            ("consumers", Value::Array(vec![])),
+        ]);
+        flat(vec![
+            ("length", Value::Int(3)),
+            ("last-generated-id", bulk("7-0")),
+            ("entries-added", Value::Int(3)),
+            ("entries", Value::Array(vec![])),
+            ("groups", Value::Array(vec![g, g2])),
+        ])
+    }
+
+    #[test]
+    fn full_reply_gives_every_figure_of_a_row() {
+        let s = parse_full(&reply()).unwrap();
+        assert_eq!((s.length, s.entries_added), (3, Some(3)));
+        let g = &s.groups[0];
+        assert_eq!((g.consumers, g.pending, g.lag), (1, 2, Some(1)));
+        assert_eq!(g.oldest_pending, Some(EntryId { ms: 5, seq: 0 }));
+        assert_eq!(s.groups[1].oldest_pending, None);
+        assert!(s.groups[1].caught_up(s.last_generated_id));
+    }
+
+    #[test]
+    fn time_lag_is_asked_once_per_last_delivered_id() {
+        let s = parse_full(&reply()).unwrap();
+        let mut g = s.groups[0].clone();
+        let last = s.last_generated_id;
+        assert_eq!(g.time_lag_basis(last).as_deref(), Some("(6-0"));
+        g.next_undelivered = Some(EntryId { ms: 7, seq: 0 });
+        g.next_for = Some(g.last_delivered_id);
+        assert_eq!(g.time_lag_basis(last), None);
+        assert_eq!(g.time_lag_ms(1_007, last), Some(1_000));
+        // Caught up: no command, and no time lag.
+        assert_eq!(s.groups[1].time_lag_basis(last), None);
+        assert_eq!(s.groups[1].time_lag_ms(1_007, last), None);
+    }
+}

@@ -1,0 +1,77 @@
+//! The overview on a real local Redis Cluster (three masters): SCAN runs
+//! on every master, each stream is read from its slot's owner, and
+//! `monitor --all --once` lists the streams of all three.
+
+#[path = "common/cluster.rs"]
+mod cluster;
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+use streamlab::config::{RedisInputs, RedisSettings};
+use streamlab::monitor::overview::{Overview, OverviewConfig};
+use streamlab::redis::Connector;
+use streamlab::redis::topology::key_slot;
+
+use common::{raw, run_bin};
+
+const STREAMS: usize = 30;
+
+fn connector(url: &str) -> Connector {
+    let settings = RedisSettings::from_inputs(&RedisInputs {
+        url: Some(url.to_owned()),
+        ..RedisInputs::default()
+    })
+    .expect("valid url");
+    Connector::new(settings).expect("connector")
+}
+
+#[tokio::test]
+async fn the_overview_scans_every_master_of_a_cluster() {
+    let c = cluster::shared(3, 0);
+    let connector = connector(&c.url());
+    let mut conn = connector.conn("setup");
+    let keys: Vec<String> = (0..STREAMS).map(|i| format!("ov:{i}")).collect();
+    for (i, key) in keys.iter().enumerate() {
+        raw(&mut conn, &["XADD", key, "*", "n", "1"]).await;
+        if i % 3 == 0 {
+            raw(&mut conn, &["XGROUP", "CREATE", key, "g", "0"]).await;
+        }
+    }
+    let masters = connector.masters().await.expect("masters");
+    assert_eq!(masters.len(), 3);
+    let holders: HashSet<usize> = keys
+        .iter()
+        .filter_map(|k| masters.iter().position(|m| m.owns(key_slot(k))))
+        .collect();
+    assert_eq!(holders.len(), 3, "the streams lie on every master");
+
+    let mut ro = connector.read_only().conn("overview");
+    let config = OverviewConfig::new(Some("ov:*".into()), Duration::from_secs(1));
+    let mut overview = Overview::new(config);
+    overview.complete(&mut ro).await.expect("overview");
+    let rows = overview.rows();
+    let found: HashSet<String> = rows.iter().map(|r| r.key.to_string()).collect();
+    assert_eq!(found, keys.iter().cloned().collect::<HashSet<_>>());
+    assert!(
+        rows.iter()
+            .all(|r| r.length() == Some(1) && r.problem.is_none()),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r.group_count() == 1).count(),
+        STREAMS.div_ceil(3)
+    );
+
+    let out = run_bin(
+        &format!("--url {} monitor --all --once --json --match ov:*", c.url()),
+        &[],
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    let doc: Value = serde_json::from_str(out.stdout.trim()).expect("JSON");
+    assert_eq!(doc["streams"].as_array().map(Vec::len), Some(STREAMS));
+}
