@@ -176,6 +176,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// Print what Redis reports about the stream and its groups
     Monitor(MonitorArgs),
+    /// Which server this is (version, features) and queue-safety advice from INFO
+    Info(InfoArgs),
     /// Trim the stream: XTRIM MAXLEN or MINID, or --safe (only what every group is done with)
     Trim(TrimArgs),
     /// Inspect or replay the dead-letter stream `<stream>:dead`
@@ -356,6 +358,14 @@ pub struct MonitorArgs {
     /// With --all: only streams whose key matches this glob (SCAN MATCH)
     #[arg(long = "match", value_name = "PATTERN", requires = "all")]
     pub pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Info options")]
+pub struct InfoArgs {
+    /// Print JSON: {"server", "memory", "advice": [{"level", "topic", "message"}]}
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn interval_arg(s: &str) -> Result<Duration, String> {

@@ -59,6 +59,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Some(Command::Worker(a)) => commands::worker::run(g, a).await,
         Some(Command::Watch(a)) => tui::watch::run(g, a).await,
         Some(Command::Monitor(a)) => commands::monitor::run(g, a).await,
+        Some(Command::Info(a)) => commands::info::run(g, a).await,
         Some(Command::Trim(a)) => commands::trim::run(g, a).await,
         Some(Command::Dlq(a)) => commands::dlq::run(g, a).await,
         Some(Command::Bench(a)) => commands::bench::run(g, a).await,

@@ -825,6 +825,8 @@ async fn password_appears_in_no_output_error_or_log_of_any_subcommand() {
         "consume --from 0-0 --limit 5 --block 200ms",
         "monitor --once",
         "monitor --once --json",
+        "info",
+        "info --json",
         "trim --maxlen 100",
         "dlq list",
         "dlq list --json",

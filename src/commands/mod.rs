@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod consume;
 pub mod dlq;
+pub mod info;
 pub mod monitor;
 pub mod overview;
 pub mod produce;

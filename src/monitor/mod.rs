@@ -2,6 +2,7 @@
 //! [`Snapshot`] of plain data, at a cost that does not grow with the
 //! stream's length or the PEL's size.
 
+pub mod advice;
 pub mod loss;
 pub mod overview;
 pub mod partitioned;

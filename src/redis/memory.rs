@@ -46,15 +46,11 @@ impl MemoryState {
     /// `used 3.1 MB of maxmemory 3.0 MB, policy noeviction`.
     pub fn describe(&self) -> String {
         let max = if self.max == 0 {
-            "no maxmemory".to_owned()
+            ", no maxmemory".to_owned()
         } else {
-            format!("maxmemory {}", megabytes(self.max))
+            format!(" of maxmemory {}", megabytes(self.max))
         };
-        format!(
-            "used {} of {max}, policy {}",
-            megabytes(self.used),
-            self.policy
-        )
+        format!("used {}{max}, policy {}", megabytes(self.used), self.policy)
     }
 }
 

@@ -1,0 +1,178 @@
+//! Queue-safety advice from what INFO tells (memory, persistence,
+//! replication). Streams used as queues need what a cache does not: keys
+//! that are never evicted, pending entries that survive a restart, room
+//! to grow. CONFIG is often disabled on managed Redis, so nothing here
+//! depends on it: every message states what INFO shows, never a guess
+//! about settings it cannot see.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::redis::memory::{MemoryState, OOM_REMEDY};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Warn,
+    Info,
+}
+
+/// One piece of advice: how serious, about what, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub level: Level,
+    /// `eviction`, `persistence`, `memory`, `replication`.
+    pub topic: &'static str,
+    pub message: String,
+}
+
+/// Used memory at or above this share of maxmemory earns a warning.
+pub const MEMORY_NEAR: f64 = 0.9;
+
+impl Advice {
+    fn warn(topic: &'static str, message: String) -> Self {
+        Self {
+            level: Level::Warn,
+            topic,
+            message,
+        }
+    }
+
+    fn info(topic: &'static str, message: String) -> Self {
+        Self {
+            level: Level::Info,
+            topic,
+            message,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "level": match self.level { Level::Warn => "warn", Level::Info => "info" },
+            "topic": self.topic,
+            "message": self.message,
+        })
+    }
+}
+
+/// Everything INFO's fields (any sections) say about queue safety,
+/// warnings first.
+pub fn advise(fields: &HashMap<String, String>) -> Vec<Advice> {
+    let mut all = Vec::new();
+    if let Some(memory) = MemoryState::from_fields(fields) {
+        all.extend(eviction(&memory));
+        all.extend(room(&memory));
+    }
+    all.extend(persistence(fields));
+    all.extend(replication(fields));
+    all.sort_by_key(|a| a.level);
+    all
+}
+
+fn eviction(m: &MemoryState) -> Option<Advice> {
+    let policy = m.policy.as_str();
+    let limit = if m.max == 0 {
+        " (no maxmemory is set yet, so nothing is evicted now)"
+    } else {
+        ""
+    };
+    if policy.starts_with("allkeys-") {
+        let message = format!(
+            "maxmemory-policy {policy} may evict any key, a stream with its pending entries included{limit}: queues need noeviction"
+        );
+        Some(if m.max == 0 {
+            Advice::info("eviction", message)
+        } else {
+            Advice::warn("eviction", message)
+        })
+    } else if policy.starts_with("volatile-") {
+        Some(Advice::info(
+            "eviction",
+            format!(
+                "maxmemory-policy {policy} evicts keys that have a TTL{limit}: never EXPIRE a stream key, or use noeviction"
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
+fn room(m: &MemoryState) -> Option<Advice> {
+    let Some(fill) = m.fill() else {
+        return Some(Advice::info(
+            "memory",
+            "no maxmemory is set: a stream that is never trimmed grows until the machine runs out of memory".into(),
+        ));
+    };
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a percentage for display"
+    )]
+    let percent = (fill * 100.0).round() as u64;
+    if fill >= 1.0 && m.policy == "noeviction" {
+        Some(Advice::warn(
+            "memory",
+            format!(
+                "out of memory ({}): Redis refuses XADD; {OOM_REMEDY}",
+                m.describe()
+            ),
+        ))
+    } else if fill >= MEMORY_NEAR {
+        Some(Advice::warn(
+            "memory",
+            format!(
+                "memory {percent}% full ({}): XADD will soon fail or keys be evicted; {OOM_REMEDY}",
+                m.describe()
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
+fn persistence(fields: &HashMap<String, String>) -> Option<Advice> {
+    let get = |k: &str| fields.get(k).map(String::as_str);
+    if get("aof_enabled")? == "1" {
+        return None;
+    }
+    let never_saved = get("rdb_last_bgsave_time_sec") == Some("-1");
+    let unsaved: u64 = get("rdb_changes_since_last_save")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if never_saved {
+        let uptime = get("uptime_in_seconds").unwrap_or("?");
+        Some(Advice::warn(
+            "persistence",
+            format!(
+                "AOF is off and no RDB snapshot was taken since the server started {uptime} s ago ({unsaved} changes not on disk): a restart now loses every pending task; use appendonly yes"
+            ),
+        ))
+    } else {
+        Some(Advice::info(
+            "persistence",
+            format!(
+                "AOF is off: RDB snapshots only ({unsaved} changes since the last one), so a crash loses tasks added or acked since; appendonly yes keeps them"
+            ),
+        ))
+    }
+}
+
+fn replication(fields: &HashMap<String, String>) -> Option<Advice> {
+    let get = |k: &str| fields.get(k).map(String::as_str);
+    match get("role")? {
+        "slave" | "replica" => Some(Advice::warn(
+            "replication",
+            "this server is a replica: it refuses writes (XADD, XACK); point REDIS_URL at the primary".into(),
+        )),
+        _ if get("connected_slaves") == Some("0") => Some(Advice::info(
+            "replication",
+            "no replica is connected: if this server is lost, so is every task not on another machine".into(),
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "advice_tests.rs"]
+mod tests;
