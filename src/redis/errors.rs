@@ -205,3 +205,49 @@ fn one_line(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod cluster_tests {
+    use super::*;
+
+    fn reply_error(line: &str) -> ::redis::RedisError {
+        match ::redis::parse_redis_value(line.as_bytes()).expect("an error reply parses") {
+            ::redis::Value::ServerError(e) => e.into(),
+            other => panic!("not an error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cluster_changing_under_a_request_is_transient_not_fatal() {
+        for line in [
+            "-MOVED 3999 127.0.0.1:6381\r\n",
+            "-ASK 3999 127.0.0.1:6381\r\n",
+            "-TRYAGAIN Multiple keys request during rehashing of slot\r\n",
+            "-CLUSTERDOWN The cluster is down\r\n",
+            "-UNBLOCKED the stream key no longer exists\r\n",
+            "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n",
+        ] {
+            let failure = classify(&reply_error(line));
+            assert!(
+                matches!(failure, RedisFailure::ClusterChanging(_)),
+                "{line}: {failure:?}"
+            );
+            assert!(failure.is_connection() && !failure.is_fatal(), "{line}");
+        }
+        let moved = classify(&reply_error("-MOVED 3999 127.0.0.1:6381\r\n"));
+        assert_eq!(
+            moved.to_string(),
+            "the cluster is changing: MOVED 3999 127.0.0.1:6381"
+        );
+    }
+
+    #[test]
+    fn crossslot_is_fatal_and_names_itself() {
+        let failure = classify(&reply_error(
+            "-CROSSSLOT Keys in request don't hash to the same slot\r\n",
+        ));
+        assert!(matches!(failure, RedisFailure::CrossSlot(_)), "{failure:?}");
+        assert!(failure.is_fatal() && !failure.is_connection());
+        assert!(failure.to_string().starts_with("CROSSSLOT: "));
+    }
+}

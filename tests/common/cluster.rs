@@ -72,6 +72,7 @@ impl LocalCluster {
         cluster.wait_ok(cluster.nodes.len(), Duration::from_secs(30));
         for replica in &cluster.nodes[masters..] {
             cluster.wait_replica_synced(replica.port, Duration::from_secs(30));
+            cluster.wait_replica_known(replica.port, &first_id, Duration::from_secs(30));
         }
         eprintln!(
             "cluster: {masters} masters + {replicas} replicas on ports {:?}, ready in {:.1} s",
@@ -124,13 +125,12 @@ impl LocalCluster {
         self.cli_line(port, "CLUSTER MYID").trim().to_owned()
     }
 
-    /// Every node is up, says `cluster_state:ok`, knows `known` nodes, and
-    /// all report the same owner for every slot.
+    /// The first `known` nodes are up, say `cluster_state:ok`, know each
+    /// other, and all report the same owner for every slot.
     fn wait_ok(&self, known: usize, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
-            let infos: Vec<String> = self
-                .nodes
+            let infos: Vec<String> = self.nodes[..known]
                 .iter()
                 .map(|n| self.cli_line(n.port, "CLUSTER INFO"))
                 .collect();
@@ -139,7 +139,7 @@ impl LocalCluster {
                     && i.contains("cluster_slots_assigned:16384")
                     && i.contains(&format!("cluster_known_nodes:{known}"))
             });
-            if ok && self.slots_agree() {
+            if ok && self.slots_agree_among(known) {
                 return;
             }
             assert!(
@@ -152,8 +152,11 @@ impl LocalCluster {
 
     /// Every node reports the same masters serving the same slots.
     pub fn slots_agree(&self) -> bool {
-        let views: Vec<String> = self
-            .nodes
+        self.slots_agree_among(self.nodes.len())
+    }
+
+    fn slots_agree_among(&self, known: usize) -> bool {
+        let views: Vec<String> = self.nodes[..known]
             .iter()
             .map(|n| self.master_view(n.port))
             .collect();
@@ -201,6 +204,32 @@ impl LocalCluster {
         panic!("no owner of slot {slot} seen by {ask}: {view}");
     }
 
+    /// Every node lists `replica` as a replica of `master_id`: until its
+    /// master knows it, a CLUSTER FAILOVER on it quietly times out.
+    fn wait_replica_known(&self, replica: u16, master_id: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        let addr = format!("127.0.0.1:{replica}@");
+        loop {
+            let known = self.nodes.iter().all(|n| {
+                self.cli_line(n.port, "CLUSTER NODES").lines().any(|l| {
+                    let parts: Vec<&str> = l.split_whitespace().collect();
+                    parts.len() > 3
+                        && parts[1].starts_with(&addr)
+                        && parts[2].split(',').any(|f| f == "slave")
+                        && parts[3] == master_id
+                })
+            });
+            if known {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not every node knows replica {replica} within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn wait_replica_synced(&self, port: u16, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
@@ -215,6 +244,123 @@ impl LocalCluster {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+impl LocalCluster {
+    /// First half of a slot migration by hand, as `redis-cli --cluster
+    /// reshard` does it: SETSLOT IMPORTING on the target, MIGRATING on
+    /// the source, then MIGRATE every key of the slot. Clients meet ASK
+    /// for the moved keys until [`end_migration`](Self::end_migration).
+    pub fn begin_migration(&self, slot: u16, from: u16, to: u16) {
+        let (from_id, to_id) = (self.node_id(from), self.node_id(to));
+        self.setslot(to, slot, "IMPORTING", &from_id);
+        self.setslot(from, slot, "MIGRATING", &to_id);
+        loop {
+            let listed = self.cli_line(from, &format!("CLUSTER GETKEYSINSLOT {slot} 100"));
+            let keys: Vec<String> = listed
+                .lines()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if keys.is_empty() {
+                return;
+            }
+            let mut migrate: Vec<String> = [
+                "MIGRATE",
+                "127.0.0.1",
+                &to.to_string(),
+                "",
+                "0",
+                "5000",
+                "AUTH",
+                PASSWORD,
+                "KEYS",
+            ]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+            migrate.extend(keys);
+            let out = self.cli(from, &migrate);
+            assert!(out.contains("OK"), "MIGRATE: {out}");
+        }
+    }
+
+    /// Second half: SETSLOT NODE on every master, then wait until every
+    /// node says `to` owns the slot.
+    pub fn end_migration(&self, slot: u16, to: u16) {
+        let to_id = self.node_id(to);
+        for port in self.master_ports() {
+            self.setslot(port, slot, "NODE", &to_id);
+        }
+        self.wait_owner(slot, to, Duration::from_secs(30));
+    }
+
+    fn setslot(&self, port: u16, slot: u16, how: &str, id: &str) {
+        let out = self.cli_line(port, &format!("CLUSTER SETSLOT {slot} {how} {id}"));
+        assert!(out.contains("OK"), "SETSLOT {slot} {how} on {port}: {out}");
+    }
+
+    /// Ports of the nodes that are masters now.
+    pub fn master_ports(&self) -> Vec<u16> {
+        self.ports()
+            .into_iter()
+            .filter(|p| self.cli_line(*p, "ROLE").starts_with("master"))
+            .collect()
+    }
+
+    /// Ports of the nodes that are replicas now.
+    pub fn replica_ports(&self) -> Vec<u16> {
+        self.ports()
+            .into_iter()
+            .filter(|p| self.cli_line(*p, "ROLE").starts_with("slave"))
+            .collect()
+    }
+
+    /// Until every node says `owner` serves `slot`.
+    pub fn wait_owner(&self, slot: u16, owner: u16, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let owners: Vec<u16> = self
+                .ports()
+                .into_iter()
+                .map(|p| self.owner_port(p, slot))
+                .collect();
+            if owners.iter().all(|o| *o == owner) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "slot {slot}: owners {owners:?}, not {owner}, after {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// CLUSTER FAILOVER on `replica`, until it is master of its old
+    /// master's slots on every node. Returns the old master's port.
+    pub fn failover(&self, replica: u16) -> u16 {
+        let info = self.cli_line(replica, "INFO replication");
+        let primary: u16 = info
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("master_port:")?.parse().ok())
+            .unwrap_or_else(|| panic!("{replica} is not a replica: {info}"));
+        let slot = self
+            .master_view(primary)
+            .lines()
+            .find(|l| l.ends_with(&format!(":{primary}")))
+            .and_then(|l| l.split(['-', ' ']).next()?.parse::<u16>().ok())
+            .expect("the master serves a slot");
+        let out = self.cli_line(replica, "CLUSTER FAILOVER");
+        assert!(out.contains("OK"), "CLUSTER FAILOVER: {out}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.cli_line(replica, "ROLE").starts_with("master") {
+            assert!(Instant::now() < deadline, "{replica} did not take over");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.wait_owner(slot, replica, Duration::from_secs(30));
+        primary
     }
 }
 

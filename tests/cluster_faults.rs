@@ -1,0 +1,456 @@
+//! Faults on a real local Redis Cluster (three masters and a replica of
+//! the first), each proved with a ledger: tasks are produced while
+//! `streamlab worker --events json` processes drain them, a fault hits,
+//! and at the end every id the server acknowledged (and every entry in the
+//! stream) is processed or dead-lettered, the PEL is empty, and lost = 0.
+//!
+//! - a slot migration of the stream's slot by hand (SETSLOT IMPORTING and
+//!   MIGRATING, MIGRATE, SETSLOT NODE on every master) under load;
+//! - a manual failover (CLUSTER FAILOVER on the replica) under load;
+//! - kill -9 of a worker: another one claims its entries (XAUTOCLAIM).
+//!
+//! The faults change the cluster for every test of this binary, so they
+//! run one at a time.
+
+#[path = "common/cluster.rs"]
+mod cluster;
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use streamlab::engine::dead_key;
+use streamlab::engine::task::Task;
+use streamlab::redis::reply::Entry;
+use streamlab::redis::topology::{Master, key_slot};
+use streamlab::redis::{Conn, Connector, EntryId, xadd_batch, xpending_summary, xrange};
+
+use common::{BinProcess, unique};
+
+const GROUP: &str = "workers";
+const WAIT: Duration = Duration::from_secs(60);
+
+fn cluster() -> &'static cluster::LocalCluster {
+    cluster::shared(3, 1)
+}
+
+/// One fault at a time: each changes the cluster under every test here.
+/// (A tokio mutex: each test has its own runtime, and the guard is held
+/// across awaits.)
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
+/// A plain stream name (its dead letters elsewhere) served by `m`.
+fn stream_on(m: &Master, base: &str) -> String {
+    (0..)
+        .map(|i| format!("{base}-{i}"))
+        .find(|k| m.owns(key_slot(k)))
+        .expect("a name on every master")
+}
+
+fn worker(url: &str, stream: &str, name: &str, extra: &str) -> BinProcess {
+    BinProcess::spawn(
+        &format!(
+            "--url {url} --stream {stream} --group {GROUP} worker --name {name} --events json \
+             --read-count 20 --block 1s --min-idle 1s --claim-every 500ms {extra}"
+        ),
+        &[],
+    )
+}
+
+/// Ids the server acknowledged to the in-test producer.
+#[derive(Default)]
+struct Produced {
+    acked: Vec<EntryId>,
+    resent_batches: u64,
+}
+
+/// Produce batches of 20 tasks every 40 ms until `stop`, re-sending a batch
+/// after any error (its first attempt may have landed too).
+async fn produce(mut conn: Conn, stream: String, stop: Arc<AtomicBool>) -> Produced {
+    let mut out = Produced::default();
+    let mut seq = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let tasks: Vec<Task> = (seq..seq + 20)
+            .map(|s| Task::generate(s, 16, streamlab::redis::id::now_ms()))
+            .collect();
+        let fields: Vec<_> = tasks.iter().map(Task::to_fields).collect();
+        loop {
+            match xadd_batch(&mut conn, &stream, None, &fields).await {
+                Ok(ids) => {
+                    out.acked.extend(ids);
+                    break;
+                }
+                Err(_) => {
+                    out.resent_batches += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        seq += 20;
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    out
+}
+
+/// Load running against a stream: the producer task and the workers.
+struct Load {
+    connector: Connector,
+    stream: String,
+    stop: Arc<AtomicBool>,
+    producer: tokio::task::JoinHandle<Produced>,
+    workers: Vec<BinProcess>,
+    retired: Vec<BinProcess>,
+}
+
+impl Load {
+    async fn start(url: &str, stream: &str, workers: usize) -> Self {
+        let connector = common::connector(url);
+        let mut admin = connector.conn("setup");
+        common::raw(
+            &mut admin,
+            &["XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"],
+        )
+        .await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let producer = tokio::spawn(produce(
+            connector.conn("producer"),
+            stream.to_owned(),
+            stop.clone(),
+        ));
+        let mut load = Self {
+            connector,
+            stream: stream.to_owned(),
+            stop,
+            producer,
+            workers: Vec::new(),
+            retired: Vec::new(),
+        };
+        for i in 1..=workers {
+            load.workers.push(worker(url, stream, &format!("w{i}"), ""));
+        }
+        load.wait_processed(100).await;
+        load
+    }
+
+    fn processed(&self) -> usize {
+        self.workers
+            .iter()
+            .chain(&self.retired)
+            .flat_map(BinProcess::stdout_lines)
+            .filter(|l| l.contains("\"event\":\"processed\""))
+            .count()
+    }
+
+    async fn wait_processed(&self, at_least: usize) {
+        let deadline = common::Deadline::new(format!("{at_least} processed"), WAIT);
+        while self.processed() < at_least {
+            deadline.tick().await;
+        }
+    }
+
+    /// Stop producing, let the workers drain, stop them; then compare the
+    /// server with the ledgers.
+    async fn finish(mut self) -> Report {
+        self.wait_processed(self.processed() + 100).await;
+        self.stop.store(true, Ordering::Relaxed);
+        let produced = (&mut self.producer).await.expect("the producer ran");
+        let mut watch = self.connector.conn("watch");
+        let deadline = common::Deadline::new("the PEL to empty after the fault", WAIT);
+        while !settled(&mut watch, &self.stream).await {
+            deadline.tick().await;
+        }
+        for w in &self.workers {
+            w.terminate();
+        }
+        for w in &mut self.workers {
+            assert!(w.wait_exit(WAIT).await.success(), "{:?}", w.stderr_lines());
+        }
+        verify(&mut watch, &self, &produced).await
+    }
+}
+
+/// Nothing pending, and the group has been given the last entry.
+async fn settled(conn: &mut Conn, stream: &str) -> bool {
+    let Ok(pending) = xpending_summary(conn, stream, GROUP).await else {
+        return false;
+    };
+    let Ok(Some(info)) = streamlab::redis::xinfo_stream(conn, stream).await else {
+        return false;
+    };
+    let groups = conn
+        .run(&streamlab::redis::xinfo_groups_cmd(stream), "XINFO", false)
+        .await
+        .and_then(|v| streamlab::redis::parse_groups(&v))
+        .unwrap_or_default();
+    let delivered = groups
+        .iter()
+        .find(|g| g.name == GROUP)
+        .and_then(|g| g.last_delivered_id);
+    pending.count == 0 && delivered >= info.last_generated_id
+}
+
+async fn all_entries(conn: &mut Conn, key: &str) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::new();
+    let mut start = "-".to_owned();
+    loop {
+        let page = xrange(conn, key, &start, "+", 5000).await.expect("XRANGE");
+        let Some(last) = page.last() else { break };
+        start = format!("({}", last.id);
+        out.extend(page);
+    }
+    out
+}
+
+#[derive(Debug)]
+struct Report {
+    produced: usize,
+    resent_batches: u64,
+    processed: usize,
+    dead: usize,
+    duplicates: usize,
+    lost: Vec<EntryId>,
+    failed_events: usize,
+    reconnecting_events: usize,
+    problems: Vec<String>,
+}
+
+async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
+    let in_stream: HashSet<EntryId> = all_entries(conn, &load.stream)
+        .await
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    let dead: HashSet<EntryId> = all_entries(conn, &dead_key(&load.stream))
+        .await
+        .iter()
+        .filter_map(|e| e.field_str("original_id")?.parse().ok())
+        .collect();
+    let mut processed: HashMap<EntryId, usize> = HashMap::new();
+    let (mut failed_events, mut reconnecting_events) = (0, 0);
+    let mut problems = Vec::new();
+    for w in load.workers.iter().chain(&load.retired) {
+        for line in w.stdout_lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue; // a worker killed mid-line
+            };
+            match v["event"].as_str() {
+                Some("processed") => {
+                    let id: EntryId = v["id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+                    *processed.entry(id).or_default() += 1;
+                }
+                Some("failed" | "error") => failed_events += 1,
+                Some("reconnecting") => reconnecting_events += 1,
+                _ => {}
+            }
+        }
+        let err = w.stderr_lines().join("\n");
+        if err.contains("panicked") {
+            problems.push(format!("a worker panicked: {err}"));
+        }
+    }
+    for id in &produced.acked {
+        if !in_stream.contains(id) {
+            problems.push(format!("{id} was acknowledged by XADD but is gone"));
+        }
+    }
+    let pending = xpending_summary(conn, &load.stream, GROUP)
+        .await
+        .expect("XPENDING");
+    if pending.count != 0 {
+        problems.push(format!("PEL not empty: {pending:?}"));
+    }
+    let mut lost: Vec<EntryId> = produced
+        .acked
+        .iter()
+        .chain(&in_stream)
+        .filter(|id| !processed.contains_key(id) && !dead.contains(id))
+        .copied()
+        .collect();
+    lost.sort();
+    lost.dedup();
+    let report = Report {
+        produced: produced.acked.len(),
+        resent_batches: produced.resent_batches,
+        processed: processed.len(),
+        dead: dead.len(),
+        duplicates: processed.values().map(|n| n - 1).sum(),
+        lost,
+        failed_events,
+        reconnecting_events,
+        problems,
+    };
+    // On the real stderr, past the harness's capture: the figures show in
+    // CI logs even when the test passes.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("ledger of {}: {}\n", load.stream, report.summary()).as_bytes(),
+    );
+    report
+}
+
+impl Report {
+    fn summary(&self) -> String {
+        format!(
+            "produced {} (re-sent batches {}), processed {} distinct, dead-lettered {}, duplicates {}, lost {}, failed events {}, reconnecting events {}",
+            self.produced,
+            self.resent_batches,
+            self.processed,
+            self.dead,
+            self.duplicates,
+            self.lost.len(),
+            self.failed_events,
+            self.reconnecting_events
+        )
+    }
+}
+
+fn assert_nothing_lost(report: &Report) {
+    assert!(report.produced > 0);
+    assert!(
+        report.lost.is_empty(),
+        "lost {} tasks, e.g. {:?}",
+        report.lost.len(),
+        &report.lost[..report.lost.len().min(10)]
+    );
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+    // A redirect is never a task failure.
+    assert_eq!(report.failed_events, 0, "{}", report.summary());
+}
+
+/// The masters as every node sees them now (earlier tests moved things).
+async fn current_masters(url: &str) -> Vec<Master> {
+    common::connector(url).masters().await.expect("masters")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_migrated_under_load_loses_nothing() {
+    let _serial = one_at_a_time().await;
+    let c = cluster();
+    let masters = current_masters(&c.url()).await;
+    let (from, to) = (&masters[1], &masters[2]);
+    let stream = stream_on(from, &unique("migrate"));
+    let slot = key_slot(&stream);
+    let load = Load::start(&c.url(), &stream, 2).await;
+    let asking_before = command_calls(c, to.addr.port, "asking");
+
+    c.begin_migration(slot, from.addr.port, to.addr.port);
+    // Clients now meet ASK for the moved keys: let them, under load.
+    let before = load.processed();
+    load.wait_processed(before + 50).await;
+    c.end_migration(slot, to.addr.port);
+    let before = load.processed();
+    load.wait_processed(before + 100).await;
+
+    let report = load.finish().await;
+    assert_nothing_lost(&report);
+    assert!(
+        command_calls(c, to.addr.port, "asking") > asking_before,
+        "the ASK path was never taken"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_failover_under_load_loses_nothing() {
+    let _serial = one_at_a_time().await;
+    let c = cluster();
+    // CLUSTER SLOTS lists a replica only once its replication offset has
+    // moved, so ask the replica whom it follows.
+    let replica = c.replica_ports()[0];
+    let info = c.cli_line(replica, "INFO replication");
+    let primary_port: u16 = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("master_port:")?.parse().ok())
+        .unwrap_or_else(|| panic!("replica {replica}: {info}"));
+    let masters = current_masters(&c.url()).await;
+    let primary = masters
+        .iter()
+        .find(|m| m.addr.port == primary_port)
+        .unwrap_or_else(|| panic!("no master {primary_port}: {masters:?}"))
+        .clone();
+    let stream = stream_on(&primary, &unique("failover"));
+    // The URL names the master that is about to become a replica.
+    let load = Load::start(&c.url_of(primary.addr.port), &stream, 2).await;
+    let redirected_before = redirects_met(c, primary.addr.port);
+    assert_eq!(c.failover(replica), primary.addr.port);
+    let before = load.processed();
+    load.wait_processed(before + 100).await;
+    let report = load.finish().await;
+    assert_nothing_lost(&report);
+    // The old master sent the clients on (MOVED, UNBLOCKED): they followed.
+    assert!(
+        redirects_met(c, primary.addr.port) > redirected_before,
+        "no client was redirected by the old master"
+    );
+}
+
+/// MOVED and UNBLOCKED replies the node at `port` has given (INFO errorstats).
+fn redirects_met(c: &cluster::LocalCluster, port: u16) -> u64 {
+    let stats = c.cli_line(port, "INFO errorstats");
+    ["MOVED", "UNBLOCKED"]
+        .iter()
+        .filter_map(|code| {
+            stats
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("errorstat_{code}:count=")))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_worker_s_entries_are_claimed_by_another() {
+    let _serial = one_at_a_time().await;
+    let c = cluster();
+    let masters = current_masters(&c.url()).await;
+    let m = masters.last().expect("a master");
+    let stream = stream_on(m, &unique("kill"));
+    let mut load = Load::start(&c.url(), &stream, 2).await;
+    // A slow worker (200 ms a task) holding entries in its PEL is killed
+    // with -9: they stay pending under its name until another claims them.
+    let mut victim = worker(&c.url(), &stream, "slow", "--work-ms 200");
+    let mut conn = load.connector.conn("kill-check");
+    let deadline = common::Deadline::new("the slow worker to hold entries", WAIT);
+    loop {
+        let pel = xpending_summary(&mut conn, &stream, GROUP)
+            .await
+            .expect("XPENDING");
+        if pel
+            .consumers
+            .iter()
+            .any(|(name, n)| name == "slow" && *n > 0)
+        {
+            break;
+        }
+        deadline.tick().await;
+    }
+    victim.kill9().await;
+    load.retired.push(victim);
+    let reclaimed = |load: &Load| {
+        load.workers
+            .iter()
+            .flat_map(BinProcess::stdout_lines)
+            .filter(|l| l.contains("\"event\":\"reclaimed\"") && l.contains("\"slow\""))
+            .count()
+    };
+    let deadline = common::Deadline::new("another worker to claim the slow one's entries", WAIT);
+    while reclaimed(&load) == 0 {
+        deadline.tick().await;
+    }
+    let report = load.finish().await;
+    assert_nothing_lost(&report);
+}
+
+/// Calls of `command` on the node at `port` since it started.
+fn command_calls(c: &cluster::LocalCluster, port: u16, command: &str) -> u64 {
+    let stats = c.cli_line(port, "INFO commandstats");
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .and_then(|rest| rest.split(',').next()?.trim().parse().ok())
+        .unwrap_or(0)
+}
