@@ -354,3 +354,38 @@ async fn redis_flags_the_commands_that_write() {
         assert!(!is_write_command(&mut conn, name).await, "{name}");
     }
 }
+
+/// Every group of a stream is selectable, past the poll's detail cap (16)
+/// too: the consumers and the PEL follow the selection, and a group with a
+/// backlog and no acks says so where the clearing estimate goes.
+#[tokio::test]
+async fn every_group_is_selectable_and_the_panes_follow_it() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    common::add_tasks(&mut admin, "jobs", 10).await;
+    for g in 0..20 {
+        let group = format!("g{g:02}");
+        raw(&mut admin, &["XGROUP", "CREATE", "jobs", &group, "0"]).await;
+        let consumer = format!("c{g:02}");
+        common::read_without_ack(&mut admin, "jobs", &group, &consumer, g % 5 + 1).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args = watch_args(&redis.url(), &dir.path().join("log"), &["--stream", "jobs"]);
+    let t = Tmux::start(&args, 160, 48);
+    clean(
+        t.wait("the first group's PEL", Duration::from_secs(20), |s| {
+            s.contains("Pending in g00: 1") && s.contains("c00 ")
+        }),
+    );
+    t.keys("BTab");
+    t.wait("focus on the groups", WAIT, |s| s.contains("┏ Groups"));
+    t.run(&["send-keys", "-t", "main", "-l", &"j".repeat(19)]);
+    clean(t.wait("the last group's consumers and PEL", WAIT, |s| {
+        s.contains("Pending in g19: 5") && s.contains("Consumers of g19") && s.contains("c19 ")
+    }));
+    t.wait("no acks where the backlog would clear", WAIT, |s| {
+        s.contains("no acks")
+    });
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+}

@@ -39,17 +39,17 @@ pub fn losses(before: &Snapshot, after: &Snapshot) -> Vec<String> {
             new.length
         ));
     }
-    for g in &before.groups {
-        let name = &g.info.name;
-        match after.group(name) {
+    for g in before.group_infos() {
+        let name = &g.name;
+        match after.group_info(name) {
             None => out.push(format!(
                 "group '{name}' is gone from '{key}': it was destroyed, or lost with the server's data; its pending entries are no longer tracked"
             )),
-            Some(now) if now.info.last_delivered_id < g.info.last_delivered_id => {
+            Some(now) if now.last_delivered_id < g.last_delivered_id => {
                 out.push(format!(
                     "group '{name}' on '{key}' was reset: its last delivered id went from {} back to {} (destroyed and re-created, XGROUP SETID, or lost with the server's data)",
-                    show(g.info.last_delivered_id),
-                    show(now.info.last_delivered_id)
+                    show(g.last_delivered_id),
+                    show(now.last_delivered_id)
                 ));
             }
             Some(_) => {}
@@ -103,6 +103,15 @@ mod tests {
         let reset = losses(&snap(Some(5), 5, Some(5)), &snap(Some(0), 0, Some(0)));
         assert!(reset[0].contains("lost data on the server"), "{reset:?}");
         assert!(reset[1].contains("was reset"), "{reset:?}");
+    }
+
+    #[test]
+    fn a_group_past_the_detail_cap_is_not_gone() {
+        let before = snap(Some(5), 5, Some(5));
+        let mut after = snap(Some(5), 5, None);
+        after.more_groups = before.groups.iter().map(|g| g.info.clone()).collect();
+        assert!(losses(&before, &after).is_empty());
+        assert!(losses(&after, &before).is_empty());
     }
 
     #[test]

@@ -13,4 +13,4 @@ pub mod snapshot;
 
 pub use poll::{PelQuery, poll_once};
 pub use poller::{Link, PollerHandle, StreamFocus, spawn_poller};
-pub use snapshot::{GroupSnapshot, Snapshot};
+pub use snapshot::{GroupSnapshot, Snapshot, is_ghost};

@@ -50,6 +50,7 @@ pub fn totals(stream: &str, parts: &[Snapshot]) -> Snapshot {
         stream: stream_info,
         groups,
         groups_omitted: parts.iter().map(|p| p.groups_omitted).max().unwrap_or(0),
+        more_groups: Vec::new(),
         commands: parts.iter().map(|p| p.commands).sum(),
         poll_us: parts.iter().map(|p| p.poll_us).sum(),
     }

@@ -62,6 +62,7 @@ fn part(
             pel_page: None,
         }],
         groups_omitted: 0,
+        more_groups: Vec::new(),
         commands: 4,
         poll_us: 100,
     }

@@ -75,13 +75,23 @@ pub async fn poll_once(
         Err(e) => return Err(e),
     }
     let mut groups = parse_groups(checked(groups_v)?)?;
-    snap.groups_omitted = groups.len().saturating_sub(MAX_GROUPS);
-    groups.truncate(MAX_GROUPS);
+    detail_first(&mut groups, page);
+    snap.more_groups = groups.split_off(groups.len().min(MAX_GROUPS));
+    snap.groups_omitted = snap.more_groups.len();
     let last_generated = snap.stream.as_ref().and_then(|s| s.last_generated_id);
     snap.groups = poll_groups(conn, key, groups, page, last_generated, &mut snap.commands).await?;
     snap.taken_ms = now_ms();
     snap.poll_us = elapsed_us(started);
     Ok(snap)
+}
+
+/// The group on screen is polled in detail wherever XINFO GROUPS lists it:
+/// past the cap, it takes the last detailed place.
+fn detail_first(groups: &mut [crate::redis::GroupInfo], page: Option<&PelQuery>) {
+    let wanted = page.and_then(|q| groups.iter().position(|g| g.name == q.group));
+    if let Some(i) = wanted.filter(|i| *i >= MAX_GROUPS) {
+        groups.swap(i, MAX_GROUPS - 1);
+    }
 }
 
 /// What round 2 asks about one group. Every command costs the server
@@ -259,6 +269,30 @@ mod tests {
             ..g
         };
         assert!(plan(&never, None, None).next_undelivered);
+    }
+
+    #[test]
+    fn the_group_on_screen_is_polled_in_detail_wherever_it_is_listed() {
+        let mut groups: Vec<GroupInfo> = (0..MAX_GROUPS + 4)
+            .map(|i| GroupInfo {
+                name: format!("g{i}"),
+                ..GroupInfo::default()
+            })
+            .collect();
+        let wanted = PelQuery {
+            group: format!("g{}", MAX_GROUPS + 2),
+            ..PelQuery::default()
+        };
+        detail_first(&mut groups, Some(&wanted));
+        assert_eq!(groups[MAX_GROUPS - 1].name, wanted.group);
+        assert_eq!(groups[0].name, "g0", "the others keep their places");
+        // One already among the detailed stays where it is.
+        let early = PelQuery {
+            group: "g3".into(),
+            ..PelQuery::default()
+        };
+        detail_first(&mut groups, Some(&early));
+        assert_eq!(groups[3].name, "g3");
     }
 
     #[test]

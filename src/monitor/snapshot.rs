@@ -15,6 +15,18 @@ pub fn lag_unknown_reason(server: Option<&ServerInfo>) -> String {
     })
 }
 
+/// A consumer idle (or, where Redis 7.2+ reports it, inactive) this long
+/// is a ghost candidate.
+pub const GHOST_AFTER_MS: u64 = 3_600_000;
+
+/// A consumer that looks abandoned: no pending entries and idle over an
+/// hour, or no successful read (`inactive`) for over an hour. XINFO keeps
+/// listing such consumers until someone deletes them.
+pub fn is_ghost(c: &ConsumerInfo) -> bool {
+    (c.pending == 0 && c.idle_ms >= GHOST_AFTER_MS)
+        || c.inactive_ms.is_some_and(|ms| ms >= GHOST_AFTER_MS)
+}
+
 /// What Redis reported about one stream at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
@@ -26,6 +38,9 @@ pub struct Snapshot {
     pub groups: Vec<GroupSnapshot>,
     /// Groups beyond the per-poll cap, not polled in detail.
     pub groups_omitted: usize,
+    /// Those groups as XINFO GROUPS reports them (so each can be chosen,
+    /// and is then polled in detail).
+    pub more_groups: Vec<GroupInfo>,
     /// Commands this poll sent (the poller's own cost).
     pub commands: u32,
     /// Round-trip time of the whole poll, in microseconds.
@@ -60,6 +75,16 @@ impl GroupSnapshot {
 impl Snapshot {
     pub fn group(&self, name: &str) -> Option<&GroupSnapshot> {
         self.groups.iter().find(|g| g.info.name == name)
+    }
+
+    /// Every group as XINFO GROUPS reported it, polled in detail or not.
+    pub fn group_infos(&self) -> impl Iterator<Item = &GroupInfo> {
+        let detailed = self.groups.iter().map(|g| &g.info);
+        detailed.chain(self.more_groups.iter())
+    }
+
+    pub fn group_info(&self, name: &str) -> Option<&GroupInfo> {
+        self.group_infos().find(|g| g.name == name)
     }
 
     /// The `monitor --json` object. Field names are a contract with scripts.
@@ -113,7 +138,37 @@ impl Snapshot {
                 "pending": c.pending,
                 "idle_ms": c.idle_ms,
                 "inactive_ms": c.inactive_ms,
+                "ghost": is_ghost(c),
             })).collect::<Vec<_>>(),
         })
+    }
+}
+
+#[cfg(test)]
+mod ghost_tests {
+    use super::*;
+
+    fn consumer(pending: u64, idle_ms: u64, inactive_ms: Option<u64>) -> ConsumerInfo {
+        ConsumerInfo {
+            name: "c".into(),
+            pending,
+            idle_ms,
+            inactive_ms,
+        }
+    }
+
+    #[test]
+    fn ghosts_are_idle_and_empty_or_long_inactive() {
+        let hour = GHOST_AFTER_MS;
+        assert!(is_ghost(&consumer(0, hour, None)));
+        assert!(
+            !is_ghost(&consumer(3, 2 * hour, None)),
+            "it still holds entries"
+        );
+        assert!(
+            is_ghost(&consumer(3, 10, Some(hour))),
+            "no read for an hour"
+        );
+        assert!(!is_ghost(&consumer(0, hour - 1, Some(hour - 1))));
     }
 }

@@ -9,8 +9,8 @@ use crate::engine::event::{Event, describe};
 use crate::monitor::Snapshot;
 use crate::monitor::poller::PollState;
 use crate::redis::EntryId;
-use crate::tui::navigate;
 use crate::tui::state::{HISTORY, LogKind, PelFilter, Previous, State};
+use crate::tui::{navigate, trend};
 
 pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.now_ms = now_ms;
@@ -42,6 +42,7 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
         infer_reclaims(state, &prev, &snap);
     }
     state.previous = Some(remember(state, &snap, poll.commands_total));
+    trend::on_snapshot(&mut state.trends, &snap);
     state.polls = poll.polls;
     state.snapshot = Some(snap);
     select_a_group(state);
@@ -53,10 +54,10 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
 /// create it.
 fn select_a_group(state: &mut State) {
     let lab_group = state.on_lab_stream() && state.view.group == state.lab.group;
-    let Some(snap) = &state.snapshot else { return };
-    if lab_group || snap.group(&state.view.group).is_some() {
+    if lab_group || state.group_names().contains(&state.view.group) {
         return;
     }
+    let Some(snap) = &state.snapshot else { return };
     if let Some(first) = snap.groups.first() {
         state.view.group.clone_from(&first.info.name);
         state.view.consumer = None;

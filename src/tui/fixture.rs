@@ -14,6 +14,7 @@ use crate::redis::{
     ServerName, StreamInfo, Version,
 };
 use crate::tui::state::{Lab, LogKind, Production, State};
+use crate::tui::trend::GroupTrend;
 
 /// "Now" in every fixture: ids below are a minute or less older.
 pub const NOW: u64 = 1_700_000_060_000;
@@ -90,6 +91,7 @@ fn workers_group() -> GroupSnapshot {
             consumer("w1", 1, 300),
             consumer("w2", 2, 1_200),
             consumer("w3", 2, 39_000),
+            consumer("old-host", 0, 7_200_000),
         ],
         pending: PendingSummary {
             count: 6,
@@ -132,6 +134,7 @@ pub fn snapshot() -> Snapshot {
         }),
         groups: vec![audit_group(), workers_group()],
         groups_omitted: 0,
+        more_groups: Vec::new(),
         commands: 7,
         poll_us: 640,
     }
@@ -187,10 +190,19 @@ pub fn state() -> State {
     s.rates.acked = (0..60).map(|i| 12 + (i % 5) * 3).collect();
     s.rates.worker_per_s = [("w1".to_owned(), 19.5), ("w2".to_owned(), 1.0)].into();
     s.view.size = (120, 40);
+    s.trends.insert("workers".into(), workers_trend());
     s.view.pel_rows = 10;
     add_log(&mut s);
     s.status = Some("w2 is now slow (1000 ms per task, 0% fail)".into());
     s
+}
+
+/// The workers group's lag over the last polls, acking 25 a second.
+pub fn workers_trend() -> GroupTrend {
+    let mut t = GroupTrend::default();
+    t.lag = [40, 36, 30, 31, 24, 20, 18, 15, 12, 10].into();
+    t.acked_per_s = Some(25.0);
+    t
 }
 
 fn add_log(s: &mut State) {

@@ -27,6 +27,7 @@ pub mod panes;
 pub mod screens;
 pub mod state;
 pub mod terminal;
+pub mod trend;
 pub mod ui;
 pub mod update;
 pub mod watch;

@@ -39,11 +39,7 @@ fn moved(at: usize, by: isize, len: usize) -> usize {
 fn step(state: &mut State, by: isize) {
     match state.view.focus {
         Pane::Groups => {
-            let names: Vec<String> = state
-                .snapshot
-                .as_ref()
-                .map(|s| s.groups.iter().map(|g| g.info.name.clone()).collect())
-                .unwrap_or_default();
+            let names = state.group_names();
             let at = names.iter().position(|n| *n == state.view.group);
             if let Some(name) = at
                 .map(|i| moved(i, by, names.len()))

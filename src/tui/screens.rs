@@ -87,6 +87,7 @@ pub fn open(state: &mut State, key: &Arc<str>) {
     state.snapshot = None;
     state.previous = None;
     state.rates = Rates::default();
+    state.trends.clear();
     state.claimed_by_hand.clear();
     state.screen = Screen::Stream;
     state.status = Some(format!("{key}: Esc goes back to all streams"));

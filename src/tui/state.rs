@@ -12,6 +12,7 @@ use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::tui::access::{self, Access, Needs};
 use crate::tui::confirm::Confirmation;
 use crate::tui::overview::OverviewView;
+use crate::tui::trend::GroupTrend;
 
 /// Samples kept for the sparklines (one per poll).
 pub const HISTORY: usize = 240;
@@ -212,6 +213,8 @@ pub struct State {
     pub production: Production,
     pub rates: Rates,
     pub previous: Option<Previous>,
+    /// Each group's lag history, ack rate and backlog estimate.
+    pub trends: HashMap<String, GroupTrend>,
     pub log: VecDeque<LogLine>,
     pub view: View,
     /// Entries claimed by hand: not reported again as inferred reclaims.
@@ -247,6 +250,14 @@ impl State {
     /// Whether keys that need `needs` can act here.
     pub fn can(&self, needs: Needs) -> bool {
         access::unmet(needs, self).is_none()
+    }
+
+    /// Every group's name: those polled in detail, then the rest.
+    pub fn group_names(&self) -> Vec<String> {
+        self.snapshot
+            .iter()
+            .flat_map(|s| s.group_infos().map(|g| g.name.clone()))
+            .collect()
     }
 
     /// The selected group's snapshot, if Redis reported it.

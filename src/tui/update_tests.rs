@@ -298,7 +298,7 @@ fn focus_cycles_and_selection_follows_names() {
     }
     assert_eq!(
         s.selected_consumer().as_deref(),
-        Some("w3"),
+        Some("old-host"),
         "stops at the end"
     );
 }

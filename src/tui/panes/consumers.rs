@@ -1,13 +1,16 @@
 //! The consumers pane: every consumer Redis lists for the selected group,
-//! whether it is one of ours (and in what state) or external, and for ours
-//! the processed-per-second rate.
+//! whether it is one of ours (and in what state), external, or a ghost (no
+//! pending entries and idle over an hour, or inactive over an hour), and
+//! for ours the processed-per-second rate.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Style};
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::engine::supervisor::{WorkerMode, WorkerStatus};
+use crate::monitor::is_ghost;
 use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
@@ -19,8 +22,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         ""
     };
+    let ghosts = state
+        .group()
+        .map_or(0, |g| g.consumers.iter().filter(|c| is_ghost(c)).count());
     let title = format!(" Consumers of {}{keys} ", state.view.group);
-    let b = block(title, Some(Pane::Consumers), state);
+    let mut b = block(title, Some(Pane::Consumers), state);
+    if ghosts > 0 {
+        let what = if ghosts == 1 { "ghost" } else { "ghosts" };
+        b = b.title_bottom(Line::styled(
+            format!(" {ghosts} {what}: no pending and idle, or inactive, over 1h "),
+            Style::new().fg(Color::Magenta),
+        ));
+    }
     let names = state.consumer_names();
     if names.is_empty() {
         let text = if state.can(Needs::Lab) {
@@ -40,7 +53,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             || ("-".to_owned(), "-".to_owned()),
             |c| (fmt::count(c.pending), fmt::age(c.idle_ms)),
         );
-        let (kind, color, rate) = kind(state, name);
+        let (kind, color, rate) = match info {
+            Some(c) if is_ghost(c) && state.ours(name).is_none() => {
+                ("ghost".to_owned(), Color::Magenta, String::new())
+            }
+            _ => kind(state, name),
+        };
         let row =
             Row::new(vec![name.clone(), pending, idle, kind, rate]).style(Style::new().fg(color));
         if Some(name) == chosen.as_ref() {

@@ -1,33 +1,38 @@
 //! The groups pane: one row per consumer group with what XINFO GROUPS and
-//! the XPENDING summary report, plus lags read from entry ids.
+//! the XPENDING summary report, lags read from entry ids, each group's lag
+//! trend (a sparkline over the last polls) and when its backlog clears at
+//! the current ack rate. Every group is listed and selectable; groups past
+//! the poll's detail cap show XINFO GROUPS' figures until selected.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
 use crate::monitor::GroupSnapshot;
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::redis::GroupInfo;
 use crate::tui::access::Needs;
 use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
+use crate::tui::trend::{Eta, sparkline};
+
+/// Cells of the lag sparkline.
+const TREND_WIDTH: u16 = 8;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let omitted = state.snapshot.as_ref().map_or(0, |s| s.groups_omitted);
+    let snap = state.snapshot.as_ref();
+    let omitted = snap.map_or(0, |s| s.groups_omitted);
     let title = if omitted > 0 {
-        format!(" Groups (+{omitted} more not polled) ")
+        format!(" Groups (+{omitted} polled in detail when selected) ")
     } else {
         " Groups ".to_owned()
     };
     let mut b = block(title, Some(Pane::Groups), state);
-    let groups = state
-        .snapshot
-        .as_ref()
-        .map(|s| s.groups.as_slice())
-        .unwrap_or_default();
-    if groups.is_empty() {
+    let names = state.group_names();
+    if names.is_empty() {
         let text = if state.can(Needs::Lab) {
             format!(
                 "no consumer groups yet: w spawns a worker, which creates '{}'",
@@ -39,56 +44,81 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(text).style(dim()).block(b), area);
         return;
     }
-    if groups
+    let infos: Vec<&GroupInfo> = snap.into_iter().flat_map(|s| s.group_infos()).collect();
+    if infos
         .iter()
-        .any(|g| g.info.lag.is_none() || g.info.entries_read.is_none())
+        .any(|g| g.lag.is_none() || g.entries_read.is_none())
     {
         // Why it can be unknown, on the pane's bottom border.
         let why = format!(" * unknown: {} ", lag_unknown_reason(state.server.as_ref()));
         b = b.title_bottom(Line::styled(why, Style::new().fg(Color::Yellow)));
     }
-    frame.render_widget(table(groups, state).block(b), area);
+    // A narrow screen drops the last delivered id and entries read first.
+    let keep: Vec<usize> = (0..COLUMNS.len())
+        .filter(|i| area.width >= 110 || !matches!(i, 3 | 4))
+        .collect();
+    let rows: Vec<Row> = infos
+        .into_iter()
+        .map(|info| {
+            let style = if info.name == state.view.group {
+                selected(state, Pane::Groups)
+            } else {
+                Style::new()
+            };
+            let detail = snap.and_then(|s| s.group(&info.name));
+            let cells = cells(info, detail, state);
+            Row::new(keep.iter().map(|i| cells[*i].clone())).style(style)
+        })
+        .collect();
+    let widths = keep.iter().map(|i| COLUMNS[*i].1);
+    let header = Row::new(keep.iter().map(|i| COLUMNS[*i].0)).style(header_style());
+    let table = Table::new(rows, widths).header(header).block(b);
+    let mut at =
+        TableState::default().with_selected(names.iter().position(|n| *n == state.view.group));
+    frame.render_stateful_widget(table, area, &mut at);
 }
 
-fn table<'a>(groups: &'a [GroupSnapshot], state: &'a State) -> Table<'a> {
-    let rows = groups.iter().map(|g| {
-        let style = if g.info.name == state.view.group {
-            selected(state, Pane::Groups)
-        } else {
-            Style::new()
-        };
-        row(g, state.now_ms).style(style)
-    });
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(17),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Fill(1),
-    ];
-    let header = Row::new([
-        "group",
-        "consumers",
-        "pending",
-        "last delivered",
-        "read",
-        "lag",
-        "time lag",
-        "oldest pending",
-    ])
-    .style(header_style());
-    Table::new(rows, widths).header(header)
-}
+/// Headings and widths, in [`cells`] order.
+const COLUMNS: [(&str, Constraint); 10] = [
+    ("group", Constraint::Length(12)),
+    ("cons", Constraint::Length(5)),
+    ("pending", Constraint::Length(8)),
+    ("last delivered", Constraint::Length(17)),
+    ("read", Constraint::Length(9)),
+    ("lag", Constraint::Length(9)),
+    ("trend", Constraint::Length(TREND_WIDTH)),
+    ("clears in", Constraint::Length(10)),
+    ("time lag", Constraint::Length(8)),
+    ("oldest pending", Constraint::Fill(1)),
+];
 
-fn row(g: &GroupSnapshot, now_ms: u64) -> Row<'static> {
-    let lag = g.info.lag.map_or_else(|| "unknown*".to_owned(), fmt::count);
-    let read = g
-        .info
+/// One group's figures; `detail` is its full poll, when it had one.
+fn cells(info: &GroupInfo, detail: Option<&GroupSnapshot>, state: &State) -> [String; 10] {
+    let now_ms = state.now_ms;
+    let lag = info.lag.map_or_else(|| "unknown*".to_owned(), fmt::count);
+    let read = info
         .entries_read
         .map_or_else(|| "unknown*".to_owned(), fmt::count);
+    let trend = state.trends.get(&info.name);
+    let spark = trend.map_or_else(String::new, |t| sparkline(&t.lag, TREND_WIDTH.into()));
+    let eta = match (trend, detail) {
+        (Some(t), Some(g)) => eta(t.eta(g, state.rates.produced_per_s)),
+        _ => "…".to_owned(),
+    };
+    let Some(g) = detail else {
+        return [
+            info.name.clone(),
+            info.consumers.to_string(),
+            fmt::count(info.pending),
+            fmt::id(info.last_delivered_id),
+            read,
+            lag,
+            spark,
+            eta,
+            "…".into(),
+            "… (select it)".into(),
+        ];
+    };
     let time_lag = g
         .time_lag_ms(now_ms)
         .map_or_else(|| "none".to_owned(), fmt::age);
@@ -102,14 +132,28 @@ fn row(g: &GroupSnapshot, now_ms: u64) -> Row<'static> {
         (Some(age), None) => format!("{} old", fmt::age(age)),
         _ => "none".to_owned(),
     };
-    Row::new(vec![
-        g.info.name.clone(),
+    [
+        info.name.clone(),
         g.consumers.len().to_string(),
-        fmt::count(g.pending.count.max(g.info.pending)),
-        fmt::id(g.info.last_delivered_id),
+        fmt::count(g.pending.count.max(info.pending)),
+        fmt::id(info.last_delivered_id),
         read,
         lag,
+        spark,
+        eta,
         time_lag,
         oldest,
-    ])
+    ]
+}
+
+/// When the backlog clears, in a few characters.
+fn eta(eta: Eta) -> String {
+    match eta {
+        Eta::Clear => "clear".into(),
+        Eta::In(ms) => fmt::age(ms),
+        Eta::Growing(per_s) => format!("+{}", fmt::rate(per_s)),
+        Eta::Stalled => "no acks".into(),
+        Eta::Unknown => "unknown*".into(),
+        Eta::Measuring => "…".into(),
+    }
 }

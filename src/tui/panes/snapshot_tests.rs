@@ -240,3 +240,26 @@ fn help_on_the_overview() {
     s.view.mode = Mode::Help;
     insta::assert_snapshot!(screen(120, 30, &s));
 }
+
+/// A stream with 20 groups: the pane shows a few rows, scrolled to keep the
+/// selected one (here the 18th, past the detail cap) in view.
+#[test]
+fn groups_scroll_to_the_selected_one_of_many() {
+    let mut s = fixture::state();
+    if let Some(snap) = s.snapshot.as_mut() {
+        let snap = std::sync::Arc::make_mut(snap);
+        snap.more_groups = (2..20)
+            .map(|i| crate::redis::GroupInfo {
+                name: format!("team-{i:02}"),
+                consumers: 1,
+                pending: i,
+                lag: Some(100 - i),
+                ..crate::redis::GroupInfo::default()
+            })
+            .collect();
+        snap.groups_omitted = snap.more_groups.len();
+    }
+    s.view.group = "team-17".into();
+    s.view.focus = Pane::Groups;
+    insta::assert_snapshot!(draw(120, 7, &s, panes::groups::render));
+}
