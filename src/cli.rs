@@ -513,6 +513,8 @@ pub struct DashboardArgs {
     #[arg(long = "dashboard-work-ms", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub work_ms: u64,
     #[command(flatten)]
+    pub partitioning: PartitionArgs,
+    #[command(flatten)]
     pub tuning: WorkerTuning,
 }
 

@@ -84,13 +84,10 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         args.crash_rate,
     ));
     let cancel = shutdown_on_signal();
+    let stats = Arc::default();
+    let connector = &session.connector;
     let exit = run_on_partitions(
-        &session.connector,
-        &layout,
-        &config,
-        &behaviour,
-        &sink,
-        &cancel,
+        connector, &layout, &config, &behaviour, &sink, &cancel, &stats,
     )
     .await;
     sink.flush();

@@ -18,6 +18,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{ChannelSink, Event, SharedSink};
+use crate::engine::partition::Layout;
+use crate::engine::partition::spread::Spread;
 use crate::engine::worker::WorkerConfig;
 use crate::monitor::retention::{Plan, Target};
 use crate::redis::{Connector, EntryId, Retention};
@@ -129,6 +131,9 @@ pub struct Roster {
 pub struct SupervisorConfig {
     /// Template for every worker; `consumer` is replaced by its name.
     pub worker: WorkerConfig,
+    /// The lab stream's partitions (workers read all, the producer spreads).
+    pub layout: Layout,
+    pub spread: Spread,
     /// Simulated work per task in normal mode.
     pub work_ms: u64,
     /// Name of the basic consumer (its offset key derives from it).
@@ -162,15 +167,14 @@ impl Supervisor {
         outcomes: UnboundedSender<Outcome>,
     ) -> Self {
         let mut sup = Self::watch(connector, config, events, outcomes);
-        let stream = sup.config.worker.stream.clone();
         let token = || sup.root.child_token();
         let producer = feeders::spawn_producer(
             sup.connector.conn("producer"),
-            stream.clone(),
+            &sup.config,
             sup.sink.clone(),
             token(),
         );
-        let basic = feeders::spawn_basic(&sup.connector, &stream, &sup.config, &sup.sink, token());
+        let basic = feeders::spawn_basic(&sup.connector, &sup.config, &sup.sink, token());
         sup.feeders = Some(Feeders { producer, basic });
         sup
     }

@@ -4,12 +4,83 @@
 //! view already shows (length, pending, lag...) stay meaningful as sums.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::engine::registry;
+use crate::monitor::poller::StreamFocus;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::monitor::{PelQuery, poll_once};
 use crate::redis::{Conn, ConsumerInfo, GroupInfo, PendingSummary, RedisFailure, StreamInfo};
+
+/// One partition as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionRow {
+    pub key: String,
+    /// The node serving it (`host:port`), when known.
+    pub node: Option<String>,
+    pub snapshot: Arc<Snapshot>,
+}
+
+/// The poller's memory of the focused stream's partition keys: read from
+/// the registry when the focus moves to another stream, and again while
+/// the stream does not exist (it may be created, partitioned, later).
+#[derive(Debug, Default)]
+pub struct LayoutCache {
+    stream: String,
+    keys: Vec<String>,
+}
+
+/// Poll the stream in focus: a plain stream as before (no rows), a
+/// partitioned one partition by partition, as its totals plus one row per
+/// partition. The PEL page is fetched from the partition `focus.partition`
+/// only, and shown as the totals' page (ids repeat across partitions).
+pub async fn poll_focus(
+    conn: &mut Conn,
+    focus: &StreamFocus,
+    cache: &mut LayoutCache,
+) -> Result<(Snapshot, Vec<PartitionRow>), RedisFailure> {
+    if cache.stream != focus.key || cache.keys.is_empty() {
+        cache.keys = match registry::resolve(conn, &focus.key).await {
+            Ok(layout) => layout.partitions,
+            // No right to read the record: the stream is what it looks like.
+            Err(RedisFailure::Auth(_)) => vec![focus.key.clone()],
+            Err(e) => return Err(e),
+        };
+        cache.stream.clone_from(&focus.key);
+    }
+    if cache.keys.len() == 1 {
+        let snap = poll_once(conn, &cache.keys[0], focus.page.as_ref()).await?;
+        if snap.stream.is_none() {
+            cache.keys.clear();
+        }
+        return Ok((snap, Vec::new()));
+    }
+    let mut rows = Vec::with_capacity(cache.keys.len());
+    for (i, key) in cache.keys.iter().enumerate() {
+        let page = focus.page.as_ref().filter(|_| i == focus.partition);
+        let snapshot = Arc::new(poll_once(conn, key, page).await?);
+        let node = conn.connector().node_of(key).map(|n| n.to_string());
+        rows.push(PartitionRow {
+            key: key.clone(),
+            node,
+            snapshot,
+        });
+    }
+    let parts: Vec<Snapshot> = rows.iter().map(|r| (*r.snapshot).clone()).collect();
+    let mut total = totals(&focus.key, &parts);
+    if let (Some(q), Some(row)) = (&focus.page, rows.get(focus.partition)) {
+        let page = row
+            .snapshot
+            .group(&q.group)
+            .and_then(|g| g.pel_page.clone());
+        if let Some(g) = total.groups.iter_mut().find(|g| g.info.name == q.group) {
+            g.pel_page = page;
+        }
+    }
+    Ok((total, rows))
+}
 
 /// Poll every partition key, in order; `page` applies to each.
 pub async fn poll_partitions(

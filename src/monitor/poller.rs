@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::monitor::poll::{PelQuery, poll_once};
+use crate::monitor::partitioned::{LayoutCache, PartitionRow, poll_focus};
+use crate::monitor::poll::PelQuery;
 use crate::monitor::snapshot::Snapshot;
 use crate::redis::server::server_info;
 use crate::redis::{Connector, ServerInfo};
@@ -32,6 +33,9 @@ pub enum Link {
 #[derive(Debug, Clone)]
 pub struct PollState {
     pub snapshot: Option<Arc<Snapshot>>,
+    /// A partitioned stream's partitions (`snapshot` holds their totals);
+    /// empty for a plain stream.
+    pub partitions: Vec<PartitionRow>,
     pub link: Link,
     /// The probed server (name, version, mode, features).
     pub server: Option<ServerInfo>,
@@ -44,6 +48,8 @@ pub struct PollState {
 pub struct StreamFocus {
     pub key: String,
     pub page: Option<PelQuery>,
+    /// On a partitioned stream, the partition whose PEL page is fetched.
+    pub partition: usize,
 }
 
 pub struct PollerHandle {
@@ -64,19 +70,25 @@ pub fn spawn_poller(
 ) -> PollerHandle {
     let initial = PollState {
         snapshot: None,
+        partitions: Vec::new(),
         link: Link::Connecting,
         server: connector.server().cloned(),
         polls: 0,
         commands_total: 0,
     };
     let (tx, rx) = watch::channel(initial);
-    let focus = key.map(|key| StreamFocus { key, page: None });
+    let focus = key.map(|key| StreamFocus {
+        key,
+        page: None,
+        partition: 0,
+    });
     let (focus_tx, mut focus_rx) = watch::channel(focus);
     let mut conn = connector.conn("monitor");
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(refresh);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failures = 0;
+        let mut layouts = LayoutCache::default();
         loop {
             tokio::select! {
                 () = cancel.cancelled() => break,
@@ -97,14 +109,15 @@ pub fn spawn_poller(
                     _ = focus_rx.changed() => continue,
                 }
             };
-            let poll = poll_once(&mut conn, &focus.key, focus.page.as_ref());
+            let poll = poll_focus(&mut conn, &focus, &mut layouts);
             let result = tokio::time::timeout(POLL_TIMEOUT, poll).await;
             match result {
-                Ok(Ok(snap)) => {
+                Ok(Ok((snap, partitions))) => {
                     failures = 0;
                     let commands = u64::from(snap.commands);
                     tx.send_modify(|s| {
                         s.snapshot = Some(Arc::new(snap));
+                        s.partitions = partitions;
                         s.link = Link::Connected;
                         s.polls += 1;
                         s.commands_total += commands;

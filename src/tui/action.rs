@@ -35,6 +35,10 @@ pub enum Intent {
     View,
     FocusNext,
     FocusPrev,
+    /// On a partitioned stream, select the next / previous partition (its
+    /// PEL page is shown, and one-shot commands act on it).
+    NextPartition,
+    PrevPartition,
     Up,
     Down,
     PageUp,

@@ -148,6 +148,7 @@ fn sync_pollers(state: &State, ch: &Channels) {
     let focus = on_stream.then(|| StreamFocus {
         key: state.view.stream.clone(),
         page: Some(navigate::pel_query(state)),
+        partition: state.view.partition,
     });
     let visible = (!on_stream).then(|| state.overview.visible());
     send_changed(&ch.focus, focus);

@@ -17,6 +17,9 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.link = Some(poll.link);
     state.server = poll.server;
     let Some(snap) = poll.snapshot else { return };
+    if snap.key == state.view.stream {
+        state.partitions = poll.partitions;
+    }
     if state
         .snapshot
         .as_ref()

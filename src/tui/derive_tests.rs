@@ -14,6 +14,7 @@ use crate::tui::update::update;
 fn poll_with(snapshot: crate::monitor::Snapshot, commands_total: u64) -> PollState {
     PollState {
         snapshot: Some(Arc::new(snapshot)),
+        partitions: Vec::new(),
         link: Link::Connected,
         server: Some(crate::tui::fixture::redis_7_2()),
         polls: 2,

@@ -210,6 +210,18 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Normal, &[code(Tab)], Intent::FocusNext, "next pane"),
     bind(Normal, &[code(BackTab)], Intent::FocusPrev, "previous pane"),
+    bind(
+        Normal,
+        &[ch('>')],
+        Intent::NextPartition,
+        "next partition (its PEL; one-shot commands act on it)",
+    ),
+    bind(
+        Normal,
+        &[ch('<')],
+        Intent::PrevPartition,
+        "previous partition",
+    ),
     bind(Normal, &[ch('j'), code(Down)], Intent::Down, "move down"),
     bind(Normal, &[ch('k'), code(Up)], Intent::Up, "move up"),
     bind(

@@ -37,16 +37,22 @@ pub enum Found {
     Unreadable(String),
 }
 
-/// Decide for `stream`; `forced` is `--lab`.
-pub async fn decide(session: &Session, stream: &str, forced: bool) -> Result<Gate, Failure> {
+/// Decide for `stream`; `forced` is `--lab`, `partitions` what a new
+/// stream is created with.
+pub async fn decide(
+    session: &Session,
+    stream: &str,
+    forced: bool,
+    partitions: &PartitionArgs,
+) -> Result<Gate, Failure> {
     if session.embedded.is_some() || forced {
-        return Ok(Gate::Lab(open(session, stream).await?.1));
+        return Ok(Gate::Lab(open(session, stream, partitions).await?.1));
     }
     let found = look(session, stream).await?;
     if let Some(reason) = watch_reason(stream, &found) {
         return Ok(Gate::Watch { reason });
     }
-    let (origin, layout) = open(session, stream).await?;
+    let (origin, layout) = open(session, stream, partitions).await?;
     match origin {
         // Created by someone else between the look and the open.
         Some(Origin::Foreign { .. }) => Ok(Gate::Watch {
@@ -87,10 +93,13 @@ async fn look(session: &Session, stream: &str) -> Result<Found, Failure> {
 }
 
 /// Open the stream for the lab, recording it when this creates it.
-async fn open(session: &Session, stream: &str) -> Result<(Option<Origin>, Layout), Failure> {
+async fn open(
+    session: &Session,
+    stream: &str,
+    partitions: &PartitionArgs,
+) -> Result<(Option<Origin>, Layout), Failure> {
     let mut conn = session.connector.conn("registry");
-    let (opened, layout) =
-        open_stream(&mut conn, stream, CreatedBy::Lab, &PartitionArgs::default()).await?;
+    let (opened, layout) = open_stream(&mut conn, stream, CreatedBy::Lab, partitions).await?;
     Ok((opened.map(|o| o.origin), layout))
 }
 

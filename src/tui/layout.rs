@@ -13,6 +13,8 @@ pub struct Areas {
     pub stream: Rect,
     pub basic: Rect,
     pub groups: Rect,
+    /// Zero-height unless the stream is partitioned.
+    pub partitions: Rect,
     pub consumers: Rect,
     pub pending: Rect,
     pub events: Rect,
@@ -29,11 +31,21 @@ pub fn group_rows(state: &State) -> u16 {
     u16::try_from(groups.clamp(1, 4)).unwrap_or(4) + 3
 }
 
-pub fn areas(area: Rect, group_rows: u16) -> Areas {
-    let [header, top, groups, middle, events, footer] = Layout::vertical([
+/// Rows of the partitions pane: borders, header and up to three
+/// partitions; none for a plain stream.
+pub fn partition_rows(state: &State) -> u16 {
+    match state.partitions.len() {
+        0 => 0,
+        n => u16::try_from(n.min(crate::tui::panes::partitions::VISIBLE)).unwrap_or(3) + 3,
+    }
+}
+
+pub fn areas(area: Rect, group_rows: u16, partition_rows: u16) -> Areas {
+    let [header, top, groups, partitions, middle, events, footer] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Length(6),
         Constraint::Length(group_rows),
+        Constraint::Length(partition_rows),
         Constraint::Fill(3),
         Constraint::Fill(2),
         Constraint::Length(1),
@@ -48,6 +60,7 @@ pub fn areas(area: Rect, group_rows: u16) -> Areas {
         stream,
         basic,
         groups,
+        partitions,
         consumers,
         pending,
         events,
@@ -73,6 +86,10 @@ pub fn overview_rows(height: u16) -> usize {
 
 /// How many PEL rows fit in the Pending pane (borders and header excluded).
 pub fn pel_rows(width: u16, height: u16, state: &State) -> usize {
-    let a = areas(Rect::new(0, 0, width, height), group_rows(state));
+    let a = areas(
+        Rect::new(0, 0, width, height),
+        group_rows(state),
+        partition_rows(state),
+    );
     usize::from(a.pending.height.saturating_sub(3)).max(1)
 }

@@ -24,6 +24,7 @@ pub mod log;
 pub mod navigate;
 pub mod overview;
 pub mod panes;
+pub mod partitions;
 pub mod screens;
 pub mod state;
 pub mod terminal;
@@ -38,6 +39,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
+use crate::commands::spread_of;
 use crate::commands::worker::worker_config;
 use crate::engine::Event;
 use crate::engine::supervisor::{Outcome, Supervisor, SupervisorConfig};
@@ -63,24 +65,26 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
-    let layout = match lab_gate::decide(&session, &global.stream, args.lab).await? {
+    let partitions = &args.partitioning;
+    let layout = match lab_gate::decide(&session, &global.stream, args.lab, partitions).await? {
         Gate::Lab(layout) => layout,
+        Gate::Watch { .. } if partitions.partitions.is_some_and(|n| n > 1) => {
+            return Err(Failure::usage(format!(
+                "--partitions: stream '{}' already exists and streamlab did not create it, so it stays one partition: drop --partitions, or pick another --stream",
+                global.stream
+            )));
+        }
         Gate::Watch { reason } => {
             tracing::info!(stream = %global.stream, "watch, not lab: {reason}");
             return watch::instead_of_lab(session, global, args.refresh, reason).await;
         }
     };
-    if layout.is_partitioned() {
-        return Err(Failure::usage(format!(
-            "stream '{}' has {} partitions, which the dashboard does not show yet: use `streamlab monitor` and `streamlab worker`, or pick another --stream",
-            global.stream,
-            layout.partition_count()
-        )));
-    }
     let worker = lab_worker(global, args);
     let lab = lab(&session, global, args, &worker);
     let config = SupervisorConfig {
         worker,
+        layout,
+        spread: spread_of(partitions),
         work_ms: args.work_ms,
         basic_name: lab.basic_name.clone(),
     };

@@ -85,6 +85,7 @@ pub fn open(state: &mut State, key: &Arc<str>) {
         ..View::default()
     };
     state.snapshot = None;
+    state.partitions.clear();
     state.previous = None;
     state.rates = Rates::default();
     state.trends.clear();

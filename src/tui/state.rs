@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::supervisor::{Roster, WorkerReport};
+use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::tui::access::{self, Access, Needs};
@@ -132,6 +133,10 @@ pub struct View {
     pub log_scroll: usize,
     /// Terminal size (width, height), for the PEL page size.
     pub size: (u16, u16),
+    /// On a partitioned stream, the selected partition (index).
+    pub partition: usize,
+    /// The partition key one-shot commands were last told to act on.
+    pub partition_focus: Option<String>,
 }
 
 /// Rates and their history, from the last two snapshots.
@@ -208,6 +213,8 @@ pub struct State {
     pub link: Option<Link>,
     pub server: Option<ServerInfo>,
     pub snapshot: Option<Arc<Snapshot>>,
+    /// A partitioned stream's partitions (`snapshot` holds their totals).
+    pub partitions: Vec<PartitionRow>,
     pub polls: u64,
     pub roster: Roster,
     pub production: Production,
@@ -258,6 +265,13 @@ impl State {
             .iter()
             .flat_map(|s| s.group_infos().map(|g| g.name.clone()))
             .collect()
+    }
+
+    /// The selected partition's key, on a partitioned stream.
+    pub fn selected_partition(&self) -> Option<&str> {
+        let rows = &self.partitions;
+        let row = rows.get(self.view.partition.min(rows.len().saturating_sub(1)))?;
+        Some(&row.key)
     }
 
     /// The selected group's snapshot, if Redis reported it.

@@ -11,7 +11,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::access::{Access, Needs, Unmet, unmet};
 use crate::tui::keymap::{self, Scope};
-use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH, areas, group_rows, overview_areas, too_small};
+use crate::tui::layout::{
+    MIN_HEIGHT, MIN_WIDTH, areas, group_rows, overview_areas, partition_rows, too_small,
+};
 use crate::tui::panes::{self, dim};
 use crate::tui::state::{Mode, Screen, State};
 
@@ -34,7 +36,7 @@ pub fn render(frame: &mut Frame, state: &State) {
         panes::overlay::render(frame, area, state);
         return;
     }
-    let a = areas(area, group_rows(state));
+    let a = areas(area, group_rows(state), partition_rows(state));
     panes::header::render(frame, a.header, state);
     panes::stream::render(frame, a.stream, state);
     if state.access == Access::Lab && state.on_lab_stream() {
@@ -43,6 +45,9 @@ pub fn render(frame: &mut Frame, state: &State) {
         panes::access::render(frame, a.basic, state);
     }
     panes::groups::render(frame, a.groups, state);
+    if !state.partitions.is_empty() {
+        panes::partitions::render(frame, a.partitions, state);
+    }
     panes::consumers::render(frame, a.consumers, state);
     panes::pending::render(frame, a.pending, state);
     panes::events::render(frame, a.events, state);

@@ -7,7 +7,7 @@ use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
 use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, Screen, State};
-use crate::tui::{commands, confirm, derive, layout, log, navigate, screens};
+use crate::tui::{commands, confirm, derive, layout, log, navigate, partitions, screens};
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
     match action {
@@ -29,6 +29,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
             state.roster = roster;
             derive::on_poll(state, poll, now_ms);
             fit_page(state);
+            return partitions::focus_commands(state);
         }
         Action::Overview { poll, now_ms } => {
             state.now_ms = now_ms;
@@ -92,6 +93,8 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         | Intent::Down
         | Intent::PageUp
         | Intent::PageDown => navigate::on_intent(state, intent),
+        Intent::NextPartition => return partitions::step(state, 1),
+        Intent::PrevPartition => return partitions::step(state, -1),
         other => return commands::on_intent(state, other),
     }
     Vec::new()

@@ -427,6 +427,7 @@ fn enter_on_the_overview_opens_a_stream_afresh_and_esc_comes_back() {
     // A poll of the stream shown before arrives late: it is not shown.
     let late = crate::monitor::poller::PollState {
         snapshot: Some(std::sync::Arc::new(fixture::snapshot())),
+        partitions: Vec::new(),
         link: crate::monitor::Link::Connected,
         server: None,
         polls: 1,

@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use crate::cli::{GlobalArgs, WatchArgs};
+use crate::engine::partition::Layout;
+use crate::engine::partition::spread::Spread;
 use crate::engine::supervisor::{Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
@@ -81,6 +83,9 @@ async fn show_watch(
     state.overview.pattern = home.pattern;
     let config = SupervisorConfig {
         worker: admin_target(global),
+        // A watch runs no embedded part: nothing reads or spreads.
+        layout: Layout::single(&global.stream),
+        spread: Spread::RoundRobin,
         work_ms: 0,
         basic_name: String::new(),
     };

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Layout;
 use crate::engine::event::SharedSink;
-use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit};
+use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit, WorkerStats};
 use crate::redis::Connector;
 
 /// The connection role of partition `index`'s loop: `worker:<name>` for a
@@ -29,6 +29,7 @@ pub fn reader_role(consumer: &str, layout: &Layout, index: usize) -> String {
 /// (all loops finish their batch and ack it), a simulated crash in any
 /// loop (the others are aborted mid-flight, as when a process dies), or a
 /// fatal error (the others stop gracefully; the first error is returned).
+/// Every loop counts into `stats`.
 pub async fn run_on_partitions(
     connector: &Connector,
     layout: &Layout,
@@ -36,6 +37,7 @@ pub async fn run_on_partitions(
     behaviour: &Arc<Behaviour>,
     sink: &SharedSink,
     cancel: &CancellationToken,
+    stats: &Arc<WorkerStats>,
 ) -> WorkerExit {
     let stop = cancel.child_token();
     let mut loops = JoinSet::new();
@@ -44,7 +46,8 @@ pub async fn run_on_partitions(
         config.stream.clone_from(key);
         let role = reader_role(&config.consumer, layout, index);
         let conn = connector.blocking_conn(role, config.block);
-        let worker = Worker::new(conn, config, behaviour.clone(), sink.clone());
+        let mut worker = Worker::new(conn, config, behaviour.clone(), sink.clone());
+        worker.stats = stats.clone();
         loops.spawn(worker.run(stop.clone()));
     }
     let mut exit = WorkerExit::Stopped;

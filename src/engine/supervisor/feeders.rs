@@ -12,8 +12,6 @@ use tokio_util::sync::CancellationToken;
 use super::{ADMIN_TIMEOUT, BasicReport, SupervisorConfig};
 use crate::engine::consumer::{BasicConsumer, ConsumerConfig, StartFrom};
 use crate::engine::event::{Event, SharedSink};
-use crate::engine::partition::Layout;
-use crate::engine::partition::spread::Spread;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::redis::{Conn, Connector, EntryId};
 
@@ -48,13 +46,13 @@ impl ProducerHandle {
 
 pub(super) fn spawn_producer(
     conn: Conn,
-    stream: String,
+    lab: &SupervisorConfig,
     sink: SharedSink,
     cancel: CancellationToken,
 ) -> ProducerHandle {
     let config = ProducerConfig {
-        layout: Layout::single(&stream),
-        spread: Spread::RoundRobin,
+        layout: lab.layout.clone(),
+        spread: lab.spread.clone(),
         retention: None,
         payload_bytes: 0,
         first_seq: 1,
@@ -177,45 +175,64 @@ impl BasicHandle {
     }
 }
 
+/// The basic consumer: one reader per partition (offsets saved per
+/// partition), all counted into one report, in one task.
 pub(super) fn spawn_basic(
     connector: &Connector,
-    stream: &str,
     config: &SupervisorConfig,
     sink: &SharedSink,
     cancel: CancellationToken,
 ) -> BasicHandle {
-    let cc = ConsumerConfig {
-        stream: stream.to_owned(),
-        name: config.basic_name.clone(),
-        count: 100,
-        block: config.worker.block,
-        save_offset: true,
-    };
-    let conn = connector.blocking_conn(format!("consumer:{}", cc.name), cc.block);
     let shared = Arc::new(BasicShared::default());
-    let task = tokio::spawn(basic_loop(
-        connector.clone(),
-        conn,
-        cc,
-        sink.clone(),
-        shared.clone(),
-        cancel,
-    ));
+    let layout = &config.layout;
+    let loops: Vec<_> = layout
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let cc = ConsumerConfig {
+                stream: key.clone(),
+                name: config.basic_name.clone(),
+                count: 100,
+                block: config.worker.block,
+                save_offset: true,
+            };
+            let role = match layout.is_partitioned() {
+                true => format!("consumer:{}:p{i}", cc.name),
+                false => format!("consumer:{}", cc.name),
+            };
+            let reader = Reader {
+                connector: connector.clone(),
+                role,
+                config: cc,
+            };
+            basic_loop(reader, sink.clone(), shared.clone(), cancel.clone())
+        })
+        .collect();
+    let task = tokio::spawn(async move {
+        futures_util::future::join_all(loops).await;
+    });
     BasicHandle { shared, task }
+}
+
+/// One partition's basic consumer: where it connects and what it reads.
+struct Reader {
+    connector: Connector,
+    role: String,
+    config: ConsumerConfig,
 }
 
 /// Resume from the saved offset (else `$`), then read and save forever.
 async fn basic_loop(
-    connector: Connector,
-    conn: Conn,
-    config: ConsumerConfig,
+    reader: Reader,
     sink: SharedSink,
     shared: Arc<BasicShared>,
     cancel: CancellationToken,
 ) {
-    let Some(mut consumer) = start_basic(&connector, conn, &config, &sink, &cancel).await else {
+    let Some(mut consumer) = start_basic(&reader, &sink, &cancel).await else {
         return;
     };
+    let config = &reader.config;
     shared.set_offset(consumer.last_seen());
     loop {
         let batch = tokio::select! {
@@ -244,13 +261,13 @@ async fn basic_loop(
 /// Resolve the start id, retrying each second while Redis is away;
 /// `None` when cancelled first.
 async fn start_basic(
-    connector: &Connector,
-    mut conn: Conn,
-    config: &ConsumerConfig,
+    reader: &Reader,
     sink: &SharedSink,
     cancel: &CancellationToken,
 ) -> Option<BasicConsumer> {
+    let config = &reader.config;
     loop {
+        let conn = reader.connector.blocking_conn(&reader.role, config.block);
         let start = BasicConsumer::start(conn, config.clone(), StartFrom::Saved, sink.clone());
         let started = tokio::select! {
             () = cancel.cancelled() => return None,
@@ -263,7 +280,6 @@ async fn start_basic(
         if pause(cancel).await {
             return None;
         }
-        conn = connector.blocking_conn(format!("consumer:{}", config.name), config.block);
     }
 }
 

@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Outcome, SupervisorConfig};
 use crate::engine::event::SharedSink;
-use crate::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit, WorkerStats};
+use crate::engine::partition::workers::run_on_partitions;
+use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit, WorkerStats};
 use crate::redis::Connector;
 
 /// How an embedded worker behaves, cycled with `f` on the dashboard.
@@ -129,16 +130,24 @@ impl Workers {
         let name = format!("w{}", self.spawned);
         let mut wc = config.worker.clone();
         wc.consumer.clone_from(&name);
-        let conn = connector.blocking_conn(format!("worker:{name}"), wc.block);
         let behaviour = Arc::new(Behaviour::new(config.work_ms, 0.0, 0.0));
+        let layout = config.layout.clone();
+        let on = match layout.partition_count() {
+            1 => String::new(),
+            n => format!(" on each of {n} partitions"),
+        };
         let note = format!(
-            "spawned {name}: XREADGROUP as consumer '{name}' of group '{}'",
+            "spawned {name}: XREADGROUP as consumer '{name}' of group '{}'{on}",
             wc.group
         );
-        let worker = Worker::new(conn, wc, behaviour.clone(), sink.clone());
-        let stats = worker.stats.clone();
+        let stats = Arc::new(WorkerStats::default());
         let cancel = self.root.child_token();
-        let handle = tokio::spawn(worker.run(cancel.clone()));
+        // Aborting this task (a kill) drops every partition's reader with it.
+        let (connector, sink) = (connector.clone(), sink.clone());
+        let (b, s, c) = (behaviour.clone(), stats.clone(), cancel.clone());
+        let handle = tokio::spawn(async move {
+            run_on_partitions(&connector, &layout, &wc, &b, &sink, &c, &s).await
+        });
         self.slots.push(Slot {
             name,
             cancel,

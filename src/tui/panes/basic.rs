@@ -21,7 +21,10 @@ fn lines(state: &State) -> Vec<Line<'static>> {
     let Some(basic) = &state.roster.basic else {
         return vec![Line::styled("not running", dim())];
     };
-    let key = offset_key(&state.lab.stream, &basic.name);
+    let key = match state.partitions.len() {
+        0 => offset_key(&state.lab.stream, &basic.name),
+        _ => offset_key("<partition>", &basic.name),
+    };
     let Some(offset) = basic.offset else {
         return vec![Line::raw(format!(
             "{} starting (resumes from {key})",

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod header;
 pub mod overlay;
 pub mod overview;
+pub mod partitions;
 pub mod pending;
 pub mod stream;
 

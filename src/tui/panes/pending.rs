@@ -61,7 +61,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 }
 
 fn title(state: &State) -> String {
-    let total = state.group().map_or(0, |g| g.pending.count);
+    let mut total = state.group().map_or(0, |g| g.pending.count);
+    let mut of = state.view.group.clone();
+    // A partitioned stream's page comes from the selected partition.
+    if let Some(row) = state.partitions.get(state.view.partition) {
+        let group = row.snapshot.group(&state.view.group);
+        total = group.map_or(0, |g| g.pending.count);
+        of = format!("{of} on {}", row.key);
+    }
     let f = &state.view.filter;
     let mut filter = Vec::new();
     if let Some(c) = &f.consumer {
@@ -76,8 +83,7 @@ fn title(state: &State) -> String {
         format!(", {}", filter.join(", "))
     };
     format!(
-        " Pending in {}: {} total, page {}{filter} ",
-        state.view.group,
+        " Pending in {of}: {} total, page {}{filter} ",
         fmt::count(total),
         state.view.pel_pages.len() + 1
     )
