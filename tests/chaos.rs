@@ -8,11 +8,20 @@
 //! printed. Also here: a restart *without* persistence, which loses the
 //! stream on the server, must be noticed and survived without spinning.
 //!
+//! A cluster round does the same on a local Redis Cluster (three masters,
+//! a replica each), with cluster faults: kill -9 of a worker, CLIENT KILL
+//! on every master, a migration of the stream's slot to another master by
+//! hand (under load, so clients meet ASK), and a manual failover of the
+//! stream's master (CLUSTER FAILOVER on its replica).
+//!
 //! Knobs (scripts/chaos.sh sets them for long runs): CHAOS_TASKS (default
 //! 20000), CHAOS_MINUTES (how long production and faults last; default
 //! 0.5), CHAOS_SEED (replays a fault schedule), CHAOS_SUMMARY (also write
-//! the summary table to this file).
+//! the summary table to this file); for the cluster round
+//! CHAOS_CLUSTER_TASKS (default 4000) and CHAOS_CLUSTER_MINUTES (0.25).
 
+#[path = "common/cluster.rs"]
+mod cluster;
 mod common;
 #[path = "common/tmux.rs"]
 mod tmux;
@@ -204,14 +213,24 @@ enum Fault {
     ClientKill,
     ClientPause,
     ServerCrash,
+    Migrate,
+    Failover,
 }
 
 impl Fault {
-    const ALL: [Fault; 4] = [
+    /// The faults of the single-server round.
+    const SINGLE: [Fault; 4] = [
         Fault::KillWorker,
         Fault::ClientKill,
         Fault::ClientPause,
         Fault::ServerCrash,
+    ];
+    /// The faults of the cluster round.
+    const CLUSTER: [Fault; 4] = [
+        Fault::KillWorker,
+        Fault::ClientKill,
+        Fault::Migrate,
+        Fault::Failover,
     ];
 
     fn label(self) -> &'static str {
@@ -220,8 +239,16 @@ impl Fault {
             Fault::ClientKill => "CLIENT KILL (every client)",
             Fault::ClientPause => "CLIENT PAUSE ALL (1.5-4 s)",
             Fault::ServerCrash => "kill -9 redis-server + restart (AOF)",
+            Fault::Migrate => "migrate the stream's slot (ASK, then MOVED)",
+            Fault::Failover => "CLUSTER FAILOVER of the stream's master",
         }
     }
+}
+
+/// What the chaos runs against.
+enum Target {
+    Single(EmbeddedServer),
+    Cluster(&'static cluster::LocalCluster),
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -311,7 +338,9 @@ async fn all_entries(conn: &mut Conn, key: &str) -> Vec<Entry> {
 }
 
 struct Chaos {
-    server: EmbeddedServer,
+    target: Target,
+    /// The kinds of fault this round injects.
+    kinds: &'static [Fault],
     connector: Connector,
     admin: Conn,
     url: String,
@@ -337,6 +366,30 @@ impl Drop for Chaos {
 }
 
 impl Chaos {
+    fn cluster(&self) -> &'static cluster::LocalCluster {
+        match self.target {
+            Target::Cluster(c) => c,
+            Target::Single(_) => unreachable!("a cluster fault on a single server"),
+        }
+    }
+
+    /// Move the stream's slot to another master, by hand, under load: a
+    /// moment of ASK between the MIGRATE and SETSLOT NODE.
+    async fn migrate(&mut self) {
+        let c = self.cluster();
+        let slot = streamlab::redis::topology::key_slot(&self.stream);
+        let from = c.owner_port(c.ports()[0], slot);
+        let others: Vec<u16> = c
+            .master_ports()
+            .into_iter()
+            .filter(|p| *p != from)
+            .collect();
+        let to = others[self.rng.usize(..others.len())];
+        c.begin_migration(slot, from, to);
+        tokio::time::sleep(Duration::from_millis(self.rng.u64(200..800))).await;
+        c.end_migration(slot, to);
+    }
+
     fn spawn_worker(&mut self) {
         self.spawned += 1;
         let name = format!("w{}", self.spawned);
@@ -362,14 +415,21 @@ impl Chaos {
                 self.retired.push(victim);
                 self.spawn_worker();
             }
-            Fault::ClientKill => {
-                try_cmd(
-                    &mut self.admin,
-                    &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
-                )
-                .await
-                .expect("admin command");
-            }
+            Fault::ClientKill => match &self.target {
+                Target::Single(_) => {
+                    try_cmd(
+                        &mut self.admin,
+                        &["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"],
+                    )
+                    .await
+                    .expect("admin command");
+                }
+                Target::Cluster(c) => {
+                    for port in c.master_ports() {
+                        c.cli_line(port, "CLIENT KILL TYPE normal SKIPME yes");
+                    }
+                }
+            },
             Fault::ClientPause => {
                 let ms = self.rng.u64(1500..4000);
                 try_cmd(
@@ -383,12 +443,30 @@ impl Chaos {
                 self.wait_ready("CLIENT PAUSE").await;
             }
             Fault::ServerCrash => {
-                self.server.kill();
+                let Target::Single(server) = &mut self.target else {
+                    unreachable!("not a cluster fault")
+                };
+                server.kill();
                 // Stay down a moment so clients see refused connections.
                 let down = self.rng.u64(100..1500);
                 tokio::time::sleep(Duration::from_millis(down)).await;
-                self.server.restart().expect("redis-server restarts");
+                server.restart().expect("redis-server restarts");
                 self.wait_ready("restart").await;
+            }
+            Fault::Migrate => self.migrate().await,
+            Fault::Failover => {
+                let c = self.cluster();
+                let slot = streamlab::redis::topology::key_slot(&self.stream);
+                let owner = c.owner_port(c.ports()[0], slot);
+                let replica = c
+                    .replica_ports()
+                    .into_iter()
+                    .find(|r| {
+                        c.cli_line(*r, "INFO replication")
+                            .contains(&format!("master_port:{owner}"))
+                    })
+                    .expect("every master has a replica");
+                c.failover(replica);
             }
         }
         *self.faults.entry(fault).or_default() += 1;
@@ -399,24 +477,46 @@ impl Chaos {
 async fn chaos_loses_no_acknowledged_task() {
     let tasks: u64 = env_or("CHAOS_TASKS", 20_000);
     let minutes: f64 = env_or("CHAOS_MINUTES", 0.5);
-    let seed: u64 = env_or("CHAOS_SEED", fastrand::u64(..));
-    let window = Duration::from_secs_f64((minutes * 60.0).max(5.0));
-    eprintln!("chaos: {tasks} tasks over {window:?}, seed {seed} (CHAOS_SEED={seed} replays it)");
-
     let server = server_with(ServerOptions {
         durable: true,
         ..ServerOptions::default()
     });
     let url = server.url();
+    chaos_round(Target::Single(server), &url, &Fault::SINGLE, tasks, minutes).await;
+}
+
+/// The cluster round: short in CI (4,000 tasks over 15 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_on_a_cluster_loses_no_acknowledged_task() {
+    let tasks: u64 = env_or("CHAOS_CLUSTER_TASKS", 4_000);
+    let minutes: f64 = env_or("CHAOS_CLUSTER_MINUTES", 0.25);
+    let c = cluster::shared(3, 3);
+    chaos_round(
+        Target::Cluster(c),
+        &c.url(),
+        &Fault::CLUSTER,
+        tasks,
+        minutes,
+    )
+    .await;
+}
+
+async fn chaos_round(target: Target, url: &str, kinds: &'static [Fault], tasks: u64, minutes: f64) {
+    let seed: u64 = env_or("CHAOS_SEED", fastrand::u64(..));
+    let window = Duration::from_secs_f64((minutes * 60.0).max(5.0));
+    eprintln!("chaos: {tasks} tasks over {window:?}, seed {seed} (CHAOS_SEED={seed} replays it)");
+
+    let url = url.to_owned();
     let connector = connector(&url);
     let stream = unique("chaos");
     let mut chaos = Chaos {
         admin: connector.conn("chaos-admin"),
         connector,
-        server,
+        target,
+        kinds,
         url,
         stream: stream.clone(),
-        dir: tempfile::tempdir().unwrap(),
+        dir: tempfile::tempdir().expect("a temp dir"),
         workers: Vec::new(),
         retired: Vec::new(),
         spawned: 0,
@@ -442,7 +542,7 @@ async fn chaos_loses_no_acknowledged_task() {
 
     // Faults at random moments until production ends and the window is
     // over. The first four are one of each kind, in random order.
-    let mut plan = Fault::ALL.to_vec();
+    let mut plan = chaos.kinds.to_vec();
     chaos.rng.shuffle(&mut plan);
     let hard_stop = started + window + Duration::from_secs(180);
     while producing.load(Ordering::Relaxed) || started.elapsed() < window {
@@ -451,10 +551,10 @@ async fn chaos_loses_no_acknowledged_task() {
         tokio::time::sleep(Duration::from_millis(gap)).await;
         let fault = plan
             .pop()
-            .unwrap_or_else(|| Fault::ALL[chaos.rng.usize(..Fault::ALL.len())]);
+            .unwrap_or_else(|| chaos.kinds[chaos.rng.usize(..chaos.kinds.len())]);
         chaos.inject(fault).await;
     }
-    let produced = producer.await.unwrap();
+    let produced = producer.await.expect("the producer ran");
     let fault_secs = started.elapsed().as_secs_f64();
 
     // Recovery: every entry delivered and acked (or dead-lettered).
@@ -537,10 +637,10 @@ async fn chaos_loses_no_acknowledged_task() {
     // figures show in CI logs even when the test passes.
     let _ = std::io::stderr().write_all(table.as_bytes());
     if let Ok(path) = std::env::var("CHAOS_SUMMARY") {
-        std::fs::write(path, &table).unwrap();
+        std::fs::write(path, &table).expect("CHAOS_SUMMARY is writable");
     }
 
-    for fault in Fault::ALL {
+    for &fault in chaos.kinds {
         assert!(
             chaos.faults.contains_key(&fault),
             "{fault:?} never injected"

@@ -3,6 +3,10 @@
 //! on port + 10000), joined with `redis-cli --cluster create`, ready when
 //! every node says `cluster_state:ok` and agrees on the slots.
 //!
+//! The nodes run the binary the whole test run uses (`STREAMLAB_TEST_SERVER`
+//! in the matrix: Redis 6.2, Valkey 9.1), so the cluster tests run there
+//! too; `redis-cli` (7.0) builds the cluster either way.
+//!
 //! One cluster per test binary, started on first use ([`shared`]). Statics
 //! are never dropped, so each node runs under a tiny shell watchdog that
 //! reads its stdin, a pipe from the test process: when the test binary
@@ -35,8 +39,8 @@ pub struct LocalCluster {
     pub masters: usize,
 }
 
-/// The cluster of this test binary: `masters` masters and `replicas`
-/// replicas of the first master, started by the first caller.
+/// The cluster of this test binary: `masters` masters, the first
+/// `replicas` of them with a replica each, started by the first caller.
 pub fn shared(masters: usize, replicas: usize) -> &'static LocalCluster {
     static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
     CLUSTER.get_or_init(|| LocalCluster::start(masters, replicas))
@@ -56,8 +60,12 @@ impl LocalCluster {
         create.extend(["--cluster-replicas", "0", "--cluster-yes"].map(String::from));
         cluster.cli_ok(cluster.nodes[0].port, &create);
         cluster.wait_ok(masters, Duration::from_secs(30));
-        let first_id = cluster.node_id(cluster.nodes[0].port);
-        for replica in &cluster.nodes[masters..] {
+        // Replica i follows master i.
+        let ids: Vec<String> = cluster.nodes[..replicas]
+            .iter()
+            .map(|n| cluster.node_id(n.port))
+            .collect();
+        for (replica, id) in cluster.nodes[masters..].iter().zip(&ids) {
             let args = [
                 "--cluster",
                 "add-node",
@@ -65,14 +73,14 @@ impl LocalCluster {
                 &format!("127.0.0.1:{}", cluster.nodes[0].port),
                 "--cluster-slave",
                 "--cluster-master-id",
-                &first_id,
+                id,
             ];
             cluster.cli_ok(cluster.nodes[0].port, &args.map(String::from));
         }
         cluster.wait_ok(cluster.nodes.len(), Duration::from_secs(30));
-        for replica in &cluster.nodes[masters..] {
+        for (replica, id) in cluster.nodes[masters..].iter().zip(&ids) {
             cluster.wait_replica_synced(replica.port, Duration::from_secs(30));
-            cluster.wait_replica_known(replica.port, &first_id, Duration::from_secs(30));
+            cluster.wait_replica_known(replica.port, id, Duration::from_secs(30));
         }
         eprintln!(
             "cluster: {masters} masters + {replicas} replicas on ports {:?}, ready in {:.1} s",
@@ -400,7 +408,8 @@ fn start_node() -> Node {
         // The watchdog: start the node, print its pid, wait for stdin to
         // close (the test process is gone), then kill it and clean up.
         let script = r#"dir=$1; shift
-redis-server "$@" </dev/null >"$dir/log" 2>&1 &
+server=$1; shift
+"$server" "$@" </dev/null >"$dir/log" 2>&1 &
 echo $!
 read -r _
 kill -9 $! 2>/dev/null
@@ -410,6 +419,8 @@ rm -rf "$dir""#;
             .arg(script)
             .arg("watchdog")
             .arg(&dir)
+            // The matrix's server (STREAMLAB_TEST_SERVER), else redis-server.
+            .arg(crate::common::server_binary_name())
             .args([
                 "--port",
                 &port.to_string(),

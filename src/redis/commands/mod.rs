@@ -92,12 +92,10 @@ mod admin;
 mod hash;
 mod inspect;
 mod read;
-mod scan;
 mod write;
 
 pub use admin::*;
 pub use hash::*;
 pub use inspect::*;
 pub use read::*;
-pub use scan::*;
 pub use write::*;
