@@ -1,6 +1,8 @@
 //! The keymap as plain functions: key events in, actions out.
 
 use super::*;
+use crate::tui::access::Access;
+use crate::tui::hints::{footer, help, hint_keys, needs};
 use crate::tui::state::Screen;
 
 fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {

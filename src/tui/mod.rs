@@ -17,6 +17,7 @@ pub mod derive;
 #[doc(hidden)]
 pub mod fixture;
 pub mod fmt;
+pub mod hints;
 pub mod keymap;
 pub mod lab_gate;
 pub mod layout;

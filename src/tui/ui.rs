@@ -10,7 +10,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::access::{Access, Needs, Unmet, unmet};
-use crate::tui::keymap::{self, Scope};
+use crate::tui::hints;
+use crate::tui::keymap::Scope;
 use crate::tui::layout::{
     MIN_HEIGHT, MIN_WIDTH, areas, group_rows, overview_areas, partition_rows, too_small,
 };
@@ -84,11 +85,9 @@ fn footer_hints(state: &State) -> Vec<Span<'static>> {
     let scope = Scope::of(&Mode::Normal, state.screen);
     let mut usable = Vec::new();
     let mut unusable: BTreeMap<Unmet, Vec<String>> = BTreeMap::new();
-    for (intents, word) in keymap::footer(state.access, state.screen) {
-        let keys = keymap::hint_keys(intents, scope);
-        let needs = intents
-            .first()
-            .map_or(Needs::Nothing, |i| keymap::needs(*i));
+    for (intents, word) in hints::footer(state.access, state.screen) {
+        let keys = hints::hint_keys(intents, scope);
+        let needs = intents.first().map_or(Needs::Nothing, |i| hints::needs(*i));
         match unmet(needs, state) {
             None => usable.push(format!("{keys} {word}")),
             Some(why) => unusable.entry(why).or_default().push(keys),

@@ -5,6 +5,7 @@
 use crate::engine::supervisor::EngineCommand;
 use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
+use crate::tui::hints;
 use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, Screen, State};
 use crate::tui::{commands, confirm, derive, layout, log, navigate, partitions, screens};
@@ -60,7 +61,7 @@ fn fit_page(state: &mut State) {
 }
 
 fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
-    if let Some(why) = unmet(keymap::needs(intent), state) {
+    if let Some(why) = unmet(hints::needs(intent), state) {
         state.status = Some(refusal(state, intent, why));
         return Vec::new();
     }
@@ -103,7 +104,7 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
 /// What the status line says about a key that cannot act here.
 fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
     let scope = Scope::of(&state.view.mode, state.screen);
-    let (keys, what) = keymap::binding(intent, scope).map_or_else(
+    let (keys, what) = hints::binding(intent, scope).map_or_else(
         || (format!("{intent:?}"), "this"),
         |b| {
             let keys: Vec<String> = b.keys.iter().map(|k| keymap::label(*k)).collect();

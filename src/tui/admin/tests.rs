@@ -364,7 +364,8 @@ fn the_trim_prompt_takes_a_length_an_id_or_safe() {
 #[test]
 fn admin_keys_need_writes_and_are_plain_characters_in_a_typed_confirmation() {
     use crate::tui::access::Needs;
-    use crate::tui::keymap::{lookup, needs};
+    use crate::tui::hints::needs;
+    use crate::tui::keymap::lookup;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
     let intent = |mode: &Mode, c| match lookup(mode, Screen::Stream, &press(c)) {

@@ -8,7 +8,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::access::{Access, Needs};
-use crate::tui::keymap::{Scope, keys_needing};
+use crate::tui::hints::keys_needing;
+use crate::tui::keymap::Scope;
 use crate::tui::panes::{block, dim};
 use crate::tui::state::State;
 

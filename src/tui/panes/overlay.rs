@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::tui::access::{Unmet, unmet};
-use crate::tui::keymap::{Scope, help};
+use crate::tui::hints::help;
+use crate::tui::keymap::Scope;
 use crate::tui::panes::dim;
 use crate::tui::state::{Mode, Prompt, State};
 
