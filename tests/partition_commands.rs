@@ -230,3 +230,37 @@ async fn dlq_lists_and_replays_each_partitions_dead_letters_onto_it() {
         assert_eq!(replayed, own, "{key} got back its own dead letters");
     }
 }
+
+#[tokio::test]
+async fn monitor_all_lists_a_partitioned_stream_as_one_row_with_its_partitions() {
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("all");
+    let (mut conn, keys) = partitioned(&url, &stream, 30).await;
+    read_without_ack(&mut conn, &keys[2], "g", "c1", 4).await;
+    common::add_tasks(&mut conn, &dead_key(&keys[0]), 2).await;
+    let out = run_ok(&url, &stream, "monitor --all --json --once").await;
+    let v: Json = serde_json::from_str(out.stdout.trim()).expect("one JSON document");
+    let rows = v["streams"].as_array().expect("streams");
+    let listed: Vec<&str> = rows.iter().filter_map(|r| r["key"].as_str()).collect();
+    assert_eq!(
+        listed,
+        [stream.as_str()],
+        "one row, no partition of its own"
+    );
+    let row = &rows[0];
+    assert_eq!(
+        (row["length"].as_u64(), row["pending"].as_u64()),
+        (Some(30), Some(4))
+    );
+    assert_eq!(row["lag"], 26, "10 + 10 + 6 undelivered");
+    assert_eq!(row["dead_letters"], 2);
+    let parts = row["partitions"].as_array().expect("partitions");
+    let part_keys: Vec<&str> = parts.iter().filter_map(|p| p["key"].as_str()).collect();
+    assert_eq!(
+        part_keys,
+        keys.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(parts[2]["pending"], 4);
+    assert_eq!(parts[0]["dead_letters"], 2);
+}

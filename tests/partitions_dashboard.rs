@@ -131,3 +131,43 @@ async fn partitions_on_a_stream_that_exists_without_them_is_refused() {
         out.stderr
     );
 }
+
+#[tokio::test]
+async fn the_watch_overview_shows_one_row_per_logical_stream_that_expands() {
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("logical");
+    let line = format!("--url {url} --stream {stream} produce --partitions 3 --count 30 --group g");
+    let out = common::run_bin(&line, &[], WAIT).await;
+    assert!(out.success(), "{}", out.stderr);
+    let mut conn = connector(&url).conn("test");
+    let keys = registry::resolve(&mut conn, &stream)
+        .await
+        .expect("resolve")
+        .partitions;
+    // The most pending stream is listed first, so it is the one selected.
+    common::read_without_ack(&mut conn, &keys[1], "g", "c1", 5).await;
+    common::add_tasks(&mut conn, "plain-neighbour", 3).await;
+    let args: Vec<String> = [bin(), "watch", "--url", &url, "--refresh", "200ms"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let t = Tmux::start(&args, 140, 40);
+    let folded = format!("▸ {stream} (3 partitions)");
+    let screen = t.wait("one row for the logical stream", WAIT, |s| {
+        s.contains(&folded) && s.contains("plain-neighbour")
+    });
+    assert!(
+        !screen.contains(&keys[0]),
+        "no row of its own for a partition:\n{screen}"
+    );
+    t.keys("Space");
+    t.wait("its partitions under it", WAIT, |s| {
+        keys.iter().all(|k| s.contains(&format!("└ {k}")))
+    });
+    t.keys("Enter");
+    t.wait("the stream screen with its partitions", WAIT, |s| {
+        s.contains("Partitions (3") && s.contains("length 30")
+    });
+    t.keys("q");
+}

@@ -44,6 +44,9 @@ pub enum Intent {
     PageUp,
     PageDown,
     Filter,
+    /// The overview: expand a partitioned stream into its partitions, or
+    /// fold it again.
+    Expand,
     /// The overview's sort column: the next one, the previous one.
     SortNext,
     SortPrev,

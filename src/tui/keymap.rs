@@ -256,6 +256,12 @@ pub const BINDINGS: &[Binding] = &[
         Intent::View,
         "open the selected stream",
     ),
+    bind(
+        Overview,
+        &[ch(' ')],
+        Intent::Expand,
+        "expand a partitioned stream into its partitions, or fold it",
+    ),
     bind(Overview, &[ch('j'), code(Down)], Intent::Down, "move down"),
     bind(Overview, &[ch('k'), code(Up)], Intent::Up, "move up"),
     bind(

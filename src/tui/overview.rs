@@ -2,8 +2,11 @@
 //! poller found, filtered by a glob (`/`), sorted by a column (`o`/`O`,
 //! most pending first by default), a selection kept by key across
 //! re-sorts, and the keys on screen (which the poller refreshes each poll).
+//! A partitioned stream is one row; Space expands it into its partitions'
+//! rows underneath (and folds it again).
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::monitor::Link;
@@ -83,6 +86,11 @@ pub struct OverviewView {
     pub rows: Arc<Vec<Row>>,
     /// Indices into `rows`: filtered, then sorted.
     pub order: Vec<usize>,
+    /// The list as shown: `order`, each expanded row followed by its
+    /// partitions (row index, partition index).
+    lines: Vec<(usize, Option<usize>)>,
+    /// Partitioned streams shown with their partitions.
+    pub expanded: HashSet<Arc<str>>,
     pub selected: Option<Arc<str>>,
     /// First row on screen, and how many fit.
     pub top: usize,
@@ -145,26 +153,79 @@ impl OverviewView {
             by_figure.then_with(|| self.rows[*a].key.cmp(&self.rows[*b].key))
         });
         self.order = order;
+        self.lines = self.order.iter().flat_map(|&i| self.lines_of(i)).collect();
         self.keep_in_view();
     }
 
-    /// The selected row's position in `order` (the first row if none).
+    fn lines_of(&self, i: usize) -> Vec<(usize, Option<usize>)> {
+        let row = &self.rows[i];
+        let mut out = vec![(i, None)];
+        if self.expanded.contains(&row.key) {
+            out.extend((0..row.partitions.len()).map(|p| (i, Some(p))));
+        }
+        out
+    }
+
+    fn line(&self, (i, part): (usize, Option<usize>)) -> &Row {
+        let row = &self.rows[i];
+        part.and_then(|p| row.partitions.get(p)).unwrap_or(row)
+    }
+
+    /// Expand the selected partitioned stream into its partitions, or
+    /// fold it (from one of its partitions too); false for a plain stream.
+    pub fn toggle(&mut self, now_ms: u64) -> bool {
+        let Some(row) = self.selected_row() else {
+            return false;
+        };
+        let key = row.partition_of.clone().unwrap_or_else(|| row.key.clone());
+        let partitioned = row.partition_of.is_some() || !row.partitions.is_empty();
+        if !partitioned {
+            return false;
+        }
+        if !self.expanded.remove(&key) {
+            self.expanded.insert(key.clone());
+        }
+        self.selected = Some(key);
+        self.arrange(now_ms);
+        true
+    }
+
+    /// The stream column: a partitioned stream with its partition count
+    /// (and whether it is expanded), a partition indented under it.
+    pub fn label(&self, row: &Row) -> String {
+        if row.partition_of.is_some() {
+            return format!("  └ {}", row.key);
+        }
+        match row.partitions.len() {
+            0 => row.key.to_string(),
+            n => {
+                let mark = if self.expanded.contains(&row.key) {
+                    '▾'
+                } else {
+                    '▸'
+                };
+                format!("{mark} {} ({n} partitions)", row.key)
+            }
+        }
+    }
+
+    /// The selected row's position in the list (the first row if none).
     pub fn cursor(&self) -> usize {
         self.selected
             .as_ref()
-            .and_then(|k| self.order.iter().position(|i| self.rows[*i].key == *k))
+            .and_then(|k| self.lines.iter().position(|l| self.line(*l).key == *k))
             .unwrap_or(0)
     }
 
     pub fn selected_row(&self) -> Option<&Row> {
-        self.order.get(self.cursor()).map(|i| &self.rows[*i])
+        self.lines.get(self.cursor()).map(|l| self.line(*l))
     }
 
     /// Move the selection by `by` rows (clamped to the list).
     pub fn step(&mut self, by: isize) {
-        let last = self.order.len().saturating_sub(1);
+        let last = self.lines.len().saturating_sub(1);
         let to = self.cursor().saturating_add_signed(by).min(last);
-        self.selected = self.order.get(to).map(|i| self.rows[*i].key.clone());
+        self.selected = self.lines.get(to).map(|l| self.line(*l).key.clone());
         self.keep_in_view();
     }
 
@@ -176,26 +237,21 @@ impl OverviewView {
         } else if at >= self.top + height {
             self.top = at + 1 - height;
         }
-        self.top = self.top.min(self.order.len().saturating_sub(height));
+        self.top = self.top.min(self.lines.len().saturating_sub(height));
     }
 
     /// The keys on screen, which the poller refreshes every poll.
     pub fn visible(&self) -> Vec<Arc<str>> {
-        self.order
-            .iter()
-            .skip(self.top)
-            .take(self.height.max(1))
-            .map(|i| self.rows[*i].key.clone())
-            .collect()
+        self.page().map(|r| r.key.clone()).collect()
     }
 
     /// The rows on screen, in order.
     pub fn page(&self) -> impl Iterator<Item = &Row> {
-        self.order
+        self.lines
             .iter()
             .skip(self.top)
             .take(self.height.max(1))
-            .map(|i| &self.rows[*i])
+            .map(|l| self.line(*l))
     }
 
     pub fn set_height(&mut self, height: usize) {

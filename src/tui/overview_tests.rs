@@ -78,3 +78,51 @@ fn the_selection_follows_its_stream_across_re_sorts_and_stays_on_screen() {
     o.step(-100);
     assert_eq!(o.cursor(), 0);
 }
+
+/// The fixture's rows plus `jobs`, a stream of two partitions.
+fn with_partitions() -> OverviewView {
+    let mut rows = overview_rows();
+    let part = |key: &str| Row {
+        partition_of: Some("jobs".into()),
+        ..crate::tui::fixture::stream_row(key, 10, &[(1, Some(0))])
+    };
+    rows.push(Row {
+        partitions: vec![part("{jobs.p0}"), part("{jobs.p1}")],
+        ..crate::tui::fixture::stream_row("jobs", 20, &[(2, Some(0))])
+    });
+    let mut o = OverviewView {
+        rows: Arc::new(rows),
+        height: 10,
+        sort: SortBy::Key,
+        ..OverviewView::default()
+    };
+    o.arrange(NOW);
+    o
+}
+
+fn shown(o: &OverviewView) -> Vec<String> {
+    o.page().map(|r| o.label(r)).collect()
+}
+
+#[test]
+fn a_partitioned_stream_is_one_row_that_expands_into_its_partitions() {
+    let mut o = with_partitions();
+    assert_eq!(shown(&o)[3], "▸ jobs (2 partitions)");
+    assert_eq!(shown(&o).len(), 6, "folded: one row");
+    o.selected = Some("jobs".into());
+    assert!(o.toggle(NOW));
+    assert_eq!(
+        shown(&o)[3..6],
+        ["▾ jobs (2 partitions)", "  └ {jobs.p0}", "  └ {jobs.p1}"]
+    );
+    // The partitions' keys are refreshed while on screen; one is selectable.
+    assert!(o.visible().iter().any(|k| &**k == "{jobs.p1}"));
+    o.step(2);
+    assert_eq!(o.selected_row().map(|r| &*r.key), Some("{jobs.p1}"));
+    // Folding from a partition selects the stream again.
+    assert!(o.toggle(NOW));
+    assert_eq!(shown(&o).len(), 6);
+    assert_eq!(o.selected_row().map(|r| &*r.key), Some("jobs"));
+    o.step(-1);
+    assert!(!o.toggle(NOW), "a plain stream does not expand");
+}

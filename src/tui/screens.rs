@@ -29,6 +29,9 @@ pub fn on_overview(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
             o.arrange(state.now_ms);
             state.status = Some(format!("sorted by {}", state.overview.sort.label()));
         }
+        Intent::Expand if !o.toggle(state.now_ms) => {
+            state.status = Some("not a partitioned stream: nothing to expand".into());
+        }
         Intent::Filter => {
             let text = o.filter.clone().unwrap_or_default();
             state.view.mode = Mode::Input {

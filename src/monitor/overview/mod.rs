@@ -9,6 +9,7 @@
 //! cluster's masters are a list where a single server is one entry.
 
 pub mod glob;
+pub mod logical;
 pub mod poller;
 mod refresh;
 pub mod rows;
@@ -19,6 +20,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::monitor::overview::logical::{LOOKUPS_PER_POLL, Layouts};
 use crate::monitor::overview::rows::Row;
 use crate::monitor::overview::scan::{NodeScan, SCAN_COUNT};
 use crate::redis::topology::NodeAddr;
@@ -74,6 +76,8 @@ pub struct Overview {
     known: HashMap<Arc<str>, Row>,
     /// Round-robin order of refreshes; never-refreshed keys go first.
     queue: VecDeque<Arc<str>>,
+    /// Logical streams whose partition keys were found.
+    layouts: Layouts,
 }
 
 impl Overview {
@@ -85,6 +89,7 @@ impl Overview {
             cluster: false,
             known: HashMap::new(),
             queue: VecDeque::new(),
+            layouts: Layouts::default(),
         }
     }
 
@@ -107,9 +112,10 @@ impl Overview {
         self.known.len()
     }
 
-    /// The rows as of now (see [`rows::rows`]).
+    /// The rows as of now (see [`rows::rows`]), a partitioned stream's
+    /// partitions folded into its one row (see [`logical`]).
     pub fn rows(&self) -> Vec<Row> {
-        rows::rows(&self.known)
+        self.layouts.fold(rows::rows(&self.known))
     }
 
     /// One poll: SCAN steps, then refresh `visible` and the rotation's share.
@@ -126,6 +132,7 @@ impl Overview {
             WARMUP_STEPS
         };
         cost.commands += self.scan(conn, steps).await?;
+        cost.commands += self.layouts.look_up(conn, LOOKUPS_PER_POLL).await?;
         let keys = self.due(visible);
         cost.refreshed = keys.len();
         cost.commands += self.refresh(conn, &keys).await?;
@@ -140,6 +147,7 @@ impl Overview {
         while !self.scan_complete() {
             commands += self.scan(conn, WARMUP_STEPS).await?;
         }
+        commands += self.layouts.look_up(conn, usize::MAX).await?;
         let all: Vec<Arc<str>> = self.known.keys().cloned().collect();
         commands += self.refresh(conn, &all).await?;
         Ok(commands)
@@ -198,6 +206,7 @@ impl Overview {
             if self.known.contains_key(key.as_str()) {
                 continue;
             }
+            self.layouts.saw(&key);
             let key: Arc<str> = key.into();
             self.queue.push_front(key.clone());
             let row = Row {
@@ -213,7 +222,7 @@ impl Overview {
     fn due(&mut self, visible: &[Arc<str>]) -> Vec<Arc<str>> {
         let mut due: Vec<Arc<str>> = Vec::new();
         let mut seen = HashSet::new();
-        for key in visible {
+        for key in visible.iter().flat_map(|k| self.layouts.expand(k)) {
             let dead = format!("{key}:dead");
             for k in [key.as_ref(), dead.as_str()] {
                 if let Some((k, _)) = self.known.get_key_value(k)

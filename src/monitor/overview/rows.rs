@@ -29,6 +29,11 @@ pub struct Row {
     pub dead: Option<u64>,
     /// Why the last refresh failed (a permission, a key of another type).
     pub problem: Option<String>,
+    /// A partitioned stream's row: its partitions' rows, in order (its own
+    /// figures are their sums). Empty for a plain stream.
+    pub partitions: Vec<Row>,
+    /// A partition's row: the logical stream it belongs to.
+    pub partition_of: Option<Arc<str>>,
 }
 
 impl Row {
@@ -86,8 +91,18 @@ impl Row {
         (last.ms > 0).then(|| last.age_ms(now_ms))
     }
 
-    /// The `monitor --all --json` object. Field names are a contract.
+    /// The `monitor --all --json` object. Field names are a contract; a
+    /// partitioned stream adds `"partitions"`, one such object each.
     pub fn to_json(&self, now_ms: u64) -> Value {
+        let mut v = self.own_json(now_ms);
+        if !self.partitions.is_empty() {
+            let parts = self.partitions.iter().map(|p| p.own_json(now_ms));
+            v["partitions"] = Value::Array(parts.collect());
+        }
+        v
+    }
+
+    fn own_json(&self, now_ms: u64) -> Value {
         let has_groups = self.group_count() > 0;
         json!({
             "key": &*self.key,

@@ -109,7 +109,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let chosen = o.cursor();
     let rows = o.page().enumerate().map(|(n, r)| {
         let all = cells(r, state.now_ms);
-        let mut line = vec![r.key.to_string()];
+        let mut line = vec![o.label(r)];
         line.extend(columns.iter().map(|i| all[*i].clone()));
         let row = TableRow::new(line).style(style(r));
         if o.top + n == chosen {
