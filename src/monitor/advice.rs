@@ -9,7 +9,43 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use crate::redis::connect::Conn;
+use crate::redis::errors::RedisFailure;
 use crate::redis::memory::{MemoryState, OOM_REMEDY};
+use crate::redis::reply::text;
+use crate::redis::server::info_fields;
+
+/// What the dashboard's header shows about the server's health: memory
+/// (out of memory is its own state) and the advice.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    pub memory: Option<MemoryState>,
+    pub advice: Vec<Advice>,
+}
+
+impl Health {
+    /// Out of memory: at maxmemory with a policy that evicts nothing, so
+    /// Redis refuses XADD.
+    pub fn out_of_memory(&self) -> bool {
+        self.memory
+            .as_ref()
+            .is_some_and(|m| m.policy == "noeviction" && m.fill().is_some_and(|f| f >= 1.0))
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Advice> {
+        self.advice.iter().filter(|a| a.level == Level::Warn)
+    }
+}
+
+/// One INFO (default sections): memory and advice.
+pub async fn server_health(conn: &mut Conn) -> Result<Health, RedisFailure> {
+    let v = conn.run(&::redis::cmd("INFO"), "INFO", false).await?;
+    let fields = info_fields(&text(&v).unwrap_or_default());
+    Ok(Health {
+        memory: MemoryState::from_fields(&fields),
+        advice: advise(&fields),
+    })
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -167,7 +203,7 @@ fn replication(fields: &HashMap<String, String>) -> Option<Advice> {
         )),
         _ if get("connected_slaves") == Some("0") => Some(Advice::info(
             "replication",
-            "no replica is connected: if this server is lost, so is every task not on another machine".into(),
+            "no replica is connected: tasks on this server exist nowhere else".into(),
         )),
         _ => None,
     }

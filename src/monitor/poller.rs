@@ -8,11 +8,16 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::monitor::advice::{Health, server_health};
 use crate::monitor::partitioned::{LayoutCache, PartitionRow, poll_focus};
 use crate::monitor::poll::PelQuery;
 use crate::monitor::snapshot::Snapshot;
 use crate::redis::server::server_info;
 use crate::redis::{Connector, ServerInfo};
+
+/// How often the poller reads INFO for the header's memory state and
+/// advice: one command every 5 s, whatever the refresh.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
 
 /// Longest a poll may take before the link is reported as stalled.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -39,6 +44,9 @@ pub struct PollState {
     pub link: Link,
     /// The probed server (name, version, mode, features).
     pub server: Option<ServerInfo>,
+    /// Memory and advice from INFO, every [`HEALTH_EVERY`]; `None` until
+    /// read, or when the ACL refuses INFO.
+    pub health: Option<Health>,
     pub polls: u64,
     pub commands_total: u64,
 }
@@ -73,6 +81,7 @@ pub fn spawn_poller(
         partitions: Vec::new(),
         link: Link::Connecting,
         server: connector.server().cloned(),
+        health: None,
         polls: 0,
         commands_total: 0,
     };
@@ -89,6 +98,7 @@ pub fn spawn_poller(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failures = 0;
         let mut layouts = LayoutCache::default();
+        let mut next_health = Some(tokio::time::Instant::now());
         loop {
             tokio::select! {
                 () = cancel.cancelled() => break,
@@ -102,11 +112,16 @@ pub fn spawn_poller(
             {
                 tx.send_modify(|s| s.server = Some(info));
             }
+            if next_health.is_some_and(|at| at <= tokio::time::Instant::now()) {
+                next_health = read_health(&mut conn, &tx).await;
+            }
             let Some(focus) = focus_rx.borrow_and_update().clone() else {
-                // Paused: wait until a stream is on screen again.
+                // Paused: wait until a stream is on screen again (the
+                // header's health still refreshes meanwhile).
                 tokio::select! {
                     () = cancel.cancelled() => break,
                     _ = focus_rx.changed() => continue,
+                    () = sleep_until(next_health) => continue,
                 }
             };
             let poll = poll_focus(&mut conn, &focus, &mut layouts);
@@ -145,5 +160,34 @@ pub fn spawn_poller(
         state: rx,
         focus: focus_tx,
         task,
+    }
+}
+
+/// Publish INFO's memory and advice; returns when to read them again
+/// (`None`, never, when the ACL refuses INFO).
+async fn read_health(
+    conn: &mut crate::redis::Conn,
+    tx: &watch::Sender<PollState>,
+) -> Option<tokio::time::Instant> {
+    let next = tokio::time::Instant::now() + HEALTH_EVERY;
+    match tokio::time::timeout(POLL_TIMEOUT, server_health(conn)).await {
+        Ok(Ok(health)) => {
+            tx.send_modify(|s| {
+                s.health = Some(health);
+                s.commands_total += 1;
+            });
+            Some(next)
+        }
+        Ok(Err(e)) if e.is_fatal() => None,
+        // A failing link shows in the polls; try again later.
+        _ => Some(next),
+    }
+}
+
+/// Sleep until `at`, or forever when there is nothing to wake for.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

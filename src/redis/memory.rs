@@ -54,6 +54,20 @@ impl MemoryState {
     }
 }
 
+impl MemoryState {
+    /// `3.1/3.0 MB, noeviction`, for a header.
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
+    pub fn short(&self) -> String {
+        let mb = |b: u64| b as f64 / 1_048_576.0;
+        format!(
+            "{:.1}/{:.1} MB, {}",
+            mb(self.used),
+            mb(self.max),
+            self.policy
+        )
+    }
+}
+
 #[expect(clippy::cast_precision_loss, reason = "display only")]
 fn megabytes(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1_048_576.0)

@@ -12,6 +12,8 @@ use crate::monitor::poller::PollState;
 pub enum Intent {
     Quit,
     Help,
+    /// The server overlay: version, features, memory, advice.
+    ServerInfo,
     /// Close an overlay (or, with none open, clear the PEL filter).
     Close,
     EnqueueOne,

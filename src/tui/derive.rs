@@ -16,6 +16,9 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.now_ms = now_ms;
     state.link = Some(poll.link);
     state.server = poll.server;
+    if poll.health.is_some() {
+        state.health = poll.health;
+    }
     let Some(snap) = poll.snapshot else { return };
     if snap.key == state.view.stream {
         state.partitions = poll.partitions;

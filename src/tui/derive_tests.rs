@@ -17,6 +17,7 @@ fn poll_with(snapshot: crate::monitor::Snapshot, commands_total: u64) -> PollSta
         partitions: Vec::new(),
         link: Link::Connected,
         server: Some(crate::tui::fixture::redis_7_2()),
+        health: None,
         polls: 2,
         commands_total,
     }

@@ -17,6 +17,8 @@ pub enum Scope {
     /// No overlay open, on the overview screen.
     Overview,
     Help,
+    /// The server overlay (`i`).
+    Server,
     Input,
     Confirm,
     Entry,
@@ -29,6 +31,7 @@ impl Scope {
             Mode::Normal if screen == Screen::Overview => Self::Overview,
             Mode::Normal => Self::Normal,
             Mode::Help => Self::Help,
+            Mode::Server => Self::Server,
             Mode::Input { .. } => Self::Input,
             // A confirmation that needs the stream's name typed is a prompt.
             Mode::Confirm(c) if c.loses_data() => Self::Input,
@@ -98,13 +101,19 @@ const fn lab(b: Binding) -> Binding {
 }
 
 use KeyCode::{BackTab, Backspace, Down, Enter, Esc, PageDown, PageUp, Tab, Up};
-use Scope::{Any, Confirm, Entry, Help, Input, Normal, Overview};
+use Scope::{Any, Confirm, Entry, Help, Input, Normal, Overview, Server};
 
 /// Every binding. Order is the order of the help overlay.
 pub const BINDINGS: &[Binding] = &[
     bind(Any, &[ctrl('c')], Intent::Quit, "quit"),
     bind(Normal, &[ch('q')], Intent::Quit, "quit"),
     bind(Normal, &[ch('?')], Intent::Help, "this help"),
+    bind(
+        Normal,
+        &[ch('i')],
+        Intent::ServerInfo,
+        "the server: version, features, memory, advice",
+    ),
     lab(bind(
         Normal,
         &[ch('p')],
@@ -252,6 +261,12 @@ pub const BINDINGS: &[Binding] = &[
     bind(Overview, &[ch('?')], Intent::Help, "this help"),
     bind(
         Overview,
+        &[ch('i')],
+        Intent::ServerInfo,
+        "the server: version, features, memory, advice",
+    ),
+    bind(
+        Overview,
         &[code(Enter)],
         Intent::View,
         "open the selected stream",
@@ -296,6 +311,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Overview, &[code(Esc)], Intent::Close, "clear the filter"),
     bind(Help, &[code(Esc), ch('?'), ch('q')], Intent::Close, "close"),
+    bind(
+        Server,
+        &[code(Esc), ch('i'), ch('q')],
+        Intent::Close,
+        "close",
+    ),
+    bind(Server, &[ch('?')], Intent::Help, "the keys"),
     bind(
         Input,
         &[code(Enter)],

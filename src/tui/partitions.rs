@@ -70,6 +70,7 @@ mod tests {
                 partitions: rows,
                 link: Link::Connected,
                 server: None,
+                health: None,
                 polls: 1,
                 commands_total: 1,
             },

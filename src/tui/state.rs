@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::supervisor::{Roster, WorkerReport};
+use crate::monitor::advice::Health;
 use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
@@ -92,6 +93,8 @@ pub enum Mode {
     #[default]
     Normal,
     Help,
+    /// The server: version, features, memory and queue-safety advice.
+    Server,
     Input {
         prompt: Prompt,
         text: String,
@@ -212,6 +215,8 @@ pub struct State {
     pub lab: Lab,
     pub link: Option<Link>,
     pub server: Option<ServerInfo>,
+    /// The server's memory and queue-safety advice (INFO, every 5 s).
+    pub health: Option<Health>,
     pub snapshot: Option<Arc<Snapshot>>,
     /// A partitioned stream's partitions (`snapshot` holds their totals).
     pub partitions: Vec<PartitionRow>,

@@ -65,13 +65,14 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         state.status = Some(refusal(state, intent, why));
         return Vec::new();
     }
-    let global = matches!(intent, Intent::Quit | Intent::Help);
+    let global = matches!(intent, Intent::Quit | Intent::Help | Intent::ServerInfo);
     if state.screen == Screen::Overview && state.view.mode == Mode::Normal && !global {
         return screens::on_overview(state, intent);
     }
     match intent {
         Intent::Quit => state.quit = true,
         Intent::Help => state.view.mode = Mode::Help,
+        Intent::ServerInfo => state.view.mode = Mode::Server,
         Intent::Close => close(state),
         Intent::Yes => return confirm(state),
         Intent::No => {

@@ -430,6 +430,7 @@ fn enter_on_the_overview_opens_a_stream_afresh_and_esc_comes_back() {
         partitions: Vec::new(),
         link: crate::monitor::Link::Connected,
         server: None,
+        health: None,
         polls: 1,
         commands_total: 5,
     };

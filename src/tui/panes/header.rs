@@ -1,4 +1,5 @@
-//! The header: server (redacted URL, name and version), link state, stream, group,
+//! The header: server (redacted URL, name and version), link state, out
+//! of memory or the advice's warnings (`i` shows them), stream, group,
 //! production, the poller's own cost and the lab settings.
 
 use ratatui::Frame;
@@ -8,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::monitor::Link;
+use crate::redis::memory::MemoryState;
 use crate::tui::access::Access;
 use crate::tui::fmt;
 use crate::tui::panes::dim;
@@ -38,7 +40,30 @@ pub fn server_line<'a>(state: &'a State, link: Option<&Link>, taken_ms: Option<u
         Span::raw(format!(" {}{version}  ", state.lab.url)),
     ];
     spans.extend(link_spans(state, link, taken_ms));
+    spans.extend(health_span(state));
     Line::from(spans)
+}
+
+/// Out of memory, or how many warnings INFO earns, with the key that
+/// shows the rest (`i`); nothing when all is well.
+fn health_span(state: &State) -> Option<Span<'static>> {
+    let health = state.health.as_ref()?;
+    if health.out_of_memory() {
+        let memory = health.memory.as_ref().map(MemoryState::short)?;
+        return Some(Span::styled(
+            format!("  ■ OUT OF MEMORY {memory}: XADD refused · i"),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
+    let topics: Vec<&str> = health.warnings().map(|a| a.topic).collect();
+    if topics.is_empty() {
+        return None;
+    }
+    let s = if topics.len() == 1 { "" } else { "s" };
+    Some(Span::styled(
+        format!("  ⚠ {} warning{s}: {} · i", topics.len(), topics.join(", ")),
+        Style::new().fg(Color::Yellow),
+    ))
 }
 
 fn link_spans(state: &State, link: Option<&Link>, taken_ms: Option<u64>) -> Vec<Span<'static>> {

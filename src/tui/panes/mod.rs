@@ -12,6 +12,7 @@ pub mod overlay;
 pub mod overview;
 pub mod partitions;
 pub mod pending;
+pub mod server;
 pub mod stream;
 
 use ratatui::style::{Color, Modifier, Style};

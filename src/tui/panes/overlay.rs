@@ -17,6 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     match &state.view.mode {
         Mode::Normal => {}
         Mode::Help => help_box(frame, area, state),
+        Mode::Server => super::server::render(frame, area, state),
         Mode::Input { prompt, text } => input(frame, area, prompt, text),
         Mode::Confirm(c) => super::confirm::render(frame, area, c),
         Mode::Entry { id, fields } => entry(frame, area, &id.to_string(), fields.as_ref()),
