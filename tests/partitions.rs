@@ -148,6 +148,15 @@ async fn partition_by_sends_one_value_to_one_partition_in_order() {
     }
     let used: BTreeSet<&String> = home.values().collect();
     assert!(used.len() > 1, "the kinds spread over partitions: {home:?}");
+    // On a stream of one partition it says it does nothing.
+    let plain = unique("plain");
+    let out = produce(&url, &plain, "--partition-by kind --count 2").await;
+    assert_ok(&out);
+    assert!(
+        out.stderr.contains("--partition-by kind has no effect"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
@@ -303,4 +312,21 @@ async fn claims_and_dead_letters_happen_on_each_partition() {
     }
     rescue.terminate();
     assert!(rescue.wait_exit(WAIT).await.success());
+}
+
+#[tokio::test]
+async fn text_events_name_the_partition() {
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("text");
+    assert_ok(&produce(&url, &stream, "--partitions 2 --count 4 --group g").await);
+    let line = format!("worker --url {url} --stream {stream} --group g --name t --block 200ms");
+    let mut worker = BinProcess::spawn(&line, &[]);
+    let deadline = Deadline::new("a processed line for each partition", WAIT);
+    let wanted = |i: usize| format!("{{{stream}.p{i}}}: t processed ");
+    while !(0..2).all(|i| worker.stdout_lines().iter().any(|l| l.starts_with(&wanted(i)))) {
+        deadline.tick().await;
+    }
+    worker.terminate();
+    assert!(worker.wait_exit(WAIT).await.success());
 }

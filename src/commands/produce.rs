@@ -27,6 +27,12 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
         &args.partitioning,
     )
     .await?;
+    if let (Some(field), false) = (&args.partitioning.partition_by, layout.is_partitioned()) {
+        eprintln!(
+            "note: --partition-by {field} has no effect: '{}' is one partition (create it with --partitions N to spread it)",
+            global.stream
+        );
+    }
     if let Some(group) = &global.group {
         create_groups(&mut conn, &layout, group).await?;
     }

@@ -7,6 +7,7 @@ use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs, WorkerTuning};
 use crate::commands::{resolve_stream, shutdown_on_signal};
 use crate::engine::event::{JsonLinesSink, NullSink, SharedSink, TextSink};
 use crate::engine::partition::Layout;
+use crate::engine::partition::text::PartitionTextSink;
 use crate::engine::partition::workers::run_on_partitions;
 use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit};
 use crate::failure::{ExitKind, Failure};
@@ -64,6 +65,7 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
     let layout = resolve_stream(&session.connector, &global.stream).await?;
     let sink: SharedSink = match args.events {
         EventsFormat::Json => Arc::new(JsonLinesSink::stdout()),
+        EventsFormat::Text if layout.is_partitioned() => Arc::new(PartitionTextSink),
         EventsFormat::Text => Arc::new(TextSink),
         EventsFormat::None => Arc::new(NullSink),
     };
