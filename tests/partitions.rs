@@ -324,7 +324,12 @@ async fn text_events_name_the_partition() {
     let mut worker = BinProcess::spawn(&line, &[]);
     let deadline = Deadline::new("a processed line for each partition", WAIT);
     let wanted = |i: usize| format!("{{{stream}.p{i}}}: t processed ");
-    while !(0..2).all(|i| worker.stdout_lines().iter().any(|l| l.starts_with(&wanted(i)))) {
+    while !(0..2).all(|i| {
+        worker
+            .stdout_lines()
+            .iter()
+            .any(|l| l.starts_with(&wanted(i)))
+    }) {
         deadline.tick().await;
     }
     worker.terminate();
