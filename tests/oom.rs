@@ -191,3 +191,57 @@ async fn worker_on_a_full_redis_without_its_group_waits_then_creates_it() {
         .await;
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_consumer_waits_out_oom_to_save_its_offset_then_saves_it() {
+    use streamlab::engine::consumer::{BasicConsumer, ConsumerConfig, StartFrom};
+    use streamlab::engine::event::VecSink;
+
+    let server = small_server();
+    let stream = unique("oom-basic");
+    let connector = connector(&server.url());
+    let mut conn = connector.conn("admin");
+    fill_until_refused(&mut conn, &stream).await;
+    let config = ConsumerConfig {
+        stream: stream.clone(),
+        name: "basic".into(),
+        count: 50,
+        block: Duration::from_millis(200),
+        save_offset: true,
+    };
+    let sink = std::sync::Arc::new(VecSink::default());
+    let reader = connector.blocking_conn("consumer:basic", config.block);
+    let (mut consumer, _) =
+        BasicConsumer::start(reader, config, StartFrom::Beginning, sink.clone())
+            .await
+            .expect("start");
+    // XREAD still works when Redis is out of memory; the offset SET does not.
+    let batch = consumer.next_batch().await.expect("XREAD");
+    let last = batch.last().expect("entries").id;
+    let commit = tokio::spawn(async move { consumer.commit(&batch).await });
+    let events = || sink.0.lock().unwrap().clone();
+    let deadline = Deadline::new("an out_of_memory event", WAIT);
+    while !events()
+        .iter()
+        .any(|e| matches!(e, Event::OutOfMemory { .. }))
+    {
+        deadline.tick().await;
+    }
+    raw_line(&mut conn, "CONFIG SET maxmemory 0").await;
+    commit.await.unwrap().expect("saved once memory is back");
+    let saved = common::raw(&mut conn, &["GET", &format!("{stream}:offset:basic")]).await;
+    assert_eq!(
+        streamlab::redis::reply::text(&saved),
+        Some(last.to_string())
+    );
+    assert!(
+        events()
+            .iter()
+            .any(|e| matches!(e, Event::MemoryAvailable { .. }))
+    );
+    assert!(
+        !events()
+            .iter()
+            .any(|e| matches!(e, Event::Reconnecting { .. }))
+    );
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::engine::event::{Event, SharedSink};
 use crate::engine::offset_key;
 use crate::engine::task::Task;
+use crate::redis::memory::out_of_memory_detail;
 use crate::redis::reply::Entry;
 use crate::redis::{Conn, EntryId, RedisFailure, get_string, set_string, xinfo_stream, xread};
 
@@ -171,8 +172,7 @@ impl BasicConsumer {
         };
         self.last = last.id;
         if self.config.save_offset {
-            let key = offset_key(&self.config.stream, &self.config.name);
-            set_string(&mut self.conn, &key, &last.id.to_string()).await?;
+            self.save_offset(last.id).await?;
             self.sink.emit(Event::OffsetSaved {
                 stream: self.config.stream.clone(),
                 consumer: self.config.name.clone(),
@@ -180,6 +180,38 @@ impl BasicConsumer {
             });
         }
         Ok(())
+    }
+}
+
+impl BasicConsumer {
+    /// SET the offset. Redis out of memory refuses the SET: wait it out
+    /// with backoff (saying so, not "reconnecting") rather than stop, so
+    /// the consumer resumes by itself once memory is freed.
+    async fn save_offset(&mut self, id: EntryId) -> Result<(), RedisFailure> {
+        let key = offset_key(&self.config.stream, &self.config.name);
+        let mut attempt = 0;
+        loop {
+            match set_string(&mut self.conn, &key, &id.to_string()).await {
+                Ok(()) if attempt > 0 => {
+                    let role = self.conn.role().to_owned();
+                    self.sink.emit(Event::MemoryAvailable { role });
+                    return Ok(());
+                }
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_out_of_memory() => {
+                    attempt += 1;
+                    let delay = self.conn.next_backoff();
+                    self.sink.emit(Event::OutOfMemory {
+                        role: self.conn.role().to_owned(),
+                        attempt,
+                        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        detail: out_of_memory_detail(&mut self.conn).await,
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
