@@ -272,3 +272,23 @@ async fn a_user_without_info_or_cluster_is_still_routed() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_single_server_runs_a_fresh_connector_s_first_pipeline_across_slots() {
+    // Keys of different slots in one pipeline are fine off a cluster; a
+    // connector that has not yet asked the server what it is must not
+    // refuse them by cluster rules.
+    let server = common::server();
+    let connector = common::connector(&server.url());
+    let mut conn = connector.conn("fresh");
+    let (a, b) = (unique("slot-a"), unique("slot-b"));
+    assert_ne!(key_slot(&a), key_slot(&b), "the test needs two slots");
+    let mut pipe = redis::pipe();
+    pipe.cmd("XADD").arg(&a).arg("*").arg("f").arg("v");
+    pipe.cmd("XADD").arg(&b).arg("*").arg("f").arg("v");
+    conn.run_pipeline(&pipe, "XADD", true, 2)
+        .await
+        .expect("a single server takes a pipeline across slots");
+    assert_eq!(xlen(&mut conn, &a).await.expect("XLEN"), 1);
+    assert_eq!(xlen(&mut conn, &b).await.expect("XLEN"), 1);
+}

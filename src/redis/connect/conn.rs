@@ -122,6 +122,9 @@ impl Conn {
         writes: bool,
     ) -> Result<Value, RedisFailure> {
         self.guard(name, writes, || read_only::is_read(cmd))?;
+        // Routed only once the mode is known: a fresh connector's first
+        // request must not be judged by cluster rules on a single server.
+        self.ensure_mode().await?;
         let route = self.route(|| route::of_command(cmd))?;
         self.commands_sent += 1;
         let mut node = self.node_for(route).await?;
@@ -164,6 +167,7 @@ impl Conn {
         commands: usize,
     ) -> Result<Vec<Value>, RedisFailure> {
         self.guard(name, writes, || read_only::pipeline_is_read(pipe))?;
+        self.ensure_mode().await?;
         let route = self.route(|| route::of_pipeline(pipe))?;
         self.commands_sent += commands as u64;
         if pipe.is_transaction() {
