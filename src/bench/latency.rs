@@ -47,13 +47,14 @@ pub async fn measure(
     let group = "bench";
     let mut admin = connector.conn("bench-admin");
     create_group(&mut admin, key, group, "$").await?;
+    // Both sockets dialled first (on a cluster: to the key's node), so the
+    // first sample is not a connect.
+    let mut reader_conn = connector.blocking_conn("bench-reader", Duration::from_millis(100));
+    reader_conn.connect_for(key).await?;
+    let mut producer = connector.conn("bench-producer");
+    producer.connect_for(key).await?;
     let cancel = CancellationToken::new();
-    let reader = tokio::spawn(read_loop(
-        connector.blocking_conn("bench-reader", Duration::from_millis(100)),
-        key.to_owned(),
-        cancel.clone(),
-    ));
-    let producer = connector.conn("bench-producer");
+    let reader = tokio::spawn(read_loop(reader_conn, key.to_owned(), cancel.clone()));
     let key_owned = key.to_owned();
     // The producer paces itself on its own OS thread with thread::sleep
     // (~60 us grain): tokio's 1 ms timer would send in bursts, and a

@@ -53,7 +53,7 @@ pub async fn produce(
             first_seq: p * per + 1,
         };
         let mut conn = connector.conn(format!("bench-producer-{p}"));
-        conn.connect().await?;
+        conn.connect_for(key).await?;
         producers.push((Producer::new(conn, config, Arc::new(NullSink)), share));
     }
     let started = Instant::now();
@@ -110,7 +110,7 @@ impl Workers {
                 max_deliveries: 5,
             };
             let mut conn = connector.blocking_conn(format!("bench-worker-{w}"), config.block);
-            conn.connect().await?;
+            conn.connect_for(key).await?;
             let worker = Worker::new(
                 conn,
                 config,

@@ -251,10 +251,13 @@ impl Conn {
             Ok(r) => r,
             Err(e) => return self.settle(node, Err(e)),
         };
+        if !replies.iter().any(has_error) {
+            return self.settle(node, Ok(replies));
+        }
         let mut hops = Hops::default();
         // Part of a pipeline may run before a slot moves (MIGRATE runs
         // between two of its commands): only the refused ones are re-sent.
-        while replies.iter().any(has_error) {
+        loop {
             let here = self.connector.cluster().addr(node);
             let refused: Vec<usize> = (0..replies.len())
                 .filter(|&k| matches!(&replies[k], Value::ServerError(e) if Redirect::of(e, &here).is_some()))
@@ -283,6 +286,9 @@ impl Conn {
                     }
                 }
                 Err(e) => return self.settle(node, Err(e)),
+            }
+            if !replies.iter().any(has_error) {
+                break;
             }
         }
         if !replies.iter().any(has_error) {

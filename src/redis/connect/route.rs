@@ -89,6 +89,10 @@ fn key_span(cmd: &Cmd) -> (usize, usize) {
     let Some(Arg::Simple(name)) = args.next() else {
         return (0, 0);
     };
+    // The hot paths first: a 1,000-XADD pipeline asks this 1,000 times.
+    if name.eq_ignore_ascii_case(b"XADD") || name.eq_ignore_ascii_case(b"XACK") {
+        return (1, usize::from(n > 1));
+    }
     if is_one_of(name, KEYLESS) {
         (0, 0)
     } else if is_one_of(name, KEY_SECOND) {
