@@ -7,7 +7,9 @@
 //! - a slot migration of the stream's slot by hand (SETSLOT IMPORTING and
 //!   MIGRATING, MIGRATE, SETSLOT NODE on every master) under load;
 //! - a manual failover (CLUSTER FAILOVER on the replica) under load;
-//! - kill -9 of a worker: another one claims its entries (XAUTOCLAIM).
+//! - kill -9 of a worker: another one claims its entries (XAUTOCLAIM);
+//! - all three in turn on a stream of 3 partitions, one per master, the
+//!   ledger kept by partition.
 //!
 //! The faults change the cluster for every test of this binary, so they
 //! run one at a time.
@@ -22,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use streamlab::engine::dead_key;
+use streamlab::engine::registry;
 use streamlab::engine::task::Task;
 use streamlab::redis::reply::Entry;
 use streamlab::redis::topology::{Master, key_slot};
@@ -62,27 +65,35 @@ fn worker(url: &str, stream: &str, name: &str, extra: &str) -> BinProcess {
     )
 }
 
-/// Ids the server acknowledged to the in-test producer.
+/// An entry of one partition (a plain stream is its own one partition).
+type Id = (String, EntryId);
+
+/// Ids the server acknowledged to the in-test producer, by partition.
 #[derive(Default)]
 struct Produced {
-    acked: Vec<EntryId>,
+    acked: Vec<Id>,
     resent_batches: u64,
 }
 
-/// Produce batches of 20 tasks every 40 ms until `stop`, re-sending a batch
-/// after any error (its first attempt may have landed too).
-async fn produce(mut conn: Conn, stream: String, stop: Arc<AtomicBool>) -> Produced {
+/// Produce batches of 20 tasks every 40 ms until `stop`, each batch to the
+/// next partition in turn, re-sending a batch after any error (its first
+/// attempt may have landed too).
+async fn produce(mut conn: Conn, keys: Vec<String>, stop: Arc<AtomicBool>) -> Produced {
     let mut out = Produced::default();
     let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
+    for stream in keys.iter().cycle() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let tasks: Vec<Task> = (seq..seq + 20)
             .map(|s| Task::generate(s, 16, streamlab::redis::id::now_ms()))
             .collect();
         let fields: Vec<_> = tasks.iter().map(Task::to_fields).collect();
         loop {
-            match xadd_batch(&mut conn, &stream, None, &fields).await {
+            match xadd_batch(&mut conn, stream, None, &fields).await {
                 Ok(ids) => {
-                    out.acked.extend(ids);
+                    out.acked
+                        .extend(ids.into_iter().map(|id| (stream.clone(), id)));
                     break;
                 }
                 Err(_) => {
@@ -100,7 +111,10 @@ async fn produce(mut conn: Conn, stream: String, stop: Arc<AtomicBool>) -> Produ
 /// Load running against a stream: the producer task and the workers.
 struct Load {
     connector: Connector,
+    /// The logical stream the workers are given.
     stream: String,
+    /// Its partitions (the stream itself when it has none).
+    keys: Vec<String>,
     stop: Arc<AtomicBool>,
     producer: tokio::task::JoinHandle<Produced>,
     workers: Vec<BinProcess>,
@@ -116,15 +130,43 @@ impl Load {
             &["XGROUP", "CREATE", stream, GROUP, "0", "MKSTREAM"],
         )
         .await;
+        Self::run(connector, url, stream, vec![stream.to_owned()], workers).await
+    }
+
+    /// A stream of `partitions` partitions (one per master), created by
+    /// `produce --partitions`, its keys read from the registry.
+    async fn start_partitioned(url: &str, stream: &str, partitions: usize, workers: usize) -> Self {
+        let create = format!(
+            "--url {url} --stream {stream} --group {GROUP} produce --partitions {partitions} --count 3"
+        );
+        let out = common::run_bin(&create, &[], WAIT).await;
+        assert!(out.success(), "{}", out.stderr);
+        let connector = common::connector(url);
+        let keys = registry::resolve(&mut connector.conn("setup"), stream)
+            .await
+            .expect("the layout")
+            .partitions;
+        assert_eq!(keys.len(), partitions, "{keys:?}");
+        Self::run(connector, url, stream, keys, workers).await
+    }
+
+    async fn run(
+        connector: Connector,
+        url: &str,
+        stream: &str,
+        keys: Vec<String>,
+        workers: usize,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let producer = tokio::spawn(produce(
             connector.conn("producer"),
-            stream.to_owned(),
+            keys.clone(),
             stop.clone(),
         ));
         let mut load = Self {
             connector,
             stream: stream.to_owned(),
+            keys,
             stop,
             producer,
             workers: Vec::new(),
@@ -160,9 +202,11 @@ impl Load {
         self.stop.store(true, Ordering::Relaxed);
         let produced = (&mut self.producer).await.expect("the producer ran");
         let mut watch = self.connector.conn("watch");
-        let deadline = common::Deadline::new("the PEL to empty after the fault", WAIT);
-        while !settled(&mut watch, &self.stream).await {
-            deadline.tick().await;
+        let deadline = common::Deadline::new("every PEL to empty after the faults", WAIT);
+        for key in &self.keys {
+            while !settled(&mut watch, key).await {
+                deadline.tick().await;
+            }
         }
         for w in &self.workers {
             w.terminate();
@@ -208,31 +252,38 @@ async fn all_entries(conn: &mut Conn, key: &str) -> Vec<Entry> {
 
 #[derive(Debug)]
 struct Report {
+    partitions: usize,
     produced: usize,
     resent_batches: u64,
     processed: usize,
     dead: usize,
     duplicates: usize,
-    lost: Vec<EntryId>,
+    lost: Vec<Id>,
     failed_events: usize,
     reconnecting_events: usize,
     problems: Vec<String>,
 }
 
 async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
-    let in_stream: HashSet<EntryId> = all_entries(conn, &load.stream)
-        .await
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    let dead: HashSet<EntryId> = all_entries(conn, &dead_key(&load.stream))
-        .await
-        .iter()
-        .filter_map(|e| e.field_str("original_id")?.parse().ok())
-        .collect();
-    let mut processed: HashMap<EntryId, usize> = HashMap::new();
-    let (mut failed_events, mut reconnecting_events) = (0, 0);
+    let mut in_stream: HashSet<Id> = HashSet::new();
+    let mut dead: HashSet<Id> = HashSet::new();
     let mut problems = Vec::new();
+    for key in &load.keys {
+        for e in all_entries(conn, key).await {
+            in_stream.insert((key.clone(), e.id));
+        }
+        for d in all_entries(conn, &dead_key(key)).await {
+            if let Some(id) = d.field_str("original_id").and_then(|s| s.parse().ok()) {
+                dead.insert((key.clone(), id));
+            }
+        }
+        let pending = xpending_summary(conn, key, GROUP).await.expect("XPENDING");
+        if pending.count != 0 {
+            problems.push(format!("{key}: PEL not empty: {pending:?}"));
+        }
+    }
+    let mut processed: HashMap<Id, usize> = HashMap::new();
+    let (mut failed_events, mut reconnecting_events) = (0, 0);
     for w in load.workers.iter().chain(&load.retired) {
         for line in w.stdout_lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
@@ -240,8 +291,9 @@ async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
             };
             match v["event"].as_str() {
                 Some("processed") => {
+                    let key = v["stream"].as_str().expect("stream").to_owned();
                     let id: EntryId = v["id"].as_str().and_then(|s| s.parse().ok()).expect("id");
-                    *processed.entry(id).or_default() += 1;
+                    *processed.entry((key, id)).or_default() += 1;
                 }
                 Some("failed" | "error") => failed_events += 1,
                 Some("reconnecting") => reconnecting_events += 1,
@@ -255,25 +307,20 @@ async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
     }
     for id in &produced.acked {
         if !in_stream.contains(id) {
-            problems.push(format!("{id} was acknowledged by XADD but is gone"));
+            problems.push(format!("{id:?} was acknowledged by XADD but is gone"));
         }
     }
-    let pending = xpending_summary(conn, &load.stream, GROUP)
-        .await
-        .expect("XPENDING");
-    if pending.count != 0 {
-        problems.push(format!("PEL not empty: {pending:?}"));
-    }
-    let mut lost: Vec<EntryId> = produced
+    let mut lost: Vec<Id> = produced
         .acked
         .iter()
         .chain(&in_stream)
-        .filter(|id| !processed.contains_key(id) && !dead.contains(id))
-        .copied()
+        .filter(|id| !processed.contains_key(*id) && !dead.contains(*id))
+        .cloned()
         .collect();
     lost.sort();
     lost.dedup();
     let report = Report {
+        partitions: load.keys.len(),
         produced: produced.acked.len(),
         resent_batches: produced.resent_batches,
         processed: processed.len(),
@@ -296,7 +343,8 @@ async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
 impl Report {
     fn summary(&self) -> String {
         format!(
-            "produced {} (re-sent batches {}), processed {} distinct, dead-lettered {}, duplicates {}, lost {}, failed events {}, reconnecting events {}",
+            "{} partition(s), produced {} (re-sent batches {}), processed {} distinct, dead-lettered {}, duplicates {}, lost {}, failed events {}, reconnecting events {}",
+            self.partitions,
             self.produced,
             self.resent_batches,
             self.processed,
@@ -361,11 +409,7 @@ async fn a_manual_failover_under_load_loses_nothing() {
     // CLUSTER SLOTS lists a replica only once its replication offset has
     // moved, so ask the replica whom it follows.
     let replica = c.replica_ports()[0];
-    let info = c.cli_line(replica, "INFO replication");
-    let primary_port: u16 = info
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("master_port:")?.parse().ok())
-        .unwrap_or_else(|| panic!("replica {replica}: {info}"));
+    let primary_port = primary_of(c, replica);
     let masters = current_masters(&c.url()).await;
     let primary = masters
         .iter()
@@ -453,4 +497,84 @@ fn command_calls(c: &cluster::LocalCluster, port: u16, command: &str) -> u64 {
         .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
         .and_then(|rest| rest.split(',').next()?.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The same three faults on a stream of 3 partitions, one per master, with
+/// the ledger kept by partition: one partition's slot migrated under load,
+/// a failover of the master serving another, kill -9 of a worker holding
+/// entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_stream_loses_nothing_through_migration_failover_and_kill() {
+    let _serial = one_at_a_time().await;
+    let c = cluster();
+    let url = c.url();
+    let mut load = Load::start_partitioned(&url, &unique("parted"), 3, 2).await;
+    let replica = c.replica_ports()[0];
+    let replicated = primary_of(c, replica);
+    let owners: Vec<u16> = load
+        .keys
+        .iter()
+        .map(|k| c.owner_port(replicated, key_slot(k)))
+        .collect();
+    assert_eq!(owners.iter().collect::<HashSet<_>>().len(), 3, "{owners:?}");
+
+    // Migrate a partition not on the replicated master to the third master,
+    // so the failover below still hits a partition.
+    let i = owners
+        .iter()
+        .position(|o| *o != replicated)
+        .expect("a partition elsewhere");
+    let to = *owners
+        .iter()
+        .find(|o| **o != replicated && **o != owners[i])
+        .expect("a third master");
+    let slot = key_slot(&load.keys[i]);
+    c.begin_migration(slot, owners[i], to);
+    load.wait_processed(load.processed() + 50).await;
+    c.end_migration(slot, to);
+    load.wait_processed(load.processed() + 100).await;
+
+    assert_eq!(c.failover(replica), replicated);
+    load.wait_processed(load.processed() + 100).await;
+
+    let mut victim = worker(&url, &load.stream, "slow", "--work-ms 200");
+    let mut conn = load.connector.conn("kill-check");
+    let deadline = common::Deadline::new("the slow worker to hold entries", WAIT);
+    'held: loop {
+        for key in &load.keys {
+            let pel = xpending_summary(&mut conn, key, GROUP)
+                .await
+                .expect("XPENDING");
+            if pel
+                .consumers
+                .iter()
+                .any(|(name, n)| name == "slow" && *n > 0)
+            {
+                break 'held;
+            }
+        }
+        deadline.tick().await;
+    }
+    victim.kill9().await;
+    load.retired.push(victim);
+    let deadline = common::Deadline::new("another worker to claim the slow one's entries", WAIT);
+    while !load
+        .workers
+        .iter()
+        .flat_map(BinProcess::stdout_lines)
+        .any(|l| l.contains("\"event\":\"reclaimed\"") && l.contains("\"slow\""))
+    {
+        deadline.tick().await;
+    }
+    let report = load.finish().await;
+    assert_eq!(report.partitions, 3);
+    assert_nothing_lost(&report);
+}
+
+/// The master `replica` follows.
+fn primary_of(c: &cluster::LocalCluster, replica: u16) -> u16 {
+    let info = c.cli_line(replica, "INFO replication");
+    info.lines()
+        .find_map(|l| l.trim().strip_prefix("master_port:")?.parse().ok())
+        .unwrap_or_else(|| panic!("{replica} is not a replica: {info}"))
 }
