@@ -11,8 +11,10 @@
 //! - all three in turn on a stream of 3 partitions, one per master, the
 //!   ledger kept by partition.
 //!
-//! The faults change the cluster for every test of this binary, so they
-//! run one at a time.
+//! Of each test's two workers one reads on streamlab's RESP2 link, the
+//! other on the crate's connection (`STREAMLAB_RESP=crate`, what TLS
+//! uses). The faults change the cluster for every test of this binary, so
+//! they run one at a time.
 
 #[path = "common/cluster.rs"]
 mod cluster;
@@ -56,12 +58,22 @@ fn stream_on(m: &Master, base: &str) -> String {
 }
 
 fn worker(url: &str, stream: &str, name: &str, extra: &str) -> BinProcess {
+    worker_with(url, stream, name, extra, &[])
+}
+
+fn worker_with(
+    url: &str,
+    stream: &str,
+    name: &str,
+    extra: &str,
+    env: &[(&str, &str)],
+) -> BinProcess {
     BinProcess::spawn(
         &format!(
             "--url {url} --stream {stream} --group {GROUP} worker --name {name} --events json \
              --read-count 20 --block 1s --min-idle 1s --claim-every 500ms {extra}"
         ),
-        &[],
+        env,
     )
 }
 
@@ -172,8 +184,16 @@ impl Load {
             workers: Vec::new(),
             retired: Vec::new(),
         };
+        // Odd workers on streamlab's RESP2 link, even ones on the crate's
+        // connection (what TLS uses): both kinds of socket meet the faults.
         for i in 1..=workers {
-            load.workers.push(worker(url, stream, &format!("w{i}"), ""));
+            let env: &[(&str, &str)] = if i % 2 == 0 {
+                &[("STREAMLAB_RESP", "crate")]
+            } else {
+                &[]
+            };
+            load.workers
+                .push(worker_with(url, stream, &format!("w{i}"), "", env));
         }
         load.wait_processed(100).await;
         load
@@ -284,7 +304,17 @@ async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
     }
     let mut processed: HashMap<Id, usize> = HashMap::new();
     let (mut failed_events, mut reconnecting_events) = (0, 0);
-    for w in load.workers.iter().chain(&load.retired) {
+    for (n, w) in load.workers.iter().chain(&load.retired).enumerate() {
+        let mine = w
+            .stdout_lines()
+            .iter()
+            .filter(|l| l.contains("\"event\":\"processed\""))
+            .count();
+        if mine == 0 && n < load.workers.len() {
+            problems.push(format!(
+                "worker {n} (RESP link or crate's) processed nothing"
+            ));
+        }
         for line in w.stdout_lines() {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue; // a worker killed mid-line
@@ -569,6 +599,15 @@ async fn a_partitioned_stream_loses_nothing_through_migration_failover_and_kill(
     let report = load.finish().await;
     assert_eq!(report.partitions, 3);
     assert_nothing_lost(&report);
+}
+
+/// Without load: a command, a pipeline and a MULTI/EXEC each follow ASK
+/// during a migration, a two-key MULTI waits out TRYAGAIN, then MOVED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_request_follows_a_migration() {
+    let _serial = one_at_a_time().await;
+    let c = cluster();
+    cluster::migration_is_followed(c, &common::connector(&c.url())).await;
 }
 
 /// The master `replica` follows.

@@ -37,20 +37,95 @@ pub struct LocalCluster {
     /// Masters first (as created), then replicas.
     pub nodes: Vec<Node>,
     pub masters: usize,
+    /// TLS on every port (clients and the cluster bus), or none.
+    pub tls: Option<Tls>,
+}
+
+/// A private CA and one certificate for 127.0.0.1 that every node serves.
+pub struct Tls {
+    pub dir: PathBuf,
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The cluster of this test binary: `masters` masters, the first
 /// `replicas` of them with a replica each, started by the first caller.
 pub fn shared(masters: usize, replicas: usize) -> &'static LocalCluster {
+    shared_with(masters, replicas, false)
+}
+
+/// The same with TLS on every node (client ports, bus and replication).
+pub fn shared_tls(masters: usize) -> &'static LocalCluster {
+    shared_with(masters, 0, true)
+}
+
+fn shared_with(masters: usize, replicas: usize, tls: bool) -> &'static LocalCluster {
     static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| LocalCluster::start(masters, replicas))
+    CLUSTER.get_or_init(|| LocalCluster::start(masters, replicas, tls.then(make_tls)))
+}
+
+/// Certificates made with the `openssl` CLI: a CA, and a node certificate
+/// for IP 127.0.0.1 (the address the nodes announce) signed by it.
+fn make_tls() -> Tls {
+    let dir = std::env::temp_dir().join(format!("streamlab-cluster-{}-tls", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("certificate directory");
+    std::fs::write(
+        dir.join("san.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .expect("openssl extension file");
+    for line in [
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=streamlab-test-ca",
+        "req -newkey rsa:2048 -nodes -keyout node.key -out node.csr -subj /CN=127.0.0.1",
+        "x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out node.crt -days 2 -extfile san.cnf",
+    ] {
+        let out = Command::new("openssl")
+            .args(line.split_whitespace())
+            .current_dir(&dir)
+            .output()
+            .expect("the openssl CLI is needed for the TLS cluster");
+        assert!(
+            out.status.success(),
+            "openssl {line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Tls {
+        ca: dir.join("ca.crt"),
+        cert: dir.join("node.crt"),
+        key: dir.join("node.key"),
+        dir,
+    }
+}
+
+/// redis-cli's connection flags for a node.
+fn cli_base(port: u16, tls: Option<&Tls>) -> Vec<String> {
+    let mut args: Vec<String> = ["-p", &port.to_string(), "--no-auth-warning", "-a", PASSWORD]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    if let Some(t) = tls {
+        args.extend([
+            "--tls".to_owned(),
+            "--cacert".to_owned(),
+            t.ca.display().to_string(),
+        ]);
+    }
+    args
 }
 
 impl LocalCluster {
-    fn start(masters: usize, replicas: usize) -> Self {
+    fn start(masters: usize, replicas: usize, tls: Option<Tls>) -> Self {
         let started = Instant::now();
-        let nodes: Vec<Node> = (0..masters + replicas).map(|_| start_node()).collect();
-        let cluster = Self { nodes, masters };
+        let nodes: Vec<Node> = (0..masters + replicas)
+            .map(|_| start_node(tls.as_ref()))
+            .collect();
+        let cluster = Self {
+            nodes,
+            masters,
+            tls,
+        };
         let mut create = vec!["--cluster".to_owned(), "create".to_owned()];
         create.extend(
             cluster.nodes[..masters]
@@ -94,9 +169,15 @@ impl LocalCluster {
         self.nodes.iter().map(|n| n.port).collect()
     }
 
-    /// The URL of a node for the `lab` user.
+    /// The URL of a node for the `lab` user (`rediss://` with TLS: give
+    /// the CA as REDIS_CA_CERT, [`Tls::ca`]).
     pub fn url_of(&self, port: u16) -> String {
-        format!("redis://lab:{PASSWORD}@127.0.0.1:{port}")
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://lab:{PASSWORD}@127.0.0.1:{port}")
     }
 
     /// The URL of the first node (any node works: streamlab finds the rest).
@@ -107,7 +188,7 @@ impl LocalCluster {
     /// Run `redis-cli -p port <args>` as the default user; its stdout.
     pub fn cli(&self, port: u16, args: &[String]) -> String {
         let out = Command::new("redis-cli")
-            .args(["-p", &port.to_string(), "--no-auth-warning", "-a", PASSWORD])
+            .args(cli_base(port, self.tls.as_ref()))
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -372,6 +453,83 @@ impl LocalCluster {
     }
 }
 
+/// Every kind of request follows a slot migration through `connector`:
+/// ASK for a command, a pipeline and a MULTI/EXEC on the moved key,
+/// TRYAGAIN for a MULTI/EXEC over two keys of the moving slot (one not
+/// there yet) until the slot is settled, then MOVED. Moves a slot of the
+/// first master to the second.
+pub async fn migration_is_followed(c: &LocalCluster, connector: &streamlab::redis::Connector) {
+    use streamlab::redis::topology::key_slot;
+    use streamlab::redis::{EntryId, dead_letter, xadd_batch, xlen};
+    let masters = connector.masters().await.expect("masters");
+    let (from, to) = (&masters[0], &masters[1]);
+    let stream = (0..)
+        .map(|i| format!("{{{}-{i}}}", crate::common::unique("move")))
+        .find(|k| from.owns(key_slot(k)))
+        .expect("a name on the first master");
+    let dead = format!("{stream}:dead");
+    let mut conn = connector.conn("mover");
+    let ids = crate::common::add_tasks(&mut conn, &stream, 4).await;
+    crate::common::raw(&mut conn, &["XGROUP", "CREATE", &stream, "g", "0"]).await;
+    crate::common::read_without_ack(&mut conn, &stream, "g", "c", 4).await;
+    let slot = key_slot(&stream);
+    c.begin_migration(slot, from.addr.port, to.addr.port);
+    // The key is on the importing node now: ASK.
+    assert_eq!(xlen(&mut conn, &stream).await.expect("XLEN via ASK"), 4);
+    let batch = vec![vec![("kind", b"x".to_vec())]; 3];
+    let added = xadd_batch(&mut conn, &stream, None, &batch)
+        .await
+        .expect("XADD via ASK");
+    assert_eq!(added.len(), 3);
+    let mut multi = ::redis::pipe();
+    multi.atomic();
+    multi.cmd("XADD").arg(&stream).arg("*").arg("kind").arg("y");
+    multi.cmd("XLEN").arg(&stream);
+    let exec = conn
+        .run_pipeline(&multi, "XADD", true, 4)
+        .await
+        .expect("MULTI/EXEC via ASK");
+    assert_eq!(exec.get(1), Some(&::redis::Value::Int(8)), "{exec:?}");
+    // A MULTI over the stream and `:dead`, which is not there yet: the
+    // importing node answers TRYAGAIN until the slot is settled, and
+    // streamlab waits and sends it again.
+    let mut mover = connector.conn("mover-dead");
+    let (stream_k, dead_k, first) = (stream.clone(), dead.clone(), ids[0]);
+    let moving = tokio::spawn(async move {
+        dead_letter(
+            &mut mover,
+            &stream_k,
+            &dead_k,
+            "g",
+            first,
+            &[("error", b"x")],
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.end_migration(slot, to.addr.port);
+    let moved: EntryId = moving
+        .await
+        .expect("the task ran")
+        .expect("MULTI/EXEC after TRYAGAIN");
+    assert!(moved > EntryId::ZERO);
+    // Then MOVED: the map learns the new owner.
+    assert_eq!(xlen(&mut conn, &stream).await.expect("XLEN after MOVED"), 8);
+    assert_eq!(
+        connector.node_of(&stream).map(|n| n.port),
+        Some(to.addr.port)
+    );
+    assert_eq!(
+        crate::common::pending_count(&mut conn, &stream, "g").await,
+        3
+    );
+    assert!(
+        c.cli_line(to.addr.port, "INFO commandstats")
+            .contains("cmdstat_asking:"),
+        "ASKING reached the importing node"
+    );
+}
+
 /// A connector that talks to `url`'s node only (REDIS_CLUSTER=false):
 /// to see what one node holds.
 pub fn single_node(url: &str) -> streamlab::redis::Connector {
@@ -398,7 +556,7 @@ fn free_cluster_port() -> u16 {
 
 /// Start one cluster-enabled node under its watchdog; retried on another
 /// port if someone took this one first.
-fn start_node() -> Node {
+fn start_node(tls: Option<&Tls>) -> Node {
     for _ in 0..10 {
         let port = free_cluster_port();
         let dir: PathBuf =
@@ -408,24 +566,53 @@ fn start_node() -> Node {
         // The watchdog: start the node, print its pid, wait for stdin to
         // close (the test process is gone), then kill it and clean up.
         let script = r#"dir=$1; shift
+extra=$1; shift
 server=$1; shift
 "$server" "$@" </dev/null >"$dir/log" 2>&1 &
 echo $!
 read -r _
 kill -9 $! 2>/dev/null
-rm -rf "$dir""#;
+rm -rf "$dir" $extra"#;
+        // With TLS the port serves TLS only, and the bus and replication
+        // use it too: every node the same way.
+        let mut listen: Vec<String> = match tls {
+            None => vec!["--port".into(), port.to_string()],
+            Some(t) => [
+                "--port",
+                "0",
+                "--tls-port",
+                &port.to_string(),
+                "--tls-cluster",
+                "yes",
+                "--tls-replication",
+                "yes",
+                "--tls-auth-clients",
+                "no",
+            ]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .chain([
+                "--tls-cert-file".to_owned(),
+                t.cert.display().to_string(),
+                "--tls-key-file".to_owned(),
+                t.key.display().to_string(),
+                "--tls-ca-cert-file".to_owned(),
+                t.ca.display().to_string(),
+            ])
+            .collect(),
+        };
+        listen.extend(["--bind".to_owned(), "127.0.0.1".to_owned()]);
         let mut watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
             .arg("watchdog")
             .arg(&dir)
+            // The certificates go with the nodes (the same path each time).
+            .arg(tls.map(|t| t.dir.display().to_string()).unwrap_or_default())
             // The matrix's server (STREAMLAB_TEST_SERVER), else redis-server.
             .arg(crate::common::server_binary_name())
+            .args(&listen)
             .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
                 "--cluster-enabled",
                 "yes",
                 "--cluster-config-file",
@@ -470,7 +657,7 @@ rm -rf "$dir""#;
             pid,
             _watchdog: watchdog,
         };
-        if wait_ping(port, Duration::from_secs(10)) {
+        if wait_ping(port, tls, Duration::from_secs(10)) {
             return node;
         }
         // Port taken between the check and the start: the node died.
@@ -479,18 +666,12 @@ rm -rf "$dir""#;
     panic!("could not start a cluster node");
 }
 
-fn wait_ping(port: u16, within: Duration) -> bool {
+fn wait_ping(port: u16, tls: Option<&Tls>, within: Duration) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         let out = Command::new("redis-cli")
-            .args([
-                "-p",
-                &port.to_string(),
-                "--no-auth-warning",
-                "-a",
-                PASSWORD,
-                "PING",
-            ])
+            .args(cli_base(port, tls))
+            .arg("PING")
             .stdin(Stdio::null())
             .output();
         if out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("PONG")) {

@@ -49,16 +49,19 @@ impl Link {
         timeout: Duration,
     ) -> RedisResult<Vec<Value>> {
         match self {
-            Self::Crate(c) => pipe.query_async(c).await,
             Self::Resp(r) => {
                 // MULTI's +OK, one +QUEUED per command, then EXEC's reply.
                 let packed = pipe.get_packed_pipeline();
                 let replies = within(timeout, r.request(&packed, pipe.len() + 2)).await?;
                 exec_result(pipe, replies).await
             }
+            // The crate's own transaction reading hides a queued command's
+            // error behind "Invalid response when parsing multi response":
+            // on a cluster that error is the MOVED or ASK to follow. So
+            // every reply is read here, as on the RESP link.
+            Self::Crate(_) => self.transaction_as_commands(pipe, false, timeout).await,
         }
     }
-
     /// Whether a request on this socket was abandoned half-way.
     pub(super) fn is_poisoned(&self) -> bool {
         matches!(self, Self::Resp(r) if r.is_poisoned())
@@ -94,15 +97,29 @@ impl Link {
         pipe: &Pipeline,
         timeout: Duration,
     ) -> RedisResult<Vec<Value>> {
+        self.transaction_as_commands(pipe, true, timeout).await
+    }
+
+    /// MULTI, the commands and EXEC sent as plain commands (after ASKING
+    /// if `asking`), every reply read, the transaction's result built.
+    async fn transaction_as_commands(
+        &mut self,
+        pipe: &Pipeline,
+        asking: bool,
+        timeout: Duration,
+    ) -> RedisResult<Vec<Value>> {
         let mut plain = Pipeline::with_capacity(pipe.len() + 3);
-        plain.add_command(::redis::cmd("ASKING"));
+        if asking {
+            plain.add_command(::redis::cmd("ASKING"));
+        }
         plain.add_command(::redis::cmd("MULTI"));
         for c in pipe.cmd_iter() {
             plain.add_command(c.clone());
         }
         plain.add_command(::redis::cmd("EXEC"));
         let replies = self.commands(&plain, timeout).await?;
-        exec_result(pipe, replies.into_iter().skip(1).collect()).await
+        let skip = usize::from(asking);
+        exec_result(pipe, replies.into_iter().skip(skip).collect()).await
     }
 }
 
@@ -114,6 +131,11 @@ async fn exec_result(pipe: &Pipeline, mut replies: Vec<Value>) -> RedisResult<Ve
     // says why (and, on a cluster, where to go: MOVED, ASK).
     if let Some(Value::ServerError(e)) = replies.iter().find(|v| matches!(v, Value::ServerError(_)))
     {
+        return Err(e.clone().into());
+    }
+    // EXEC itself refused (TRYAGAIN: a multi-key transaction while its slot
+    // is being migrated): that error, not the crate's "Invalid response".
+    if let Value::ServerError(e) = &exec {
         return Err(e.clone().into());
     }
     pipe.query_async(&mut Replayed(vec![exec])).await
