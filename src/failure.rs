@@ -76,7 +76,8 @@ impl From<RedisFailure> for Failure {
             | RedisFailure::Auth(_) => ExitKind::Connection,
             RedisFailure::WrongType(_)
             | RedisFailure::ReadOnlyMode(_)
-            | RedisFailure::CrossSlot(_) => ExitKind::Usage,
+            | RedisFailure::CrossSlot(_)
+            | RedisFailure::WrongNode(_) => ExitKind::Usage,
             RedisFailure::OutOfMemory { .. } => ExitKind::OutOfMemory,
             _ => ExitKind::Runtime,
         };

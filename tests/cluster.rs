@@ -225,10 +225,31 @@ async fn redis_cluster_false_talks_to_the_url_s_node_only() {
     assert!(!single.is_cluster().await.expect("mode"));
     let mut conn: Conn = single.conn("single");
     let refused = xlen(&mut conn, &key).await;
-    let Err(RedisFailure::ClusterChanging(message)) = &refused else {
-        panic!("expected the node's MOVED, got {refused:?}")
+    let Err(failure @ RedisFailure::WrongNode(message)) = &refused else {
+        panic!("expected the node's MOVED as a setting to fix, got {refused:?}")
     };
-    assert!(message.contains("MOVED"), "{message}");
+    assert!(failure.is_fatal(), "retrying cannot help");
+    assert!(
+        message.contains("unset REDIS_CLUSTER") && message.contains(&elsewhere.addr.to_string()),
+        "{message}"
+    );
+    // The binary says it in one line, exit 2.
+    let out = common::run_bin(
+        &format!(
+            "--url {} --cluster false --stream {key} monitor --once",
+            c.url()
+        ),
+        &[],
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: REDIS_CLUSTER=false"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(cluster::PASSWORD), "{}", out.stderr);
     let info = raw(&mut conn, &["INFO", "server"]).await;
     let info = text(&info).unwrap_or_default();
     assert!(info.contains("tcp_port:"), "{info}");

@@ -39,6 +39,9 @@ pub enum RedisFailure {
     /// after the retries inside `Conn`): back off and retry, as for a
     /// dropped socket. Nothing was done by the refused command.
     ClusterChanging(String),
+    /// REDIS_CLUSTER=false, but the node answered MOVED/ASK: it is a
+    /// cluster node and the key lives elsewhere. A setting to change.
+    WrongNode(String),
 }
 
 impl RedisFailure {
@@ -56,7 +59,11 @@ impl RedisFailure {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Self::Auth(_) | Self::WrongType(_) | Self::ReadOnlyMode(_) | Self::CrossSlot(_)
+            Self::Auth(_)
+                | Self::WrongType(_)
+                | Self::ReadOnlyMode(_)
+                | Self::CrossSlot(_)
+                | Self::WrongNode(_)
         )
     }
 }
@@ -82,6 +89,7 @@ impl fmt::Display for RedisFailure {
             Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
             Self::CrossSlot(m) => format!("CROSSSLOT: {m}"),
             Self::ClusterChanging(m) => format!("the cluster is changing: {m}"),
+            Self::WrongNode(m) => m.clone(),
         };
         f.write_str(&redact(&text))
     }

@@ -105,12 +105,16 @@ impl Conn {
         let cluster = self.connector.cluster();
         if cluster.mode() != Mode::Cluster {
             // A MOVED from a server taken for a single node (its INFO was
-            // refused): it is a cluster after all. Anything else is not
-            // ours to retry off a cluster.
-            if !matches!(redirect, Redirect::Moved { .. } | Redirect::Ask { .. })
-                || cluster.forced() == Some(false)
-            {
+            // refused): it is a cluster after all, unless the user said it
+            // is not. Anything else is not ours to retry off a cluster.
+            let (Redirect::Moved { to, .. } | Redirect::Ask { to }) = &redirect else {
                 return Ok(None);
+            };
+            if cluster.forced() == Some(false) {
+                return Err(RedisFailure::WrongNode(format!(
+                    "REDIS_CLUSTER=false, but {} is a Redis Cluster node and this key is served by {to}: unset REDIS_CLUSTER so streamlab routes every key, or point REDIS_URL at {to}",
+                    cluster.addr(SEED)
+                )));
             }
             cluster.set_mode(Mode::Cluster);
         }
