@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Side by side, in one run: `streamlab bench` against one redis-server and
 # against a local 3-master Redis Cluster (started here, no persistence,
-# ports <= 55535), alternating for --rounds rounds, medians printed with
-# the ratio cluster / single for:
+# ports <= 55535), each with one stream and with --partitions 3 (one
+# partition per master on the cluster), alternating for --rounds rounds,
+# medians printed with the ratio cluster / one node for:
 #   - produce, drain, end-to-end (entries/s) and latency p50/p99 at --rate;
 #   - Redis command time per entry: XADD + XREADGROUP + XACK usec from
 #     INFO commandstats, summed over every node;
@@ -14,8 +15,9 @@
 #
 #   scripts/cluster-bench.sh [--rounds R] [--callgrind-tasks N] [streamlab bench flags]
 #
-# The bench's streams are single keys, so on the cluster each lands on one
+# A plain bench stream is one key, so on the cluster it lands on one
 # master: the same Redis work as on one server, reached through routing.
+# With 3 partitions the cluster spreads the work over its 3 masters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -108,11 +110,12 @@ for line in sys.stdin:
 print(calls, usec)'
 }
 
-run() { # label port... -- one bench, one JSON line on stdout
-    local label=$1; shift
+run() { # label partitions port... -- one bench, one JSON line on stdout
+    local label=$1 parts=$2; shift 2
     for p in "$@"; do redis-cli -p "$p" config resetstat >/dev/null; done
     /usr/bin/time -f '%U %S' -o "$dir/time" \
-        "$bin" --url "redis://127.0.0.1:$1" --stream "bench-$label" bench --json "${args[@]}" >"$dir/json"
+        "$bin" --url "redis://127.0.0.1:$1" --stream "bench-$label" bench --json \
+        --partitions "$parts" "${args[@]}" >"$dir/json"
     read -r user sys <"$dir/time"
     read -r calls usec < <(redis_usec "$@")
     python3 -c '
@@ -123,10 +126,10 @@ print(json.dumps(r))' "$dir/json" "$label" "$user" "$sys" "$calls" "$usec"
 }
 
 # Client instructions per entry of a smaller bench under callgrind.
-instructions() { # label port
+instructions() { # label partitions port
     valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
-        "$bin" --url "redis://127.0.0.1:$2" --stream "cg-$1" bench --json --tasks "$cg_tasks" \
-        --latency-for 1s >"$dir/cg.json" 2>"$dir/cg.err"
+        "$bin" --url "redis://127.0.0.1:$3" --stream "cg-$1" bench --json --tasks "$cg_tasks" \
+        --partitions "$2" --latency-for 1s >"$dir/cg.json" 2>"$dir/cg.err"
     python3 -c '
 import json, re, sys
 r = json.load(open(sys.argv[1]))
@@ -137,22 +140,26 @@ print(ir / (2 * r["tasks"] + r["latency_samples"]))' "$dir/cg.json" "$dir/cg.err
 results="$dir/results"
 : >"$results"
 for r in $(seq "$rounds"); do
-    echo "round $r of $rounds: one node, then the cluster (bench ${args[*]})..." >&2
-    run single "$single" >>"$results"
-    run cluster "${cluster[@]}" >>"$results"
+    echo "round $r of $rounds: one node, then the cluster, one stream then 3 partitions (bench ${args[*]})..." >&2
+    for parts in 1 3; do
+        run "single-$parts" "$parts" "$single" >>"$results"
+        run "cluster-$parts" "$parts" "${cluster[@]}" >>"$results"
+    done
 done
-cg_single=""; cg_cluster=""
+cg="$dir/callgrind"
+: >"$cg"
 if [ "${CALLGRIND:-0}" = 1 ]; then
-    echo "callgrind: bench --tasks $cg_tasks on one node, then the cluster..." >&2
-    cg_single=$(instructions single "$single")
-    cg_cluster=$(instructions cluster "${cluster[0]}")
+    echo "callgrind: bench --tasks $cg_tasks, one node then the cluster, 1 and 3 partitions..." >&2
+    for parts in 1 3; do
+        echo "single-$parts $(instructions "single-$parts" "$parts" "$single")" >>"$cg"
+        echo "cluster-$parts $(instructions "cluster-$parts" "$parts" "${cluster[0]}")" >>"$cg"
+    done
 fi
 
-python3 - "$results" "$cg_single" "$cg_cluster" <<'PY'
+python3 - "$results" "$cg" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-cg_single, cg_cluster = sys.argv[2], sys.argv[3]
-by = {k: [r for r in rows if r["label"] == k] for k in ("single", "cluster")}
+cg = dict(l.split() for l in open(sys.argv[2]) if l.strip())
 
 def entries(r):
     # Each entry is added, read and acked once: the drain's and the
@@ -171,25 +178,34 @@ measures = [
     ("  of which sys", lambda r: r["sys_s"] * 1e6 / entries(r), "{:.2f}"),
 ]
 r0 = rows[0]
+rounds = sum(1 for r in rows if r["label"] == "single-1")
 print(f"Redis {r0['redis_version']}, {r0['tasks']} tasks, {r0['producers']} producers x batch {r0['batch']}, "
-      f"{r0['workers']} workers, {r0['client_threads']} client thread(s), medians of {len(by['single'])} rounds")
-print(f"{'measure':40} {'one node':>12} {'3-master cluster':>17} {'cluster/one':>12}")
-cpu_ratio = None
-for name, f, fmt in measures:
-    a = statistics.median(f(r) for r in by["single"])
-    b = statistics.median(f(r) for r in by["cluster"])
-    ratio = b / a if a else float("nan")
-    if name.startswith("client CPU"):
-        cpu_ratio = ratio
-    print(f"{name:40} {fmt.format(a):>12} {fmt.format(b):>17} {ratio:12.2f}")
-ins_ratio = None
-if cg_single and cg_cluster:
-    a, b = float(cg_single), float(cg_cluster)
-    ins_ratio = b / a
-    print(f"{'client instructions per entry (callgrind)':40} {a:12,.0f} {b:17,.0f} {ins_ratio:12.2f}")
-# Instructions do not move with the machine's load; CPU time does (by
-# 10-20% on a shared box), so the verdict uses instructions when measured.
-cost, what = (ins_ratio, "instructions") if ins_ratio is not None else (cpu_ratio, "CPU time")
-verdict = "ok" if cost <= 1.10 else "MISSED"
-print(f"client cost per entry ({what}), cluster / one node: {cost:.3f} (must be <= 1.10): {verdict}")
+      f"{r0['workers']} workers, {r0['client_threads']} client thread(s), medians of {rounds} rounds")
+verdicts = []
+for parts in (1, 3):
+    one = [r for r in rows if r["label"] == f"single-{parts}"]
+    clu = [r for r in rows if r["label"] == f"cluster-{parts}"]
+    title = "one stream" if parts == 1 else f"{parts} partitions"
+    print(f"\n{title:40} {'one node':>12} {'3-master cluster':>17} {'cluster/one':>12}")
+    cpu_ratio = None
+    for name, f, fmt in measures:
+        a = statistics.median(f(r) for r in one)
+        b = statistics.median(f(r) for r in clu)
+        ratio = b / a if a else float("nan")
+        if name.startswith("client CPU"):
+            cpu_ratio = ratio
+        print(f"{name:40} {fmt.format(a):>12} {fmt.format(b):>17} {ratio:12.2f}")
+    ins_ratio = None
+    if f"single-{parts}" in cg and f"cluster-{parts}" in cg:
+        a, b = float(cg[f"single-{parts}"]), float(cg[f"cluster-{parts}"])
+        ins_ratio = b / a
+        print(f"{'client instructions per entry (callgrind)':40} {a:12,.0f} {b:17,.0f} {ins_ratio:12.3f}")
+    # Instructions do not move with the machine's load; CPU time does (by
+    # 10-20% on a shared box), so the verdict uses instructions when measured.
+    cost, what = (ins_ratio, "instructions") if ins_ratio is not None else (cpu_ratio, "CPU time")
+    verdicts.append((title, cost, what))
+print()
+for title, cost, what in verdicts:
+    verdict = "ok" if cost <= 1.10 else "MISSED"
+    print(f"{title}: client cost per entry ({what}), cluster / one node: {cost:.3f} (must be <= 1.10): {verdict}")
 PY

@@ -452,6 +452,9 @@ pub struct BenchArgs {
     /// Threads of the async runtime (1 leaves the other cores to a local Redis)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub client_threads: u64,
+    /// Spread each throughput phase over N partition keys (placed over the cluster's masters)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub partitions: u64,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,

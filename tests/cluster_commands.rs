@@ -255,6 +255,33 @@ async fn bench_runs_on_a_cluster() {
             "{key}: {report}"
         );
     }
+    // Over 3 partitions, one per master; every key removed afterwards.
+    let stream = unique("bench-parts");
+    let out = run_bin(
+        &format!("--url {url} --stream {stream} bench --tasks 3000 --partitions 3 --latency-for 1s --json"),
+        &[],
+        Duration::from_secs(120),
+    )
+    .await;
+    assert!(out.success(), "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("JSON report");
+    assert_eq!(report["partitions"], 3, "{report}");
+    assert!(
+        report["drain_per_s"].as_f64().is_some_and(|v| v > 0.0),
+        "{report}"
+    );
+    let all = run_bin(
+        &format!("--url {url} monitor --all --match *{stream}* --once --json"),
+        &[],
+        WAIT,
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(all.stdout.trim()).expect("JSON");
+    assert_eq!(
+        doc["streams"].as_array().map(Vec::len),
+        Some(0),
+        "left behind: {doc}"
+    );
 }
 
 /// The dashboard on a cluster: its lab (a new stream, on a master the URL

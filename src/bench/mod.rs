@@ -4,6 +4,9 @@
 //!
 //! Each phase uses its own fresh stream key (deleted afterwards), so phases
 //! never see each other's entries and a production stream is never touched.
+//! With `--partitions N` a throughput phase's stream is N keys placed over
+//! the masters as `produce --partitions` places them; the latency phase
+//! stays one key (it measures one entry's way, not capacity).
 
 pub mod latency;
 pub mod throughput;
@@ -18,6 +21,8 @@ pub struct BenchReport {
     pub producers: u64,
     pub batch: u64,
     pub client_threads: u64,
+    /// Partition keys of each throughput phase (1: a plain stream).
+    pub partitions: u64,
     pub produce_per_s: f64,
     pub drain_per_s: f64,
     pub e2e_per_s: f64,

@@ -27,11 +27,12 @@ pub struct Shape {
     pub read_count: usize,
 }
 
-/// Add `shape.tasks` entries to `key` with `shape.producers` connections;
-/// returns the elapsed time. `progress` is bumped as batches land.
+/// Add `shape.tasks` entries to `layout`'s keys (round-robin) with
+/// `shape.producers` connections; returns the elapsed time. `progress` is
+/// bumped as batches land.
 pub async fn produce(
     connector: &Connector,
-    key: &str,
+    layout: &Layout,
     shape: &Shape,
     progress: &Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<Duration, RedisFailure> {
@@ -46,14 +47,16 @@ pub async fn produce(
             per
         };
         let config = ProducerConfig {
-            layout: Layout::single(key),
+            layout: layout.clone(),
             spread: Spread::RoundRobin,
             retention: None,
             payload_bytes: 0,
             first_seq: p * per + 1,
         };
         let mut conn = connector.conn(format!("bench-producer-{p}"));
-        conn.connect_for(key).await?;
+        for key in &layout.partitions {
+            conn.connect_for(key).await?;
+        }
         producers.push((Producer::new(conn, config, Arc::new(NullSink)), share));
     }
     let started = Instant::now();
@@ -87,41 +90,49 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Start `shape.workers` engine workers on `key` (group `bench`, created at 0).
+    /// Start `shape.workers` engine workers on every key of `layout` (group
+    /// `bench`, created at 0): a reader per worker and partition, each on
+    /// its own blocking connection, as `worker` runs on a partitioned stream.
     pub async fn start(
         connector: &Connector,
-        key: &str,
+        layout: &Layout,
         shape: &Shape,
     ) -> Result<Self, RedisFailure> {
-        create_group(&mut connector.conn("bench-admin"), key, "bench", "0").await?;
+        let mut admin = connector.conn("bench-admin");
+        for key in &layout.partitions {
+            create_group(&mut admin, key, "bench", "0").await?;
+        }
         let cancel = CancellationToken::new();
         let mut stats = Vec::new();
         let mut handles = Vec::new();
         for w in 0..shape.workers.max(1) {
-            let config = WorkerConfig {
-                stream: key.to_owned(),
-                group: "bench".into(),
-                consumer: format!("bench-{w}"),
-                count: shape.read_count,
-                block: Duration::from_millis(200),
-                claim_every: Duration::from_secs(3600),
-                min_idle: Duration::from_secs(3600),
-                claim_count: 100,
-                max_deliveries: 5,
-            };
-            let mut conn = connector.blocking_conn(format!("bench-worker-{w}"), config.block);
-            conn.connect_for(key).await?;
-            let worker = Worker::new(
-                conn,
-                config,
-                Arc::new(Behaviour::default()),
-                Arc::new(NullSink),
-            );
-            stats.push(worker.stats.clone());
-            let token = cancel.clone();
-            handles.push(tokio::spawn(async move {
-                worker.run(token).await;
-            }));
+            for (p, key) in layout.partitions.iter().enumerate() {
+                let config = WorkerConfig {
+                    stream: key.clone(),
+                    group: "bench".into(),
+                    consumer: format!("bench-{w}"),
+                    count: shape.read_count,
+                    block: Duration::from_millis(200),
+                    claim_every: Duration::from_secs(3600),
+                    min_idle: Duration::from_secs(3600),
+                    claim_count: 100,
+                    max_deliveries: 5,
+                };
+                let role = format!("bench-worker-{w}:p{p}");
+                let mut conn = connector.blocking_conn(role, config.block);
+                conn.connect_for(key).await?;
+                let worker = Worker::new(
+                    conn,
+                    config,
+                    Arc::new(Behaviour::default()),
+                    Arc::new(NullSink),
+                );
+                stats.push(worker.stats.clone());
+                let token = cancel.clone();
+                handles.push(tokio::spawn(async move {
+                    worker.run(token).await;
+                }));
+            }
         }
         Ok(Self {
             stats,
@@ -137,7 +148,7 @@ impl Workers {
             .sum()
     }
 
-    /// Wait until the server has delivered every entry of `key` to the
+    /// Wait until the server has delivered every entry of `layout` to the
     /// group and holds none pending (or `limit` passes). The server is asked
     /// rather than the workers' counters: a batch's XACK rides with the next
     /// XREADGROUP, which blocks once the stream is empty, so the last acks
@@ -145,11 +156,17 @@ impl Workers {
     pub async fn wait_drained(
         &self,
         conn: &mut Conn,
-        key: &str,
+        layout: &Layout,
         limit: Duration,
     ) -> Result<(), RedisFailure> {
         let deadline = Instant::now() + limit;
-        while !drained(conn, key).await? {
+        let mut left: Vec<&String> = layout.partitions.iter().collect();
+        while !left.is_empty() {
+            // A drained partition stays drained: ask only about the rest.
+            if drained(conn, left[0]).await? {
+                left.remove(0);
+                continue;
+            }
             if Instant::now() > deadline {
                 return Err(RedisFailure::Server(format!(
                     "not drained within {limit:?} ({} acked)",

@@ -11,6 +11,8 @@ use crate::bench::throughput::{Shape, Workers, produce};
 use crate::bench::{BenchReport, latency, per_second};
 use crate::cli::{BenchArgs, BenchPhase, GlobalArgs};
 use crate::commands::stderr_is_terminal;
+use crate::engine::partition::Layout;
+use crate::engine::partition::placement::place;
 use crate::failure::Failure;
 use crate::redis::{Connector, RedisFailure};
 use crate::session::Session;
@@ -43,15 +45,14 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<(), Failure> {
             .unwrap_or_default(),
         ..BenchReport::default()
     };
-    let result = phases(&connector, &base, &shape, args, &mut report).await;
-    for suffix in ["drain", "e2e", "latency"] {
-        let _ = admin
-            .run(
-                ::redis::cmd("DEL").arg(format!("{base}:{suffix}")),
-                "DEL",
-                true,
-            )
-            .await;
+    report.partitions = args.partitions;
+    let drain = layout(&connector, &format!("{base}:drain"), args.partitions).await?;
+    let e2e = layout(&connector, &format!("{base}:e2e"), args.partitions).await?;
+    let result = phases(&connector, &base, [&drain, &e2e], &shape, args, &mut report).await;
+    let latency_key = format!("{base}:latency");
+    let keys = drain.partitions.iter().chain(&e2e.partitions);
+    for key in keys.chain([&latency_key]) {
+        let _ = admin.run(::redis::cmd("DEL").arg(key), "DEL", true).await;
     }
     result?;
     if args.json {
@@ -62,9 +63,25 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The stream of one phase: `key` itself, or `partitions` keys placed over
+/// the masters (one master owning every slot on a single server).
+async fn layout(connector: &Connector, key: &str, partitions: u64) -> Result<Layout, Failure> {
+    if partitions <= 1 {
+        return Ok(Layout::single(key));
+    }
+    let masters = connector.masters().await?;
+    let n = usize::try_from(partitions).unwrap_or(1);
+    let keys = place(key, n, &masters).map_err(Failure::runtime)?;
+    Ok(Layout {
+        stream: key.to_owned(),
+        partitions: keys,
+    })
+}
+
 async fn phases(
     connector: &Connector,
     base: &str,
+    [drain_layout, e2e_layout]: [&Layout; 2],
     shape: &Shape,
     args: &BenchArgs,
     report: &mut BenchReport,
@@ -72,21 +89,20 @@ async fn phases(
     let wants = |p: BenchPhase| args.phases.contains(&p);
     // Asks the server whether a phase's entries are all delivered and acked.
     let mut admin = connector.conn("bench-watch");
-    let drain_key = format!("{base}:drain");
     let progress = Arc::new(AtomicU64::new(0));
     let bar = bar("produce", shape.tasks, &progress);
     if wants(BenchPhase::Produce) || wants(BenchPhase::Drain) {
-        let produced_in = produce(connector, &drain_key, shape, &progress).await?;
+        let produced_in = produce(connector, drain_layout, shape, &progress).await?;
         report.produce_per_s = per_second(shape.tasks, produced_in);
     }
 
     if wants(BenchPhase::Drain) {
         set_phase(bar.as_ref(), "drain", &progress);
         let started = Instant::now();
-        let workers = Workers::start(connector, &drain_key, shape).await?;
+        let workers = Workers::start(connector, drain_layout, shape).await?;
         let watcher = mirror(&workers, &progress);
         workers
-            .wait_drained(&mut admin, &drain_key, DRAIN_LIMIT)
+            .wait_drained(&mut admin, drain_layout, DRAIN_LIMIT)
             .await?;
         report.drain_per_s = per_second(shape.tasks, started.elapsed());
         watcher.abort();
@@ -95,13 +111,12 @@ async fn phases(
 
     if wants(BenchPhase::E2e) {
         set_phase(bar.as_ref(), "end-to-end", &progress);
-        let e2e_key = format!("{base}:e2e");
         let started = Instant::now();
-        let workers = Workers::start(connector, &e2e_key, shape).await?;
+        let workers = Workers::start(connector, e2e_layout, shape).await?;
         let watcher = mirror(&workers, &progress);
-        produce(connector, &e2e_key, shape, &Arc::new(AtomicU64::new(0))).await?;
+        produce(connector, e2e_layout, shape, &Arc::new(AtomicU64::new(0))).await?;
         workers
-            .wait_drained(&mut admin, &e2e_key, DRAIN_LIMIT)
+            .wait_drained(&mut admin, e2e_layout, DRAIN_LIMIT)
             .await?;
         report.e2e_per_s = per_second(shape.tasks, started.elapsed());
         watcher.abort();
@@ -174,8 +189,8 @@ fn set_phase(bar: Option<&ProgressBar>, phase: &str, progress: &Arc<AtomicU64>) 
 
 fn print_text(r: &BenchReport) {
     println!(
-        "streamlab bench against Redis {} ({} tasks, {} producers x batch {}, {} workers, {} client threads)",
-        r.redis_version, r.tasks, r.producers, r.batch, r.workers, r.client_threads
+        "streamlab bench against Redis {} ({} tasks, {} partition(s), {} producers x batch {}, {} workers, {} client threads)",
+        r.redis_version, r.tasks, r.partitions, r.producers, r.batch, r.workers, r.client_threads
     );
     println!("  produce     {:>12.0} entries/s", r.produce_per_s);
     println!("  drain       {:>12.0} entries/s", r.drain_per_s);
