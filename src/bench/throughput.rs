@@ -107,26 +107,7 @@ impl Workers {
         let mut handles = Vec::new();
         for w in 0..shape.workers.max(1) {
             for (p, key) in layout.partitions.iter().enumerate() {
-                let config = WorkerConfig {
-                    stream: key.clone(),
-                    group: "bench".into(),
-                    consumer: format!("bench-{w}"),
-                    count: shape.read_count,
-                    block: Duration::from_millis(200),
-                    claim_every: Duration::from_secs(3600),
-                    min_idle: Duration::from_secs(3600),
-                    claim_count: 100,
-                    max_deliveries: 5,
-                };
-                let role = format!("bench-worker-{w}:p{p}");
-                let mut conn = connector.blocking_conn(role, config.block);
-                conn.connect_for(key).await?;
-                let worker = Worker::new(
-                    conn,
-                    config,
-                    Arc::new(Behaviour::default()),
-                    Arc::new(NullSink),
-                );
+                let worker = reader(connector, key, w, p, shape).await?;
                 stats.push(worker.stats.clone());
                 let token = cancel.clone();
                 handles.push(tokio::spawn(async move {
@@ -184,6 +165,35 @@ impl Workers {
             let _ = h.await;
         }
     }
+}
+
+/// Worker `w`'s reader of partition `p` (`key`), its socket dialled.
+async fn reader(
+    connector: &Connector,
+    key: &str,
+    w: u64,
+    p: usize,
+    shape: &Shape,
+) -> Result<Worker, RedisFailure> {
+    let config = WorkerConfig {
+        stream: key.to_owned(),
+        group: "bench".into(),
+        consumer: format!("bench-{w}"),
+        count: shape.read_count,
+        block: Duration::from_millis(200),
+        claim_every: Duration::from_secs(3600),
+        min_idle: Duration::from_secs(3600),
+        claim_count: 100,
+        max_deliveries: 5,
+    };
+    let mut conn = connector.blocking_conn(format!("bench-worker-{w}:p{p}"), config.block);
+    conn.connect_for(key).await?;
+    Ok(Worker::new(
+        conn,
+        config,
+        Arc::new(Behaviour::default()),
+        Arc::new(NullSink),
+    ))
 }
 
 /// Whether group `bench` has been delivered `key`'s last entry and has

@@ -1,21 +1,19 @@
-//! A cluster changing under a [`Conn`]: finding out that the server is a
-//! cluster, reading the slot map, and following what the nodes answer
-//! while slots move or masters fail over (MOVED, ASK, TRYAGAIN,
-//! CLUSTERDOWN, LOADING, UNBLOCKED, READONLY). Each of these means the
+//! A cluster changing under a [`Conn`]: where a request goes now, and
+//! following what the nodes answer while slots move or masters fail over
+//! (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, LOADING, UNBLOCKED, READONLY). Each of these means the
 //! command did not run, so sending it again is safe; a bounded number of
 //! times, then the caller's own backoff takes over.
 
 use std::time::Duration;
 
-use ::redis::{RedisError, ServerError, Value, cmd};
+use ::redis::{RedisError, ServerError};
 
 use super::Conn;
 use super::cluster_map::{Mode, SEED};
 use super::route::Route;
-use super::slot_map::{NodeId, parse_cluster_slots};
+use super::slot_map::NodeId;
 use crate::redis::errors::RedisFailure;
-use crate::redis::reply::text;
-use crate::redis::topology::{Master, NodeAddr};
+use crate::redis::topology::NodeAddr;
 
 /// Redirects and waits followed for one request before giving up.
 const MAX_HOPS: u32 = 10;
@@ -66,25 +64,6 @@ impl Redirect {
     }
 }
 
-/// INFO's `cluster_enabled:1`, or HELLO's `mode` `cluster`.
-fn says_cluster(v: &Value) -> bool {
-    if let Some(info) = text(v) {
-        return info.contains("cluster_enabled:1");
-    }
-    let pairs: Vec<(String, String)> = match v {
-        Value::Array(items) => items
-            .chunks(2)
-            .filter_map(|kv| Some((text(kv.first()?)?, text(kv.get(1)?)?)))
-            .collect(),
-        Value::Map(items) => items
-            .iter()
-            .filter_map(|(k, v)| Some((text(k)?, text(v)?)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    pairs.iter().any(|(k, v)| k == "mode" && v == "cluster")
-}
-
 /// Redirects followed so far for one request.
 #[derive(Debug, Default)]
 pub(super) struct Hops(u32);
@@ -99,25 +78,10 @@ impl Conn {
         hops: &mut Hops,
     ) -> Result<Option<(NodeId, bool)>, RedisFailure> {
         hops.0 += 1;
-        if hops.0 > MAX_HOPS {
+        if hops.0 > MAX_HOPS || !self.on_a_cluster(&redirect)? {
             return Ok(None);
         }
         let cluster = self.connector.cluster();
-        if cluster.mode() != Mode::Cluster {
-            // A MOVED from a server taken for a single node (its INFO was
-            // refused): it is a cluster after all, unless the user said it
-            // is not. Anything else is not ours to retry off a cluster.
-            let (Redirect::Moved { to, .. } | Redirect::Ask { to }) = &redirect else {
-                return Ok(None);
-            };
-            if cluster.forced() == Some(false) {
-                return Err(RedisFailure::WrongNode(format!(
-                    "REDIS_CLUSTER=false, but {} is a Redis Cluster node and this key is served by {to}: unset REDIS_CLUSTER so streamlab routes every key, or point REDIS_URL at {to}",
-                    cluster.addr(SEED)
-                )));
-            }
-            cluster.set_mode(Mode::Cluster);
-        }
         tracing::debug!(role = self.role(), ?redirect, "cluster redirect");
         match redirect {
             Redirect::Moved { slot, to } => {
@@ -146,6 +110,29 @@ impl Conn {
         }
     }
 
+    /// Whether `redirect` is one to follow: always on a cluster. A MOVED
+    /// from a server taken for a single node (its INFO was refused) means
+    /// it is a cluster after all, unless the user said it is not (an
+    /// error naming the fix). Anything else is not ours to retry off a
+    /// cluster.
+    fn on_a_cluster(&self, redirect: &Redirect) -> Result<bool, RedisFailure> {
+        let cluster = self.connector.cluster();
+        if cluster.mode() == Mode::Cluster {
+            return Ok(true);
+        }
+        let (Redirect::Moved { to, .. } | Redirect::Ask { to }) = redirect else {
+            return Ok(false);
+        };
+        if cluster.forced() == Some(false) {
+            return Err(RedisFailure::WrongNode(format!(
+                "REDIS_CLUSTER=false, but {} is a Redis Cluster node and this key is served by {to}: unset REDIS_CLUSTER so streamlab routes every key, or point REDIS_URL at {to}",
+                cluster.addr(SEED)
+            )));
+        }
+        cluster.set_mode(Mode::Cluster);
+        Ok(true)
+    }
+
     /// The node a request should go to now.
     pub(super) async fn node_for(&mut self, route: Route) -> Result<NodeId, RedisFailure> {
         self.ensure_mode().await?;
@@ -172,112 +159,12 @@ impl Conn {
             .or_else(|| self.map.any_master())
             .unwrap_or(SEED))
     }
-
-    /// Find out once per connector whether the server is a cluster:
-    /// `cluster_enabled:1` in INFO, or for a user not allowed INFO, `mode`
-    /// `cluster` in HELLO (a @connection command). A server that answers
-    /// neither is taken for a single node until a MOVED says otherwise.
-    pub(super) async fn ensure_mode(&mut self) -> Result<(), RedisFailure> {
-        let cluster = self.connector.cluster();
-        if cluster.mode() != Mode::Unknown {
-            return Ok(());
-        }
-        let mode = if cluster.forced() == Some(true) {
-            Mode::Cluster
-        } else {
-            let i = self.link_index(SEED).await?;
-            let timeout = self.response_timeout;
-            let link = &mut self.links[i].1;
-            let info = link.command(cmd("INFO").arg("cluster"), timeout).await;
-            let reply = match info {
-                Ok(Value::ServerError(_)) => link.command(&cmd("HELLO"), timeout).await,
-                other => other,
-            };
-            match reply {
-                Ok(v) if says_cluster(&v) => Mode::Cluster,
-                Ok(_) => Mode::Standalone,
-                Err(e) if e.code().is_some() => Mode::Standalone,
-                Err(e) => return self.settle(SEED, Err(e)),
-            }
-        };
-        let cluster = self.connector.cluster();
-        if mode == Mode::Cluster && cluster.mode() != Mode::Cluster {
-            cluster.set_mode(Mode::Cluster);
-            cluster.mark_stale();
-            self.refresh().await;
-        } else if cluster.mode() == Mode::Unknown {
-            cluster.set_mode(mode);
-        }
-        Ok(())
-    }
-
-    /// Re-read the slot map (CLUSTER SLOTS) from the first node that
-    /// answers: those this connection already talks to, then the known
-    /// masters, then the URL's node. Best effort: on failure the old map
-    /// stays and MOVED replies keep correcting it.
-    pub(super) async fn refresh(&mut self) -> bool {
-        let cluster = self.connector.cluster();
-        let mut candidates: Vec<NodeId> = self.links.iter().map(|(n, _)| *n).collect();
-        let map = cluster.map();
-        let known = map.masters().into_iter().map(|m| m.0);
-        for node in known.chain([SEED]) {
-            if !candidates.contains(&node) {
-                candidates.push(node);
-            }
-        }
-        for node in candidates.into_iter().take(6) {
-            let Ok(i) = self.link_index(node).await else {
-                continue;
-            };
-            let timeout = self.response_timeout;
-            let asked = self.connector.cluster().addr(node);
-            let reply = self.links[i]
-                .1
-                .command(cmd("CLUSTER").arg("SLOTS"), timeout)
-                .await;
-            match reply {
-                Ok(Value::ServerError(e)) => {
-                    tracing::warn!(node = %asked, error = %e, "CLUSTER SLOTS refused");
-                    return false;
-                }
-                Ok(v) => match parse_cluster_slots(&v, &asked) {
-                    Ok(ranges) if !ranges.is_empty() => {
-                        self.connector.cluster().install(&ranges);
-                        return true;
-                    }
-                    _ => continue,
-                },
-                Err(e) => {
-                    let _ = self.settle::<()>(node, Err(e));
-                }
-            }
-        }
-        false
-    }
-
-    /// Every master with its slots, re-reading the map first if it is stale
-    /// or empty. A single server is one master owning every slot.
-    pub async fn masters(&mut self) -> Result<Vec<Master>, RedisFailure> {
-        self.ensure_mode().await?;
-        let cluster = self.connector.cluster();
-        if cluster.mode() == Mode::Cluster
-            && (cluster.claim_refresh() || cluster.masters().is_empty())
-        {
-            self.refresh().await;
-        }
-        let masters = self.connector.cluster().masters();
-        if masters.is_empty() {
-            return Err(RedisFailure::Server(
-                "cannot read the cluster's slot map (CLUSTER SLOTS refused or no node answered): the user needs +cluster|slots".into(),
-            ));
-        }
-        Ok(masters)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ::redis::Value;
 
     fn server_error(line: &str) -> ServerError {
         match ::redis::parse_redis_value(line.as_bytes()).expect("an error reply parses") {
@@ -332,26 +219,5 @@ mod tests {
             Redirect::of_error(&aborted, &from),
             Some(Redirect::Moved { .. })
         ));
-    }
-
-    #[test]
-    fn a_cluster_is_recognised_in_info_and_in_hello() {
-        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
-        assert!(says_cluster(&bulk("# Cluster\r\ncluster_enabled:1\r\n")));
-        assert!(!says_cluster(&bulk("# Cluster\r\ncluster_enabled:0\r\n")));
-        let hello = |mode: &str| {
-            Value::Array(vec![
-                bulk("server"),
-                bulk("redis"),
-                bulk("mode"),
-                bulk(mode),
-            ])
-        };
-        assert!(says_cluster(&hello("cluster")));
-        assert!(!says_cluster(&hello("standalone")));
-        assert!(says_cluster(&Value::Map(vec![(
-            bulk("mode"),
-            bulk("cluster")
-        )])));
     }
 }
