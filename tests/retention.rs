@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{BinOutput, add_tasks, connector, raw, read_without_ack, run_bin, server, unique};
 use streamlab::engine::partition::Layout;
 use streamlab::engine::registry::{CreatedBy, record_created};
-use streamlab::monitor::retention::{self, EntryCount, Hold, PAGE, SCAN_BUDGET, Target};
+use streamlab::engine::retention::{self, EntryCount, Hold, PAGE, SCAN_BUDGET, Target};
 use streamlab::redis::{Conn, EntryId, Retention, xack, xlen, xpending_summary, xtrim};
 
 const WAIT: Duration = Duration::from_secs(20);

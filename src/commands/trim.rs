@@ -1,14 +1,14 @@
 //! `streamlab trim`: XTRIM by MAXLEN (approximate unless --exact) or MINID,
 //! or `--safe`: MINID to what every group has delivered and acked (see
-//! monitor/retention). `--safe` and `--minid` print a preview first (the
+//! engine/retention). `--safe` and `--minid` print a preview first (the
 //! command, how many entries, the first and last, each group's position);
 //! `--dry-run` stops there. A partitioned stream is planned whole before
 //! any partition is trimmed, so a refusal leaves every partition intact.
 
 use crate::cli::{GlobalArgs, TrimArgs};
 use crate::commands::resolve_stream;
+use crate::engine::retention::{self, Plan, PlanError, Refusal, Target};
 use crate::failure::Failure;
-use crate::monitor::retention::{self, Plan, PlanError, Refusal, Target};
 use crate::redis::{Conn, EntryId, Retention, xlen, xtrim};
 use crate::session::Session;
 

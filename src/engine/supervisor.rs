@@ -20,8 +20,8 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::event::{ChannelSink, Event, SharedSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
+use crate::engine::retention::{Plan, Target};
 use crate::engine::worker::WorkerConfig;
-use crate::monitor::retention::{Plan, Target};
 use crate::redis::{Connector, EntryId, Retention};
 
 pub use admin::ADMIN_TIMEOUT;

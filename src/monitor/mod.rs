@@ -8,7 +8,6 @@ pub mod overview;
 pub mod partitioned;
 pub mod poll;
 pub mod poller;
-pub mod retention;
 pub mod snapshot;
 
 pub use poll::{PelQuery, poll_once};

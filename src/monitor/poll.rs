@@ -9,12 +9,9 @@
 //! oldest-pending and time-lag commands are skipped when the poll already
 //! knows their answer (see [`Plan`]): at most 4 commands per group.
 
-use ::redis::Value;
-
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
-use crate::redis::errors::classify;
 use crate::redis::id::now_ms;
-use crate::redis::reply::entries;
+use crate::redis::reply::{checked, entries};
 use crate::redis::{
     Conn, ConsumerInfo, EntryId, PendingSummary, RedisFailure, is_no_such_key, parse_consumers,
     parse_groups, parse_pending_range, parse_stream_info, xinfo_consumers_cmd, xinfo_groups_cmd,
@@ -34,15 +31,6 @@ pub struct PelQuery {
     pub start: Option<EntryId>,
     pub count: usize,
     pub consumer: Option<String>,
-}
-
-pub(crate) fn checked(v: &Value) -> Result<&Value, RedisFailure> {
-    match v {
-        Value::ServerError(_) => Err(classify(&v.clone().extract_error().err().unwrap_or_else(
-            || ::redis::RedisError::from((::redis::ErrorKind::Parse, "error reply")),
-        ))),
-        other => Ok(other),
-    }
 }
 
 /// Poll `key` once. `page` asks for a PEL page of one group.

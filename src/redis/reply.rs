@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use ::redis::Value;
 
-use crate::redis::errors::RedisFailure;
+use crate::redis::errors::{RedisFailure, classify};
 use crate::redis::id::EntryId;
 
 /// One stream entry. `fields` is `None` when the entry was deleted while it
@@ -30,6 +30,17 @@ impl Entry {
     pub fn field_str(&self, name: &str) -> Option<String> {
         self.field(name)
             .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+/// One reply of an `ignore_errors` pipeline: an error reply becomes that
+/// command's [`RedisFailure`], so each command's failure is told apart.
+pub fn checked(v: &Value) -> Result<&Value, RedisFailure> {
+    match v {
+        Value::ServerError(_) => Err(classify(&v.clone().extract_error().err().unwrap_or_else(
+            || ::redis::RedisError::from((::redis::ErrorKind::Parse, "error reply")),
+        ))),
+        other => Ok(other),
     }
 }
 

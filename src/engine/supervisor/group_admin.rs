@@ -7,7 +7,7 @@
 use ::redis::Cmd;
 
 use super::{Outcome, PendingOfDeleted};
-use crate::monitor::retention::{self, PlanError, Target};
+use crate::engine::retention::{self, PlanError, Target};
 use crate::redis::{
     Conn, RedisFailure, Retention, command_line, delete_consumer, xclaim, xgroup_delconsumer_cmd,
     xgroup_destroy, xgroup_destroy_cmd, xgroup_setid, xgroup_setid_cmd, xpending_range, xtrim,

@@ -2,8 +2,8 @@
 //! confirmation says it will send, which ones want the stream's name typed,
 //! and the engine command that comes out (or does not).
 
+use crate::engine::retention::{Cost, EntryCount, GroupLimit, Hold, Plan, Removal, Target};
 use crate::engine::supervisor::{EngineCommand, Outcome, PendingOfDeleted};
-use crate::monitor::retention::{Cost, EntryCount, GroupLimit, Hold, Plan, Removal, Target};
 use crate::redis::Retention;
 use crate::tui::action::{Action, Intent};
 use crate::tui::confirm::Confirmation;

@@ -5,8 +5,8 @@
 //! position. Every trim loses data: the stream's name is typed.
 
 use super::{Done, prompt};
+use crate::engine::retention::{Plan, Target};
 use crate::engine::supervisor::EngineCommand;
-use crate::monitor::retention::{Plan, Target};
 use crate::redis::{EntryId, Retention, command_line, xtrim_cmd};
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Prompt, State};

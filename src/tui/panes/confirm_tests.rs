@@ -5,8 +5,8 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::engine::retention::{Cost, EntryCount, GroupLimit, Hold, Plan, Removal};
 use crate::engine::supervisor::Outcome;
-use crate::monitor::retention::{Cost, EntryCount, GroupLimit, Hold, Plan, Removal};
 use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::panes::overlay;
