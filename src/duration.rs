@@ -35,6 +35,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// `d` as a setting would be written (`0s`, `500ms`, `5s`, `2m`, `1h`),
+/// so what a command echoes can be given back to it; sub-millisecond
+/// durations, which no flag takes, keep Rust's own form.
+pub fn show(d: Duration) -> String {
+    let ms = d.as_millis();
+    if !d.subsec_nanos().is_multiple_of(1_000_000) {
+        return format!("{d:?}");
+    }
+    match ms {
+        0 => "0s".to_owned(),
+        ms if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        ms if ms.is_multiple_of(60_000) => format!("{}m", ms / 60_000),
+        ms if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
+    }
+}
+
 /// The message for a bare number: both readings, so the user picks one.
 fn missing_unit(num: &str) -> String {
     let as_seconds = num
@@ -57,6 +74,22 @@ mod tests {
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         for bad in ["", "abc", "5 parsecs", "-1s", "99999h", "s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shown_durations_parse_back() {
+        for (text, ms) in [
+            ("0s", 0),
+            ("250ms", 250),
+            ("1500ms", 1500),
+            ("5s", 5000),
+            ("2m", 120_000),
+            ("1h", 3_600_000),
+        ] {
+            let d = Duration::from_millis(ms);
+            assert_eq!(show(d), text);
+            assert_eq!(parse_duration(text).unwrap(), d);
         }
     }
 

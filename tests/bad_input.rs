@@ -153,6 +153,30 @@ async fn refused_port_is_a_connection_error() {
     assert_error(&out, EXIT_CONNECTION, &["cannot connect", "refused"]);
 }
 
+/// A worker told to stop while it is still connecting (a supervisor
+/// replacing it; here a port that accepts and never answers) stops
+/// cleanly: its signal handler exists before it connects, so the SIGTERM
+/// is neither the default kill nor lost.
+#[tokio::test]
+async fn sigterm_while_the_worker_connects_is_a_clean_stop() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let worker = BinProcess::spawn(
+        &format!("worker --url redis://127.0.0.1:{port} --events json"),
+        &[],
+    );
+    // The worker's socket is in the accept queue once it is connecting.
+    silent.set_nonblocking(true).expect("nonblocking");
+    let deadline = common::Deadline::new("the worker to connect", WAIT);
+    let _held = loop {
+        match silent.accept() {
+            Ok((socket, _)) => break socket,
+            Err(_) => deadline.tick().await,
+        }
+    };
+    stop(worker).await;
+}
+
 fn password_server(password: &str) -> EmbeddedServer {
     server_with(ServerOptions {
         extra: vec!["--requirepass".into(), password.into()],

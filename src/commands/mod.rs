@@ -7,10 +7,9 @@ pub mod info;
 pub mod monitor;
 pub mod overview;
 pub mod produce;
+mod shutdown;
 pub mod trim;
 pub mod worker;
-
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::PartitionArgs;
 use crate::engine::partition::Layout;
@@ -19,6 +18,8 @@ use crate::engine::partition::spread::Spread;
 use crate::engine::registry::{self, CreatedBy};
 use crate::failure::Failure;
 use crate::redis::{Conn, Connector, RedisFailure};
+
+pub use shutdown::shutdown_on_signal;
 
 /// Open `stream` for a command that may create it: its recorded layout,
 /// or a new one with `--partitions`, recorded as created by `by`. A server
@@ -79,39 +80,6 @@ pub fn spread_of(args: &PartitionArgs) -> Spread {
     args.partition_by
         .clone()
         .map_or(Spread::RoundRobin, Spread::ByField)
-}
-
-/// A token cancelled on the first SIGINT or SIGTERM. A second signal
-/// exits at once with status 130 (the user insists).
-pub fn shutdown_on_signal() -> CancellationToken {
-    let token = CancellationToken::new();
-    let child = token.clone();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        child.cancel();
-        wait_for_signal().await;
-        std::process::exit(130);
-    });
-    token
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// Whether stderr is a terminal (progress bars only then).

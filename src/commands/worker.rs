@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs, WorkerTuning};
 use crate::commands::{resolve_stream, shutdown_on_signal};
+use crate::duration::show;
 use crate::engine::event::{JsonLinesSink, NullSink, SharedSink, TextSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::text::PartitionTextSink;
@@ -54,7 +55,13 @@ pub fn worker_config(
 
 pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> {
     let name = args.name.clone().unwrap_or_else(default_name);
-    let session = Session::open(global).await?;
+    // Listening before connecting: a SIGTERM while the worker connects (a
+    // supervisor replacing it) is a clean stop, not a kill by the signal.
+    let cancel = shutdown_on_signal();
+    let session = tokio::select! {
+        opened = Session::open(global) => opened?,
+        () = cancel.cancelled() => return Ok(()),
+    };
     let config = worker_config(
         global,
         name.clone(),
@@ -63,29 +70,15 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         DEFAULT_MIN_IDLE,
     );
     let layout = resolve_stream(&session.connector, &global.stream).await?;
-    let sink: SharedSink = match args.events {
-        EventsFormat::Json => Arc::new(JsonLinesSink::stdout()),
-        EventsFormat::Text if layout.is_partitioned() => Arc::new(PartitionTextSink),
-        EventsFormat::Text => Arc::new(TextSink),
-        EventsFormat::None => Arc::new(NullSink),
-    };
+    let sink = event_sink(args.events, &layout);
     if args.events != EventsFormat::Json {
-        eprintln!(
-            "worker '{name}' on stream '{}'{} group '{}' (claim every {:?}, min idle {:?}, max deliveries {}); Ctrl-C stops after in-flight work",
-            config.stream,
-            partitions_note(&layout),
-            config.group,
-            config.claim_every,
-            config.min_idle,
-            config.max_deliveries
-        );
+        eprintln!("{}", banner(&config, &layout));
     }
     let behaviour = Arc::new(Behaviour::new(
         args.work_ms,
         args.fail_rate,
         args.crash_rate,
     ));
-    let cancel = shutdown_on_signal();
     let stats = Arc::default();
     let connector = &session.connector;
     let exit = run_on_partitions(
@@ -104,6 +97,31 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         )),
         WorkerExit::Fatal(e) => Err(e.into()),
     }
+}
+
+/// Where events go: JSON lines, text (prefixed with the partition key on
+/// a partitioned stream), or nowhere.
+fn event_sink(format: EventsFormat, layout: &Layout) -> SharedSink {
+    match format {
+        EventsFormat::Json => Arc::new(JsonLinesSink::stdout()),
+        EventsFormat::Text if layout.is_partitioned() => Arc::new(PartitionTextSink),
+        EventsFormat::Text => Arc::new(TextSink),
+        EventsFormat::None => Arc::new(NullSink),
+    }
+}
+
+/// The line on stderr saying what this worker does.
+fn banner(config: &WorkerConfig, layout: &Layout) -> String {
+    format!(
+        "worker '{}' on stream '{}'{} group '{}' (claim every {}, min idle {}, max deliveries {}); Ctrl-C stops after in-flight work",
+        config.consumer,
+        config.stream,
+        partitions_note(layout),
+        config.group,
+        show(config.claim_every),
+        show(config.min_idle),
+        config.max_deliveries
+    )
 }
 
 /// ` (3 partitions: {a.p0}, ...)` for a partitioned stream, else nothing.
