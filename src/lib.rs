@@ -15,5 +15,6 @@ pub mod monitor;
 pub mod redis;
 pub mod secrets;
 pub mod session;
+pub mod stdout;
 pub mod tui;
 pub mod usage;

@@ -177,6 +177,56 @@ async fn sigterm_while_the_worker_connects_is_a_clean_stop() {
     stop(worker).await;
 }
 
+/// `streamlab worker | head -1`: once the reader of its events has gone,
+/// the worker neither panics nor acks what it could not report. It stops
+/// (exit 0, a note on stderr) and the batch in hand stays pending.
+#[tokio::test]
+async fn a_worker_whose_stdout_reader_left_stops_without_acking_or_a_panic() {
+    let server = server();
+    let url = server.url();
+    let stream = unique("closed-stdout");
+    let mut admin = common::connector(&url).conn("admin");
+    add_tasks(&mut admin, &stream, 2).await;
+    // 2 s of work per entry: the batch is still in hand when stdout closes.
+    let mut child = tokio::process::Command::new(common::bin())
+        .args(["worker", "--url", &url, "--stream", &stream, "--group", "g"])
+        .args(["--block", "200ms", "--work-ms", "2000"])
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn streamlab");
+    let deadline = common::Deadline::new("both entries delivered", WAIT);
+    while delivered(&mut admin, &stream).await < 2 {
+        deadline.tick().await;
+    }
+    drop(child.stdout.take());
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .expect("the worker stops by itself")
+        .expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("stdout was closed"), "{stderr}");
+    assert_eq!(
+        pending(&mut admin, &stream).await,
+        2,
+        "nothing acked unreported"
+    );
+}
+
+/// Entries group `g` has been delivered (XINFO GROUPS entries-read).
+async fn delivered(conn: &mut Conn, stream: &str) -> u64 {
+    let v = raw(conn, &["XINFO", "GROUPS", stream]).await;
+    parse_groups(&v)
+        .ok()
+        .and_then(|g| g.first().and_then(|g| g.entries_read))
+        .unwrap_or(0)
+}
+
 fn password_server(password: &str) -> EmbeddedServer {
     server_with(ServerOptions {
         extra: vec!["--requirepass".into(), password.into()],

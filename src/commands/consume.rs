@@ -46,8 +46,13 @@ pub async fn run(global: &GlobalArgs, args: &ConsumeArgs) -> Result<(), Failure>
                 .min(batch.len())
         });
         let shown = layout.is_partitioned().then_some(delivery.stream.as_str());
-        for entry in &batch[..take] {
-            print_entry(entry, shown, args.json);
+        // The offset is saved after the batch is printed: with stdout
+        // closed by its reader nothing more is printed, so nothing is saved.
+        if !batch[..take]
+            .iter()
+            .all(|e| print_entry(e, shown, args.json))
+        {
+            break;
         }
         if let Some(entry) = batch[..take].last() {
             last.insert(delivery.stream.clone(), entry.id);
@@ -112,7 +117,8 @@ fn describe_start(note: &StartNote, stream: &str) -> String {
 }
 
 /// One entry as a line; `partition` names its key on a partitioned stream.
-fn print_entry(entry: &Entry, partition: Option<&str>, as_json: bool) {
+/// False when stdout could not take it.
+fn print_entry(entry: &Entry, partition: Option<&str>, as_json: bool) -> bool {
     let fields = entry.fields.clone().unwrap_or_default();
     if as_json {
         let map: serde_json::Map<String, serde_json::Value> = fields
@@ -123,20 +129,19 @@ fn print_entry(entry: &Entry, partition: Option<&str>, as_json: bool) {
         if let Some(key) = partition {
             line["stream"] = json!(key);
         }
-        println!("{line}");
-        return;
+        return crate::stdout::line(&line.to_string());
     }
     let at = partition.map(|k| format!("{k} ")).unwrap_or_default();
     let shown: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", shorten(&String::from_utf8_lossy(v))))
         .collect();
-    println!(
+    crate::stdout::line(&format!(
         "{at}{} ({} ms old)  {}",
         entry.id,
         entry.id.age_ms(now_ms()),
         shown.join(" ")
-    );
+    ))
 }
 
 fn shorten(s: &str) -> String {

@@ -13,6 +13,7 @@ use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
 use crate::redis::ServerInfo;
 use crate::session::Session;
+use crate::stdout;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     if args.all {
@@ -53,7 +54,8 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
             Err(e) if args.once => return Err(e.into()),
             Err(e) => eprintln!("poll failed (retrying): {e}"),
         }
-        if args.once || args.polls.is_some_and(|n| polls >= n) {
+        // The reader went away (`| head`): nobody sees another poll.
+        if args.once || args.polls.is_some_and(|n| polls >= n) || stdout::closed() {
             break;
         }
     }
@@ -72,18 +74,21 @@ fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool
         if let Some(server) = server {
             v["server"] = server.to_json();
         }
-        println!("{v}");
+        stdout::line(&v.to_string());
         return;
     }
     match parts {
-        [one] if !layout.is_partitioned() => print!("{}", table(one, server)),
+        [one] if !layout.is_partitioned() => {
+            stdout::print(&table(one, server));
+        }
         _ => {
             let total = partitioned::totals(&layout.stream, parts);
-            println!("{} partitions, totals:", layout.partition_count());
-            print!("{}", table(&total, server));
+            let mut text = format!("{} partitions, totals:\n", layout.partition_count());
+            text.push_str(&table(&total, server));
             for p in parts {
-                print!("{}", table(p, server));
+                text.push_str(&table(p, server));
             }
+            stdout::print(&text);
         }
     }
 }

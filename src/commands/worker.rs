@@ -96,6 +96,12 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
             ),
         )),
         WorkerExit::Fatal(e) => Err(e.into()),
+        WorkerExit::OutputClosed => {
+            eprintln!(
+                "note: stdout was closed by its reader: stopped without acking the entries in hand (they stay pending for XAUTOCLAIM)"
+            );
+            Ok(())
+        }
     }
 }
 

@@ -156,6 +156,11 @@ pub trait EventSink: Send + Sync {
     fn enabled(&self) -> bool {
         true
     }
+    /// True once the events' reader has gone away (stdout closed): a
+    /// worker then stops before acking what it could not report.
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 /// Drops every event (quiet headless runs, benchmarks).
@@ -191,7 +196,7 @@ impl EventSink for JsonLinesSink {
             .out
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = writeln!(out, "{line}");
+        crate::stdout::noted(writeln!(out, "{line}"));
     }
 
     fn flush(&self) {
@@ -199,7 +204,11 @@ impl EventSink for JsonLinesSink {
             .out
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = out.flush();
+        crate::stdout::noted(out.flush());
+    }
+
+    fn is_closed(&self) -> bool {
+        crate::stdout::closed()
     }
 }
 
@@ -241,11 +250,15 @@ pub struct TextSink;
 
 impl EventSink for TextSink {
     fn emit(&self, event: Event) {
-        println!("{}", describe(&event));
+        crate::stdout::line(&describe(&event));
     }
 
     fn flush(&self) {
-        let _ = std::io::stdout().flush();
+        crate::stdout::noted(std::io::stdout().flush());
+    }
+
+    fn is_closed(&self) -> bool {
+        crate::stdout::closed()
     }
 }
 

@@ -30,12 +30,16 @@ pub struct PartitionTextSink;
 
 impl EventSink for PartitionTextSink {
     fn emit(&self, event: Event) {
-        println!("{}", line(&event));
+        crate::stdout::line(&line(&event));
     }
 
     fn flush(&self) {
         use std::io::Write as _;
-        let _ = std::io::stdout().flush();
+        crate::stdout::noted(std::io::stdout().flush());
+    }
+
+    fn is_closed(&self) -> bool {
+        crate::stdout::closed()
     }
 }
 

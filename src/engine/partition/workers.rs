@@ -53,9 +53,10 @@ pub async fn run_on_partitions(
     let mut exit = WorkerExit::Stopped;
     while let Some(ended) = loops.join_next().await {
         match ended {
-            Ok(WorkerExit::Crashed) => {
+            // Like a crash: no loop can report, so none may ack any more.
+            Ok(end @ (WorkerExit::Crashed | WorkerExit::OutputClosed)) => {
                 loops.abort_all();
-                return WorkerExit::Crashed;
+                return end;
             }
             Ok(WorkerExit::Fatal(e)) if exit == WorkerExit::Stopped => {
                 stop.cancel();

@@ -232,6 +232,10 @@ impl Workers {
                     Ok(WorkerExit::Stopped) => WorkerStatus::Stopped,
                     Ok(WorkerExit::Crashed) => WorkerStatus::Killed,
                     Ok(WorkerExit::Fatal(e)) => WorkerStatus::Failed(e.to_string()),
+                    // The dashboard's events go to a channel, never closed.
+                    Ok(WorkerExit::OutputClosed) => {
+                        WorkerStatus::Failed("its output closed".into())
+                    }
                     Err(e) => WorkerStatus::Failed(e.to_string()),
                 };
             }

@@ -74,6 +74,9 @@ impl Worker {
         }
         // The ledger rule: processed lines are out before any XACK is sent.
         self.sink.flush();
+        if self.sink.is_closed() {
+            return Err(WorkerExit::OutputClosed);
+        }
         if defer_ack {
             self.deferred_ack.extend(to_ack);
         } else {

@@ -91,6 +91,9 @@ pub enum WorkerExit {
     Crashed,
     /// An error retrying cannot fix (auth, wrong type).
     Fatal(RedisFailure),
+    /// The events' reader went away (stdout closed): stopped before acking
+    /// the batch it could not report, which stays pending.
+    OutputClosed,
 }
 
 pub struct Worker {
@@ -146,10 +149,10 @@ impl Worker {
             .unwrap_or(WorkerExit::Stopped);
         let reason = match &exit {
             WorkerExit::Stopped => "stopped on request".to_owned(),
-            WorkerExit::Crashed => "crashed".to_owned(),
+            WorkerExit::Crashed | WorkerExit::OutputClosed => String::new(),
             WorkerExit::Fatal(e) => e.to_string(),
         };
-        if exit != WorkerExit::Crashed {
+        if !matches!(exit, WorkerExit::Crashed | WorkerExit::OutputClosed) {
             self.sink.emit(Event::WorkerStopped {
                 stream: self.config.stream.clone(),
                 consumer: self.config.consumer.clone(),
