@@ -251,21 +251,30 @@ impl LocalCluster {
 
     /// The port of the master serving `slot`, as node `ask` sees it.
     pub fn owner_port(&self, ask: u16, slot: u16) -> u16 {
+        self.owner_seen_by(ask, slot).unwrap_or_else(|| {
+            panic!(
+                "no owner of slot {slot} seen by {ask}: {}",
+                self.master_view(ask)
+            )
+        })
+    }
+
+    /// The port of the master serving `slot` as node `ask` sees it, or
+    /// `None` while it sees no master serving it (during a failover a node
+    /// can list the old master as a replica before it learns the new one).
+    pub fn owner_seen_by(&self, ask: u16, slot: u16) -> Option<u16> {
         let view = self.master_view(ask);
-        for line in view.lines() {
-            let Some((range, addr)) = line.split_once(' ') else {
-                continue;
-            };
+        view.lines().find_map(|line| {
+            let (range, addr) = line.split_once(' ')?;
             let (start, end) = range.split_once('-').unwrap_or((range, range));
-            let (Ok(start), Ok(end)) = (start.parse::<u16>(), end.parse::<u16>()) else {
-                continue;
-            };
-            if (start..=end).contains(&slot) {
-                let port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
-                return port.expect("a port in CLUSTER NODES");
-            }
-        }
-        panic!("no owner of slot {slot} seen by {ask}: {view}");
+            let (start, end) = (start.parse::<u16>().ok()?, end.parse::<u16>().ok()?);
+            (start..=end).contains(&slot).then(|| {
+                addr.rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("a port in CLUSTER NODES")
+            })
+        })
     }
 
     /// Every node lists `replica` as a replica of `master_id`: until its

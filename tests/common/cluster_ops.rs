@@ -80,12 +80,13 @@ impl LocalCluster {
     pub fn wait_owner(&self, slot: u16, owner: u16, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
-            let owners: Vec<u16> = self
+            // A node that sees no owner yet is still catching up: wait.
+            let owners: Vec<Option<u16>> = self
                 .ports()
                 .into_iter()
-                .map(|p| self.owner_port(p, slot))
+                .map(|p| self.owner_seen_by(p, slot))
                 .collect();
-            if owners.iter().all(|o| *o == owner) {
+            if owners.iter().all(|o| *o == Some(owner)) {
                 return;
             }
             assert!(
