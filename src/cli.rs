@@ -481,7 +481,7 @@ pub enum BenchPhase {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Watch options")]
 pub struct WatchArgs {
-    /// Enable the admin actions (ack, claim, dead-letter, trim), each confirmed
+    /// Enable the admin actions (ack, claim, dead-letter, delete a consumer, trim, XGROUP SETID and DESTROY), each confirmed
     #[arg(long)]
     pub allow_writes: bool,
     /// Only streams whose key matches this glob on the overview (SCAN MATCH)
