@@ -10,7 +10,7 @@ use crate::cli::{GlobalArgs, ProduceArgs};
 use crate::commands::{open_stream, shutdown_on_signal, spread_of, stderr_is_terminal};
 use crate::engine::event::TextSink;
 use crate::engine::partition::Layout;
-use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig};
+use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::engine::registry::CreatedBy;
 use crate::failure::{ExitKind, Failure};
 use crate::redis::memory::out_of_memory_detail;
@@ -36,9 +36,34 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     if let Some(group) = &global.group {
         create_groups(&mut conn, &layout, group).await?;
     }
-    // --maxlen bounds the logical stream: each partition keeps its share.
+    let mut producer = Producer::new(conn, producer_config(args, &layout), Arc::new(TextSink));
+    let cancel = shutdown_on_signal();
+    let started = Instant::now();
+    let result = with_progress(args, producer.stats.clone(), async {
+        match args.rate {
+            Some(rate) => producer.produce_at_rate(rate, args.count, &cancel).await,
+            None => produce_in_chunks(&mut producer, args.count.unwrap_or(10), &cancel).await,
+        }
+    })
+    .await;
+    match result {
+        Ok(done) => {
+            report(&session, global, &layout, done, started).await;
+            Ok(())
+        }
+        Err(e) if e.is_out_of_memory() => {
+            let added = producer.stats.produced.load(Ordering::Relaxed);
+            Err(out_of_memory(&session, global, args, added).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The producer's settings. `--maxlen` bounds the logical stream: each
+/// partition keeps its share.
+fn producer_config(args: &ProduceArgs, layout: &Layout) -> ProducerConfig {
     let per_partition = |len: u64| len.div_ceil(layout.partition_count() as u64);
-    let config = ProducerConfig {
+    ProducerConfig {
         spread: spread_of(&args.partitioning),
         retention: args.maxlen.map(|len| Retention::MaxLen {
             len: per_partition(len),
@@ -47,12 +72,16 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
         payload_bytes: usize::try_from(args.payload_bytes).unwrap_or(usize::MAX),
         first_seq: 1,
         layout: layout.clone(),
-    };
-    let mut producer = Producer::new(conn, config, Arc::new(TextSink));
-    let cancel = shutdown_on_signal();
-    let started = Instant::now();
+    }
+}
+
+/// Run `work` with a progress bar on a terminal (long runs only).
+async fn with_progress<T>(
+    args: &ProduceArgs,
+    stats: Arc<ProducerStats>,
+    work: impl std::future::Future<Output = T>,
+) -> T {
     let bar = progress_bar(args);
-    let stats = producer.stats.clone();
     let ticker = bar.clone().map(|bar| {
         tokio::spawn(async move {
             loop {
@@ -61,29 +90,24 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
             }
         })
     });
-    let result = match args.rate {
-        Some(rate) => producer.produce_at_rate(rate, args.count, &cancel).await,
-        None => produce_in_chunks(&mut producer, args.count.unwrap_or(10), &cancel).await,
-    };
+    let out = work.await;
     if let Some(t) = ticker {
         t.abort();
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let done = match result {
-        Ok(done) => done,
-        Err(e) if e.is_out_of_memory() => {
-            return Err(out_of_memory(
-                &session,
-                global,
-                args,
-                producer.stats.produced.load(Ordering::Relaxed),
-            )
-            .await);
-        }
-        Err(e) => return Err(e.into()),
-    };
+    out
+}
+
+/// `added N tasks ... stream length now L` (over every partition).
+async fn report(
+    session: &Session,
+    global: &GlobalArgs,
+    layout: &Layout,
+    done: u64,
+    started: Instant,
+) {
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     let mut admin = session.connector.conn("producer");
     let mut len = 0;
@@ -100,7 +124,6 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
         "added {done} tasks to '{}'{over} in {secs:.2}s ({rate:.0}/s); stream length now {len}",
         global.stream
     );
-    Ok(())
 }
 
 /// Redis refused to grow: say exactly how many entries landed before it
