@@ -37,9 +37,25 @@ pub async fn run(global: &GlobalArgs, args: &TrimArgs) -> Result<(), Failure> {
     };
     let mut conn = connector.conn("trim");
     let layout = resolve_stream(&connector, &global.stream).await?;
+    let plans = plan_all(&mut conn, &layout.partitions, target).await?;
+    for plan in &plans {
+        print_preview(plan);
+    }
+    if args.dry_run {
+        println!("dry run: nothing removed");
+        return Ok(());
+    }
+    for plan in plans.iter().filter(|p| !p.removal.count.is_zero()) {
+        trim_to(&mut conn, plan).await?;
+    }
+    Ok(())
+}
+
+/// Plan every partition before trimming any, so a refusal removes nothing.
+async fn plan_all(conn: &mut Conn, keys: &[String], target: Target) -> Result<Vec<Plan>, Failure> {
     let mut plans = Vec::new();
-    for key in &layout.partitions {
-        match retention::plan(&mut conn, key, target).await {
+    for key in keys {
+        match retention::plan(conn, key, target).await {
             Ok(plan) => plans.push(plan),
             Err(PlanError::Refused(Refusal::NoStream)) => {
                 println!("'{key}' does not exist: nothing to trim");
@@ -52,17 +68,7 @@ pub async fn run(global: &GlobalArgs, args: &TrimArgs) -> Result<(), Failure> {
             Err(PlanError::Redis(e)) => return Err(e.into()),
         }
     }
-    for plan in &plans {
-        print_preview(plan);
-    }
-    if args.dry_run {
-        println!("dry run: nothing removed");
-        return Ok(());
-    }
-    for plan in plans.iter().filter(|p| !p.removal.count.is_zero()) {
-        trim_to(&mut conn, plan).await?;
-    }
-    Ok(())
+    Ok(plans)
 }
 
 fn print_preview(plan: &Plan) {
