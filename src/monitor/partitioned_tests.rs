@@ -1,3 +1,5 @@
+//! Folding partitions into totals, on snapshots built by hand.
+
 use super::*;
 use crate::redis::{EntryId, PendingEntry};
 

@@ -1,3 +1,6 @@
+//! Partition rows folded into one logical row, and the names that make
+//! a stream a candidate, on rows built by hand.
+
 use super::*;
 use crate::redis::EntryId;
 
