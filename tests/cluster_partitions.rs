@@ -8,16 +8,19 @@
 #[path = "common/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "common/partitions.rs"]
+mod partitions;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{BinOutput, BinProcess, Deadline, connector, pending_count, run_bin, unique};
+use partitions::{ids_by_partition, ledger, partition_keys};
 use serde_json::Value as Json;
 use streamlab::engine::dead_key;
-use streamlab::engine::registry::{self, record_key};
+use streamlab::engine::registry::record_key;
 use streamlab::redis::topology::key_slot;
-use streamlab::redis::{Conn, EntryId, exists, xlen, xrange};
+use streamlab::redis::{Conn, EntryId, exists, xlen};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -45,10 +48,7 @@ async fn partitioned(stream: &str, count: u64) -> (Conn, Vec<String>) {
     )
     .await;
     let mut conn = connector(&cluster().url()).conn("test");
-    let keys = registry::resolve(&mut conn, stream)
-        .await
-        .expect("resolve")
-        .partitions;
+    let keys = partition_keys(&mut conn, stream).await;
     assert_eq!(keys.len(), 3, "{keys:?}");
     (conn, keys)
 }
@@ -61,28 +61,6 @@ fn owner(key: &str) -> u16 {
     let slot: u16 = said.trim().parse().expect("a slot");
     assert_eq!(slot, key_slot(key), "{key}: our slot is the server's");
     c.owner_port(port, slot)
-}
-
-async fn ids_by_partition(conn: &mut Conn, keys: &[String]) -> BTreeSet<(String, EntryId)> {
-    let mut all = BTreeSet::new();
-    for key in keys {
-        for e in xrange(conn, key, "-", "+", 10_000).await.expect("XRANGE") {
-            all.insert((key.clone(), e.id));
-        }
-    }
-    all
-}
-
-fn ledger(lines: &[String], event: &str, id_field: &str) -> Vec<(String, EntryId)> {
-    lines
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
-        .filter(|v| v["event"] == event)
-        .filter_map(|v| {
-            let stream = v["stream"].as_str()?.to_owned();
-            Some((stream, v[id_field].as_str()?.parse().ok()?))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

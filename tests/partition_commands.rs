@@ -5,6 +5,8 @@
 //! partition's dead letters onto its own partition.
 
 mod common;
+#[path = "common/partitions.rs"]
+mod partitions;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -12,8 +14,8 @@ use std::time::Duration;
 use common::{
     BinOutput, BinProcess, Deadline, connector, read_without_ack, run_bin, server, unique,
 };
+use partitions::{ids_by_partition, partition_keys};
 use serde_json::Value as Json;
-use streamlab::engine::registry;
 use streamlab::engine::{dead_key, offset_key};
 use streamlab::redis::{Conn, EntryId, get_string, xlen, xrange};
 
@@ -39,22 +41,9 @@ async fn partitioned(url: &str, stream: &str, count: u64) -> (Conn, Vec<String>)
     )
     .await;
     let mut conn = connector(url).conn("test");
-    let keys = registry::resolve(&mut conn, stream)
-        .await
-        .expect("resolve")
-        .partitions;
+    let keys = partition_keys(&mut conn, stream).await;
     assert_eq!(keys.len(), 3);
     (conn, keys)
-}
-
-async fn all_ids(conn: &mut Conn, keys: &[String]) -> BTreeSet<(String, EntryId)> {
-    let mut out = BTreeSet::new();
-    for key in keys {
-        for e in xrange(conn, key, "-", "+", 10_000).await.expect("XRANGE") {
-            out.insert((key.clone(), e.id));
-        }
-    }
-    out
 }
 
 fn json_lines(text: &str) -> Vec<Json> {
@@ -121,7 +110,7 @@ async fn consume_reads_every_partition_and_saves_an_offset_for_each() {
     let url = redis.url();
     let stream = unique("consume");
     let (mut conn, keys) = partitioned(&url, &stream, 30).await;
-    let produced = all_ids(&mut conn, &keys).await;
+    let produced = ids_by_partition(&mut conn, &keys).await;
     let out = run_ok(
         &url,
         &stream,
@@ -146,7 +135,7 @@ async fn consume_reads_every_partition_and_saves_an_offset_for_each() {
     }
     // The next run resumes each partition after its own offset.
     run_ok(&url, &stream, "produce --count 3").await;
-    let now = all_ids(&mut conn, &keys).await;
+    let now = ids_by_partition(&mut conn, &keys).await;
     let fresh: BTreeSet<_> = now.difference(&produced).cloned().collect();
     let out = run_ok(&url, &stream, "consume --limit 3 --json --block 200ms").await;
     let read: BTreeSet<_> = json_lines(&out.stdout)
@@ -180,7 +169,7 @@ async fn dlq_lists_and_replays_each_partitions_dead_letters_onto_it() {
     let url = redis.url();
     let stream = unique("dlq");
     let (mut conn, keys) = partitioned(&url, &stream, 15).await;
-    let produced = all_ids(&mut conn, &keys).await;
+    let produced = ids_by_partition(&mut conn, &keys).await;
     let line = format!(
         "worker --url {url} --stream {stream} --group g --name f --fail-rate 1 --max-deliveries 1 --block 200ms --events none"
     );

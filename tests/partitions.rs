@@ -6,6 +6,8 @@
 //! id), with claims and dead letters per partition.
 
 mod common;
+#[path = "common/partitions.rs"]
+mod partitions;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -13,10 +15,11 @@ use std::time::Duration;
 use common::{
     BinOutput, BinProcess, Deadline, add_tasks, connector, pending_count, run_bin, server, unique,
 };
+use partitions::{ids_by_partition, ledger, partition_keys};
 use serde_json::Value as Json;
 use streamlab::engine::dead_key;
 use streamlab::engine::registry::{self, CreatedBy};
-use streamlab::redis::{Conn, EntryId, exists, parse_groups, xinfo_groups_cmd, xlen, xrange};
+use streamlab::redis::{Conn, exists, parse_groups, xinfo_groups_cmd, xlen, xrange};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -36,38 +39,6 @@ async fn produce(url: &str, stream: &str, rest: &str) -> BinOutput {
         WAIT,
     )
     .await
-}
-
-/// The recorded partition keys of `stream`.
-async fn partitions(conn: &mut Conn, stream: &str) -> Vec<String> {
-    registry::resolve(conn, stream)
-        .await
-        .expect("resolve")
-        .partitions
-}
-
-/// Every entry id in each partition.
-async fn ids_by_partition(conn: &mut Conn, keys: &[String]) -> BTreeSet<(String, EntryId)> {
-    let mut all = BTreeSet::new();
-    for key in keys {
-        for e in xrange(conn, key, "-", "+", 100_000).await.expect("XRANGE") {
-            all.insert((key.clone(), e.id));
-        }
-    }
-    all
-}
-
-/// `(stream, id)` of each JSON line whose event is `event`.
-fn ledger(lines: &[String], event: &str) -> Vec<(String, EntryId)> {
-    lines
-        .iter()
-        .filter_map(|l| serde_json::from_str::<Json>(l).ok())
-        .filter(|v| v["event"] == event)
-        .filter_map(|v| {
-            let stream = v["stream"].as_str()?.to_owned();
-            Some((stream, v["id"].as_str()?.parse().ok()?))
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -132,7 +103,7 @@ async fn partition_by_sends_one_value_to_one_partition_in_order() {
         .await,
     );
     let mut home: BTreeMap<String, String> = BTreeMap::new();
-    for key in partitions(&mut conn, &stream).await {
+    for key in partition_keys(&mut conn, &stream).await {
         let mut last_seq: BTreeMap<String, u64> = BTreeMap::new();
         for e in xrange(&mut conn, &key, "-", "+", 1000).await.unwrap() {
             let kind = e.field_str("kind").expect("kind");
@@ -166,7 +137,7 @@ async fn maxlen_bounds_the_logical_stream_by_partition_shares() {
     let mut conn = connector(&url).conn("test");
     let stream = unique("maxlen");
     assert_ok(&produce(&url, &stream, "--partitions 2 --count 3000 --maxlen 1000").await);
-    for key in partitions(&mut conn, &stream).await {
+    for key in partition_keys(&mut conn, &stream).await {
         let len = xlen(&mut conn, &key).await.unwrap();
         // MAXLEN ~ 500 per partition (not 1000 each): trimmed in whole nodes.
         assert!((500..1000).contains(&len), "{key}: {len}");
@@ -214,7 +185,7 @@ async fn a_worker_reads_every_partition_and_leaves_a_ledger() {
     let mut conn = connector(&url).conn("test");
     let stream = unique("ledger");
     assert_ok(&produce(&url, &stream, "--partitions 3 --count 600 --group g").await);
-    let keys = partitions(&mut conn, &stream).await;
+    let keys = partition_keys(&mut conn, &stream).await;
     let produced = ids_by_partition(&mut conn, &keys).await;
     assert_eq!(produced.len(), 600);
     let line = format!(
@@ -223,7 +194,7 @@ async fn a_worker_reads_every_partition_and_leaves_a_ledger() {
     let mut worker = BinProcess::spawn(&line, &[]);
     let deadline = Deadline::new("every (partition, id) processed", WAIT);
     loop {
-        let done: BTreeSet<_> = ledger(&worker.stdout_lines(), "processed")
+        let done: BTreeSet<_> = ledger(&worker.stdout_lines(), "processed", "id")
             .into_iter()
             .collect();
         if produced.is_subset(&done) {
@@ -263,7 +234,7 @@ async fn claims_and_dead_letters_happen_on_each_partition() {
     let mut conn = connector(&url).conn("test");
     let stream = unique("claims");
     assert_ok(&produce(&url, &stream, "--partitions 3 --count 30 --group g").await);
-    let keys = partitions(&mut conn, &stream).await;
+    let keys = partition_keys(&mut conn, &stream).await;
     let produced = ids_by_partition(&mut conn, &keys).await;
     // A worker that holds a batch on every partition, then dies.
     let slow = format!(
@@ -284,11 +255,11 @@ async fn claims_and_dead_letters_happen_on_each_partition() {
     );
     let mut rescue = BinProcess::spawn(&rescue, &[]);
     let deadline = Deadline::new("every entry dead-lettered", WAIT);
-    while ledger(&rescue.stdout_lines(), "dead_lettered").len() < produced.len() {
+    while ledger(&rescue.stdout_lines(), "dead_lettered", "id").len() < produced.len() {
         deadline.tick().await;
     }
     let lines = rescue.stdout_lines();
-    let dead: BTreeSet<_> = ledger(&lines, "dead_lettered").into_iter().collect();
+    let dead: BTreeSet<_> = ledger(&lines, "dead_lettered", "id").into_iter().collect();
     assert_eq!(dead, produced);
     let reclaimed: BTreeSet<String> = lines
         .iter()
