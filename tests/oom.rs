@@ -92,6 +92,17 @@ async fn produce_says_how_many_entries_landed_before_redis_refused_and_exits_5()
     assert!(!out.stderr.contains("reconnecting"), "{}", out.stderr);
 }
 
+/// The waits announced by the out_of_memory events, in order.
+fn oom_delays(events: &[Event]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::OutOfMemory { delay_ms, .. } => Some(*delay_ms),
+            _ => None,
+        })
+        .collect()
+}
+
 fn oom_events(events: &[Event]) -> Vec<&str> {
     events
         .iter()
@@ -118,11 +129,18 @@ async fn worker_waits_out_oom_without_calling_it_a_reconnect_and_resumes_losing_
     let mut config = test_worker_config(&stream, "g", "w");
     config.max_deliveries = 1;
     let worker = RunningWorker::spawn(&connector, config, Behaviour::new(0, 1.0, 0.0));
-    let deadline = Deadline::new("an out_of_memory event", WAIT);
-    while oom_events(&worker.events()).len() < 2 {
+    let deadline = Deadline::new("three out_of_memory events", WAIT);
+    while oom_events(&worker.events()).len() < 3 {
         deadline.tick().await;
     }
     let events = worker.events();
+    // Backing off: the reads between the tries (INFO memory for the
+    // detail) succeed, and must not reset the wait to its minimum.
+    let delays = oom_delays(&events);
+    assert!(
+        delays[0] < delays[1] && delays[1] < delays[2],
+        "the retries back off: {delays:?}"
+    );
     let detail = oom_events(&events)[0];
     assert!(
         detail.contains(" of maxmemory ") && detail.contains("noeviction"),
@@ -220,13 +238,12 @@ async fn basic_consumer_waits_out_oom_to_save_its_offset_then_saves_it() {
     let last = batch.last().expect("entries").id;
     let commit = tokio::spawn(async move { consumer.commit(&batch).await });
     let events = || sink.0.lock().unwrap().clone();
-    let deadline = Deadline::new("an out_of_memory event", WAIT);
-    while !events()
-        .iter()
-        .any(|e| matches!(e, Event::OutOfMemory { .. }))
-    {
+    let deadline = Deadline::new("two out_of_memory events", WAIT);
+    while oom_delays(&events()).len() < 2 {
         deadline.tick().await;
     }
+    let delays = oom_delays(&events());
+    assert!(delays[0] < delays[1], "the retries back off: {delays:?}");
     raw_line(&mut conn, "CONFIG SET maxmemory 0").await;
     commit.await.unwrap().expect("saved once memory is back");
     let saved = common::raw(&mut conn, &["GET", &format!("{stream}:offset:basic")]).await;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::engine::event::{Event, SharedSink};
 use crate::engine::offset_key;
 use crate::engine::task::Task;
+use crate::redis::connect::retry_delay;
 use crate::redis::memory::out_of_memory_detail;
 use crate::redis::reply::Entry;
 use crate::redis::{Conn, EntryId, RedisFailure, get_string, set_string, xinfo_stream, xread};
@@ -200,7 +201,7 @@ impl BasicConsumer {
                 Ok(()) => return Ok(()),
                 Err(e) if e.is_out_of_memory() => {
                     attempt += 1;
-                    let delay = self.conn.next_backoff();
+                    let delay = retry_delay(attempt);
                     self.sink.emit(Event::OutOfMemory {
                         role: self.conn.role().to_owned(),
                         attempt,

@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::Event;
 use crate::engine::worker::{Worker, WorkerExit};
+use crate::redis::connect::retry_delay;
 use crate::redis::memory::out_of_memory_detail;
 use crate::redis::{EntryId, RedisFailure, create_group};
 
@@ -100,7 +101,7 @@ impl Worker {
     async fn wait_for_memory(&mut self, cancel: &CancellationToken) {
         self.attempt += 1;
         self.waiting_for_memory = true;
-        let delay = self.conn.next_backoff();
+        let delay = retry_delay(self.attempt);
         let detail = out_of_memory_detail(&mut self.conn).await;
         self.sink.emit(Event::OutOfMemory {
             role: self.config.consumer.clone(),

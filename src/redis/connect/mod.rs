@@ -33,8 +33,32 @@ pub const BLOCK_MARGIN: Duration = Duration::from_secs(2);
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
+/// The wait before try `attempt` (1, 2, ...) of a request Redis keeps
+/// refusing on a link that is fine (out of memory): doubles from
+/// [`BACKOFF_MIN`] up to [`BACKOFF_MAX`]. Counted by the caller, not by
+/// the [`Conn`]: the reads between the tries (INFO memory, XINFO GROUPS)
+/// succeed, and a success resets the connection's own reconnect backoff.
+pub fn retry_delay(attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(16);
+    BACKOFF_MIN.saturating_mul(1 << doublings).min(BACKOFF_MAX)
+}
+
 /// Install rustls' process-wide crypto provider. Must run before the first
 /// TLS connection or rustls panics; calling it twice is harmless.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_double_up_to_the_cap() {
+        assert_eq!(retry_delay(1), BACKOFF_MIN);
+        assert_eq!(retry_delay(2), BACKOFF_MIN * 2);
+        assert_eq!(retry_delay(4), BACKOFF_MIN * 8);
+        assert_eq!(retry_delay(7), BACKOFF_MAX);
+        assert_eq!(retry_delay(u32::MAX), BACKOFF_MAX);
+    }
 }
