@@ -2,9 +2,12 @@
 //! watch` on a Redis that is out of memory (maxmemory + noeviction, filled
 //! until XADD is refused) says so in the header, `i` shows the advice, and
 //! once memory is freed the header clears by itself; a lab on a server
-//! with allkeys-lru warns about eviction.
+//! with allkeys-lru warns about eviction; the header names the server
+//! even for a user the ACL refuses INFO.
 
 mod common;
+#[path = "common/stats.rs"]
+mod stats;
 #[path = "common/tmux.rs"]
 mod tmux;
 
@@ -74,6 +77,32 @@ async fn watch_header_says_out_of_memory_and_i_shows_the_advice() {
     t.wait("the header no longer says out of memory", WAIT, |s| {
         !s.contains("OUT OF MEMORY") && !s.contains("Server (Esc closes)")
     });
+}
+
+/// The header names the server from the probe at start, whatever the
+/// pollers manage to read: here a user the ACL refuses INFO (so no health
+/// is ever read) on the overview, where the stream poller is paused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_whose_user_may_not_run_info_names_the_server_in_its_header() {
+    let server = server_with(ServerOptions::default());
+    let mut admin = connector(&server.url()).conn("admin");
+    common::add_tasks(&mut admin, &unique("listed"), 1).await;
+    stats::acl_user(
+        &mut admin,
+        "noinfo",
+        "N0-info",
+        "+@read +@connection -@write",
+    )
+    .await;
+    let url = format!("redis://noinfo:N0-info@127.0.0.1:{}", server.port);
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(&args(&url, &dir.path().join("log"), &["watch"]), 160, 40);
+    let server_name = probe(&mut admin).await.unwrap().to_string();
+    let screen = t.wait("the overview lists the stream", WAIT, |s| {
+        s.contains("● connected") && s.contains("listed")
+    });
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains(&format!("({server_name})")), "{screen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

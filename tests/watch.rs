@@ -235,11 +235,14 @@ async fn watch_as_a_read_only_user_writes_nothing_while_every_key_is_pressed() {
     let log = dir.path().join("log");
     raw_line(&mut admin, "CONFIG RESETSTAT").await;
     let t = Tmux::start(&watch_args(&url, &log, &[]), 160, 48);
-    clean(
+    let first = clean(
         t.wait("the overview lists orders", Duration::from_secs(20), |s| {
             s.contains("● connected") && s.contains("orders ") && s.contains("stream:00000")
         }),
     );
+    let server_name = streamlab::redis::server::probe(&mut admin).await.unwrap();
+    let header = first.lines().next().unwrap_or_default();
+    assert!(header.contains(&format!("({server_name})")), "{first}");
     press_every_overview_key(&t);
     clean(t.wait("orders opens with billing's PEL", WAIT, |s| {
         s.contains("Pending in billing: 5") && s.contains("billing-1 ")

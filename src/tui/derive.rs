@@ -15,7 +15,9 @@ use crate::tui::{navigate, trend};
 pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.now_ms = now_ms;
     state.link = Some(poll.link);
-    state.server = poll.server;
+    if poll.server.is_some() {
+        state.server = poll.server;
+    }
     if poll.health.is_some() {
         state.health = poll.health;
     }

@@ -117,6 +117,12 @@ async fn show(
     mut state: State,
     start: impl FnOnce(UnboundedSender<Event>, UnboundedSender<Outcome>) -> Supervisor,
 ) -> Result<(), Failure> {
+    // Probed at `Session::open`: the header names the server from the
+    // first frame. Left to the stream poller, it waited for that poller's
+    // first message, which on the overview (the poller paused) is only the
+    // health INFO: never sent for a user the ACL refuses INFO, and 5 s
+    // late after a failed first read.
+    state.server = poll_with.server().cloned();
     let (events_tx, events) = unbounded_channel();
     let (outcomes_tx, outcomes) = unbounded_channel();
     let cancel = CancellationToken::new();
