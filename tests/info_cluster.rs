@@ -1,6 +1,8 @@
 //! `streamlab info` on a local cluster (3 masters): memory and persistence
 //! are per node, so every master is asked and each piece of advice names
 //! its node; one master with allkeys-lru earns exactly one eviction warning.
+//! The human report names the server once, as a cluster, and every master's
+//! memory.
 
 #[path = "common/cluster.rs"]
 mod cluster;
@@ -40,4 +42,27 @@ async fn every_master_is_asked_and_advice_names_its_node() {
         "{evictions:?}"
     );
     assert!(!out.stdout.contains(cluster::PASSWORD));
+
+    let human = run_bin(&format!("info --url {}", c.url()), &[], WAIT).await;
+    assert!(human.success(), "{}", human.stderr);
+    let name = match v["server"]["name"].as_str() {
+        Some("valkey") => "Valkey",
+        _ => "Redis",
+    };
+    let version = v["server"]["version"].as_str().unwrap_or_default();
+    let first = human.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&format!("server    {name} {version} (cluster) at ")),
+        "{}",
+        human.stdout
+    );
+    for port in c.master_ports() {
+        assert!(
+            human
+                .stdout
+                .contains(&format!("memory    127.0.0.1:{port}: used ")),
+            "{}",
+            human.stdout
+        );
+    }
 }

@@ -118,9 +118,13 @@ fn to_json(server: &ServerInfo, session: &Session, nodes: &[NodeReport]) -> Valu
 fn report(server: &ServerInfo, session: &Session, nodes: &[NodeReport]) -> String {
     let mut out = String::new();
     let settings = session.connector.settings();
+    // Name and version, then the mode in words (the Display of
+    // `ServerInfo` adds "(cluster)" already, which read twice here).
     let _ = writeln!(
         out,
-        "server    {server} ({}) at {settings}",
+        "server    {} {} ({}) at {settings}",
+        server.name.title(),
+        server.version,
         server.mode.as_str()
     );
     let names: Vec<&str> = server.features.iter().map(|f| f.name()).collect();
