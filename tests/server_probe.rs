@@ -50,6 +50,31 @@ async fn probe_names_the_server_its_binary_reports() {
     assert_eq!(label, format!("{} {version}", name.title()));
 }
 
+/// A fresh connector asks who the server is once: the cluster detection's
+/// INFO is the probe's too (then one COMMAND INFO confirms commands).
+#[tokio::test]
+async fn probing_a_fresh_connector_sends_one_info() {
+    let server = server();
+    let mut admin = connector(&server.url()).conn("admin");
+    raw_line(&mut admin, "CONFIG RESETSTAT").await;
+    let fresh = connector(&server.url());
+    let info = fresh.probe_server().await.expect("probe");
+    assert_eq!(fresh.server(), Some(&info));
+    let stats = raw(&mut admin, &["INFO", "commandstats"]).await;
+    let stats = streamlab::redis::reply::text(&stats).unwrap_or_default();
+    let calls = |name: &str| {
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{name}:calls=")))
+            .and_then(|rest| rest.split(',').next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // (The INFO commandstats reading them counts only once it has run.)
+    assert_eq!(calls("info"), 1, "{stats}");
+    // Redis 6.2 counts subcommands under their command.
+    assert_eq!(calls("command|info") + calls("command"), 1, "{stats}");
+}
+
 /// One group with one delivered entry, for the replies below.
 async fn stream_with_a_pending_entry(conn: &mut streamlab::redis::Conn) -> String {
     let stream = unique("features");

@@ -7,6 +7,8 @@
 //! (Valkey says `server_name:valkey` and `valkey_version`, and keeps
 //! `redis_version:7.2.4`, the Redis it forked); a user whose ACL refuses
 //! INFO still gets an answer from HELLO (Redis 6.0+, in `@connection`).
+//! The connector's cluster detection asks the same question first, with
+//! the same parsers, and keeps the answer, so the probe does not repeat it.
 //! Features follow from the version, and commands are confirmed with one
 //! `COMMAND INFO` where the ACL allows it, which is cheaper than guessing.
 
@@ -216,10 +218,23 @@ pub async fn server_info(conn: &mut Conn) -> Result<ServerInfo, RedisFailure> {
     Ok(info)
 }
 
-/// Ask the server who it is: INFO (or HELLO when the ACL refuses INFO),
-/// then COMMAND INFO for the commands that confirm features.
+/// Ask the server who it is, then COMMAND INFO for the commands that
+/// confirm features. The first connection of a connector already asked
+/// (INFO, or HELLO: the cluster detection's question), so that answer is
+/// used; only when REDIS_CLUSTER skipped the question is it asked here.
 pub async fn probe(conn: &mut Conn) -> Result<ServerInfo, RedisFailure> {
-    let identity = match conn.run(&cmd("INFO"), "INFO", false).await {
+    conn.connect().await?;
+    let identity = match conn.connector().identity() {
+        Some(known) => known.clone(),
+        None => ask_identity(conn).await?,
+    };
+    let commands = confirmed_commands(conn).await?;
+    Ok(ServerInfo::derive(identity, commands.as_ref()))
+}
+
+/// INFO, or HELLO when the ACL refuses INFO.
+async fn ask_identity(conn: &mut Conn) -> Result<Identity, RedisFailure> {
+    match conn.run(&cmd("INFO"), "INFO", false).await {
         Ok(v) => identity_from_info(&info_fields(&text(&v).unwrap_or_default())),
         Err(RedisFailure::Auth(_)) => {
             let hello = conn.run(&cmd("HELLO"), "HELLO", false).await?;
@@ -227,9 +242,7 @@ pub async fn probe(conn: &mut Conn) -> Result<ServerInfo, RedisFailure> {
         }
         Err(e) => return Err(e),
     }
-    .ok_or_else(|| RedisFailure::Reply("INFO and HELLO name no server version".into()))?;
-    let commands = confirmed_commands(conn).await?;
-    Ok(ServerInfo::derive(identity, commands.as_ref()))
+    .ok_or_else(|| RedisFailure::Reply("INFO and HELLO name no server version".into()))
 }
 
 /// Which of the feature commands exist, or `None` when COMMAND INFO is

@@ -12,7 +12,7 @@ use super::dial::build_client;
 use super::{BLOCK_MARGIN, Conn, DEFAULT_RESPONSE_TIMEOUT, install_crypto_provider};
 use crate::config::RedisSettings;
 use crate::redis::errors::RedisFailure;
-use crate::redis::server::ServerInfo;
+use crate::redis::server::{Identity, ServerInfo};
 use crate::redis::topology::{Master, NodeAddr, key_slot};
 
 /// Builds connections to one server, or to every node of one cluster.
@@ -28,6 +28,9 @@ pub(super) struct ConnectorInner {
     pub(super) read_only: bool,
     /// What `server::probe` found, shared with the read-only twin.
     pub(super) server: Arc<OnceLock<ServerInfo>>,
+    /// Who the server said it is when asked whether it is a cluster: the
+    /// probe starts from it instead of asking again.
+    pub(super) identity: Arc<OnceLock<Identity>>,
     /// Shared by every connection of this connector (and its read-only twin).
     pub(super) cluster: Arc<ClusterMap>,
 }
@@ -45,6 +48,7 @@ impl Connector {
                 settings,
                 read_only: false,
                 server: Arc::default(),
+                identity: Arc::default(),
                 cluster,
             }),
         })
@@ -58,6 +62,7 @@ impl Connector {
                 settings: self.inner.settings.clone(),
                 read_only: true,
                 server: self.inner.server.clone(),
+                identity: self.inner.identity.clone(),
                 cluster: self.inner.cluster.clone(),
             }),
         }
@@ -79,6 +84,16 @@ impl Connector {
     /// Keep the probe's answer; a later probe of the same target is ignored.
     pub fn set_server(&self, info: ServerInfo) {
         let _ = self.inner.server.set(info);
+    }
+
+    /// Name, version and mode as the cluster detection read them (`None`
+    /// before the first connection, or when REDIS_CLUSTER skipped it).
+    pub fn identity(&self) -> Option<&Identity> {
+        self.inner.identity.get()
+    }
+
+    pub(super) fn learn_identity(&self, identity: Identity) {
+        let _ = self.inner.identity.set(identity);
     }
 
     pub(super) fn cluster(&self) -> &ClusterMap {

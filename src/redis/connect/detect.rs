@@ -1,39 +1,47 @@
 //! Finding out, once per connector, whether the server is a cluster, and
 //! reading its slot map (CLUSTER SLOTS) into the shared map.
+//!
+//! The question is the server probe's own (`redis/server.rs`): one INFO
+//! (or HELLO) names the server, its version and its mode, so the answer
+//! is kept on the connector and the probe asks nothing more of it.
 
 use ::redis::{Value, cmd};
 
 use super::Conn;
 use super::cluster_map::{Mode, SEED};
+use super::link::Link;
 use super::slot_map::{NodeId, parse_cluster_slots};
 use crate::redis::errors::RedisFailure;
 use crate::redis::reply::text;
+use crate::redis::server::{
+    Identity, ServerMode, identity_from_hello, identity_from_info, info_fields,
+};
 use crate::redis::topology::Master;
 
-/// INFO's `cluster_enabled:1`, or HELLO's `mode` `cluster`.
-fn says_cluster(v: &Value) -> bool {
-    if let Some(info) = text(v) {
-        return info.contains("cluster_enabled:1");
+/// Who the server is, from INFO (default sections: server and cluster), or
+/// for a user not allowed INFO from HELLO (a @connection command); `None`
+/// when neither names a version.
+async fn ask_identity(
+    link: &mut Link,
+    timeout: std::time::Duration,
+) -> ::redis::RedisResult<Option<Identity>> {
+    let info = link.command(&cmd("INFO"), timeout).await;
+    let refused =
+        matches!(&info, Ok(Value::ServerError(_))) || matches!(&info, Err(e) if e.code().is_some());
+    if refused {
+        let hello = link.command(&cmd("HELLO"), timeout).await?;
+        return Ok(identity_from_hello(&hello));
     }
-    let pairs: Vec<(String, String)> = match v {
-        Value::Array(items) => items
-            .chunks(2)
-            .filter_map(|kv| Some((text(kv.first()?)?, text(kv.get(1)?)?)))
-            .collect(),
-        Value::Map(items) => items
-            .iter()
-            .filter_map(|(k, v)| Some((text(k)?, text(v)?)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    pairs.iter().any(|(k, v)| k == "mode" && v == "cluster")
+    Ok(identity_from_info(&info_fields(
+        &text(&info?).unwrap_or_default(),
+    )))
 }
 
 impl Conn {
-    /// Find out once per connector whether the server is a cluster:
-    /// `cluster_enabled:1` in INFO, or for a user not allowed INFO, `mode`
-    /// `cluster` in HELLO (a @connection command). A server that answers
-    /// neither is taken for a single node until a MOVED says otherwise.
+    /// Find out once per connector whether the server is a cluster, asking
+    /// who it is (see [`ask_identity`]; kept for the probe). A server that
+    /// answers neither is taken for a single node until a MOVED says
+    /// otherwise.
     pub(super) async fn ensure_mode(&mut self) -> Result<(), RedisFailure> {
         let cluster = self.connector.cluster();
         if cluster.mode() != Mode::Unknown {
@@ -44,15 +52,16 @@ impl Conn {
         } else {
             let i = self.link_index(SEED).await?;
             let timeout = self.response_timeout;
-            let link = &mut self.links[i].1;
-            let info = link.command(cmd("INFO").arg("cluster"), timeout).await;
-            let reply = match info {
-                Ok(Value::ServerError(_)) => link.command(&cmd("HELLO"), timeout).await,
-                other => other,
-            };
-            match reply {
-                Ok(v) if says_cluster(&v) => Mode::Cluster,
-                Ok(_) => Mode::Standalone,
+            match ask_identity(&mut self.links[i].1, timeout).await {
+                Ok(Some(identity)) => {
+                    let mode = match identity.mode {
+                        ServerMode::Cluster => Mode::Cluster,
+                        ServerMode::Standalone => Mode::Standalone,
+                    };
+                    self.connector.learn_identity(identity);
+                    mode
+                }
+                Ok(None) => Mode::Standalone,
                 Err(e) if e.code().is_some() => Mode::Standalone,
                 Err(e) => return self.settle(SEED, Err(e)),
             }
@@ -129,31 +138,5 @@ impl Conn {
             ));
         }
         Ok(masters)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cluster_is_recognised_in_info_and_in_hello() {
-        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
-        assert!(says_cluster(&bulk("# Cluster\r\ncluster_enabled:1\r\n")));
-        assert!(!says_cluster(&bulk("# Cluster\r\ncluster_enabled:0\r\n")));
-        let hello = |mode: &str| {
-            Value::Array(vec![
-                bulk("server"),
-                bulk("redis"),
-                bulk("mode"),
-                bulk(mode),
-            ])
-        };
-        assert!(says_cluster(&hello("cluster")));
-        assert!(!says_cluster(&hello("standalone")));
-        assert!(says_cluster(&Value::Map(vec![(
-            bulk("mode"),
-            bulk("cluster")
-        )])));
     }
 }
