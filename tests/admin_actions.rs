@@ -1,9 +1,10 @@
 //! The admin actions of `streamlab watch --allow-writes`, end to end in
 //! tmux against a private redis-server: a safe trim and XGROUP DESTROY
-//! (data-losing: confirmed only by typing the stream's name) and deleting
-//! a consumer after claiming its pending entries. Each changes what Redis
-//! holds exactly as its confirmation said, and each lands in the log file
-//! with the command sent.
+//! (data-losing: confirmed only by typing the stream's name), deleting a
+//! consumer after claiming its pending entries, claiming one entry to a
+//! consumer typed by hand, and XGROUP SETID (name typed). Each changes what
+//! Redis holds exactly as its confirmation said, and each lands in the log
+//! file with the command sent.
 
 mod common;
 #[path = "common/tmux.rs"]
@@ -13,7 +14,9 @@ use std::time::Duration;
 
 use common::{Deadline, bin, connector, raw, raw_line, server};
 use streamlab::redis::reply::count;
-use streamlab::redis::{Conn, EntryId, parse_consumers, parse_groups, xack, xlen};
+use streamlab::redis::{
+    Conn, EntryId, parse_consumers, parse_groups, parse_pending_range, xack, xlen,
+};
 use tmux::Tmux;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -139,4 +142,99 @@ async fn safe_trim_delete_consumer_and_destroy_change_redis_as_confirmed() {
     ] {
         assert!(logged.contains(&sent), "'{sent}' not in the log:\n{logged}");
     }
+}
+
+#[tokio::test]
+async fn claim_to_a_chosen_consumer_and_setid_change_redis_as_confirmed() {
+    let redis = server();
+    let mut conn = connector(&redis.url()).conn("setup");
+    let ids = orders(&mut conn).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let args: Vec<String> = [
+        bin(),
+        "watch",
+        "--allow-writes",
+        "--url",
+        &redis.url(),
+        "--stream",
+        "orders",
+        "--group",
+        "billing",
+        "--refresh",
+        "200ms",
+        "--log-file",
+        log.to_str().unwrap(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let t = Tmux::start(&args, 200, 50);
+    let first = ids[10].to_string();
+    t.wait("billing's PEL on screen", WAIT, |s| {
+        s.contains("Pending in billing: 5") && s.contains(&first)
+    });
+
+    // c on the PEL's first entry: claimed to a consumer the group does not
+    // know yet, which the confirmation says XCLAIM will create.
+    t.keys("Tab");
+    t.wait("focus on the PEL", WAIT, |s| {
+        s.contains("┏ Pending in billing")
+    });
+    t.keys("c");
+    t.wait("the claim prompt", WAIT, |s| {
+        s.contains("to which consumer")
+    });
+    // The prompt suggests another consumer (billing-2): replace it.
+    for _ in 0..20 {
+        t.keys("BSpace");
+    }
+    t.run(&["send-keys", "-t", "main", "-l", "billing-3"]);
+    t.keys("Enter");
+    let xclaim = format!("XCLAIM orders billing billing-3 0 {first}");
+    t.wait("the claim confirmation", WAIT, |s| {
+        s.contains(&xclaim) && s.contains("billing-3 is not a consumer of billing yet")
+    });
+    t.keys("y");
+    until(&mut conn, "the entry owned by billing-3", async |c| {
+        let v = raw(c, &["XPENDING", "orders", "billing", "-", "+", "1"]).await;
+        parse_pending_range(&v).expect("XPENDING")[0].consumer == "billing-3"
+    })
+    .await;
+
+    // S: the prompt holds the group's id; replaced by 0, confirmed by name.
+    t.keys("S");
+    t.wait("the SETID prompt", WAIT, |s| {
+        s.contains("XGROUP SETID billing to which id")
+    });
+    for _ in 0..40 {
+        t.keys("BSpace");
+    }
+    t.run(&["send-keys", "-t", "main", "-l", "0"]);
+    t.keys("Enter");
+    t.wait("the SETID confirmation", WAIT, |s| {
+        s.contains("XGROUP SETID orders billing 0") && s.contains("type the stream's name")
+    });
+    assert_eq!(
+        last_delivered(&mut conn).await,
+        Some(ids[14]),
+        "not sent yet"
+    );
+    t.run(&["send-keys", "-t", "main", "-l", "orders"]);
+    t.keys("Enter");
+    until(&mut conn, "billing moved back to 0-0", async |c| {
+        last_delivered(c).await == Some(EntryId::ZERO)
+    })
+    .await;
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    for sent in [xclaim.as_str(), "XGROUP SETID orders billing 0"] {
+        assert!(logged.contains(sent), "'{sent}' not in the log:\n{logged}");
+    }
+}
+
+async fn last_delivered(conn: &mut Conn) -> Option<EntryId> {
+    let v = raw(conn, &["XINFO", "GROUPS", "orders"]).await;
+    parse_groups(&v).expect("groups")[0].last_delivered_id
 }
