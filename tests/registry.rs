@@ -227,6 +227,61 @@ async fn another_value_at_the_record_key_is_a_clear_error() {
     );
 }
 
+/// A record edited by hand (a partition key missing) stops every command
+/// with one line naming the key and what to do, instead of guessing.
+#[tokio::test]
+async fn a_damaged_record_is_one_error_line_naming_the_key_and_the_fix() {
+    let redis = server();
+    let url = redis.url();
+    let mut conn = connector(&url).conn("test");
+    let stream = unique("damaged");
+    let key = record_key(&stream);
+    raw(
+        &mut conn,
+        &[
+            "HSET",
+            &key,
+            "created_by",
+            "produce",
+            "created_ms",
+            "1",
+            "version",
+            "0",
+            "partitions",
+            "2",
+            "partition:0",
+            "x",
+        ],
+    )
+    .await;
+    for command in [
+        "worker --events none",
+        "monitor --once",
+        "produce --count 1",
+    ] {
+        let out = run_bin(
+            &format!("--url {url} --stream {stream} {command}"),
+            &[],
+            WAIT,
+        )
+        .await;
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(out.status.code(), Some(1), "{command}: {}", out.stderr);
+        assert_eq!(errors.len(), 1, "{command}: {}", out.stderr);
+        assert!(
+            errors[0].contains(&key)
+                && errors[0].contains("partition:1 is missing")
+                && errors[0].contains("delete that key"),
+            "{command}: {}",
+            errors[0]
+        );
+    }
+}
+
 fn assert_ok(out: &BinOutput) {
     assert!(
         out.success(),

@@ -65,9 +65,13 @@ pub async fn read(conn: &mut Conn, stream: &str) -> Result<Option<StreamRecord>,
     if fields.is_empty() {
         return Ok(None);
     }
-    decode(stream, &fields)
-        .map(Some)
-        .map_err(|problem| RedisFailure::Reply(format!("registry record {key}: {problem}")))
+    // Someone edited or damaged the record: say which key and what to do,
+    // rather than guess a layout (which would read the wrong keys).
+    decode(stream, &fields).map(Some).map_err(|problem| {
+        RedisFailure::Server(format!(
+            "{key} is not a record streamlab can read ({problem}): delete that key (then '{stream}' counts as one stream streamlab did not create) or pick another --stream"
+        ))
+    })
 }
 
 /// Record that `by` created `stream` with `layout`, unless a record exists
@@ -188,6 +192,11 @@ fn decode(stream: &str, fields: &[(String, Vec<u8>)]) -> Result<StreamRecord, St
     let partitions = (0..count)
         .map(|i| get(&format!("partition:{i}")))
         .collect::<Result<Vec<_>, _>>()?;
+    // Two partitions on one key would run two readers on it, under one name.
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = partitions.iter().find(|k| !seen.insert(*k)) {
+        return Err(format!("partition key {twice} is listed twice"));
+    }
     Ok(StreamRecord {
         created_by: CreatedBy::parse(&get("created_by")?),
         created_ms: number("created_ms")?,
@@ -262,6 +271,10 @@ mod tests {
         let mut zero = full.clone();
         zero[3].1 = b"0".to_vec();
         assert!(decode("jobs", &zero).is_err());
+        let mut twice = full.clone();
+        twice[5].1 = b"{jobs.p0}".to_vec();
+        let err = decode("jobs", &twice).expect_err("one key twice");
+        assert!(err.contains("{jobs.p0} is listed twice"), "{err}");
         let mut word = full;
         word[1].1 = b"soon".to_vec();
         let err = decode("jobs", &word).expect_err("not a number");
