@@ -2,7 +2,7 @@
 //! pending entries to a consumer the user names first, or dropping them
 //! with the stream's name typed), XGROUP SETID and XGROUP DESTROY.
 
-use super::{Done, other_consumer, prompt};
+use super::{Done, acting_group, acting_key, other_consumer, prompt};
 use crate::engine::supervisor::{EngineCommand, PendingOfDeleted};
 use crate::redis::{
     EntryId, command_line, xgroup_delconsumer_cmd, xgroup_destroy_cmd, xgroup_setid_cmd,
@@ -22,8 +22,7 @@ pub fn delete_consumer(state: &mut State) -> Done {
         ));
     }
     let group = state.view.group.clone();
-    let pending = state
-        .group()
+    let pending = acting_group(state)
         .and_then(|g| g.consumers.iter().find(|c| c.name == name))
         .map_or(0, |c| c.pending);
     if pending > 0 {
@@ -35,7 +34,7 @@ pub fn delete_consumer(state: &mut State) -> Done {
         };
         return prompt(state, ask_to, suggestion);
     }
-    let key = &state.view.stream;
+    let key = &acting_key(state);
     let c = Confirmation::plain(
         "Delete consumer",
         vec![command_line(&xgroup_delconsumer_cmd(key, &group, &name))],
@@ -59,7 +58,7 @@ pub(super) fn move_pending(
     pending: u64,
     to: &str,
 ) -> Done {
-    let key = state.view.stream.clone();
+    let key = acting_key(state);
     let delete = command_line(&xgroup_delconsumer_cmd(&key, &group, &consumer));
     let c = if to.is_empty() {
         Confirmation::losing(
@@ -99,9 +98,7 @@ pub(super) fn move_pending(
 
 /// `S`: move the selected group's last-delivered id.
 pub fn set_id(state: &mut State) -> Done {
-    let g = state
-        .group()
-        .ok_or("no group selected (Tab to Groups, j/k)")?;
+    let g = acting_group(state).ok_or("no group selected (Tab to Groups, j/k)")?;
     let current = g
         .info
         .last_delivered_id
@@ -116,7 +113,9 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
         "$" => None,
         _ => Some(id.parse::<EntryId>()?),
     };
-    let info = state.group().map(|g| g.info.clone()).unwrap_or_default();
+    let info = acting_group(state)
+        .map(|g| g.info.clone())
+        .unwrap_or_default();
     let last = info.last_delivered_id.unwrap_or(EntryId::ZERO);
     let moved = match to {
         None => format!(
@@ -132,7 +131,7 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
         ),
         Some(_) => format!("{group} is already at {last}: nothing moves"),
     };
-    let key = &state.view.stream;
+    let key = &acting_key(state);
     let c = Confirmation::losing(
         "XGROUP SETID",
         vec![command_line(&xgroup_setid_cmd(key, &group, id))],
@@ -151,12 +150,10 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
 
 /// `X`: destroy the selected group.
 pub fn destroy(state: &mut State) -> Done {
-    let g = state
-        .group()
-        .ok_or("no group selected (Tab to Groups, j/k)")?;
+    let g = acting_group(state).ok_or("no group selected (Tab to Groups, j/k)")?;
     let (consumers, pending) = (g.info.consumers, g.info.pending);
     let group = state.view.group.clone();
-    let key = &state.view.stream;
+    let key = &acting_key(state);
     let c = Confirmation::losing(
         "XGROUP DESTROY",
         vec![command_line(&xgroup_destroy_cmd(key, &group))],

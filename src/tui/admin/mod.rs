@@ -9,6 +9,7 @@
 use crate::engine::dead_key;
 use crate::engine::dead_letter::{BY_HAND, DeadLetter};
 use crate::engine::supervisor::EngineCommand;
+use crate::monitor::{GroupSnapshot, Snapshot};
 use crate::redis::{EntryId, command_line, xack_cmd, xadd_cmd, xclaim_cmd};
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Mode, Prompt, State};
@@ -21,6 +22,33 @@ pub use trim::{on_plan, trim, trim_safe};
 
 pub(super) type Done = Result<Vec<EngineCommand>, String>;
 
+/// The key the engine's one-shot commands act on: on a partitioned stream
+/// the selected partition's (the engine was told it, see tui/partitions),
+/// else the stream's. Confirmations name it, so what they show is sent.
+pub(super) fn acting_key(state: &State) -> String {
+    state
+        .selected_partition()
+        .map_or_else(|| state.view.stream.clone(), str::to_owned)
+}
+
+/// The last poll of that key: the selected partition's figures, not the
+/// totals, since an action changes only that partition.
+pub(super) fn acting_snapshot(state: &State) -> Option<&Snapshot> {
+    match state.selected_partition() {
+        Some(key) => state
+            .partitions
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| &*p.snapshot),
+        None => state.snapshot.as_deref(),
+    }
+}
+
+/// The selected group on that key.
+pub(super) fn acting_group(state: &State) -> Option<&GroupSnapshot> {
+    acting_snapshot(state)?.group(&state.view.group)
+}
+
 const SELECT_ENTRY: &str = "select a pending entry first (Tab to Pending, j/k)";
 
 pub(super) fn prompt(state: &mut State, prompt: Prompt, text: String) -> Done {
@@ -30,7 +58,7 @@ pub(super) fn prompt(state: &mut State, prompt: Prompt, text: String) -> Done {
 
 pub fn ack(state: &mut State) -> Done {
     let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
-    let (key, group) = (state.view.stream.clone(), state.view.group.clone());
+    let (key, group) = (acting_key(state), state.view.group.clone());
     let c = Confirmation::plain(
         "Ack",
         vec![command_line(&xack_cmd(&key, &group, &[p.id]))],
@@ -63,7 +91,7 @@ fn claim_to(state: &mut State, group: String, id: EntryId, owner: &str, to: &str
             "type the consumer that takes {id} (not {owner}, its owner)"
         ));
     }
-    let key = &state.view.stream;
+    let key = &acting_key(state);
     let mut effects = vec![format!(
         "{to} owns {id} instead of {owner}; its delivery count goes up by one"
     )];
@@ -99,7 +127,7 @@ pub fn other_consumer(state: &State, not: &str) -> Option<String> {
 
 pub fn dead_letter(state: &mut State) -> Done {
     let p = state.selected_pending().cloned().ok_or(SELECT_ENTRY)?;
-    let (key, group) = (state.view.stream.clone(), state.view.group.clone());
+    let (key, group) = (acting_key(state), state.view.group.clone());
     let dead = dead_key(&key);
     let letter = DeadLetter {
         group: &group,

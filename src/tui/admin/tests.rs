@@ -343,6 +343,58 @@ fn a_safe_trim_is_planned_by_the_engine_then_confirmed_by_typing() {
     );
 }
 
+/// A partitioned stream with `{tasks.p1}` selected: its own figures
+/// (length 40, where the totals say 1,234).
+fn on_second_partition() -> State {
+    use crate::monitor::partitioned::PartitionRow;
+    use std::sync::Arc;
+    let mut s = fixture::state();
+    let mut p1 = fixture::snapshot();
+    p1.key = "{tasks.p1}".into();
+    if let Some(info) = p1.stream.as_mut() {
+        info.length = 40;
+    }
+    let row = |key: &str, snapshot| PartitionRow {
+        key: key.into(),
+        node: None,
+        snapshot: Arc::new(snapshot),
+    };
+    s.partitions = vec![
+        row("{tasks.p0}", fixture::snapshot()),
+        row("{tasks.p1}", p1),
+    ];
+    s.view.partition = 1;
+    s
+}
+
+#[test]
+fn on_a_partition_the_confirmation_names_the_key_the_engine_acts_on() {
+    let mut s = on_second_partition();
+    s.view.focus = Pane::Pending;
+    key(&mut s, Intent::Ack);
+    assert_eq!(
+        confirmation(&s).commands,
+        vec![format!("XACK {{tasks.p1}} workers {}", id(40_000, 0))]
+    );
+    key(&mut s, Intent::No);
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "10");
+    key(&mut s, Intent::Submit);
+    let c = confirmation(&s);
+    assert_eq!(c.commands, vec!["XTRIM {tasks.p1} MAXLEN = 10".to_owned()]);
+    assert!(
+        c.effects[0].contains("the oldest 30 of 40 entries"),
+        "{:?}",
+        c.effects
+    );
+    key(&mut s, Intent::Close);
+    key(&mut s, Intent::DestroyGroup);
+    assert_eq!(
+        confirmation(&s).commands,
+        vec!["XGROUP DESTROY {tasks.p1} workers".to_owned()]
+    );
+}
+
 #[test]
 fn the_trim_prompt_takes_a_length_an_id_or_safe() {
     let mut s = fixture::state();

@@ -4,7 +4,7 @@
 //! confirmed when the plan arrives, with its exact count and each group's
 //! position. Every trim loses data: the stream's name is typed.
 
-use super::{Done, prompt};
+use super::{Done, acting_key, acting_snapshot, prompt};
 use crate::engine::retention::{Plan, Target};
 use crate::engine::supervisor::EngineCommand;
 use crate::redis::{EntryId, Retention, command_line, xtrim_cmd};
@@ -38,12 +38,10 @@ pub(super) fn trim_text(state: &mut State, text: &str) -> Done {
     let len: u64 = text
         .parse()
         .map_err(|_| format!("'{text}' is not a length, an id or `safe`"))?;
-    let now = state
-        .snapshot
-        .as_ref()
+    let now = acting_snapshot(state)
         .and_then(|s| s.stream.as_ref())
         .map_or(0, |s| s.length);
-    let key = &state.view.stream;
+    let key = &acting_key(state);
     let retention = Retention::MaxLen { len, exact: true };
     let c = Confirmation::losing(
         "Trim",
