@@ -198,10 +198,14 @@ async fn kill_entry(
         .collect();
     let dead = dead_key(&key);
     let ack_line = command_line(&xack_cmd(&key, &why.group, &[id]));
-    tracing::info!(
-        command = %format!("MULTI; XADD {dead} * original_id {id} ...; {ack_line}; EXEC"),
-        "admin action: sending"
-    );
+    let xadd = format!("XADD {dead} * original_id {id} ...");
+    // As `dead_letter` sends them: one MULTI only when both keys share a slot.
+    let sent = if c.one_slot(&[&key, &dead]).await? {
+        format!("MULTI; {xadd}; {ack_line}; EXEC")
+    } else {
+        format!("{xadd}; then {ack_line}")
+    };
+    tracing::info!(command = %sent, "admin action: sending");
     let dead_id = dead_letter(&mut c, &key, &dead, &why.group, id, &borrowed).await?;
     Ok(Outcome::Note(format!(
         "dead-lettered {id} by hand to {dead} as {dead_id} (and acked)"

@@ -10,7 +10,8 @@ use crate::engine::dead_key;
 use crate::engine::dead_letter::{BY_HAND, DeadLetter};
 use crate::engine::supervisor::EngineCommand;
 use crate::monitor::{GroupSnapshot, Snapshot};
-use crate::redis::{EntryId, command_line, xack_cmd, xadd_cmd, xclaim_cmd};
+use crate::redis::topology::key_slot;
+use crate::redis::{EntryId, ServerMode, command_line, xack_cmd, xadd_cmd, xclaim_cmd};
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Mode, Prompt, State};
 
@@ -141,20 +142,34 @@ pub fn dead_letter(state: &mut State) -> Done {
         .map(|(k, v)| (k.as_str(), v.as_slice()))
         .collect();
     let id = p.id.to_string();
+    let xadd = format!(
+        "{} f:<field> <value>...",
+        command_line(&xadd_cmd(&dead, None, &refs))
+    );
+    let xack = command_line(&xack_cmd(&key, &group, &[p.id]));
+    let fetch = format!("XRANGE {key} {id} {id} COUNT 1");
+    // On a cluster no MULTI holds two slots: the engine copies, then acks.
+    let split = state
+        .server
+        .as_ref()
+        .is_some_and(|s| s.mode == ServerMode::Cluster)
+        && key_slot(&key) != key_slot(&dead);
+    let (commands, how) = if split {
+        (
+            vec![fetch, xadd, xack],
+            "then acked (a crash between the two leaves a duplicate dead letter, never a lost entry)",
+        )
+    } else {
+        (
+            vec![fetch, "MULTI".into(), xadd, xack, "EXEC".into()],
+            "and acked in one transaction",
+        )
+    };
     let c = Confirmation::plain(
         "Dead-letter",
-        vec![
-            format!("XRANGE {key} {id} {id} COUNT 1"),
-            "MULTI".into(),
-            format!(
-                "{} f:<field> <value>...",
-                command_line(&xadd_cmd(&dead, None, &refs))
-            ),
-            command_line(&xack_cmd(&key, &group, &[p.id])),
-            "EXEC".into(),
-        ],
+        commands,
         vec![format!(
-            "{id} is copied to {dead} with its fields and acked in one transaction; it stays in {key}"
+            "{id} is copied to {dead} with its fields {how}; it stays in {key}"
         )],
         EngineCommand::DeadLetter {
             group,

@@ -118,6 +118,34 @@ fn claim_goes_to_the_consumer_typed_and_says_when_xclaim_creates_it() {
     );
 }
 
+/// On a cluster `tasks` and `tasks:dead` are in different slots: no MULTI
+/// can hold both, so the engine copies, then acks, and says so.
+#[test]
+fn on_a_cluster_a_dead_letter_without_a_hash_tag_is_copied_then_acked() {
+    let mut s = fixture::state();
+    let mut server = fixture::redis_7_2();
+    server.mode = crate::redis::ServerMode::Cluster;
+    s.server = Some(server);
+    key(&mut s, Intent::DeadLetter);
+    let c = confirmation(&s);
+    assert!(
+        !c.commands.iter().any(|l| l == "MULTI" || l == "EXEC"),
+        "{:?}",
+        c.commands
+    );
+    assert!(
+        c.commands[1].starts_with("XADD tasks:dead * original_id"),
+        "{:?}",
+        c.commands
+    );
+    assert!(
+        c.commands[2].starts_with("XACK tasks workers"),
+        "{:?}",
+        c.commands
+    );
+    assert!(c.effects[0].contains("then acked"), "{:?}", c.effects);
+}
+
 #[test]
 fn dead_letter_lists_the_transaction_it_sends() {
     let mut s = fixture::state();
