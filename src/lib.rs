@@ -18,3 +18,4 @@ pub mod session;
 pub mod stdout;
 pub mod tui;
 pub mod usage;
+pub mod words;

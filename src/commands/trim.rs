@@ -91,7 +91,8 @@ async fn trim_to(conn: &mut Conn, plan: &Plan) -> Result<(), Failure> {
     let removed = xtrim(conn, &plan.key, &Retention::MinId(plan.minid)).await?;
     let len = xlen(conn, &plan.key).await?;
     println!(
-        "removed {removed} entries from '{}'; length now {len}",
+        "removed {} from '{}'; length now {len}",
+        crate::words::entries(removed),
         plan.key
     );
     Ok(())
@@ -113,7 +114,8 @@ async fn trim_maxlen(global: &GlobalArgs, len: u64, exact: bool) -> Result<(), F
         let retention = Retention::MaxLen { len: share, exact };
         let removed = xtrim(&mut conn, key, &retention).await?;
         let now = xlen(&mut conn, key).await?;
-        println!("removed {removed} entries from '{key}'; length now {now}{note}");
+        let removed = crate::words::entries(removed);
+        println!("removed {removed} from '{key}'; length now {now}{note}");
     }
     println!("note: trimming deletes entries even if a group has not read or acked them yet");
     Ok(())

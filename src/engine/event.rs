@@ -372,7 +372,7 @@ pub fn describe(event: &Event) -> String {
         } => format!("{consumer} read {id} ({kind})"),
         Event::OffsetSaved { consumer, id, .. } => format!("{consumer} saved offset {id}"),
         Event::Produced { count, last_id } => format!("produced {count} (last {last_id})"),
-        Event::Trimmed { removed } => format!("trimmed {removed} entries"),
+        Event::Trimmed { removed } => format!("trimmed {}", crate::words::entries(*removed)),
         Event::Error { role, message } => format!("{role}: {message}"),
     }
 }

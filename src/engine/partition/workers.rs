@@ -65,8 +65,10 @@ pub async fn run_on_partitions(
             // A loop that panicked is a bug: stop the others, report it.
             Err(e) if e.is_panic() && exit == WorkerExit::Stopped => {
                 stop.cancel();
-                let message = format!("a partition's worker loop panicked: {e}");
-                exit = WorkerExit::Fatal(crate::redis::RedisFailure::Reply(message));
+                let message = format!(
+                    "a partition's worker loop panicked (a bug in streamlab: please report it): {e}"
+                );
+                exit = WorkerExit::Fatal(crate::redis::RedisFailure::Server(message));
             }
             _ => {}
         }

@@ -34,7 +34,8 @@ pub(super) async fn trim(
     let line = sending(&xtrim_cmd(key, retention));
     let removed = xtrim(c, key, retention).await?;
     Ok(Outcome::Note(format!(
-        "{line}: removed {removed} entries (any still pending stay in their PEL as deleted)"
+        "{line}: removed {} (any still pending stay in their PEL as deleted)",
+        crate::words::entries(removed)
     )))
 }
 

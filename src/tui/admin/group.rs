@@ -159,7 +159,9 @@ pub fn destroy(state: &mut State) -> Done {
         vec![command_line(&xgroup_destroy_cmd(key, &group))],
         vec![
             format!(
-                "drops {group}: its {consumers} consumers, its position and its PEL of {pending} entries"
+                "drops {group}: its {}, its position and its PEL of {}",
+                crate::words::count(consumers, "consumer", "consumers"),
+                crate::words::entries(pending)
             ),
             format!(
                 "the entries stay in {key}; a worker reading {group} re-creates it from 0 and processes them all again"

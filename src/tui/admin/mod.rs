@@ -64,8 +64,10 @@ pub fn ack(state: &mut State) -> Done {
         "Ack",
         vec![command_line(&xack_cmd(&key, &group, &[p.id]))],
         vec![format!(
-            "{} (owner {}, {} deliveries) leaves the PEL of {group}; it stays in the stream",
-            p.id, p.consumer, p.deliveries
+            "{} (owner {}, {}) leaves the PEL of {group}; it stays in the stream",
+            p.id,
+            p.consumer,
+            crate::words::count(p.deliveries, "delivery", "deliveries")
         )],
         EngineCommand::Ack { group, id: p.id },
     );
