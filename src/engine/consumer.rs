@@ -134,6 +134,7 @@ impl BasicConsumer {
                     if attempt > 0 {
                         self.sink.emit(Event::Reconnected {
                             role: self.conn.role().to_owned(),
+                            stream: Some(self.config.stream.clone()),
                         });
                     }
                     for e in &entries {
@@ -155,6 +156,7 @@ impl BasicConsumer {
                     let delay = self.conn.next_backoff();
                     self.sink.emit(Event::Reconnecting {
                         role: self.conn.role().to_owned(),
+                        stream: Some(self.config.stream.clone()),
                         attempt,
                         delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         error: e.to_string(),
@@ -195,7 +197,10 @@ impl BasicConsumer {
             match set_string(&mut self.conn, &key, &id.to_string()).await {
                 Ok(()) if attempt > 0 => {
                     let role = self.conn.role().to_owned();
-                    self.sink.emit(Event::MemoryAvailable { role });
+                    self.sink.emit(Event::MemoryAvailable {
+                        role,
+                        stream: Some(self.config.stream.clone()),
+                    });
                     return Ok(());
                 }
                 Ok(()) => return Ok(()),
@@ -204,6 +209,7 @@ impl BasicConsumer {
                     let delay = retry_delay(attempt);
                     self.sink.emit(Event::OutOfMemory {
                         role: self.conn.role().to_owned(),
+                        stream: Some(self.config.stream.clone()),
                         attempt,
                         delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         detail: out_of_memory_detail(&mut self.conn).await,

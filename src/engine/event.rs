@@ -85,17 +85,29 @@ pub enum Event {
     },
     Reconnecting {
         role: String,
+        /// The stream key the role was working on, when it works on one
+        /// (a partition's key when partitioned); absent for the producer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<String>,
         attempt: u32,
         delay_ms: u64,
         error: String,
     },
     Reconnected {
         role: String,
+        /// The stream key the role was working on, when it works on one
+        /// (a partition's key when partitioned); absent for the producer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<String>,
     },
     /// Redis refused a command for lack of memory (OOM). The connection is
     /// fine; the role backs off and retries, losing nothing.
     OutOfMemory {
         role: String,
+        /// The stream key the role was working on, when it works on one
+        /// (a partition's key when partitioned); absent for the producer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<String>,
         attempt: u32,
         delay_ms: u64,
         /// Used vs maxmemory, the policy, and what frees memory.
@@ -104,6 +116,10 @@ pub enum Event {
     /// The first success after [`Event::OutOfMemory`]: work resumed.
     MemoryAvailable {
         role: String,
+        /// The stream key the role was working on, when it works on one
+        /// (a partition's key when partitioned); absent for the producer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stream: Option<String>,
     },
     /// A simulated crash (`--crash-rate`, or a kill from the dashboard).
     Crashed {
@@ -349,17 +365,21 @@ pub fn describe(event: &Event) -> String {
             attempt,
             delay_ms,
             error,
+            ..
         } => format!("{role}: reconnecting (attempt {attempt}, in {delay_ms} ms): {error}"),
-        Event::Reconnected { role } => format!("{role}: reconnected"),
+        Event::Reconnected { role, .. } => format!("{role}: reconnected"),
         Event::OutOfMemory {
             role,
             attempt,
             delay_ms,
             detail,
+            ..
         } => format!(
             "{role}: Redis is out of memory, retrying (attempt {attempt}, in {delay_ms} ms): {detail}"
         ),
-        Event::MemoryAvailable { role } => format!("{role}: Redis accepts writes again, resumed"),
+        Event::MemoryAvailable { role, .. } => {
+            format!("{role}: Redis accepts writes again, resumed")
+        }
         Event::Crashed { consumer, id, .. } => match id {
             Some(id) => format!("{consumer} crashed while processing {id}"),
             None => format!("{consumer} crashed"),

@@ -172,6 +172,7 @@ impl Producer {
         let delay = self.conn.next_backoff();
         self.sink.emit(Event::Reconnecting {
             role: self.conn.role().to_owned(),
+            stream: None,
             attempt,
             delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             error: error.to_string(),

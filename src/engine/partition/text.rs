@@ -21,6 +21,10 @@ pub fn stream_of(event: &Event) -> Option<&str> {
         | Event::WorkerStopped { stream, .. }
         | Event::Consumed { stream, .. }
         | Event::OffsetSaved { stream, .. } => Some(stream),
+        Event::Reconnecting { stream, .. }
+        | Event::Reconnected { stream, .. }
+        | Event::OutOfMemory { stream, .. }
+        | Event::MemoryAvailable { stream, .. } => stream.as_deref(),
         _ => None,
     }
 }
@@ -70,8 +74,9 @@ mod tests {
             "{jobs.p1}: w processed 5-0 (email, delivery 1)"
         );
         let reconnect = Event::Reconnected {
-            role: "worker:w:p1".into(),
+            role: "w".into(),
+            stream: Some("{jobs.p1}".into()),
         };
-        assert_eq!(line(&reconnect), "worker:w:p1: reconnected");
+        assert_eq!(line(&reconnect), "{jobs.p1}: w: reconnected");
     }
 }

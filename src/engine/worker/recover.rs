@@ -79,6 +79,7 @@ impl Worker {
                 let delay = self.conn.next_backoff();
                 self.sink.emit(Event::Reconnecting {
                     role: self.config.consumer.clone(),
+                    stream: Some(self.config.stream.clone()),
                     attempt: self.attempt,
                     delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                     error: e.to_string(),
@@ -105,6 +106,7 @@ impl Worker {
         let detail = out_of_memory_detail(&mut self.conn).await;
         self.sink.emit(Event::OutOfMemory {
             role: self.config.consumer.clone(),
+            stream: Some(self.config.stream.clone()),
             attempt: self.attempt,
             delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             detail,
@@ -121,11 +123,13 @@ impl Worker {
             self.attempt = 0;
             self.sink.emit(Event::MemoryAvailable {
                 role: self.config.consumer.clone(),
+                stream: Some(self.config.stream.clone()),
             });
         } else if self.attempt > 0 {
             self.attempt = 0;
             self.sink.emit(Event::Reconnected {
                 role: self.config.consumer.clone(),
+                stream: Some(self.config.stream.clone()),
             });
         }
     }
