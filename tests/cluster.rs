@@ -274,6 +274,13 @@ async fn a_user_without_info_or_cluster_is_still_routed() {
             .await
             .expect("detected through HELLO")
     );
+    // Without CLUSTER SLOTS the masters are unknown: said as a permission
+    // to grant, not as a connection to retry.
+    let refused = connector.masters().await.expect_err("no slot map");
+    assert!(
+        matches!(&refused, RedisFailure::Auth(m) if m.contains("+cluster|slots")),
+        "{refused:?}"
+    );
     let masters = connector_with(&c.url(), None)
         .masters()
         .await

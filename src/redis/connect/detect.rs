@@ -18,6 +18,16 @@ use crate::redis::server::{
 };
 use crate::redis::topology::Master;
 
+/// What a re-read of the slot map came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Refresh {
+    Installed,
+    /// A node refused CLUSTER SLOTS (an ACL without it): why.
+    Refused(String),
+    /// No node answered, or none with a usable map.
+    NoAnswer,
+}
+
 /// Who the server is, from INFO (default sections: server and cluster), or
 /// for a user not allowed INFO from HELLO (a @connection command); `None`
 /// when neither names a version.
@@ -81,7 +91,7 @@ impl Conn {
     /// answers: those this connection already talks to, then the known
     /// masters, then the URL's node. Best effort: on failure the old map
     /// stays and MOVED replies keep correcting it.
-    pub(super) async fn refresh(&mut self) -> bool {
+    pub(super) async fn refresh(&mut self) -> Refresh {
         let cluster = self.connector.cluster();
         let mut candidates: Vec<NodeId> = self.links.iter().map(|(n, _)| *n).collect();
         let map = cluster.map();
@@ -101,24 +111,26 @@ impl Conn {
                 .1
                 .command(cmd("CLUSTER").arg("SLOTS"), timeout)
                 .await;
-            match reply {
-                Ok(Value::ServerError(e)) => {
-                    tracing::warn!(node = %asked, error = %e, "CLUSTER SLOTS refused");
-                    return false;
-                }
+            let refused = match reply {
+                Ok(Value::ServerError(e)) => e.to_string(),
+                Err(e) if e.code().is_some() => e.to_string(),
                 Ok(v) => match parse_cluster_slots(&v, &asked) {
                     Ok(ranges) if !ranges.is_empty() => {
                         self.connector.cluster().install(&ranges);
-                        return true;
+                        return Refresh::Installed;
                     }
                     _ => continue,
                 },
                 Err(e) => {
                     let _ = self.settle::<()>(node, Err(e));
+                    continue;
                 }
-            }
+            };
+            // Every node has the same ACL: asking the others is no use.
+            tracing::warn!(node = %asked, error = %refused, "CLUSTER SLOTS refused");
+            return Refresh::Refused(refused);
         }
-        false
+        Refresh::NoAnswer
     }
 
     /// Every master with its slots, re-reading the map first if it is stale
@@ -126,16 +138,24 @@ impl Conn {
     pub async fn masters(&mut self) -> Result<Vec<Master>, RedisFailure> {
         self.ensure_mode().await?;
         let cluster = self.connector.cluster();
+        let mut refreshed = None;
         if cluster.mode() == Mode::Cluster
             && (cluster.claim_refresh() || cluster.masters().is_empty())
         {
-            self.refresh().await;
+            refreshed = Some(self.refresh().await);
         }
         let masters = self.connector.cluster().masters();
         if masters.is_empty() {
-            return Err(RedisFailure::Server(
-                "cannot read the cluster's slot map (CLUSTER SLOTS refused or no node answered): the user needs +cluster|slots".into(),
-            ));
+            return Err(match refreshed {
+                // No command of @read, @connection or INFO names the nodes.
+                Some(Refresh::Refused(why)) => RedisFailure::Auth(format!(
+                    "CLUSTER SLOTS is refused ({why}), and streamlab needs it to know the cluster's masters (the overview, info, partitions); a read-only user needs +cluster|slots besides +@read +@connection +info"
+                )),
+                _ => RedisFailure::Connection(
+                    "no node of the cluster answered CLUSTER SLOTS, so its masters are unknown"
+                        .into(),
+                ),
+            });
         }
         Ok(masters)
     }
