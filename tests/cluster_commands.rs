@@ -356,9 +356,12 @@ async fn the_dashboard_lab_and_watch_run_on_a_cluster() {
     .map(ToString::to_string)
     .collect();
     let w = tmux::Tmux::start(&watch, 160, 45);
-    w.wait("watch shows the stream", within, |s| {
+    let screen = w.wait("watch shows the stream", within, |s| {
         s.contains("● connected") && s.contains("length 100")
     });
+    // The header names the server as a cluster, once.
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains(", cluster)"), "{header}");
     w.keys("q");
     let end = w.wait("a clean exit", within, |s| s.contains("EXITED"));
     assert!(end.contains("EXITED 0"), "{end}");

@@ -32,6 +32,27 @@ pub enum Link {
         error: String,
         failures: u32,
     },
+    /// The server refuses the polls in a way retrying cannot mend (an ACL
+    /// without a command they need): polling goes on, in case it is granted.
+    Refused {
+        error: String,
+    },
+}
+
+impl Link {
+    /// The link after a failed poll, the `failures`-th in a row.
+    pub fn failed(error: &crate::redis::RedisFailure, failures: u32) -> Self {
+        if error.is_fatal() {
+            Self::Refused {
+                error: error.to_string(),
+            }
+        } else {
+            Self::Reconnecting {
+                error: error.to_string(),
+                failures,
+            }
+        }
+    }
 }
 
 /// What the poller publishes.
@@ -140,12 +161,7 @@ pub fn spawn_poller(
                 }
                 Ok(Err(e)) => {
                     failures += 1;
-                    tx.send_modify(|s| {
-                        s.link = Link::Reconnecting {
-                            error: e.to_string(),
-                            failures,
-                        }
-                    });
+                    tx.send_modify(|s| s.link = Link::failed(&e, failures));
                 }
                 Err(_) => {
                     conn.disconnect();

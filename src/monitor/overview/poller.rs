@@ -40,7 +40,7 @@ pub struct OverviewHandle {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Start the overview poller on `connector` (one node for now).
+/// Start the overview poller on `connector` (every master of a cluster).
 pub fn spawn_overview(
     connector: &Connector,
     config: OverviewConfig,
@@ -88,8 +88,7 @@ pub fn spawn_overview(
                 }
                 Ok(Err(e)) => {
                     failures += 1;
-                    let error = e.to_string();
-                    tx.send_modify(|s| s.link = Some(Link::Reconnecting { error, failures }));
+                    tx.send_modify(|s| s.link = Some(Link::failed(&e, failures)));
                 }
                 Err(_) => {
                     conn.disconnect();

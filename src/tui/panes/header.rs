@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::monitor::Link;
+use crate::redis::ServerMode;
 use crate::redis::memory::MemoryState;
 use crate::tui::access::Access;
 use crate::tui::fmt;
@@ -31,10 +32,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 /// The server and the state of `link` (the poller of the screen shown),
 /// with the age of its data (`taken_ms`) when it is failing.
 pub fn server_line<'a>(state: &'a State, link: Option<&Link>, taken_ms: Option<u64>) -> Line<'a> {
-    let version = state
-        .server
-        .as_ref()
-        .map_or_else(String::new, |v| format!(" ({v})"));
+    // `(Redis 7.0.15, cluster)`: the Display's own "(cluster)" would
+    // nest parentheses here.
+    let version = state.server.as_ref().map_or_else(String::new, |v| {
+        let mode = if v.mode == ServerMode::Cluster {
+            ", cluster"
+        } else {
+            ""
+        };
+        format!(" ({} {}{mode})", v.name.title(), v.version)
+    });
     let mut spans = vec![
         Span::styled(" streamlab ", Style::new().fg(Color::Black).bg(Color::Cyan)),
         Span::raw(format!(" {}{version}  ", state.lab.url)),
@@ -83,6 +90,7 @@ fn link_spans(state: &State, link: Option<&Link>, taken_ms: Option<u64>) -> Vec<
                 color,
             )
         }
+        Some(Link::Refused { error }) => (format!("● refused: {error}"), Color::Red),
     };
     vec![Span::styled(
         text,

@@ -70,3 +70,20 @@ fn server_overlay_lists_what_is_missing_and_the_advice() {
     s.view.mode = Mode::Server;
     insta::assert_snapshot!(draw(110, 30, &s, panes::overlay::render));
 }
+
+/// A poll the ACL refuses is no lost connection: the header says refused,
+/// with the rule to grant, however many polls have failed.
+#[test]
+fn header_says_refused_when_retrying_cannot_help() {
+    let mut s = fixture::state();
+    let refused = crate::redis::RedisFailure::Auth(
+        "CLUSTER SLOTS is refused; a read-only user needs +cluster|slots".into(),
+    );
+    s.link = Some(crate::monitor::Link::failed(&refused, 9));
+    let screen = format!("{:?}", draw(200, 3, &s, panes::header::render));
+    assert!(
+        screen.contains("● refused: CLUSTER SLOTS is refused"),
+        "{screen}"
+    );
+    assert!(!screen.contains("lost") && !screen.contains("reconnecting"));
+}
