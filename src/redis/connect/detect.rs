@@ -148,8 +148,9 @@ impl Conn {
         if masters.is_empty() {
             return Err(match refreshed {
                 // No command of @read, @connection or INFO names the nodes.
+                // The fix first: a narrow header cuts the end.
                 Some(Refresh::Refused(why)) => RedisFailure::Auth(format!(
-                    "CLUSTER SLOTS is refused ({why}), and streamlab needs it to know the cluster's masters (the overview, info, partitions); a read-only user needs +cluster|slots besides +@read +@connection +info"
+                    "the user needs +cluster|slots (besides +@read +@connection +info for a read-only one): streamlab reads the cluster's masters with CLUSTER SLOTS (the overview, info, partitions), and it is refused ({why})"
                 )),
                 _ => RedisFailure::Connection(
                     "no node of the cluster answered CLUSTER SLOTS, so its masters are unknown"

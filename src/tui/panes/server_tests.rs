@@ -77,12 +77,12 @@ fn server_overlay_lists_what_is_missing_and_the_advice() {
 fn header_says_refused_when_retrying_cannot_help() {
     let mut s = fixture::state();
     let refused = crate::redis::RedisFailure::Auth(
-        "CLUSTER SLOTS is refused; a read-only user needs +cluster|slots".into(),
+        "the user needs +cluster|slots: CLUSTER SLOTS is refused".into(),
     );
     s.link = Some(crate::monitor::Link::failed(&refused, 9));
     let screen = format!("{:?}", draw(200, 3, &s, panes::header::render));
     assert!(
-        screen.contains("● refused: CLUSTER SLOTS is refused"),
+        screen.contains("● refused: the user needs +cluster|slots"),
         "{screen}"
     );
     assert!(!screen.contains("lost") && !screen.contains("reconnecting"));
