@@ -172,12 +172,8 @@ fn lab_worker(global: &GlobalArgs, args: &DashboardArgs) -> WorkerConfig {
 }
 
 fn lab(session: &Session, global: &GlobalArgs, args: &DashboardArgs, worker: &WorkerConfig) -> Lab {
-    let mut url = session.connector.settings().to_string();
-    if session.embedded.is_some() {
-        url.push_str(" [private server, data goes away on exit]");
-    }
     Lab {
-        url,
+        url: header_url(session),
         stream: global.stream.clone(),
         group: global.group(),
         refresh: args.refresh,
@@ -187,4 +183,14 @@ fn lab(session: &Session, global: &GlobalArgs, args: &DashboardArgs, worker: &Wo
         work_ms: args.work_ms,
         basic_name: "basic".into(),
     }
+}
+
+/// The server as the header names it: the redacted URL, and whether it is
+/// the private embedded server.
+fn header_url(session: &Session) -> String {
+    let mut url = session.connector.settings().to_string();
+    if session.embedded.is_some() {
+        url.push_str(" [private server, data goes away on exit]");
+    }
+    url
 }

@@ -94,12 +94,8 @@ async fn show_watch(
 }
 
 fn lab(session: &Session, global: &GlobalArgs, refresh: Duration) -> Lab {
-    let mut url = session.connector.settings().to_string();
-    if session.embedded.is_some() {
-        url.push_str(" [private server, data goes away on exit]");
-    }
     Lab {
-        url,
+        url: super::header_url(session),
         stream: global.stream.clone(),
         group: global.group(),
         refresh,
