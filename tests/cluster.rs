@@ -33,14 +33,6 @@ fn connector_with(url: &str, cluster_mode: Option<&str>) -> Connector {
     Connector::new(settings).expect("connector")
 }
 
-/// A key named after `base` whose slot the master `m` serves.
-fn key_on(m: &Master, base: &str) -> String {
-    (0..)
-        .map(|i| format!("{base}:{i}"))
-        .find(|k| m.owns(key_slot(k)))
-        .expect("some key lands on every master")
-}
-
 /// Clients named `name` on each node, by port.
 fn clients_named(name: &str) -> HashMap<u16, usize> {
     let c = cluster();
@@ -100,7 +92,7 @@ async fn any_node_s_url_finds_the_cluster_and_its_masters() {
         let mut expected = c.ports();
         expected.sort_unstable();
         assert_eq!(ports, expected);
-        let key = key_on(&masters[1], "probe");
+        let key = cluster::stream_on(&masters[1], "probe", false);
         assert_eq!(connector.node_of(&key), Some(masters[1].addr.clone()));
     }
 }
@@ -114,7 +106,7 @@ async fn every_command_goes_to_the_node_that_owns_its_key() {
     let mut conn = connector.conn(role.clone());
     let base = unique("routed");
     for m in &masters {
-        let key = key_on(m, &base);
+        let key = cluster::stream_on(m, &base, false);
         common::add_tasks(&mut conn, &key, 3).await;
         assert_eq!(xlen(&mut conn, &key).await.expect("XLEN"), 3);
         // Written where the slot lives, and only there.
@@ -133,7 +125,7 @@ async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
     let connector = connector_with(&c.url(), None);
     let masters = connector.masters().await.expect("masters");
     // The stream lives on the second master, not on the URL's node.
-    let stream = key_on(&masters[1], &unique("blocking"));
+    let stream = cluster::stream_on(&masters[1], &unique("blocking"), false);
     let mut admin = connector.conn("admin");
     raw(
         &mut admin,
@@ -165,7 +157,7 @@ async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
     assert_eq!(sockets.get(&masters[1].addr.port), Some(&1), "{sockets:?}");
     // A command for another key on the same node, from another role, is not
     // held up behind the blocked read.
-    let other = key_on(&masters[1], &unique("other"));
+    let other = cluster::stream_on(&masters[1], &unique("other"), false);
     let started = std::time::Instant::now();
     raw(&mut admin, &["SET", &other, "v"]).await;
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -220,7 +212,7 @@ async fn redis_cluster_false_talks_to_the_url_s_node_only() {
         .iter()
         .find(|m| m.addr.port != c.nodes[0].port)
         .expect("another master");
-    let key = key_on(elsewhere, &unique("single"));
+    let key = cluster::stream_on(elsewhere, &unique("single"), false);
     let single = connector_with(&c.url(), Some("false"));
     assert!(!single.is_cluster().await.expect("mode"));
     let mut conn: Conn = single.conn("single");
@@ -287,7 +279,7 @@ async fn a_user_without_info_or_cluster_is_still_routed() {
         .expect("masters");
     let mut conn = connector.conn("limited");
     for m in &masters {
-        let key = key_on(m, &unique("limited"));
+        let key = cluster::stream_on(m, &unique("limited"), false);
         common::add_tasks(&mut conn, &key, 2).await;
         assert_eq!(xlen(&mut conn, &key).await.expect("XLEN"), 2);
         // Keys on the URL's own node never draw a MOVED; the others did.

@@ -33,21 +33,6 @@ async fn masters() -> (Connector, Vec<Master>) {
     (connector, masters)
 }
 
-/// A stream name on `m`: plain (its `:dead` and `:offset:*` keys land in
-/// other slots) or hash-tagged (they share its slot).
-fn stream_on(m: &Master, base: &str, tagged: bool) -> String {
-    (0..)
-        .map(|i| {
-            if tagged {
-                format!("{{{base}-{i}}}")
-            } else {
-                format!("{base}-{i}")
-            }
-        })
-        .find(|k| m.owns(key_slot(k)) && (tagged || key_slot(&format!("{k}:dead")) != key_slot(k)))
-        .expect("a name on every master")
-}
-
 fn url_not_of(m: &Master) -> String {
     let c = cluster();
     let port = c
@@ -62,7 +47,7 @@ fn url_not_of(m: &Master) -> String {
 async fn produce_worker_and_monitor_work_from_another_node_s_url() {
     let (connector, masters) = masters().await;
     let m = &masters[2];
-    let stream = stream_on(m, &unique("flow"), false);
+    let stream = cluster::stream_on(m, &unique("flow"), false);
     let url = url_not_of(m);
     let out = run_bin(
         &format!("--url {url} --stream {stream} --group workers produce --count 40"),
@@ -117,7 +102,7 @@ async fn produce_worker_and_monitor_work_from_another_node_s_url() {
 async fn dead_letters_move_with_and_without_a_hash_tag() {
     let (connector, masters) = masters().await;
     for (tagged, m) in [(false, &masters[0]), (true, &masters[1])] {
-        let stream = stream_on(m, &unique("dead"), tagged);
+        let stream = cluster::stream_on(m, &unique("dead"), tagged);
         let dead = format!("{stream}:dead");
         let mut conn = connector.conn("dead-check");
         assert_eq!(
@@ -165,7 +150,7 @@ async fn dead_letters_move_with_and_without_a_hash_tag() {
 async fn consume_saves_its_offset_on_the_offset_key_s_own_node() {
     let (connector, masters) = masters().await;
     let m = &masters[1];
-    let stream = stream_on(m, &unique("consume"), false);
+    let stream = cluster::stream_on(m, &unique("consume"), false);
     let offset = format!("{stream}:offset:c1");
     assert_ne!(key_slot(&offset), key_slot(&stream));
     let mut conn = connector.conn("consume-check");
@@ -193,7 +178,10 @@ async fn trim_and_the_overview_of_every_master() {
     let (connector, masters) = masters().await;
     let base = unique("scan");
     let mut conn = connector.conn("scan");
-    let streams: Vec<String> = masters.iter().map(|m| stream_on(m, &base, false)).collect();
+    let streams: Vec<String> = masters
+        .iter()
+        .map(|m| cluster::stream_on(m, &base, false))
+        .collect();
     for s in &streams {
         common::add_tasks(&mut conn, s, 5).await;
     }
@@ -290,7 +278,7 @@ async fn bench_runs_on_a_cluster() {
 async fn the_dashboard_lab_and_watch_run_on_a_cluster() {
     let (connector, masters) = masters().await;
     let m = &masters[2];
-    let stream = stream_on(m, &unique("dash"), false);
+    let stream = cluster::stream_on(m, &unique("dash"), false);
     let url = url_not_of(m);
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("log").display().to_string();

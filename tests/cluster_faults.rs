@@ -49,14 +49,6 @@ async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
-/// A plain stream name (its dead letters elsewhere) served by `m`.
-fn stream_on(m: &Master, base: &str) -> String {
-    (0..)
-        .map(|i| format!("{base}-{i}"))
-        .find(|k| m.owns(key_slot(k)))
-        .expect("a name on every master")
-}
-
 fn worker(url: &str, stream: &str, name: &str, extra: &str) -> BinProcess {
     worker_with(url, stream, name, extra, &[])
 }
@@ -411,7 +403,7 @@ async fn a_slot_migrated_under_load_loses_nothing() {
     let c = cluster();
     let masters = current_masters(&c.url()).await;
     let (from, to) = (&masters[1], &masters[2]);
-    let stream = stream_on(from, &unique("migrate"));
+    let stream = cluster::stream_on(from, &unique("migrate"), false);
     let slot = key_slot(&stream);
     let load = Load::start(&c.url(), &stream, 2).await;
     let asking_before = command_calls(c, to.addr.port, "asking");
@@ -446,7 +438,7 @@ async fn a_manual_failover_under_load_loses_nothing() {
         .find(|m| m.addr.port == primary_port)
         .unwrap_or_else(|| panic!("no master {primary_port}: {masters:?}"))
         .clone();
-    let stream = stream_on(&primary, &unique("failover"));
+    let stream = cluster::stream_on(&primary, &unique("failover"), false);
     // The URL names the master that is about to become a replica.
     let load = Load::start(&c.url_of(primary.addr.port), &stream, 2).await;
     let redirected_before = redirects_met(c, primary.addr.port);
@@ -482,7 +474,7 @@ async fn a_killed_worker_s_entries_are_claimed_by_another() {
     let c = cluster();
     let masters = current_masters(&c.url()).await;
     let m = masters.last().expect("a master");
-    let stream = stream_on(m, &unique("kill"));
+    let stream = cluster::stream_on(m, &unique("kill"), false);
     let mut load = Load::start(&c.url(), &stream, 2).await;
     // A slow worker (200 ms a task) holding entries in its PEL is killed
     // with -9: they stay pending under its name until another claims them.

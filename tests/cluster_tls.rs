@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use streamlab::config::{RedisInputs, RedisSettings};
 use streamlab::engine::worker::Behaviour;
-use streamlab::redis::topology::{Master, key_slot};
 use streamlab::redis::{Connector, xlen};
 
 use common::{RunningWorker, pending_count, test_worker_config, unique, wait_for};
@@ -35,19 +34,6 @@ fn tls_connector(port: u16) -> Connector {
     Connector::new(settings).expect("connector")
 }
 
-fn name_on(m: &Master, base: &str, tagged: bool) -> String {
-    (0..)
-        .map(|i| {
-            if tagged {
-                format!("{{{base}-{i}}}")
-            } else {
-                format!("{base}-{i}")
-            }
-        })
-        .find(|k| m.owns(key_slot(k)) && (tagged || key_slot(&format!("{k}:dead")) != key_slot(k)))
-        .expect("a name on every master")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_is_reached_over_tls_with_the_url_s_user_and_ca() {
     let c = cluster();
@@ -59,7 +45,7 @@ async fn every_node_is_reached_over_tls_with_the_url_s_user_and_ca() {
     for (i, m) in masters.iter().enumerate() {
         // Plain names (dead letters in another slot: XADD, then XACK) and
         // hash-tagged ones (one MULTI/EXEC), on every master.
-        let stream = name_on(m, &unique("tls"), i % 2 == 1);
+        let stream = cluster::stream_on(m, &unique("tls"), i % 2 == 1);
         let ids = common::add_tasks(&mut conn, &stream, 6).await;
         assert_eq!(xlen(&mut conn, &stream).await.expect("XLEN"), 6);
         let mut config = test_worker_config(&stream, "g", "w1");

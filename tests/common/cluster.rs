@@ -24,7 +24,7 @@ use nodes::{make_tls, start_node};
     unused_imports,
     reason = "each cluster test binary uses a different subset"
 )]
-pub use ops::{migration_is_followed, single_node};
+pub use ops::{migration_is_followed, single_node, stream_on};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -123,6 +123,23 @@ impl LocalCluster {
     }
 }
 
+/// A stream name served by `m`: plain (its `:dead` key lands in another
+/// slot, so moves to it are not atomic) or hash-tagged (`{name}`: its
+/// derived keys share its slot).
+pub fn stream_on(m: &streamlab::redis::topology::Master, base: &str, tagged: bool) -> String {
+    use streamlab::redis::topology::key_slot;
+    (0..)
+        .map(|i| {
+            if tagged {
+                format!("{{{base}-{i}}}")
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|k| m.owns(key_slot(k)) && (tagged || key_slot(&format!("{k}:dead")) != key_slot(k)))
+        .expect("a name on every master")
+}
+
 /// Every kind of request follows a slot migration through `connector`:
 /// ASK for a command, a pipeline and a MULTI/EXEC on the moved key,
 /// TRYAGAIN for a MULTI/EXEC over two keys of the moving slot (one not
@@ -133,10 +150,7 @@ pub async fn migration_is_followed(c: &LocalCluster, connector: &streamlab::redi
     use streamlab::redis::{EntryId, dead_letter, xadd_batch, xlen};
     let masters = connector.masters().await.expect("masters");
     let (from, to) = (&masters[0], &masters[1]);
-    let stream = (0..)
-        .map(|i| format!("{{{}-{i}}}", crate::common::unique("move")))
-        .find(|k| from.owns(key_slot(k)))
-        .expect("a name on the first master");
+    let stream = stream_on(from, &crate::common::unique("move"), true);
     let dead = format!("{stream}:dead");
     let mut conn = connector.conn("mover");
     let ids = crate::common::add_tasks(&mut conn, &stream, 4).await;
