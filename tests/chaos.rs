@@ -23,6 +23,8 @@
 #[path = "common/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "common/drain.rs"]
+mod drain;
 #[path = "common/tmux.rs"]
 mod tmux;
 
@@ -39,11 +41,7 @@ use common::{bin, connector, server_with, unique, wait_for};
 use streamlab::engine::dead_key;
 use streamlab::engine::task::Task;
 use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
-use streamlab::redis::reply::Entry;
-use streamlab::redis::{
-    Conn, Connector, EntryId, RedisFailure, parse_groups, xadd_batch, xinfo_groups_cmd,
-    xinfo_stream, xpending_summary, xrange,
-};
+use streamlab::redis::{Conn, Connector, EntryId, RedisFailure, xadd_batch, xpending_summary};
 
 const GROUP: &str = "workers";
 /// Low on purpose, so that failures (`--fail-rate`) and fault-induced
@@ -301,42 +299,6 @@ async fn produce(mut conn: Conn, stream: String, total: u64, rate: f64) -> Produ
     out
 }
 
-/// PEL empty and everything in the stream delivered to the group.
-async fn settled(conn: &mut Conn, stream: &str) -> bool {
-    let Ok(Some(info)) = xinfo_stream(conn, stream).await else {
-        return false;
-    };
-    let Ok(pending) = xpending_summary(conn, stream, GROUP).await else {
-        return false;
-    };
-    let Ok(groups) = conn
-        .run(&xinfo_groups_cmd(stream), "XINFO", false)
-        .await
-        .and_then(|v| parse_groups(&v))
-    else {
-        return false;
-    };
-    let delivered = groups
-        .iter()
-        .find(|g| g.name == GROUP)
-        .and_then(|g| g.last_delivered_id);
-    pending.count == 0 && delivered >= info.last_generated_id
-}
-
-async fn all_entries(conn: &mut Conn, key: &str) -> Vec<Entry> {
-    let mut out: Vec<Entry> = Vec::new();
-    let mut start = "-".to_owned();
-    loop {
-        let page = xrange(conn, key, &start, "+", 10_000)
-            .await
-            .expect("XRANGE");
-        let Some(last) = page.last() else { break };
-        start = format!("({}", last.id);
-        out.extend(page);
-    }
-    out
-}
-
 struct Chaos {
     target: Target,
     /// The kinds of fault this round injects.
@@ -560,7 +522,7 @@ async fn chaos_round(target: Target, url: &str, kinds: &'static [Fault], tasks: 
     // Recovery: every entry delivered and acked (or dead-lettered).
     let mut watch = chaos.connector.conn("chaos-watch");
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !settled(&mut watch, &stream).await {
+    while !drain::settled(&mut watch, &stream, GROUP).await {
         assert!(
             Instant::now() < deadline,
             "the PEL did not empty within 120 s after the faults"
@@ -672,7 +634,7 @@ async fn verify(chaos: &mut Chaos, produced: &Produced, tasks: u64) -> Report {
     let mut problems = Vec::new();
     let mut conn = chaos.connector.conn("chaos-verify");
     let stream = chaos.stream.clone();
-    let entries = all_entries(&mut conn, &stream).await;
+    let entries = drain::all_entries(&mut conn, &stream).await;
     let in_stream: HashSet<EntryId> = entries.iter().map(|e| e.id).collect();
 
     // Every seq 1..=tasks is in the stream (re-sends may add a second copy).
@@ -711,7 +673,7 @@ async fn verify(chaos: &mut Chaos, produced: &Produced, tasks: u64) -> Report {
     }
 
     // The dead-letter stream: only entries that really reached max deliveries.
-    let dead_entries = all_entries(&mut conn, &dead_key(&stream)).await;
+    let dead_entries = drain::all_entries(&mut conn, &dead_key(&stream)).await;
     let mut dead: HashSet<EntryId> = HashSet::new();
     let mut dead_copies = 0;
     for d in &dead_entries {

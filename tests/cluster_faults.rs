@@ -19,6 +19,8 @@
 #[path = "common/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "common/drain.rs"]
+mod drain;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,9 +30,8 @@ use std::time::Duration;
 use streamlab::engine::dead_key;
 use streamlab::engine::registry;
 use streamlab::engine::task::Task;
-use streamlab::redis::reply::Entry;
 use streamlab::redis::topology::{Master, key_slot};
-use streamlab::redis::{Conn, Connector, EntryId, xadd_batch, xpending_summary, xrange};
+use streamlab::redis::{Conn, Connector, EntryId, xadd_batch, xpending_summary};
 
 use common::{BinProcess, unique};
 
@@ -216,7 +217,7 @@ impl Load {
         let mut watch = self.connector.conn("watch");
         let deadline = common::Deadline::new("every PEL to empty after the faults", WAIT);
         for key in &self.keys {
-            while !settled(&mut watch, key).await {
+            while !drain::settled(&mut watch, key, GROUP).await {
                 deadline.tick().await;
             }
         }
@@ -228,38 +229,6 @@ impl Load {
         }
         verify(&mut watch, &self, &produced).await
     }
-}
-
-/// Nothing pending, and the group has been given the last entry.
-async fn settled(conn: &mut Conn, stream: &str) -> bool {
-    let Ok(pending) = xpending_summary(conn, stream, GROUP).await else {
-        return false;
-    };
-    let Ok(Some(info)) = streamlab::redis::xinfo_stream(conn, stream).await else {
-        return false;
-    };
-    let groups = conn
-        .run(&streamlab::redis::xinfo_groups_cmd(stream), "XINFO", false)
-        .await
-        .and_then(|v| streamlab::redis::parse_groups(&v))
-        .unwrap_or_default();
-    let delivered = groups
-        .iter()
-        .find(|g| g.name == GROUP)
-        .and_then(|g| g.last_delivered_id);
-    pending.count == 0 && delivered >= info.last_generated_id
-}
-
-async fn all_entries(conn: &mut Conn, key: &str) -> Vec<Entry> {
-    let mut out: Vec<Entry> = Vec::new();
-    let mut start = "-".to_owned();
-    loop {
-        let page = xrange(conn, key, &start, "+", 5000).await.expect("XRANGE");
-        let Some(last) = page.last() else { break };
-        start = format!("({}", last.id);
-        out.extend(page);
-    }
-    out
 }
 
 #[derive(Debug)]
@@ -281,10 +250,10 @@ async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
     let mut dead: HashSet<Id> = HashSet::new();
     let mut problems = Vec::new();
     for key in &load.keys {
-        for e in all_entries(conn, key).await {
+        for e in drain::all_entries(conn, key).await {
             in_stream.insert((key.clone(), e.id));
         }
-        for d in all_entries(conn, &dead_key(key)).await {
+        for d in drain::all_entries(conn, &dead_key(key)).await {
             if let Some(id) = d.field_str("original_id").and_then(|s| s.parse().ok()) {
                 dead.insert((key.clone(), id));
             }
