@@ -55,6 +55,17 @@ fn free_cluster_port() -> u16 {
     panic!("no free port pair for a cluster node");
 }
 
+/// The watchdog: start the node, print its pid, wait for stdin to close
+/// (the test process is gone), then kill it and clean up.
+const WATCHDOG: &str = r#"dir=$1; shift
+extra=$1; shift
+server=$1; shift
+"$server" "$@" </dev/null >"$dir/log" 2>&1 &
+echo $!
+read -r _
+kill -9 $! 2>/dev/null
+rm -rf "$dir" $extra"#;
+
 /// Start one cluster-enabled node under its watchdog; retried on another
 /// port if someone took this one first.
 pub(super) fn start_node(tls: Option<&Tls>) -> Node {
@@ -63,101 +74,9 @@ pub(super) fn start_node(tls: Option<&Tls>) -> Node {
         let dir: PathBuf =
             std::env::temp_dir().join(format!("streamlab-cluster-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("node directory");
-        let password = format!(">{PASSWORD}");
-        // The watchdog: start the node, print its pid, wait for stdin to
-        // close (the test process is gone), then kill it and clean up.
-        let script = r#"dir=$1; shift
-extra=$1; shift
-server=$1; shift
-"$server" "$@" </dev/null >"$dir/log" 2>&1 &
-echo $!
-read -r _
-kill -9 $! 2>/dev/null
-rm -rf "$dir" $extra"#;
-        // With TLS the port serves TLS only, and the bus and replication
-        // use it too: every node the same way.
-        let mut listen: Vec<String> = match tls {
-            None => vec!["--port".into(), port.to_string()],
-            Some(t) => [
-                "--port",
-                "0",
-                "--tls-port",
-                &port.to_string(),
-                "--tls-cluster",
-                "yes",
-                "--tls-replication",
-                "yes",
-                "--tls-auth-clients",
-                "no",
-            ]
-            .iter()
-            .map(|a| (*a).to_owned())
-            .chain([
-                "--tls-cert-file".to_owned(),
-                t.cert.display().to_string(),
-                "--tls-key-file".to_owned(),
-                t.key.display().to_string(),
-                "--tls-ca-cert-file".to_owned(),
-                t.ca.display().to_string(),
-            ])
-            .collect(),
-        };
-        listen.extend(["--bind".to_owned(), "127.0.0.1".to_owned()]);
-        let mut watchdog = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg("watchdog")
-            .arg(&dir)
-            // The certificates go with the nodes (the same path each time).
-            .arg(tls.map(|t| t.dir.display().to_string()).unwrap_or_default())
-            // The matrix's server (STREAMLAB_TEST_SERVER), else redis-server.
-            .arg(crate::common::server_binary_name())
-            .args(&listen)
-            .args([
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                "2000",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--repl-diskless-sync-delay",
-                "0",
-                "--requirepass",
-                PASSWORD,
-                "--masterauth",
-                PASSWORD,
-                // redis-server joins the words after an option into one
-                // config line: `user lab on >pw ~* &* +@all`.
-                "--user",
-                "lab",
-                "on",
-                &password,
-                "~*",
-                "&*",
-                "+@all",
-                "--dir",
-            ])
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sh starts");
-        let mut line = String::new();
-        let stdout = watchdog.stdout.take().expect("piped stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the watchdog prints the pid");
-        let pid: u32 = line.trim().parse().expect("a pid");
-        let node = Node {
-            port,
-            pid,
-            _watchdog: watchdog,
-        };
+        let mut args = listen_args(port, tls);
+        args.extend(node_args(&dir));
+        let node = spawn_watched(port, &dir, tls, &args);
         if wait_ping(port, tls, Duration::from_secs(10)) {
             return node;
         }
@@ -165,6 +84,108 @@ rm -rf "$dir" $extra"#;
         // Dropping `node` closes the pipe, so its watchdog cleans up.
     }
     panic!("could not start a cluster node");
+}
+
+/// Where the node listens. With TLS the port serves TLS only, and the bus
+/// and replication use it too: every node the same way.
+fn listen_args(port: u16, tls: Option<&Tls>) -> Vec<String> {
+    let mut listen: Vec<String> = match tls {
+        None => vec!["--port".into(), port.to_string()],
+        Some(t) => [
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--tls-cluster",
+            "yes",
+            "--tls-replication",
+            "yes",
+            "--tls-auth-clients",
+            "no",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .chain([
+            "--tls-cert-file".to_owned(),
+            t.cert.display().to_string(),
+            "--tls-key-file".to_owned(),
+            t.key.display().to_string(),
+            "--tls-ca-cert-file".to_owned(),
+            t.ca.display().to_string(),
+        ])
+        .collect(),
+    };
+    listen.extend(["--bind".to_owned(), "127.0.0.1".to_owned()]);
+    listen
+}
+
+/// A cluster node without persistence, quick to fail over, with the
+/// password on `default` and the `lab` ACL user, its files in `dir`.
+fn node_args(dir: &std::path::Path) -> Vec<String> {
+    let password = format!(">{PASSWORD}");
+    [
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        "2000",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--requirepass",
+        PASSWORD,
+        "--masterauth",
+        PASSWORD,
+        // redis-server joins the words after an option into one
+        // config line: `user lab on >pw ~* &* +@all`.
+        "--user",
+        "lab",
+        "on",
+        &password,
+        "~*",
+        "&*",
+        "+@all",
+        "--dir",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .chain([dir.display().to_string()])
+    .collect()
+}
+
+/// Run the matrix's server (STREAMLAB_TEST_SERVER, else redis-server) with
+/// `args` under the watchdog, which removes `dir` (and the certificates)
+/// when the test process goes.
+fn spawn_watched(port: u16, dir: &std::path::Path, tls: Option<&Tls>, args: &[String]) -> Node {
+    let mut watchdog = Command::new("sh")
+        .arg("-c")
+        .arg(WATCHDOG)
+        .arg("watchdog")
+        .arg(dir)
+        // The certificates go with the nodes (the same path each time).
+        .arg(tls.map(|t| t.dir.display().to_string()).unwrap_or_default())
+        .arg(crate::common::server_binary_name())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh starts");
+    let mut line = String::new();
+    let stdout = watchdog.stdout.take().expect("piped stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the watchdog prints the pid");
+    let pid: u32 = line.trim().parse().expect("a pid");
+    Node {
+        port,
+        pid,
+        _watchdog: watchdog,
+    }
 }
 
 fn wait_ping(port: u16, tls: Option<&Tls>, within: Duration) -> bool {
