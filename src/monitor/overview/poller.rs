@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::monitor::Link;
 use crate::monitor::overview::rows::Row;
 use crate::monitor::overview::{Overview, OverviewConfig, PollCost};
-use crate::redis::Connector;
 use crate::redis::id::now_ms;
+use crate::redis::{Conn, Connector};
 
 /// Longest one overview poll may take before the link counts as stalled.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,61 +47,77 @@ pub fn spawn_overview(
     cancel: CancellationToken,
 ) -> OverviewHandle {
     let (tx, rx) = watch::channel(OverviewState::default());
-    let (visible_tx, mut visible_rx) = watch::channel::<Option<Vec<Arc<str>>>>(None);
-    let mut conn = connector.conn("overview");
+    let (visible_tx, visible_rx) = watch::channel::<Option<Vec<Arc<str>>>>(None);
+    let conn = connector.conn("overview");
     let interval = config.interval;
-    let mut overview = Overview::new(config);
-    let task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failures = 0;
-        loop {
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                _ = tick.tick() => {}
-            }
-            let Some(visible) = visible_rx.borrow_and_update().clone() else {
-                // Paused: wait for the overview to come back on screen.
-                tokio::select! {
-                    () = cancel.cancelled() => break,
-                    _ = visible_rx.changed() => continue,
-                }
-            };
-            let polled =
-                tokio::time::timeout(POLL_TIMEOUT, overview.poll(&mut conn, &visible)).await;
-            match polled {
-                Ok(Ok(cost)) => {
-                    failures = 0;
-                    let rows = Arc::new(overview.rows());
-                    let unrefreshed = rows.iter().filter(|r| r.stats.is_none()).count();
-                    let complete = overview.scan_complete();
-                    tx.send_modify(|s| {
-                        s.rows = rows;
-                        s.link = Some(Link::Connected);
-                        s.taken_ms = now_ms();
-                        s.polls += 1;
-                        s.last = cost;
-                        s.commands_total += cost.commands;
-                        s.scan_complete = complete;
-                        s.unrefreshed = unrefreshed;
-                    });
-                }
-                Ok(Err(e)) => {
-                    failures += 1;
-                    tx.send_modify(|s| s.link = Some(Link::failed(&e, failures)));
-                }
-                Err(_) => {
-                    conn.disconnect();
-                    failures += 1;
-                    let error = format!("Redis did not answer within {POLL_TIMEOUT:?}");
-                    tx.send_modify(|s| s.link = Some(Link::Reconnecting { error, failures }));
-                }
-            }
-        }
-    });
+    let overview = Overview::new(config);
+    let task = tokio::spawn(run(conn, overview, interval, tx, visible_rx, cancel));
     OverviewHandle {
         state: rx,
         visible: visible_tx,
         task,
     }
+}
+
+/// Poll every interval while rows are on screen, until `cancel`.
+async fn run(
+    mut conn: Conn,
+    mut overview: Overview,
+    interval: Duration,
+    tx: watch::Sender<OverviewState>,
+    mut visible_rx: watch::Receiver<Option<Vec<Arc<str>>>>,
+    cancel: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures = 0;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let Some(visible) = visible_rx.borrow_and_update().clone() else {
+            // Paused: wait for the overview to come back on screen.
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = visible_rx.changed() => continue,
+            }
+        };
+        let polled = tokio::time::timeout(POLL_TIMEOUT, overview.poll(&mut conn, &visible)).await;
+        let link = match polled {
+            Ok(Ok(cost)) => {
+                failures = 0;
+                publish(&tx, &overview, cost);
+                continue;
+            }
+            Ok(Err(e)) => Link::failed(&e, failures + 1),
+            Err(_) => {
+                conn.disconnect();
+                let error = format!("Redis did not answer within {POLL_TIMEOUT:?}");
+                Link::Reconnecting {
+                    error,
+                    failures: failures + 1,
+                }
+            }
+        };
+        failures += 1;
+        tx.send_modify(|s| s.link = Some(link));
+    }
+}
+
+/// A poll that succeeded: its rows, cost and progress, for the screen.
+fn publish(tx: &watch::Sender<OverviewState>, overview: &Overview, cost: PollCost) {
+    let rows = Arc::new(overview.rows());
+    let unrefreshed = rows.iter().filter(|r| r.stats.is_none()).count();
+    let complete = overview.scan_complete();
+    tx.send_modify(|s| {
+        s.rows = rows;
+        s.link = Some(Link::Connected);
+        s.taken_ms = now_ms();
+        s.polls += 1;
+        s.last = cost;
+        s.commands_total += cost.commands;
+        s.scan_complete = complete;
+        s.unrefreshed = unrefreshed;
+    });
 }
