@@ -13,7 +13,7 @@ use super::cluster_map::{Mode, SEED};
 use super::route::Route;
 use super::slot_map::NodeId;
 use crate::redis::errors::RedisFailure;
-use crate::redis::topology::NodeAddr;
+use crate::redis::topology::{NodeAddr, SLOT_COUNT};
 
 /// Redirects and waits followed for one request before giving up.
 const MAX_HOPS: u32 = 10;
@@ -46,7 +46,9 @@ impl Redirect {
                 Some(port) => NodeAddr::new(from.host.clone(), port.parse().ok()?),
                 None => NodeAddr::parse(addr)?,
             };
-            Some((slot.parse().ok()?, addr))
+            // A slot past the map (a broken proxy) would index past it.
+            let slot = slot.parse().ok().filter(|s| *s < SLOT_COUNT)?;
+            Some((slot, addr))
         };
         match e.code() {
             "MOVED" => target().map(|(slot, to)| Self::Moved { slot, to }),
@@ -212,6 +214,9 @@ mod tests {
                 Some(Redirect::Reroute)
             );
         }
+        // A slot no cluster has is no redirect to follow.
+        let past = server_error("-MOVED 16384 127.0.0.1:6381\r\n");
+        assert_eq!(Redirect::of(&past, &from), None);
         let other = server_error("-NOGROUP No such key\r\n");
         assert_eq!(Redirect::of(&other, &from), None);
         let aborted: RedisError = moved.into();
