@@ -108,16 +108,7 @@ async fn a_manual_failover_under_load_loses_nothing() {
 
 /// MOVED and UNBLOCKED replies the node at `port` has given (INFO errorstats).
 fn redirects_met(c: &cluster::LocalCluster, port: u16) -> u64 {
-    let stats = c.cli_line(port, "INFO errorstats");
-    ["MOVED", "UNBLOCKED"]
-        .iter()
-        .filter_map(|code| {
-            stats
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(&format!("errorstat_{code}:count=")))
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .sum()
+    c.error_count(port, "MOVED") + c.error_count(port, "UNBLOCKED")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

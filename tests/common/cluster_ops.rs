@@ -61,6 +61,16 @@ impl LocalCluster {
     }
 
     /// Ports of the nodes that are masters now.
+    /// How many times the node at `port` has answered with error `code`
+    /// (INFO errorstats), since it started.
+    pub fn error_count(&self, port: u16, code: &str) -> u64 {
+        self.cli_line(port, "INFO errorstats")
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("errorstat_{code}:count=")))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     pub fn master_ports(&self) -> Vec<u16> {
         self.ports()
             .into_iter()
@@ -190,7 +200,15 @@ pub async fn migration_is_followed(c: &LocalCluster, connector: &streamlab::redi
         )
         .await
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The slot is settled only once the importing node has refused the
+    // MULTI at least once, so the TRYAGAIN path is the one proved here.
+    let tryagain = |c: &LocalCluster| c.error_count(to.addr.port, "TRYAGAIN");
+    let before = tryagain(c);
+    let deadline =
+        crate::common::Deadline::new("a TRYAGAIN at the importing node", Duration::from_secs(10));
+    while tryagain(c) == before {
+        deadline.tick().await;
+    }
     c.end_migration(slot, to.addr.port);
     let moved: EntryId = moving
         .await
