@@ -10,23 +10,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use streamlab::config::{RedisInputs, RedisSettings};
 use streamlab::monitor::overview::{Overview, OverviewConfig};
-use streamlab::redis::Connector;
 use streamlab::redis::topology::key_slot;
 
-use common::{raw, run_bin};
+use common::{connector, raw, run_bin};
 
 const STREAMS: usize = 30;
-
-fn connector(url: &str) -> Connector {
-    let settings = RedisSettings::from_inputs(&RedisInputs {
-        url: Some(url.to_owned()),
-        ..RedisInputs::default()
-    })
-    .expect("valid url");
-    Connector::new(settings).expect("connector")
-}
 
 #[tokio::test]
 async fn the_overview_scans_every_master_of_a_cluster() {
