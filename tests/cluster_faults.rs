@@ -21,16 +21,18 @@ mod cluster;
 mod common;
 #[path = "common/drain.rs"]
 mod drain;
+#[path = "common/ledger.rs"]
+mod ledger;
 #[path = "common/load.rs"]
 mod load;
 
 use std::collections::HashSet;
 
 use streamlab::redis::topology::{Master, key_slot};
-use streamlab::redis::xpending_summary;
 
-use common::{BinProcess, unique};
-use load::{GROUP, Load, WAIT, assert_nothing_lost, worker};
+use common::unique;
+use ledger::assert_nothing_lost;
+use load::Load;
 
 fn cluster() -> &'static cluster::LocalCluster {
     cluster::shared(3, 1)
@@ -119,37 +121,7 @@ async fn a_killed_worker_s_entries_are_claimed_by_another() {
     let m = masters.last().expect("a master");
     let stream = cluster::stream_on(m, &unique("kill"), false);
     let mut load = Load::start(&c.url(), &stream, 2).await;
-    // A slow worker (200 ms a task) holding entries in its PEL is killed
-    // with -9: they stay pending under its name until another claims them.
-    let mut victim = worker(&c.url(), &stream, "slow", "--work-ms 200");
-    let mut conn = load.connector.conn("kill-check");
-    let deadline = common::Deadline::new("the slow worker to hold entries", WAIT);
-    loop {
-        let pel = xpending_summary(&mut conn, &stream, GROUP)
-            .await
-            .expect("XPENDING");
-        if pel
-            .consumers
-            .iter()
-            .any(|(name, n)| name == "slow" && *n > 0)
-        {
-            break;
-        }
-        deadline.tick().await;
-    }
-    victim.kill9().await;
-    load.retired.push(victim);
-    let reclaimed = |load: &Load| {
-        load.workers
-            .iter()
-            .flat_map(BinProcess::stdout_lines)
-            .filter(|l| l.contains("\"event\":\"reclaimed\"") && l.contains("\"slow\""))
-            .count()
-    };
-    let deadline = common::Deadline::new("another worker to claim the slow one's entries", WAIT);
-    while reclaimed(&load) == 0 {
-        deadline.tick().await;
-    }
+    load.kill_a_worker_holding_entries().await;
     let report = load.finish().await;
     assert_nothing_lost(&report);
 }
@@ -202,35 +174,7 @@ async fn a_partitioned_stream_loses_nothing_through_migration_failover_and_kill(
     assert_eq!(c.failover(replica), replicated);
     load.wait_processed(load.processed() + 100).await;
 
-    let mut victim = worker(&url, &load.stream, "slow", "--work-ms 200");
-    let mut conn = load.connector.conn("kill-check");
-    let deadline = common::Deadline::new("the slow worker to hold entries", WAIT);
-    'held: loop {
-        for key in &load.keys {
-            let pel = xpending_summary(&mut conn, key, GROUP)
-                .await
-                .expect("XPENDING");
-            if pel
-                .consumers
-                .iter()
-                .any(|(name, n)| name == "slow" && *n > 0)
-            {
-                break 'held;
-            }
-        }
-        deadline.tick().await;
-    }
-    victim.kill9().await;
-    load.retired.push(victim);
-    let deadline = common::Deadline::new("another worker to claim the slow one's entries", WAIT);
-    while !load
-        .workers
-        .iter()
-        .flat_map(BinProcess::stdout_lines)
-        .any(|l| l.contains("\"event\":\"reclaimed\"") && l.contains("\"slow\""))
-    {
-        deadline.tick().await;
-    }
+    load.kill_a_worker_holding_entries().await;
     let report = load.finish().await;
     assert_eq!(report.partitions, 3);
     assert_nothing_lost(&report);

@@ -1,23 +1,20 @@
-//! Load under faults, and its ledger: an in-test producer task and
-//! `streamlab worker --events json` processes on a stream (or on each
-//! partition of one), and at the end a comparison of what the server
-//! acknowledged and holds with what the workers reported: every id
-//! processed or dead-lettered, every PEL empty, lost 0.
+//! Load under faults: an in-test producer task and `streamlab worker
+//! --events json` processes on a stream (or on each partition of one),
+//! drained at the end and handed to the ledger check (`ledger.rs`).
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use streamlab::engine::dead_key;
 use streamlab::engine::registry;
 use streamlab::engine::task::Task;
 use streamlab::redis::{Conn, Connector, EntryId, xadd_batch, xpending_summary};
 
 use crate::common::{self, BinProcess};
 use crate::drain;
+use crate::ledger::{Report, verify};
 
 pub const GROUP: &str = "workers";
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -88,6 +85,8 @@ pub async fn produce(mut conn: Conn, keys: Vec<String>, stop: Arc<AtomicBool>) -
 /// Load running against a stream: the producer task and the workers.
 pub struct Load {
     pub connector: Connector,
+    /// The URL the workers are given.
+    pub url: String,
     /// The logical stream the workers are given.
     pub stream: String,
     /// Its partitions (the stream itself when it has none).
@@ -147,6 +146,7 @@ impl Load {
         ));
         let mut load = Self {
             connector,
+            url: url.to_owned(),
             stream: stream.to_owned(),
             keys,
             stop,
@@ -167,6 +167,43 @@ impl Load {
         }
         load.wait_processed(100).await;
         load
+    }
+
+    /// A slow worker (200 ms a task) is started, and once it holds
+    /// entries in the PEL of some partition it is killed with -9: they
+    /// stay pending under its name until another worker claims them,
+    /// which this waits for.
+    pub async fn kill_a_worker_holding_entries(&mut self) {
+        let mut victim = worker(&self.url, &self.stream, "slow", "--work-ms 200");
+        let mut conn = self.connector.conn("kill-check");
+        let deadline = common::Deadline::new("the slow worker to hold entries", WAIT);
+        'held: loop {
+            for key in &self.keys {
+                let pel = xpending_summary(&mut conn, key, GROUP)
+                    .await
+                    .expect("XPENDING");
+                if pel
+                    .consumers
+                    .iter()
+                    .any(|(name, n)| name == "slow" && *n > 0)
+                {
+                    break 'held;
+                }
+            }
+            deadline.tick().await;
+        }
+        victim.kill9().await;
+        self.retired.push(victim);
+        let deadline =
+            common::Deadline::new("another worker to claim the slow one's entries", WAIT);
+        while !self
+            .workers
+            .iter()
+            .flat_map(BinProcess::stdout_lines)
+            .any(|l| l.contains("\"event\":\"reclaimed\"") && l.contains("\"slow\""))
+        {
+            deadline.tick().await;
+        }
     }
 
     pub fn processed(&self) -> usize {
@@ -206,166 +243,4 @@ impl Load {
         }
         verify(&mut watch, &self, &produced).await
     }
-}
-
-#[derive(Debug)]
-pub struct Report {
-    pub partitions: usize,
-    pub produced: usize,
-    pub resent_batches: u64,
-    pub processed: usize,
-    pub dead: usize,
-    pub duplicates: usize,
-    pub lost: Vec<Id>,
-    pub failed_events: usize,
-    pub reconnecting_events: usize,
-    pub problems: Vec<String>,
-}
-
-pub async fn verify(conn: &mut Conn, load: &Load, produced: &Produced) -> Report {
-    let held = read_server(conn, &load.keys).await;
-    let told = read_ledgers(load);
-    let mut problems = held.problems;
-    problems.extend(told.problems);
-    for id in &produced.acked {
-        if !held.in_stream.contains(id) {
-            problems.push(format!("{id:?} was acknowledged by XADD but is gone"));
-        }
-    }
-    let mut lost: Vec<Id> = produced
-        .acked
-        .iter()
-        .chain(&held.in_stream)
-        .filter(|id| !told.processed.contains_key(*id) && !held.dead.contains(*id))
-        .cloned()
-        .collect();
-    lost.sort();
-    lost.dedup();
-    let report = Report {
-        partitions: load.keys.len(),
-        produced: produced.acked.len(),
-        resent_batches: produced.resent_batches,
-        processed: told.processed.len(),
-        dead: held.dead.len(),
-        duplicates: told.processed.values().map(|n| n - 1).sum(),
-        lost,
-        failed_events: told.failed_events,
-        reconnecting_events: told.reconnecting_events,
-        problems,
-    };
-    // On the real stderr, past the harness's capture: the figures show in
-    // CI logs even when the test passes.
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!("ledger of {}: {}\n", load.stream, report.summary()).as_bytes(),
-    );
-    report
-}
-
-/// What the server holds at the end, by partition.
-struct Held {
-    in_stream: HashSet<Id>,
-    /// Original ids of the dead letters.
-    dead: HashSet<Id>,
-    problems: Vec<String>,
-}
-
-async fn read_server(conn: &mut Conn, keys: &[String]) -> Held {
-    let mut held = Held {
-        in_stream: HashSet::new(),
-        dead: HashSet::new(),
-        problems: Vec::new(),
-    };
-    for key in keys {
-        for e in drain::all_entries(conn, key).await {
-            held.in_stream.insert((key.clone(), e.id));
-        }
-        for d in drain::all_entries(conn, &dead_key(key)).await {
-            if let Some(id) = d.field_str("original_id").and_then(|s| s.parse().ok()) {
-                held.dead.insert((key.clone(), id));
-            }
-        }
-        let pending = xpending_summary(conn, key, GROUP).await.expect("XPENDING");
-        if pending.count != 0 {
-            held.problems
-                .push(format!("{key}: PEL not empty: {pending:?}"));
-        }
-    }
-    held
-}
-
-/// What the workers' JSON events told.
-#[derive(Default)]
-struct Told {
-    /// How many times each id was processed.
-    processed: HashMap<Id, usize>,
-    failed_events: usize,
-    reconnecting_events: usize,
-    problems: Vec<String>,
-}
-
-fn read_ledgers(load: &Load) -> Told {
-    let mut told = Told::default();
-    for (n, w) in load.workers.iter().chain(&load.retired).enumerate() {
-        let lines = w.stdout_lines();
-        let mine = lines
-            .iter()
-            .filter(|l| l.contains("\"event\":\"processed\""))
-            .count();
-        if mine == 0 && n < load.workers.len() {
-            told.problems.push(format!(
-                "worker {n} (RESP link or crate's) processed nothing"
-            ));
-        }
-        for line in lines {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue; // a worker killed mid-line
-            };
-            match v["event"].as_str() {
-                Some("processed") => {
-                    let key = v["stream"].as_str().expect("stream").to_owned();
-                    let id: EntryId = v["id"].as_str().and_then(|s| s.parse().ok()).expect("id");
-                    *told.processed.entry((key, id)).or_default() += 1;
-                }
-                Some("failed" | "error") => told.failed_events += 1,
-                Some("reconnecting") => told.reconnecting_events += 1,
-                _ => {}
-            }
-        }
-        let err = w.stderr_lines().join("\n");
-        if err.contains("panicked") {
-            told.problems.push(format!("a worker panicked: {err}"));
-        }
-    }
-    told
-}
-
-impl Report {
-    pub fn summary(&self) -> String {
-        format!(
-            "{} partition(s), produced {} (re-sent batches {}), processed {} distinct, dead-lettered {}, duplicates {}, lost {}, failed events {}, reconnecting events {}",
-            self.partitions,
-            self.produced,
-            self.resent_batches,
-            self.processed,
-            self.dead,
-            self.duplicates,
-            self.lost.len(),
-            self.failed_events,
-            self.reconnecting_events
-        )
-    }
-}
-
-pub fn assert_nothing_lost(report: &Report) {
-    assert!(report.produced > 0);
-    assert!(
-        report.lost.is_empty(),
-        "lost {} tasks, e.g. {:?}",
-        report.lost.len(),
-        &report.lost[..report.lost.len().min(10)]
-    );
-    assert!(report.problems.is_empty(), "{:#?}", report.problems);
-    // A redirect is never a task failure.
-    assert_eq!(report.failed_events, 0, "{}", report.summary());
 }
