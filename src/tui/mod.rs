@@ -143,7 +143,9 @@ async fn show(
     };
     let result = match terminal::TerminalGuard::enter() {
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
-        Err(e) => Err(Failure::runtime(format!("cannot set up the terminal: {e}"))),
+        Err(e) => Err(Failure::runtime(format!(
+            "cannot set up the terminal ({e}): the dashboard and watch need an interactive terminal; for scripts use streamlab monitor (--all for every stream)"
+        ))),
     };
     // The terminal is restored by now; stopping the engine may take a moment.
     cancel.cancel();
