@@ -72,6 +72,14 @@ async fn monitor_all_once_lists_every_stream_as_the_read_only_user() {
     let ghosted = find(streams, "ghosted");
     assert_eq!(ghosted["lag"], Value::Null, "unknown, never 0: {ghosted}");
     assert_eq!(ghosted["unknown_lags"], 1);
+    // Said once, with the reason the server gives none.
+    assert!(
+        doc["lag_unknown"]
+            .as_str()
+            .is_some_and(|why| why.contains("does not")),
+        "{}",
+        doc["lag_unknown"]
+    );
     let grouped = find(streams, &keyspace::stream_key(0));
     assert_eq!(
         (grouped["pending"].as_u64(), grouped["lag"].as_u64()),
@@ -117,6 +125,7 @@ async fn match_limits_the_overview_to_a_glob() {
         .map(|s| &s["key"])
         .collect();
     assert_eq!(keys, ["orders"]);
+    assert_eq!(doc["lag_unknown"], Value::Null, "orders' lag is known");
     let table = run_bin(
         &format!("--url {} monitor --all --once --match orders*", redis.url()),
         &[],

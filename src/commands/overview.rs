@@ -14,6 +14,7 @@ use crate::commands::shutdown_on_signal;
 use crate::failure::Failure;
 use crate::monitor::overview::rows::Row;
 use crate::monitor::overview::{Overview, OverviewConfig};
+use crate::monitor::snapshot::lag_unknown_reason;
 use crate::redis::id::now_ms;
 use crate::session::Session;
 use crate::tui::panes::overview::cells;
@@ -70,6 +71,11 @@ pub fn sorted(overview: &Overview) -> Vec<Row> {
 fn print(session: &Session, overview: &Overview, json: bool, commands: u64, us: u64) {
     let rows = sorted(overview);
     let now = now_ms();
+    // Why a lag reads unknown (null), said once for the rows that have one.
+    let unknown = rows
+        .iter()
+        .any(|r| r.stats.is_some() && r.unknown_lags() > 0)
+        .then(|| lag_unknown_reason(session.connector.server()));
     if json {
         let mut doc = json!({
             "streams": rows.iter().map(|r| r.to_json(now)).collect::<Vec<_>>(),
@@ -83,9 +89,14 @@ fn print(session: &Session, overview: &Overview, json: bool, commands: u64, us: 
         if let Some(server) = session.connector.server() {
             doc["server"] = server.to_json();
         }
+        doc["lag_unknown"] = json!(unknown);
         emit(&format!("{doc}\n"));
     } else {
-        emit(&table(&rows, now));
+        let mut text = table(&rows, now);
+        if let Some(why) = unknown {
+            let _ = writeln!(text, "lag unknown: {why}");
+        }
+        emit(&text);
     }
 }
 

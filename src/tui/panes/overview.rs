@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row as TableRow, Table};
 
 use crate::monitor::overview::rows::Row;
+use crate::monitor::snapshot::lag_unknown_reason;
 use crate::tui::fmt;
 use crate::tui::panes::{dim, header_style};
 use crate::tui::state::State;
@@ -89,6 +90,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut block = super::block(title, None, state);
     if let Some(problem) = o.selected_row().and_then(|r| r.problem.as_ref()) {
         block = block.title_bottom(Line::styled(format!(" {problem} "), dim()));
+    }
+    // An unknown lag says why once, for the rows on screen that have one.
+    if o.page().any(|r| r.stats.is_some() && r.unknown_lags() > 0) {
+        let why = lag_unknown_reason(state.server.as_ref());
+        let note = Line::styled(format!(" lag unknown: {why} "), dim());
+        block = block.title_bottom(note);
     }
     if o.order.is_empty() {
         let text = if !o.scan_complete {
