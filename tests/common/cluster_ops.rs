@@ -60,7 +60,6 @@ impl LocalCluster {
         assert!(out.contains("OK"), "SETSLOT {slot} {how} on {port}: {out}");
     }
 
-    /// Ports of the nodes that are masters now.
     /// How many times the node at `port` has answered with error `code`
     /// (INFO errorstats), since it started.
     pub fn error_count(&self, port: u16, code: &str) -> u64 {
@@ -71,6 +70,7 @@ impl LocalCluster {
             .unwrap_or(0)
     }
 
+    /// Ports of the nodes that are masters now.
     pub fn master_ports(&self) -> Vec<u16> {
         self.ports()
             .into_iter()

@@ -88,6 +88,14 @@ impl Conn {
         match redirect {
             Redirect::Moved { slot, to } => {
                 cluster.learn(slot, &to);
+                // Nodes learn a slot's new owner one at a time (SETSLOT
+                // NODE node by node, a failover's new epoch): for a moment
+                // two of them send a request back and forth. Follow at
+                // once the first time, then give them time to agree
+                // instead of spending every hop in a millisecond.
+                if hops.0 > 1 {
+                    tokio::time::sleep(WAIT_MIN.saturating_mul(hops.0)).await;
+                }
                 let node = cluster.intern(&to);
                 Ok(Some((self.node_for(route).await.unwrap_or(node), false)))
             }
