@@ -32,6 +32,29 @@ async fn orders(conn: &mut Conn) -> Vec<EntryId> {
     ids
 }
 
+/// `streamlab watch --allow-writes` on `orders`/`billing`, logging to `log`.
+fn watch_orders(url: &str, log: &std::path::Path) -> Vec<String> {
+    let log = log.display().to_string();
+    [
+        bin(),
+        "watch",
+        "--allow-writes",
+        "--url",
+        url,
+        "--stream",
+        "orders",
+        "--group",
+        "billing",
+        "--refresh",
+        "200ms",
+        "--log-file",
+        &log,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
 async fn until(conn: &mut Conn, what: &str, check: impl AsyncFn(&mut Conn) -> bool) {
     let deadline = Deadline::new(what, WAIT);
     while !check(conn).await {
@@ -46,25 +69,7 @@ async fn safe_trim_delete_consumer_and_destroy_change_redis_as_confirmed() {
     let ids = orders(&mut conn).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let args: Vec<String> = [
-        bin(),
-        "watch",
-        "--allow-writes",
-        "--url",
-        &redis.url(),
-        "--stream",
-        "orders",
-        "--group",
-        "billing",
-        "--refresh",
-        "200ms",
-        "--log-file",
-        log.to_str().unwrap(),
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    let t = Tmux::start(&args, 200, 50);
+    let t = Tmux::start(&watch_orders(&redis.url(), &log), 200, 50);
     t.wait("billing on screen", WAIT, |s| {
         s.contains("Pending in billing: 5") && s.contains("billing-1 ")
     });
@@ -151,25 +156,7 @@ async fn claim_to_a_chosen_consumer_and_setid_change_redis_as_confirmed() {
     let ids = orders(&mut conn).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
-    let args: Vec<String> = [
-        bin(),
-        "watch",
-        "--allow-writes",
-        "--url",
-        &redis.url(),
-        "--stream",
-        "orders",
-        "--group",
-        "billing",
-        "--refresh",
-        "200ms",
-        "--log-file",
-        log.to_str().unwrap(),
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    let t = Tmux::start(&args, 200, 50);
+    let t = Tmux::start(&watch_orders(&redis.url(), &log), 200, 50);
     let first = ids[10].to_string();
     t.wait("billing's PEL on screen", WAIT, |s| {
         s.contains("Pending in billing: 5") && s.contains(&first)

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{BinOutput, BinProcess, Deadline, connector, pending_count, run_bin, unique};
-use partitions::{ids_by_partition, ledger, partition_keys};
+use partitions::{drain_with_worker, ids_by_partition, ledger, partition_keys};
 use serde_json::Value as Json;
 use streamlab::engine::dead_key;
 use streamlab::engine::registry::record_key;
@@ -79,33 +79,7 @@ async fn three_partitions_on_three_masters_drain_with_a_ledger() {
         assert_eq!(xlen(&mut conn, key).await, Ok(300), "{key}");
     }
     let produced = ids_by_partition(&mut conn, &keys).await;
-    let line = format!(
-        "worker --url {} --stream {stream} --group g --name w --events json --block 200ms --read-count 50",
-        cluster().url()
-    );
-    let mut worker = BinProcess::spawn(&line, &[]);
-    let deadline = Deadline::new("every (partition, id) processed", WAIT);
-    loop {
-        let done: BTreeSet<_> = ledger(&worker.stdout_lines(), "processed", "id")
-            .into_iter()
-            .collect();
-        if produced.is_subset(&done) {
-            assert_eq!(done, produced, "nothing but produced ids");
-            break;
-        }
-        deadline.tick().await;
-    }
-    let deadline = Deadline::new("every partition's PEL empty", WAIT);
-    for key in &keys {
-        while pending_count(&mut conn, key, "g").await > 0 {
-            deadline.tick().await;
-        }
-    }
-    worker.terminate();
-    assert!(
-        worker.wait_exit(WAIT).await.success(),
-        "SIGTERM is a clean stop"
-    );
+    drain_with_worker(&mut conn, &cluster().url(), &stream, &produced, WAIT).await;
 
     let v: Json =
         serde_json::from_str(run_ok(&stream, "monitor --json --once").await.stdout.trim())

@@ -15,7 +15,7 @@ use std::time::Duration;
 use common::{
     BinOutput, BinProcess, Deadline, add_tasks, connector, pending_count, run_bin, server, unique,
 };
-use partitions::{ids_by_partition, ledger, partition_keys};
+use partitions::{drain_with_worker, ids_by_partition, ledger, partition_keys};
 use serde_json::Value as Json;
 use streamlab::engine::dead_key;
 use streamlab::engine::registry::{self, CreatedBy};
@@ -188,34 +188,8 @@ async fn a_worker_reads_every_partition_and_leaves_a_ledger() {
     let keys = partition_keys(&mut conn, &stream).await;
     let produced = ids_by_partition(&mut conn, &keys).await;
     assert_eq!(produced.len(), 600);
-    let line = format!(
-        "worker --url {url} --stream {stream} --group g --name w --events json --block 200ms --read-count 50"
-    );
-    let mut worker = BinProcess::spawn(&line, &[]);
-    let deadline = Deadline::new("every (partition, id) processed", WAIT);
-    loop {
-        let done: BTreeSet<_> = ledger(&worker.stdout_lines(), "processed", "id")
-            .into_iter()
-            .collect();
-        if produced.is_subset(&done) {
-            assert_eq!(done, produced, "nothing but produced ids");
-            break;
-        }
-        deadline.tick().await;
-    }
-    let deadline = Deadline::new("every partition's PEL empty", WAIT);
-    for key in &keys {
-        while pending_count(&mut conn, key, "g").await > 0 {
-            deadline.tick().await;
-        }
-    }
-    worker.terminate();
-    assert!(
-        worker.wait_exit(WAIT).await.success(),
-        "SIGTERM is a clean stop"
-    );
-    let acked: usize = worker
-        .stdout_lines()
+    let printed = drain_with_worker(&mut conn, &url, &stream, &produced, WAIT).await;
+    let acked: usize = printed
         .iter()
         .filter_map(|l| serde_json::from_str::<Json>(l).ok())
         .filter(|v| v["event"] == "acked")

@@ -5,10 +5,13 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::Value as Json;
 use streamlab::engine::registry;
 use streamlab::redis::{Conn, EntryId, xrange};
+
+use crate::common::{BinProcess, Deadline, pending_count};
 
 /// The recorded partition keys of `stream` (the stream itself without a record).
 pub async fn partition_keys(conn: &mut Conn, stream: &str) -> Vec<String> {
@@ -50,4 +53,45 @@ pub fn ledger(lines: &[String], event: &str, id_field: &str) -> Vec<(String, Ent
             Some((stream, v[id_field].as_str()?.parse().ok()?))
         })
         .collect()
+}
+
+/// Run `streamlab worker` (group `g`, JSON events) on `stream` at `url`
+/// until its ledger holds exactly the `produced` (partition, id)s and every
+/// partition's PEL is empty, then stop it with SIGTERM, which must be a
+/// clean exit. Returns what it printed.
+pub async fn drain_with_worker(
+    conn: &mut Conn,
+    url: &str,
+    stream: &str,
+    produced: &BTreeSet<(String, EntryId)>,
+    within: Duration,
+) -> Vec<String> {
+    let line = format!(
+        "worker --url {url} --stream {stream} --group g --name w --events json --block 200ms --read-count 50"
+    );
+    let mut worker = BinProcess::spawn(&line, &[]);
+    let deadline = Deadline::new("every (partition, id) processed", within);
+    loop {
+        let done: BTreeSet<_> = ledger(&worker.stdout_lines(), "processed", "id")
+            .into_iter()
+            .collect();
+        if produced.is_subset(&done) {
+            assert_eq!(&done, produced, "nothing but produced ids");
+            break;
+        }
+        deadline.tick().await;
+    }
+    let keys: BTreeSet<&String> = produced.iter().map(|(key, _)| key).collect();
+    let deadline = Deadline::new("every partition's PEL empty", within);
+    for key in keys {
+        while pending_count(conn, key, "g").await > 0 {
+            deadline.tick().await;
+        }
+    }
+    worker.terminate();
+    assert!(
+        worker.wait_exit(within).await.success(),
+        "SIGTERM is a clean stop"
+    );
+    worker.stdout_lines()
 }
