@@ -124,13 +124,7 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         // A migration or failover under way: `Conn` follows these itself;
         // one still answered after its retries is transient all the same.
         "MOVED" | "ASK" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "UNBLOCKED" => {
-            // The crate words MOVED as "Moved: ...": keep the server's code.
-            let detail = err.detail().map(str::to_owned).or_else(|| {
-                let errors = err.clone().into_server_errors()?;
-                errors.first()?.1.details().map(str::to_owned)
-            });
-            let detail = detail.as_deref().map(one_line).unwrap_or_default();
-            return RedisFailure::ClusterChanging(format!("{code} {detail}").trim().to_owned());
+            return cluster_changing(err, &code);
         }
         _ => {}
     }
@@ -159,6 +153,17 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         return RedisFailure::Reply(text);
     }
     RedisFailure::Server(text)
+}
+
+/// A redirect or wait still answered after `Conn`'s retries, named by the
+/// server's code (the crate words MOVED as "Moved: ...").
+fn cluster_changing(err: &::redis::RedisError, code: &str) -> RedisFailure {
+    let detail = err.detail().map(str::to_owned).or_else(|| {
+        let errors = err.clone().into_server_errors()?;
+        errors.first()?.1.details().map(str::to_owned)
+    });
+    let detail = detail.as_deref().map(one_line).unwrap_or_default();
+    RedisFailure::ClusterChanging(format!("{code} {detail}").trim().to_owned())
 }
 
 /// The server's error code (`NOGROUP`, `NOPERM`, ...). A failed pipeline or
