@@ -17,23 +17,7 @@ use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
-    let keys = if state.can(Needs::Lab) {
-        " (x kill · s stop · f mode)"
-    } else {
-        ""
-    };
-    let ghosts = state
-        .group()
-        .map_or(0, |g| g.consumers.iter().filter(|c| is_ghost(c)).count());
-    let title = format!(" Consumers of {}{keys} ", state.view.group);
-    let mut b = block(title, Some(Pane::Consumers), state);
-    if ghosts > 0 {
-        let what = if ghosts == 1 { "ghost" } else { "ghosts" };
-        b = b.title_bottom(Line::styled(
-            format!(" {ghosts} {what}: no pending and idle, or inactive, over 1h "),
-            Style::new().fg(Color::Magenta),
-        ));
-    }
+    let b = titled_block(state);
     let names = state.consumer_names();
     if names.is_empty() {
         let text = if state.can(Needs::Lab) {
@@ -46,21 +30,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let chosen = state.selected_consumer();
-    let group = state.group();
     let rows = names.iter().map(|name| {
-        let info = group.and_then(|g| g.consumers.iter().find(|c| c.name == *name));
-        let (pending, idle) = info.map_or_else(
-            || ("-".to_owned(), "-".to_owned()),
-            |c| (fmt::count(c.pending), fmt::age(c.idle_ms)),
-        );
-        let (kind, color, rate) = match info {
-            Some(c) if is_ghost(c) && state.ours(name).is_none() => {
-                ("ghost".to_owned(), Color::Magenta, String::new())
-            }
-            _ => kind(state, name),
-        };
-        let row =
-            Row::new(vec![name.clone(), pending, idle, kind, rate]).style(Style::new().fg(color));
+        let (row, color) = consumer_row(state, name);
         if Some(name) == chosen.as_ref() {
             row.style(selected(state, Pane::Consumers).fg(color))
         } else {
@@ -76,6 +47,57 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     ];
     let header = Row::new(["name", "pending", "idle", "state", "rate"]).style(header_style());
     frame.render_widget(Table::new(rows, widths).header(header).block(b), area);
+}
+
+/// The pane's frame: the group, the lab's keys when they apply, and how
+/// many ghosts it lists.
+fn titled_block(state: &State) -> ratatui::widgets::Block<'static> {
+    let keys = if state.can(Needs::Lab) {
+        " (x kill · s stop · f mode)"
+    } else {
+        ""
+    };
+    let ghosts = state
+        .group()
+        .map_or(0, |g| g.consumers.iter().filter(|c| is_ghost(c)).count());
+    let title = format!(" Consumers of {}{keys} ", state.view.group);
+    let b = block(title, Some(Pane::Consumers), state);
+    if ghosts == 0 {
+        return b;
+    }
+    let what = if ghosts == 1 { "ghost" } else { "ghosts" };
+    b.title_bottom(Line::styled(
+        format!(" {ghosts} {what}: no pending and idle, or inactive, over 1h "),
+        Style::new().fg(Color::Magenta),
+    ))
+}
+
+/// One consumer: pending, idle, its state and rate, and the colour of
+/// its state.
+fn consumer_row(state: &State, name: &str) -> (Row<'static>, Color) {
+    let info = state
+        .group()
+        .and_then(|g| g.consumers.iter().find(|c| c.name == name));
+    let (pending, idle) = info.map_or_else(
+        || ("-".to_owned(), "-".to_owned()),
+        |c| (fmt::count(c.pending), fmt::age(c.idle_ms)),
+    );
+    let (kind, color, rate) = describe(state, name);
+    let row = Row::new(vec![name.to_owned(), pending, idle, kind, rate]);
+    (row.style(Style::new().fg(color)), color)
+}
+
+/// A ghost (not one of ours), or what [`kind`] says.
+fn describe(state: &State, name: &str) -> (String, Color, String) {
+    let info = state
+        .group()
+        .and_then(|g| g.consumers.iter().find(|c| c.name == name));
+    match info {
+        Some(c) if is_ghost(c) && state.ours(name).is_none() => {
+            ("ghost".to_owned(), Color::Magenta, String::new())
+        }
+        _ => kind(state, name),
+    }
 }
 
 /// (state, colour, processed per second) of one consumer: ours show
