@@ -24,13 +24,6 @@ const TREND_WIDTH: u16 = 8;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let snap = state.snapshot.as_ref();
-    let omitted = snap.map_or(0, |s| s.groups_omitted);
-    let title = if omitted > 0 {
-        format!(" Groups (+{omitted} polled in detail when selected) ")
-    } else {
-        " Groups ".to_owned()
-    };
-    let mut b = block(title, Some(Pane::Groups), state);
     let names = state.group_names();
     if names.is_empty() {
         let text = if state.can(Needs::Lab) {
@@ -41,18 +34,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         } else {
             "no consumer groups on this stream".to_owned()
         };
+        let b = titled_block(state, &[]);
         frame.render_widget(Paragraph::new(text).style(dim()).block(b), area);
         return;
     }
     let infos: Vec<&GroupInfo> = snap.into_iter().flat_map(|s| s.group_infos()).collect();
-    if infos
-        .iter()
-        .any(|g| g.lag.is_none() || g.entries_read.is_none())
-    {
-        // Why it can be unknown, on the pane's bottom border.
-        let why = format!(" * unknown: {} ", lag_unknown_reason(state.server.as_ref()));
-        b = b.title_bottom(Line::styled(why, Style::new().fg(Color::Yellow)));
-    }
+    let b = titled_block(state, &infos);
     // A narrow screen drops the last delivered id and entries read first.
     let keep: Vec<usize> = (0..COLUMNS.len())
         .filter(|i| area.width >= 110 || !matches!(i, 3 | 4))
@@ -76,6 +63,27 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut at =
         TableState::default().with_selected(names.iter().position(|n| *n == state.view.group));
     frame.render_stateful_widget(table, area, &mut at);
+}
+
+/// The pane's frame: how many groups wait to be polled in detail, and
+/// why a lag or entries-read is unknown when one of `infos` has none.
+fn titled_block(state: &State, infos: &[&GroupInfo]) -> ratatui::widgets::Block<'static> {
+    let omitted = state.snapshot.as_ref().map_or(0, |s| s.groups_omitted);
+    let title = if omitted > 0 {
+        format!(" Groups (+{omitted} polled in detail when selected) ")
+    } else {
+        " Groups ".to_owned()
+    };
+    let b = block(title, Some(Pane::Groups), state);
+    if !infos
+        .iter()
+        .any(|g| g.lag.is_none() || g.entries_read.is_none())
+    {
+        return b;
+    }
+    // Why it can be unknown, on the pane's bottom border.
+    let why = format!(" * unknown: {} ", lag_unknown_reason(state.server.as_ref()));
+    b.title_bottom(Line::styled(why, Style::new().fg(Color::Yellow)))
 }
 
 /// Headings and widths, in [`cells`] order.
@@ -122,16 +130,7 @@ fn cells(info: &GroupInfo, detail: Option<&GroupSnapshot>, state: &State) -> [St
     let time_lag = g
         .time_lag_ms(now_ms)
         .map_or_else(|| "none".to_owned(), fmt::age);
-    let oldest = match (g.oldest_pending_age_ms(now_ms), &g.oldest_pending) {
-        (Some(age), Some(p)) => format!(
-            "{} old, idle {} ({})",
-            fmt::age(age),
-            fmt::age(p.idle_ms),
-            p.consumer
-        ),
-        (Some(age), None) => format!("{} old", fmt::age(age)),
-        _ => "none".to_owned(),
-    };
+    let oldest = oldest_pending(g, now_ms);
     [
         info.name.clone(),
         g.consumers.len().to_string(),
@@ -144,6 +143,21 @@ fn cells(info: &GroupInfo, detail: Option<&GroupSnapshot>, state: &State) -> [St
         time_lag,
         oldest,
     ]
+}
+
+/// The oldest pending entry: its age, and its idle time and owner when
+/// the PEL page shows it.
+fn oldest_pending(g: &GroupSnapshot, now_ms: u64) -> String {
+    match (g.oldest_pending_age_ms(now_ms), &g.oldest_pending) {
+        (Some(age), Some(p)) => format!(
+            "{} old, idle {} ({})",
+            fmt::age(age),
+            fmt::age(p.idle_ms),
+            p.consumer
+        ),
+        (Some(age), None) => format!("{} old", fmt::age(age)),
+        _ => "none".to_owned(),
+    }
 }
 
 /// When the backlog clears, in a few characters.
