@@ -1037,3 +1037,36 @@ async fn dashboard_in_tmux_never_shows_the_password() {
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     check("the log file", &logged);
 }
+
+#[tokio::test]
+async fn without_a_terminal_the_dashboard_and_watch_say_so_and_write_nothing() {
+    // run_bin gives no terminal (stdin from /dev/null, output to pipes).
+    // On a new stream the lab would record it and create its group: that
+    // must not happen before the terminal is known to work.
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("no-tty");
+    for line in [
+        format!("--url {url} --stream {stream}"),
+        format!("watch --url {url}"),
+    ] {
+        let out = run_bin(&line, &[], WAIT).await;
+        assert_eq!(out.status.code(), Some(1), "{line}: {}", out.stderr);
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line: {}", out.stderr);
+        assert!(
+            lines[0].starts_with("error: ")
+                && lines[0].contains("need an interactive terminal")
+                && lines[0].contains("streamlab monitor"),
+            "{}",
+            out.stderr
+        );
+    }
+    let mut conn = common::connector(&url).conn("check");
+    let keys = raw(&mut conn, &["DBSIZE"]).await;
+    assert_eq!(
+        streamlab::redis::reply::count(&keys),
+        Some(0),
+        "nothing written"
+    );
+}

@@ -64,6 +64,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// The lab: the dashboard with its embedded parts.
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
+    terminal::check()?;
     let session = Session::open(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
     let partitions = &args.partitioning;
@@ -143,9 +144,7 @@ async fn show(
     };
     let result = match terminal::TerminalGuard::enter() {
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
-        Err(e) => Err(Failure::runtime(format!(
-            "cannot set up the terminal ({e}): the dashboard and watch need an interactive terminal; for scripts use streamlab monitor (--all for every stream)"
-        ))),
+        Err(e) => Err(terminal::unusable(&e)),
     };
     // The terminal is restored by now; stopping the engine may take a moment.
     cancel.cancel();

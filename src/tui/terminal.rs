@@ -6,6 +6,8 @@ use std::io;
 
 use ratatui::DefaultTerminal;
 
+use crate::failure::Failure;
+
 /// Owns the terminal; restores it when dropped.
 pub struct TerminalGuard {
     pub terminal: DefaultTerminal,
@@ -19,6 +21,23 @@ impl TerminalGuard {
         let terminal = ratatui::try_init()?;
         Ok(Self { terminal })
     }
+}
+
+/// Whether there is a terminal to drive: raw mode switched on and straight
+/// off again, the step [`TerminalGuard::enter`] fails at without one.
+/// Checked before anything connects, so a dashboard started without a
+/// terminal writes nothing (a new stream's record, the lab's group).
+pub fn check() -> Result<(), Failure> {
+    crossterm::terminal::enable_raw_mode()
+        .and_then(|()| crossterm::terminal::disable_raw_mode())
+        .map_err(|e| unusable(&e))
+}
+
+/// The one error line for a terminal that cannot be driven.
+pub fn unusable(e: &io::Error) -> Failure {
+    Failure::runtime(format!(
+        "cannot set up the terminal ({e}): the dashboard and watch need an interactive terminal; for scripts use streamlab monitor (--all for every stream)"
+    ))
 }
 
 impl Drop for TerminalGuard {

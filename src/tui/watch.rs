@@ -18,6 +18,7 @@ use crate::tui::access::Access;
 use crate::tui::state::{Lab, Production, Screen, State};
 
 pub async fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<(), Failure> {
+    crate::tui::terminal::check()?;
     let session = Session::open(global).await?;
     let access = if args.allow_writes {
         Access::WatchWrites
