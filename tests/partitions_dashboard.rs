@@ -121,15 +121,17 @@ async fn partitions_on_a_stream_that_exists_without_them_is_refused() {
     let stream = unique("plain");
     let mut conn = connector(&url).conn("test");
     common::add_tasks(&mut conn, &stream, 2).await;
-    let mut line = dashboard(&url, &stream, &["--partitions", "2", "--lab"]);
-    line.remove(0);
-    let out = common::run_bin(&line.join(" "), &[], WAIT).await;
-    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("already exists as 1 partition"),
-        "{}",
-        out.stderr
+    // In a terminal, since without one the dashboard stops before it connects.
+    let t = Tmux::start(
+        &dashboard(&url, &stream, &["--partitions", "2", "--lab"]),
+        200,
+        20,
     );
+    t.wait("the refusal and usage exit code", WAIT, |s| {
+        s.contains("already exists as 1 partition") && s.contains("EXITED 2")
+    });
+    let len = common::raw(&mut conn, &["XLEN", &stream]).await;
+    assert_eq!(len, redis::Value::Int(2), "the stream is left as it was");
 }
 
 #[tokio::test]
