@@ -152,6 +152,25 @@ fn confirm(state: &mut State) -> Vec<EngineCommand> {
     vec![command]
 }
 
+/// Keys and typed text as the tests of `update` and the admin actions send them.
+#[cfg(test)]
+pub(crate) mod press {
+    use super::update;
+    use crate::engine::supervisor::EngineCommand;
+    use crate::tui::action::{Action, Intent};
+    use crate::tui::state::State;
+
+    pub(crate) fn key(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
+        update(state, Action::Key(intent))
+    }
+
+    pub(crate) fn typed(state: &mut State, text: &str) {
+        for c in text.chars() {
+            update(state, Action::Char(c));
+        }
+    }
+}
+
 #[cfg(test)]
 #[path = "update_tests.rs"]
 mod tests;

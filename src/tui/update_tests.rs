@@ -6,16 +6,7 @@ use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::navigate::{after, pel_query};
 use crate::tui::state::{Mode, Pane, State};
-
-fn key(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
-    update(state, Action::Key(intent))
-}
-
-fn typed(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(state, Action::Char(c));
-    }
-}
+use crate::tui::update::press::{key, typed};
 
 fn select_consumer(state: &mut State, name: &str) {
     state.view.focus = Pane::Consumers;

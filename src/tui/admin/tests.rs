@@ -9,17 +9,8 @@ use crate::tui::action::{Action, Intent};
 use crate::tui::confirm::Confirmation;
 use crate::tui::fixture::{self, id};
 use crate::tui::state::{Mode, Pane, Screen, State};
+use crate::tui::update::press::{key, typed};
 use crate::tui::update::update;
-
-fn key(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
-    update(state, Action::Key(intent))
-}
-
-fn typed(state: &mut State, text: &str) {
-    for c in text.chars() {
-        update(state, Action::Char(c));
-    }
-}
 
 /// Replace a prompt's suggested text with `text`.
 fn retype(state: &mut State, text: &str) {
