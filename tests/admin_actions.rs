@@ -12,7 +12,7 @@ mod tmux;
 
 use std::time::Duration;
 
-use common::{Deadline, bin, connector, raw, raw_line, server};
+use common::{Deadline, connector, raw, raw_line, server};
 use streamlab::redis::reply::count;
 use streamlab::redis::{
     Conn, EntryId, parse_consumers, parse_groups, parse_pending_range, xack, xlen,
@@ -35,8 +35,7 @@ async fn orders(conn: &mut Conn) -> Vec<EntryId> {
 /// `streamlab watch --allow-writes` on `orders`/`billing`, logging to `log`.
 fn watch_orders(url: &str, log: &std::path::Path) -> Vec<String> {
     let log = log.display().to_string();
-    [
-        bin(),
+    common::screen_line(&[
         "watch",
         "--allow-writes",
         "--url",
@@ -45,14 +44,9 @@ fn watch_orders(url: &str, log: &std::path::Path) -> Vec<String> {
         "orders",
         "--group",
         "billing",
-        "--refresh",
-        "200ms",
         "--log-file",
         &log,
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect()
+    ])
 }
 
 async fn until(conn: &mut Conn, what: &str, check: impl AsyncFn(&mut Conn) -> bool) {

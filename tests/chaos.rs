@@ -943,20 +943,7 @@ async fn dashboard_notices_a_restart_without_persistence() {
     let mut server = common::server();
     let url = server.url();
     let stream = unique("dash-amnesia");
-    let args: Vec<String> = [
-        bin(),
-        "--url",
-        &url,
-        "--stream",
-        &stream,
-        "--refresh",
-        "200ms",
-        "--workers",
-        "1",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    let args = common::screen_line(&["--url", &url, "--stream", &stream, "--workers", "1"]);
     let t = tmux::Tmux::start(&args, 160, 45);
     let within = Duration::from_secs(20);
     t.wait("the dashboard is up", within, |s| s.contains("● connected"));

@@ -282,22 +282,16 @@ async fn the_dashboard_lab_and_watch_run_on_a_cluster() {
     let url = url_not_of(m);
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("log").display().to_string();
-    let args: Vec<String> = [
-        common::bin(),
+    let args = common::screen_line(&[
         "--url",
         &url,
         "--stream",
         &stream,
-        "--refresh",
-        "200ms",
         "--workers",
         "1",
         "--log-file",
         &log,
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    ]);
     let t = tmux::Tmux::start(&args, 160, 45);
     let within = Duration::from_secs(30);
     t.wait("the dashboard is up", within, |s| s.contains("● connected"));
@@ -330,19 +324,7 @@ async fn the_dashboard_lab_and_watch_run_on_a_cluster() {
     let end = t.wait("a clean exit", within, |s| s.contains("EXITED"));
     assert!(end.contains("EXITED 0"), "{end}");
 
-    let watch: Vec<String> = [
-        common::bin(),
-        "watch",
-        "--url",
-        &url,
-        "--stream",
-        &stream,
-        "--refresh",
-        "200ms",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    let watch = common::screen_line(&["watch", "--url", &url, "--stream", &stream]);
     let w = tmux::Tmux::start(&watch, 160, 45);
     let screen = w.wait("watch shows the stream", within, |s| {
         s.contains("● connected") && s.contains("length 100")

@@ -13,7 +13,7 @@ mod tmux;
 
 use std::time::Duration;
 
-use common::{bin, connector, raw_line, server_with, unique};
+use common::{connector, raw_line, server_with, unique};
 use streamlab::redis::embedded::ServerOptions;
 use streamlab::redis::server::probe;
 use streamlab::redis::{RedisFailure, xadd_batch};
@@ -22,13 +22,10 @@ use tmux::Tmux;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn args(url: &str, log: &std::path::Path, first: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = std::iter::once(bin())
-        .chain(first.iter().copied())
-        .chain(["--url", url, "--refresh", "200ms"])
-        .map(ToString::to_string)
-        .collect();
-    args.extend(["--log-file".to_owned(), log.display().to_string()]);
-    args
+    let log = log.display().to_string();
+    let mut args = first.to_vec();
+    args.extend(["--url", url, "--log-file", &log]);
+    common::screen_line(&args)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

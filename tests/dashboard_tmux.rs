@@ -8,7 +8,7 @@ mod tmux;
 
 use std::time::{Duration, Instant};
 
-use common::{bin, raw, server, unique};
+use common::{raw, server, unique};
 use streamlab::redis::reply::{count, items};
 use tmux::Tmux;
 
@@ -34,13 +34,10 @@ fn stream_length(screen: &str) -> Option<u64> {
 }
 
 fn dashboard(url: &str, key: &str, log: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [bin(), "--url", url, "--stream", key, "--refresh", "200ms"]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    args.extend(["--log-file".to_owned(), log.display().to_string()]);
-    args.extend(extra.iter().map(ToString::to_string));
-    args
+    let log = log.display().to_string();
+    let mut args = vec!["--url", url, "--stream", key, "--log-file", &log];
+    args.extend(extra);
+    common::screen_line(&args)
 }
 
 const MIN_IDLE: Duration = Duration::from_secs(3);

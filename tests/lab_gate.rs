@@ -14,7 +14,7 @@ mod tmux;
 
 use std::time::Duration;
 
-use common::{Deadline, bin, connector, raw, raw_line, run_bin, server};
+use common::{Deadline, connector, raw, raw_line, run_bin, server};
 use stats::{acl_user, command_stats, write_commands};
 use streamlab::redis::{Conn, parse_consumers, parse_groups};
 use tmux::Tmux;
@@ -53,22 +53,9 @@ async fn billing(conn: &mut Conn) -> String {
 }
 
 fn dashboard(url: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        bin(),
-        "--url",
-        url,
-        "--stream",
-        "orders",
-        "--group",
-        "billing",
-        "--refresh",
-        "200ms",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    args.extend(extra.iter().map(ToString::to_string));
-    args
+    let mut args = vec!["--url", url, "--stream", "orders", "--group", "billing"];
+    args.extend(extra);
+    common::screen_line(&args)
 }
 
 /// Wait until the server has answered `n` XINFO GROUPS since the reset.

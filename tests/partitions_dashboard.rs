@@ -19,20 +19,9 @@ use tmux::Tmux;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn dashboard(url: &str, stream: &str, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        bin(),
-        "--url",
-        url,
-        "--stream",
-        stream,
-        "--refresh",
-        "200ms",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    args.extend(extra.iter().map(ToString::to_string));
-    args
+    let mut args = vec!["--url", url, "--stream", stream];
+    args.extend(extra);
+    common::screen_line(&args)
 }
 
 async fn total_length(conn: &mut Conn, keys: &[String]) -> u64 {

@@ -17,7 +17,7 @@ mod tmux;
 
 use std::time::Duration;
 
-use common::{bin, connector, raw, raw_line, server};
+use common::{connector, raw, raw_line, server};
 use keys::{clean, press_every_overview_key, press_every_stream_key};
 use stats::{
     READ_ONLY_RULES, acl_user, command_stats, error_stats, is_write_command, write_commands,
@@ -39,13 +39,10 @@ async fn billing(conn: &mut Conn) -> String {
 }
 
 fn watch_args(url: &str, log: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [bin(), "watch", "--url", url, "--refresh", "200ms"]
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    args.extend(["--log-file".to_owned(), log.display().to_string()]);
-    args.extend(extra.iter().map(ToString::to_string));
-    args
+    let log = log.display().to_string();
+    let mut args = vec!["watch", "--url", url, "--log-file", &log];
+    args.extend(extra);
+    common::screen_line(&args)
 }
 
 #[tokio::test]

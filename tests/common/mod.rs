@@ -111,6 +111,16 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_streamlab")
 }
 
+/// The command line of a dashboard or watch run in tmux: the binary,
+/// `args`, then a 200 ms refresh so the screen shows a change soon.
+pub fn screen_line(args: &[&str]) -> Vec<String> {
+    std::iter::once(bin())
+        .chain(args.iter().copied())
+        .chain(["--refresh", "200ms"])
+        .map(ToString::to_string)
+        .collect()
+}
+
 // ---------------------------------------------------------------------------
 // Waiting inside loops that need `&mut` access (a connection) between checks.
 
