@@ -130,11 +130,41 @@ pub struct GlobalArgs {
     pub version: Option<bool>,
 }
 
+/// The command line as clap sees it, with the global flags that a
+/// subcommand ignores hidden from its help: `info` reads the server, not a
+/// stream; `bench` makes its own streams (`--stream` names their prefix)
+/// and groups. They are still accepted there, so a script that passes them
+/// to every subcommand keeps working.
+pub fn definition() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    // clap copies a global flag into each subcommand that lacks one of that
+    // name when it builds the command, so copies put there first take its
+    // place: all of them, in order, since a help lists its headings in the
+    // order their flags come.
+    let globals_hiding = |ignored: &[&str]| -> Vec<clap::Arg> {
+        cmd.get_arguments()
+            .filter(|a| a.is_global_set())
+            .map(|a| {
+                let ignored = ignored.contains(&a.get_id().as_str());
+                a.clone().hide(ignored || a.is_hide_set())
+            })
+            .collect()
+    };
+    let (info, bench) = (
+        globals_hiding(&["stream", "group"]),
+        globals_hiding(&["group"]),
+    );
+    cmd.clone()
+        .mut_subcommand("info", |s| s.args(info))
+        .mut_subcommand("bench", |s| s.args(bench))
+}
+
 /// Parse the command line like `Cli::try_parse_from`, also noting which
 /// values were given rather than defaulted.
 pub fn parse_from(argv: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().try_get_matches_from(argv)?;
+    use clap::FromArgMatches;
+    let matches = definition().try_get_matches_from(argv)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     let own = matches.subcommand().map_or(&matches, |(_, m)| m);
     cli.global.stream_given = matches!(

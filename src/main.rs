@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::CommandFactory;
 use streamlab::cli::{Cli, Command};
 use streamlab::failure::Failure;
 use streamlab::{commands, logging, redis, tui};
@@ -72,7 +71,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
 fn parse_cli() -> Result<Cli, ExitCode> {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     streamlab::cli::parse_from(&argv).map_err(|err| {
-        match streamlab::usage::rejected_value_line(&err, &argv, &Cli::command()) {
+        match streamlab::usage::rejected_value_line(&err, &argv, &streamlab::cli::definition()) {
             Some(line) => {
                 eprintln!("error: {line}");
                 ExitCode::from(2)
