@@ -10,19 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v redis-server >/dev/null || { echo "error: redis-server is not installed (apt-get install redis-server)"; exit 2; }
+. scripts/private-redis.sh
 command -v redis-benchmark >/dev/null || { echo "error: redis-benchmark is not installed (apt-get install redis-tools)"; exit 2; }
 
-echo "building streamlab (release)..." >&2
-cargo build --release --quiet
-bin=target/release/streamlab
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no --logfile "$dir/redis.log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+build_streamlab release
+start_private_redis
 
 echo "redis-benchmark XADD ceiling (-P 64, 50 clients, 2M entries)..." >&2
 ceiling=$(redis-benchmark -p "$port" -n 2000000 -c 50 -P 64 --csv XADD benchstream '*' myfield myvalue \

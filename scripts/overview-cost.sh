@@ -17,19 +17,11 @@ streams=${1:-10000}
 others=${2:-20000}
 seconds=${3:-60}
 
-cargo build --quiet
-bin=target/debug/streamlab
-[ "${RELEASE:-0}" = 1 ] && { cargo build --release --quiet; bin=target/release/streamlab; }
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no --logfile "$dir/redis.log" &
-server=$!
+. scripts/private-redis.sh
+build_streamlab "$([ "${RELEASE:-0}" = 1 ] && echo release || echo debug)"
 session="overviewcost$$"
-cleanup() { tmux -L "$session" kill-server 2>/dev/null || true; kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-cli() { redis-cli -p "$port" "$@"; }
-for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.05; done
+extra_cleanup() { tmux -L "$session" kill-server 2>/dev/null || true; }
+start_private_redis
 
 echo "building: $streams streams and $others other keys..." >&2
 python3 - "$streams" "$others" <<'PY' | cli --pipe >/dev/null

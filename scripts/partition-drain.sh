@@ -22,22 +22,10 @@ while [ $# -gt 0 ]; do
         *) echo "error: unknown option $1 (use --entries N, --partitions N, --rounds N, --debug)"; exit 2 ;;
     esac
 done
-command -v redis-server >/dev/null || { echo "error: redis-server is not installed (apt-get install redis-server)"; exit 2; }
+. scripts/private-redis.sh
 
-if [ "$profile" = release ]; then
-    echo "building streamlab (release)..." >&2
-    cargo build --release --quiet
-else
-    cargo build --quiet
-fi
-bin=target/$profile/streamlab
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no --logfile "$dir/redis.log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+build_streamlab "$profile"
+start_private_redis
 
 python3 - "$bin" "$port" "$entries" "$partitions" "$rounds" <<'PY'
 import json, signal, statistics, subprocess, sys, time

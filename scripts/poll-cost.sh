@@ -14,20 +14,12 @@ cd "$(dirname "$0")/.."
 entries=${1:-1000000}
 pel=${2:-500000}
 
-cargo build --quiet
-bin=target/debug/streamlab
-[ "${RELEASE:-0}" = 1 ] && { cargo build --release --quiet; bin=target/release/streamlab; }
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no --logfile "$dir/redis.log" &
-server=$!
+. scripts/private-redis.sh
+build_streamlab "$([ "${RELEASE:-0}" = 1 ] && echo release || echo debug)"
 session="pollcost$$"
-cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+extra_cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; }
+start_private_redis
 url="redis://127.0.0.1:$port"
-cli() { redis-cli -p "$port" "$@"; }
 
 echo "filling: $entries entries, a PEL of $pel across 10 consumers..." >&2
 "$bin" --url "$url" --stream tasks produce --count "$entries" --group workers >/dev/null

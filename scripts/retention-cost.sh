@@ -9,16 +9,9 @@ cd "$(dirname "$0")/.."
 entries=${1:-1000000}
 half=$((entries / 2))
 
-cargo build --quiet
-bin=target/debug/streamlab
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no --logfile "$dir/redis.log" &
-server=$!
-cleanup() { kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-cli() { redis-cli -p "$port" "$@"; }
+. scripts/private-redis.sh
+build_streamlab debug
+start_private_redis
 
 measure() {
     echo "== $1"
