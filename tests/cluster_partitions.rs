@@ -3,13 +3,16 @@
 //! and every derived key stay in their partition's slot, a worker drains
 //! every partition with a ledger (every id by partition processed, every
 //! PEL empty), dead letters move atomically within a partition's slot,
-//! and `monitor --json` names the node of each partition.
+//! `monitor --json` names the node of each partition, and the lab's
+//! dashboard shows one row per partition, each on its own master.
 
 #[path = "common/cluster.rs"]
 mod cluster;
 mod common;
 #[path = "common/partitions.rs"]
 mod partitions;
+#[path = "common/tmux.rs"]
+mod tmux;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -18,7 +21,7 @@ use common::{BinOutput, BinProcess, Deadline, connector, pending_count, run_bin,
 use partitions::{drain_with_worker, ids_by_partition, ledger, partition_keys};
 use serde_json::Value as Json;
 use streamlab::engine::dead_key;
-use streamlab::engine::registry::record_key;
+use streamlab::engine::registry::{self, CreatedBy, record_key};
 use streamlab::redis::topology::key_slot;
 use streamlab::redis::{Conn, EntryId, exists, xlen};
 
@@ -151,4 +154,51 @@ async fn dead_letters_move_within_each_partitions_slot() {
             "{key}: 10 tasks and 10 replays"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lab_on_a_cluster_fills_drains_and_shows_each_partition_on_its_master() {
+    let stream = unique("lab-spread");
+    let url = cluster().url();
+    let line = common::screen_line(&["--url", &url, "--stream", &stream, "--partitions", "3"]);
+    let t = tmux::Tmux::start(&line, 160, 50);
+    t.wait("the partitions pane", WAIT, |s| s.contains("Partitions (3"));
+    let mut conn = connector(&url).conn("test");
+    let record = registry::read(&mut conn, &stream)
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(record.created_by, CreatedBy::Lab);
+    let keys = record.layout.partitions;
+    let masters: BTreeSet<u16> = keys.iter().map(|k| owner(k)).collect();
+    assert_eq!(masters.len(), 3, "one partition per master: {keys:?}");
+
+    t.keys("P");
+    let deadline = Deadline::new("the burst of 100 spread and drained", WAIT);
+    loop {
+        let mut total = 0;
+        let mut pending = 0;
+        for key in &keys {
+            total += xlen(&mut conn, key).await.expect("XLEN");
+            pending += pending_count(&mut conn, key, "workers").await;
+        }
+        if total == 100 && pending == 0 {
+            break;
+        }
+        deadline.tick().await;
+    }
+    // Each partition's row names the master the cluster says serves it.
+    let rows: Vec<(&str, String)> = keys
+        .iter()
+        .map(|k| (k.as_str(), format!("127.0.0.1:{}", owner(k))))
+        .collect();
+    let screen = t.wait("every partition's row with its node", WAIT, |s| {
+        s.contains("length 100")
+            && rows
+                .iter()
+                .all(|(key, node)| s.lines().any(|l| l.contains(key) && l.contains(node)))
+    });
+    assert!(!screen.contains("CROSSSLOT"), "{screen}");
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
 }
