@@ -1,6 +1,7 @@
 //! `streamlab info` against real servers: the probe's answer, and advice
 //! from INFO for the settings that put a queue at risk (allkeys-lru with a
-//! maxmemory, no persistence) and none for a queue-safe one.
+//! maxmemory, no persistence, a replica synced without a file) and none for
+//! a queue-safe one.
 
 mod common;
 
@@ -58,6 +59,41 @@ async fn allkeys_lru_with_a_limit_and_no_persistence_are_warned_about() {
     let mut conn = connector(&server.url()).conn("probe");
     let probed = probe(&mut conn).await.expect("probe");
     assert_eq!(v["server"], probed.to_json());
+}
+
+#[tokio::test]
+async fn a_primary_that_synced_a_replica_without_a_file_still_has_no_snapshot() {
+    let primary = server_with(options(
+        &[
+            "--repl-diskless-sync",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+        ],
+        false,
+    ));
+    let replica = server_with(options(
+        &["--replicaof", "127.0.0.1", &primary.port.to_string()],
+        false,
+    ));
+    let mut conn = connector(&primary.url()).conn("admin");
+    let mut synced = false;
+    let deadline = common::Deadline::new("the replica's first sync", WAIT);
+    while !synced {
+        deadline.tick().await;
+        let v = common::raw_line(&mut conn, "INFO persistence").await;
+        let text = streamlab::redis::reply::text(&v).unwrap_or_default();
+        synced = !text.contains("rdb_last_bgsave_time_sec:-1");
+    }
+    let v = info_json(&primary.url()).await;
+    let warnings = advice_of(&v, "warn");
+    assert!(
+        warnings
+            .iter()
+            .any(|(t, m)| t == "persistence" && m.contains("no RDB snapshot")),
+        "{warnings:?}"
+    );
+    drop(replica);
 }
 
 #[tokio::test]

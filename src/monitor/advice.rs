@@ -172,7 +172,17 @@ fn persistence(fields: &HashMap<String, String>) -> Option<Advice> {
     if get("aof_enabled")? == "1" {
         return None;
     }
-    let never_saved = get("rdb_last_bgsave_time_sec") == Some("-1");
+    // `rdb_saves` (Redis 7.0+, Valkey) counts snapshots written to disk. A
+    // diskless replica sync also forks and sets `rdb_last_bgsave_time_sec`
+    // without writing a file, so that field cannot tell. Redis 6.2 lacks
+    // `rdb_saves`; there the last save time is still the start time when
+    // nothing was saved since (it is set at start, then by each save).
+    let never_saved = match get("rdb_saves") {
+        Some(saves) => saves == "0",
+        None => {
+            saved_at_start_only(fields).unwrap_or(get("rdb_last_bgsave_time_sec") == Some("-1"))
+        }
+    };
     let unsaved: u64 = get("rdb_changes_since_last_save")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -181,7 +191,12 @@ fn persistence(fields: &HashMap<String, String>) -> Option<Advice> {
         Some(Advice::warn(
             "persistence",
             format!(
-                "AOF is off and no RDB snapshot was taken since the server started {uptime} s ago ({unsaved} changes not on disk): a restart now loses every pending task; use appendonly yes"
+                "AOF is off and no RDB snapshot was taken since the server started {uptime} s ago{}: a restart now loses every pending task; use appendonly yes",
+                if unsaved > 0 {
+                    format!(" ({unsaved} changes not on disk)")
+                } else {
+                    String::new()
+                }
             ),
         ))
     } else {
@@ -192,6 +207,15 @@ fn persistence(fields: &HashMap<String, String>) -> Option<Advice> {
             ),
         ))
     }
+}
+
+/// Whether the last save time is the server's start (to the second, and a
+/// second of rounding): `None` when INFO lacks a field it needs.
+fn saved_at_start_only(fields: &HashMap<String, String>) -> Option<bool> {
+    let number = |k: &str| fields.get(k)?.parse::<u64>().ok();
+    let now = number("server_time_usec")? / 1_000_000;
+    let started = now.checked_sub(number("uptime_in_seconds")?)?;
+    Some(number("rdb_last_save_time")? <= started + 1)
 }
 
 fn replication(fields: &HashMap<String, String>) -> Option<Advice> {

@@ -54,6 +54,26 @@ fn no_aof_and_no_snapshot_yet_warns_with_what_info_shows() {
 }
 
 #[test]
+fn a_diskless_replica_sync_is_not_taken_for_a_snapshot() {
+    // What a primary reports after a diskless sync: a fork, no file.
+    let synced = SAFE.replace(
+        "aof_enabled:1",
+        "aof_enabled:0\r\nrdb_saves:0\r\nrdb_last_bgsave_time_sec:0\r\nuptime_in_seconds:7",
+    );
+    assert_eq!(topics(&synced), [(Level::Warn, "persistence")]);
+    let saved = synced.replace("rdb_saves:0", "rdb_saves:3");
+    assert_eq!(topics(&saved), [(Level::Info, "persistence")]);
+    // Redis 6.2 has no `rdb_saves`: the last save is still the start.
+    let old = synced.replace(
+        "rdb_saves:0",
+        "server_time_usec:1000007000000\r\nrdb_last_save_time:1000000",
+    );
+    assert_eq!(topics(&old), [(Level::Warn, "persistence")]);
+    let old_saved = old.replace("rdb_last_save_time:1000000", "rdb_last_save_time:1000005");
+    assert_eq!(topics(&old_saved), [(Level::Info, "persistence")]);
+}
+
+#[test]
 fn replicas_and_lone_primaries_are_named() {
     let lone = SAFE.replace("connected_slaves:1", "connected_slaves:0");
     assert_eq!(topics(&lone), [(Level::Info, "replication")]);
