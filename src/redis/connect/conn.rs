@@ -147,7 +147,9 @@ impl Conn {
             };
             if let Value::ServerError(e) = &reply
                 && let Some(redirect) = Redirect::of(e, &self.connector.cluster().addr(node))
-                && let Some(next) = self.follow(redirect, route, &mut hops).await?
+                && let Some(next) = self
+                    .follow(redirect, route, route::keys(cmd).next(), &mut hops)
+                    .await?
             {
                 (node, asking) = next;
                 continue;

@@ -29,7 +29,9 @@ impl Conn {
             };
             if let Err(e) = &result
                 && let Some(redirect) = Redirect::of_error(e, &self.connector.cluster().addr(node))
-                && let Some(next) = self.follow(redirect, route, &mut hops).await?
+                && let Some(next) = self
+                    .follow(redirect, route, first_key(pipe), &mut hops)
+                    .await?
             {
                 (node, asking) = next;
                 continue;
@@ -84,7 +86,8 @@ impl Conn {
             let Some(redirect) = Redirect::of(first, &here) else {
                 return Ok(node);
             };
-            let Some((next, asking)) = self.follow(redirect, route, &mut hops).await? else {
+            let key = first_key(pipe);
+            let Some((next, asking)) = self.follow(redirect, route, key, &mut hops).await? else {
                 return Ok(node);
             };
             node = next;
@@ -105,4 +108,10 @@ impl Conn {
             }
         }
     }
+}
+
+/// The first key a pipeline carries, to name in an error.
+fn first_key(pipe: &Pipeline) -> Option<&[u8]> {
+    pipe.cmd_iter()
+        .find_map(|cmd| super::route::keys(cmd).next())
 }

@@ -77,10 +77,11 @@ impl Conn {
         &mut self,
         redirect: Redirect,
         route: Route,
+        key: Option<&[u8]>,
         hops: &mut Hops,
     ) -> Result<Option<(NodeId, bool)>, RedisFailure> {
         hops.0 += 1;
-        if hops.0 > MAX_HOPS || !self.on_a_cluster(&redirect)? {
+        if hops.0 > MAX_HOPS || !self.on_a_cluster(&redirect, key)? {
             return Ok(None);
         }
         let cluster = self.connector.cluster();
@@ -123,9 +124,9 @@ impl Conn {
     /// Whether `redirect` is one to follow: always on a cluster. A MOVED
     /// from a server taken for a single node (its INFO was refused) means
     /// it is a cluster after all, unless the user said it is not (an
-    /// error naming the fix). Anything else is not ours to retry off a
-    /// cluster.
-    fn on_a_cluster(&self, redirect: &Redirect) -> Result<bool, RedisFailure> {
+    /// error naming the key and the fix). Anything else is not ours to
+    /// retry off a cluster.
+    fn on_a_cluster(&self, redirect: &Redirect, key: Option<&[u8]>) -> Result<bool, RedisFailure> {
         let cluster = self.connector.cluster();
         if cluster.mode() == Mode::Cluster {
             return Ok(true);
@@ -134,8 +135,12 @@ impl Conn {
             return Ok(false);
         };
         if cluster.forced() == Some(false) {
+            let key = key.map_or_else(
+                || "this key".to_owned(),
+                |k| format!("key '{}'", String::from_utf8_lossy(k)),
+            );
             return Err(RedisFailure::WrongNode(format!(
-                "REDIS_CLUSTER=false, but {} is a Redis Cluster node and this key is served by {to}: unset REDIS_CLUSTER so streamlab routes every key, or point REDIS_URL at {to}",
+                "REDIS_CLUSTER=false, but {} is a Redis Cluster node and {key} is served by {to}: unset REDIS_CLUSTER so streamlab routes every key (other keys may live on other nodes)",
                 cluster.addr(SEED)
             )));
         }
