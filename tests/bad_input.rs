@@ -279,10 +279,13 @@ async fn user_lacking_a_permission_gets_a_noperm_error_naming_the_command() {
     for (line, command) in [
         ("worker --stream perm --events json", "xgroup|create"),
         ("produce --stream perm --count 3", "xadd"),
+        ("produce --stream perm --count 1", "xadd"),
         ("trim --stream perm --maxlen 1", "xtrim"),
     ] {
         let out = run_bin(line, &env, WAIT).await;
         assert_error(&out, EXIT_CONNECTION, &["NoPerm", command, "ACL"]);
+        // In the server's words, not the client library's wrapping.
+        assert!(!out.stderr.contains("Pipeline failure"), "{}", out.stderr);
     }
 }
 

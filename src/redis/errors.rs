@@ -196,19 +196,28 @@ fn refused_for_memory(err: &::redis::RedisError) -> usize {
 }
 
 /// The crate lists every failed command of a pipeline: 512 XADDs to a key
-/// of the wrong type made a 50 KB error line. Keep the first and a count.
+/// of the wrong type made a 50 KB error line. Keep the first and a count
+/// (a pipeline with one failed command reads as that command's error).
 fn condense_pipeline(text: String) -> String {
-    let Some(rest) = text.strip_prefix("Pipeline failures: [") else {
+    let (rest, many) = if let Some(rest) = text.strip_prefix("Pipeline failures: [") {
+        (rest, true)
+    } else if let Some(rest) = text.strip_prefix("Pipeline failure: [") {
+        (rest, false)
+    } else {
         return text;
     };
-    let failed = rest.matches("(Index ").count();
     let first = rest.split("), (Index ").next().unwrap_or(rest);
     let first = first
         .trim_start_matches("(Index ")
         .trim_end_matches(")]")
         .split_once("error: ")
         .map_or(first, |(_, e)| e);
-    format!("{first} (1 of {failed} failed commands in a pipeline)")
+    if many {
+        let failed = rest.matches("(Index ").count();
+        format!("{first} (1 of {failed} failed commands in a pipeline)")
+    } else {
+        first.to_owned()
+    }
 }
 
 fn one_line(text: &str) -> String {
@@ -217,6 +226,27 @@ fn one_line(text: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod pipeline_tests {
+    use super::condense_pipeline;
+
+    #[test]
+    fn a_pipeline_error_keeps_the_first_failure_and_a_count() {
+        let one = "Pipeline failure: [(Index 0, error: NoPerm: no permissions to run the 'xadd' command)]";
+        assert_eq!(
+            condense_pipeline(one.into()),
+            "NoPerm: no permissions to run the 'xadd' command"
+        );
+        let many =
+            "Pipeline failures: [(Index 0, error: WrongType: a), (Index 1, error: WrongType: a)]";
+        assert_eq!(
+            condense_pipeline(many.into()),
+            "WrongType: a (1 of 2 failed commands in a pipeline)"
+        );
+        assert_eq!(condense_pipeline("plain".into()), "plain");
+    }
 }
 
 #[cfg(test)]
