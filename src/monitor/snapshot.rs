@@ -10,7 +10,7 @@ use crate::redis::{
 /// or this stream's history keeps Redis from computing it.
 pub fn lag_unknown_reason(server: Option<&ServerInfo>) -> String {
     server.and_then(|s| s.missing(Feature::Lag)).unwrap_or_else(|| {
-        "Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID)"
+        "Redis does not know (new group on an empty stream, XDEL/XTRIM past the group, XGROUP SETID, a failover)"
             .to_owned()
     })
 }
