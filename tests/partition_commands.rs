@@ -198,6 +198,10 @@ async fn dlq_lists_and_replays_each_partitions_dead_letters_onto_it() {
         .map(|v| stream_and_id(v, "original_id"))
         .collect();
     assert_eq!(originals, produced, "each dead letter names its partition");
+    assert!(
+        listed.iter().all(|v| v["deliveries"].as_u64().is_some()),
+        "deliveries is a number: {listed:?}"
+    );
     let dead_ids: Vec<EntryId> = listed
         .iter()
         .map(|v| stream_and_id(v, "dead_id").1)

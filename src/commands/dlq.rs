@@ -11,7 +11,7 @@ use crate::engine::dead_letter::replay_fields;
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
 use crate::redis::reply::Entry;
-use crate::redis::{Conn, EntryId, FieldRefs, RedisFailure, move_entries, xrange};
+use crate::redis::{Conn, EntryId, FieldRefs, RedisFailure, move_entries, xlen, xrange};
 use crate::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
@@ -54,7 +54,15 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
                 }
                 let dead = dead_key(key);
                 let n = replay(&mut conn, key, &dead, n).await.map_err(wrong_type)?;
-                println!("replayed {n} dead letters from '{dead}' onto '{key}' as new entries");
+                let left = xlen(&mut conn, &dead).await.map_err(wrong_type)?;
+                let more = if left > 0 {
+                    format!("; {left} left there (--count sets how many go back)")
+                } else {
+                    String::new()
+                };
+                println!(
+                    "replayed {n} dead letters from '{dead}' onto '{key}' as new entries{more}"
+                );
             }
         }
     }
@@ -93,7 +101,9 @@ fn print_dead(e: &Entry, partition: Option<&str>, as_json: bool) {
     if as_json {
         let mut line = json!({
             "dead_id": e.id.to_string(), "original_id": get("original_id"), "group": get("group"),
-            "consumer": get("consumer"), "deliveries": get("deliveries"), "error": get("error"),
+            "consumer": get("consumer"), "error": get("error"),
+            // A number, as in worker events; null if the letter lacks it.
+            "deliveries": get("deliveries").parse::<u64>().ok(),
         });
         if let Some(key) = partition {
             line["stream"] = json!(key);
