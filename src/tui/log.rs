@@ -4,6 +4,7 @@
 
 use crate::engine::Event;
 use crate::engine::event::describe;
+use crate::engine::partition::text::{line, stream_of};
 use crate::engine::supervisor::Outcome;
 use crate::tui::admin;
 use crate::tui::state::{LogKind, Mode, State};
@@ -36,7 +37,15 @@ pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
         Event::OutOfMemory { role, .. } => Some(format!("oom:{role}")),
         _ => None,
     };
-    state.push_log_keyed(at_ms, kind, describe(event), key);
+    // The lab's events name a partition key on a partitioned stream (ids
+    // repeat across partitions): say which, as the headless worker does.
+    let on_a_partition = stream_of(event).is_some_and(|s| s != state.lab.stream);
+    let text = if on_a_partition {
+        line(event)
+    } else {
+        describe(event)
+    };
+    state.push_log_keyed(at_ms, kind, text, key);
 }
 
 pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
@@ -59,6 +68,29 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
             {
                 *slot = Some(fields);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixture;
+
+    #[test]
+    fn lines_name_the_partition_an_event_happened_on() {
+        let mut state = fixture::state();
+        state.lab.stream = "jobs".into();
+        for (stream, text) in [
+            ("{jobs.p1}", "{jobs.p1}: w1 started"),
+            ("jobs", "w1 started"),
+        ] {
+            let started = Event::WorkerStarted {
+                stream: stream.into(),
+                consumer: "w1".into(),
+            };
+            on_event(&mut state, &started, 1);
+            assert_eq!(state.log.front().map(|l| l.text.as_str()), Some(text));
         }
     }
 }

@@ -47,7 +47,8 @@ impl EventSink for PartitionTextSink {
     }
 }
 
-fn line(event: &Event) -> String {
+/// The event's text, starting with the key it happened on when it names one.
+pub fn line(event: &Event) -> String {
     match stream_of(event) {
         Some(key) => format!("{key}: {}", describe(event)),
         None => describe(event),
