@@ -58,6 +58,13 @@ pub(super) fn move_pending(
     pending: u64,
     to: &str,
 ) -> Done {
+    if to == consumer {
+        // XCLAIM to itself would move nothing and still count a delivery
+        // and reset the idle time of every entry, before the delete fails.
+        return Err(format!(
+            "{consumer} is the consumer being deleted: name another one to take its {pending} pending entries, or clear the name to drop them"
+        ));
+    }
     let key = acting_key(state);
     let delete = command_line(&xgroup_delconsumer_cmd(&key, &group, &consumer));
     let c = if to.is_empty() {

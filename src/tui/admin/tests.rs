@@ -259,6 +259,20 @@ fn deleting_a_consumer_with_pending_entries_claims_them_first_or_is_typed() {
         ),
         "{sent:?}"
     );
+    // Its own name as the taker is refused at the prompt: XCLAIM to itself
+    // would count a delivery of every entry and move none.
+    key(&mut s, Intent::DeleteConsumer);
+    retype(&mut s, "host-7");
+    assert!(key(&mut s, Intent::Submit).is_empty());
+    assert_eq!(s.view.mode, Mode::Normal);
+    assert!(
+        s.status
+            .as_deref()
+            .unwrap_or_default()
+            .contains("host-7 is the consumer being deleted"),
+        "{:?}",
+        s.status
+    );
 }
 
 #[test]
