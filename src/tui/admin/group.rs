@@ -131,7 +131,7 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
                 .map_or_else(|| "how many is unknown".to_owned(), |n| n.to_string())
         ),
         Some(to) if to < last => format!(
-            "{group} is delivered again every entry after {to}, up to {last} which it already had: they are processed twice"
+            "{group} is delivered every entry after {to} up to {last} again: the ones it had are processed twice (a group created at $ never had those before it)"
         ),
         Some(to) if to > last => format!(
             "{group} skips the entries after {last} up to {to}: they are never delivered to it"
@@ -144,7 +144,7 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
         vec![command_line(&xgroup_setid_cmd(key, &group, id))],
         vec![
             moved,
-            "its PEL stays as it is; Redis no longer knows the group's lag".into(),
+            "its PEL stays as it is; Redis may report its lag as unknown until it catches up".into(),
         ],
         EngineCommand::SetId {
             group,

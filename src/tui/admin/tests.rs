@@ -191,7 +191,7 @@ fn setid_suggests_the_current_id_and_says_what_moving_it_does() {
     key(&mut s, Intent::Submit);
     let c = confirmation(&s);
     assert_eq!(c.commands, vec!["XGROUP SETID tasks workers 0".to_owned()]);
-    assert!(c.effects[0].contains("delivered again"), "{:?}", c.effects);
+    assert!(c.effects[0].contains("processed twice"), "{:?}", c.effects);
     assert_eq!(
         confirm_by_typing(&mut s),
         vec![EngineCommand::SetId {
