@@ -218,6 +218,57 @@ async fn a_worker_whose_stdout_reader_left_stops_without_acking_or_a_panic() {
     );
 }
 
+/// `streamlab monitor [--all] --json | head -1`: once the reader has gone,
+/// monitor stops polling by itself (exit 0), with or without `--all`.
+#[tokio::test]
+async fn monitor_stops_when_its_stdout_reader_leaves() {
+    let server = server();
+    let url = server.url();
+    let stream = unique("monitor-closed");
+    let mut admin = common::connector(&url).conn("admin");
+    add_tasks(&mut admin, &stream, 1).await;
+    for all in [false, true] {
+        let mut cmd = tokio::process::Command::new(common::bin());
+        cmd.args(["--url", &url, "--stream", &stream, "monitor", "--json"])
+            .args(["--interval", "100ms"]);
+        if all {
+            cmd.arg("--all");
+        }
+        let mut child = cmd
+            .env_clear()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn streamlab");
+        // Read the first document, then leave, as `head -1` does.
+        let mut first = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout);
+        tokio::time::timeout(
+            WAIT,
+            tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first),
+        )
+        .await
+        .expect("a first poll")
+        .expect("read");
+        assert!(first.starts_with('{'), "--all {all}: {first}");
+        drop(lines);
+        let out = tokio::time::timeout(WAIT, child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("monitor (--all {all}) stops by itself"))
+            .expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "--all {all}: {:?}: {stderr}",
+            out.status
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
 /// Entries group `g` has been delivered (XINFO GROUPS entries-read).
 async fn delivered(conn: &mut Conn, stream: &str) -> u64 {
     let v = raw(conn, &["XINFO", "GROUPS", stream]).await;

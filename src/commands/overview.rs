@@ -17,6 +17,7 @@ use crate::monitor::overview::{Overview, OverviewConfig};
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::redis::id::now_ms;
 use crate::session::Session;
+use crate::stdout;
 use crate::tui::panes::overview::cells;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
@@ -50,7 +51,8 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
             ),
             Err(e) => eprintln!("poll failed (retrying): {e}"),
         }
-        if args.polls.is_some_and(|n| polls >= n) {
+        // Its reader went away (`| head -1`): nobody sees another poll.
+        if args.polls.is_some_and(|n| polls >= n) || stdout::closed() {
             break;
         }
     }
@@ -100,11 +102,10 @@ fn print(session: &Session, overview: &Overview, json: bool, commands: u64, us: 
     }
 }
 
-/// Write to stdout; a reader that went away (`| head`) is not an error.
+/// Write to stdout; a reader that went away (`| head`) is not an error,
+/// it is noted so the polling loop stops.
 fn emit(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    stdout::print(text);
 }
 
 /// The overview as text, one line per stream.

@@ -144,7 +144,8 @@ pub(super) fn set_id_to(state: &mut State, group: String, text: &str) -> Done {
         vec![command_line(&xgroup_setid_cmd(key, &group, id))],
         vec![
             moved,
-            "its PEL stays as it is; Redis may report its lag as unknown until it catches up".into(),
+            "its PEL stays as it is; Redis may report its lag as unknown until it catches up"
+                .into(),
         ],
         EngineCommand::SetId {
             group,
