@@ -162,15 +162,61 @@ fn update_row(row: &mut Row, mut stats: StreamStats, now: u64) {
                 g.next_for = before.next_for;
             }
         }
-        let added = |s: &StreamStats| s.entries_added.unwrap_or(s.length);
+        let added = match (stats.entries_added, old.entries_added) {
+            (Some(now_added), Some(before)) => Some(now_added.saturating_sub(before)),
+            // Redis < 7.0 has no count of entries added, and the length
+            // says nothing on a trimmed stream (it stays put while entries
+            // arrive): only a last id that did not move is sure, as none.
+            _ if stats.last_generated_id == old.last_generated_id => Some(0),
+            _ => None,
+        };
         let dt = now.saturating_sub(row.refreshed_ms);
         if dt > 0 {
             #[expect(clippy::cast_precision_loss, reason = "a rate for display")]
-            let rate = added(&stats).saturating_sub(added(old)) as f64 * 1000.0 / dt as f64;
-            row.added_per_s = Some(rate);
+            let rate = added.map(|n| n as f64 * 1000.0 / dt as f64);
+            row.added_per_s = rate;
         }
     }
     row.stats = Some(Arc::new(stats));
     row.refreshed_ms = now;
     row.problem = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::EntryId;
+
+    fn stats(length: u64, last_ms: u64, added: Option<u64>) -> StreamStats {
+        StreamStats {
+            length,
+            last_generated_id: Some(EntryId {
+                ms: last_ms,
+                seq: 0,
+            }),
+            entries_added: added,
+            groups: Vec::new(),
+        }
+    }
+
+    /// Two refreshes a second apart; the row's rate after the second.
+    fn rate(before: StreamStats, after: StreamStats) -> Option<f64> {
+        let mut row = Row::default();
+        update_row(&mut row, before, 1_000);
+        update_row(&mut row, after, 2_000);
+        row.added_per_s
+    }
+
+    #[test]
+    fn the_added_rate_is_counted_or_unknown_never_a_guessed_zero() {
+        // Redis 7.0+: from entries-added, even on a trimmed stream.
+        assert_eq!(
+            rate(stats(25, 1, Some(100)), stats(25, 2, Some(140))),
+            Some(40.0)
+        );
+        // Redis 6.2, trimmed to 25 while entries arrive: unknown, not 0.
+        assert_eq!(rate(stats(25, 1, None), stats(25, 2, None)), None);
+        // Redis 6.2, the last id unmoved: surely none added.
+        assert_eq!(rate(stats(25, 1, None), stats(25, 1, None)), Some(0.0));
+    }
 }

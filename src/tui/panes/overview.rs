@@ -52,7 +52,12 @@ pub fn cells(r: &Row, now_ms: u64) -> [String; 10] {
         age(r.oldest_pending_ms(now_ms)),
         age(r.time_lag_ms(now_ms)),
         age(r.last_entry_age_ms(now_ms)),
-        r.added_per_s.map_or_else(|| "…".to_owned(), fmt::rate),
+        match r.added_per_s {
+            Some(rate) => fmt::rate(rate),
+            // Redis < 7.0 counts no entries added: not knowable, not pending.
+            None if stats.entries_added.is_none() => "?".to_owned(),
+            None => "…".to_owned(),
+        },
         r.dead.map_or_else(String::new, fmt::count),
     ]
 }
