@@ -14,7 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     if let Err(e) = load_env_file() {
-        eprintln!("error: {e}");
+        streamlab::stderr_line!("error: {e}");
         return ExitCode::from(2);
     }
     let cli = match parse_cli() {
@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     };
     redis::connect::install_crypto_provider();
     if let Err(e) = logging::init(cli.global.log_file.as_deref()) {
-        eprintln!("error: cannot open the log file: {e}");
+        streamlab::stderr_line!("error: cannot open the log file: {e}");
         return ExitCode::from(2);
     }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            streamlab::stderr_line!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             tracing::error!("{failure}");
-            eprintln!("error: {failure}");
+            streamlab::stderr_line!("error: {failure}");
             ExitCode::from(failure.exit_code())
         }
     }
@@ -73,7 +73,7 @@ fn parse_cli() -> Result<Cli, ExitCode> {
     streamlab::cli::parse_from(&argv).map_err(|err| {
         match streamlab::usage::rejected_value_line(&err, &argv, &streamlab::cli::definition()) {
             Some(line) => {
-                eprintln!("error: {line}");
+                streamlab::stderr_line!("error: {line}");
                 ExitCode::from(2)
             }
             None => err.exit(),

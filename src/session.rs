@@ -20,7 +20,7 @@ impl Session {
     pub async fn open(args: &GlobalArgs) -> Result<Self, Failure> {
         let settings = RedisSettings::from_inputs(&args.redis_inputs())?;
         if settings.tls_insecure {
-            eprintln!(
+            crate::stderr_line!(
                 "warning: --tls-insecure: the server's certificate host name is not verified"
             );
         }
@@ -54,7 +54,7 @@ impl Session {
                 format!("could not start a private redis-server: {e}"),
             )
         })?;
-        eprintln!(
+        crate::stderr_line!(
             "note: nothing answers at {settings} and REDIS_URL is not set: started a private redis-server on 127.0.0.1:{} (its data goes away on exit)",
             server.port
         );

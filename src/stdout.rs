@@ -41,3 +41,23 @@ pub fn line(text: &str) -> bool {
     let mut out = std::io::stdout().lock();
     noted(writeln!(out, "{text}"))
 }
+
+/// `eprintln!` that never panics: with stderr closed too (`2>&1 | head -1`)
+/// `eprintln!` panicked on the last error line and the exit code became
+/// 101; the line is lost instead and the exit code kept.
+#[macro_export]
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics: a reader gone away (`| head -1`) is noted
+/// (see [`closed`]) and the line dropped.
+#[macro_export]
+macro_rules! stdout_line {
+    ($($arg:tt)*) => {{
+        $crate::stdout::line(&format!($($arg)*));
+    }};
+}

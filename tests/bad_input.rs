@@ -269,6 +269,33 @@ async fn monitor_stops_when_its_stdout_reader_leaves() {
     }
 }
 
+/// `streamlab ... 2>&1 | head -c 1`: with stderr gone too, the last error
+/// line used to panic (exit 101); the exit code is kept instead.
+#[tokio::test]
+async fn an_error_with_stdout_and_stderr_closed_keeps_its_exit_code() {
+    let server = server();
+    let url = server.url();
+    let stream = unique("all-closed");
+    let mut admin = common::connector(&url).conn("admin");
+    raw(&mut admin, &["SET", &stream, "not a stream"]).await;
+    let line = format!(
+        "set -o pipefail; '{}' --url {url} --stream {stream} worker 2>&1 | head -c 1 >/dev/null",
+        common::bin()
+    );
+    let out = tokio::time::timeout(
+        WAIT,
+        tokio::process::Command::new("bash")
+            .args(["-c", &line])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output(),
+    )
+    .await
+    .expect("the worker stops")
+    .expect("bash runs");
+    assert_eq!(out.status.code(), Some(EXIT_USAGE), "{out:?}");
+}
+
 /// Entries group `g` has been delivered (XINFO GROUPS entries-read).
 async fn delivered(conn: &mut Conn, stream: &str) -> u64 {
     let v = raw(conn, &["XINFO", "GROUPS", stream]).await;
@@ -610,10 +637,12 @@ async fn stream_key_holding_another_type_is_a_wrongtype_error_everywhere() {
         "produce --count 1000",
         "consume --from 0-0",
         "trim --maxlen 1",
+        "trim --safe --dry-run",
     ] {
         let line = format!("{command} --url {url} --stream {stream}");
         let out = run_bin(&line, &[], WAIT).await;
-        assert_error(&out, EXIT_USAGE, &["WRONGTYPE", "--stream"]);
+        let named = format!("'{stream}' holds another type");
+        assert_error(&out, EXIT_USAGE, &["WRONGTYPE", "--stream", &named]);
     }
     // Nothing was overwritten.
     let v = raw(&mut admin, &["GET", &stream]).await;

@@ -56,7 +56,7 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<(), Failure> {
     }
     result?;
     if args.json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        crate::stdout_line!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
         print_text(&report);
     }
@@ -188,15 +188,26 @@ fn set_phase(bar: Option<&ProgressBar>, phase: &str, progress: &Arc<AtomicU64>) 
 }
 
 fn print_text(r: &BenchReport) {
-    println!(
+    crate::stdout_line!(
         "streamlab bench against Redis {} ({} tasks, {} partition(s), {} producers x batch {}, {} workers, {} client threads)",
-        r.redis_version, r.tasks, r.partitions, r.producers, r.batch, r.workers, r.client_threads
+        r.redis_version,
+        r.tasks,
+        r.partitions,
+        r.producers,
+        r.batch,
+        r.workers,
+        r.client_threads
     );
-    println!("  produce     {:>12.0} entries/s", r.produce_per_s);
-    println!("  drain       {:>12.0} entries/s", r.drain_per_s);
-    println!("  end-to-end  {:>12.0} entries/s", r.e2e_per_s);
-    println!(
+    crate::stdout_line!("  produce     {:>12.0} entries/s", r.produce_per_s);
+    crate::stdout_line!("  drain       {:>12.0} entries/s", r.drain_per_s);
+    crate::stdout_line!("  end-to-end  {:>12.0} entries/s", r.e2e_per_s);
+    crate::stdout_line!(
         "  latency at {}/s over {} samples: p50 {:.3} ms  p99 {:.3} ms  p99.9 {:.3} ms  max {:.3} ms",
-        r.rate, r.latency_samples, r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms
+        r.rate,
+        r.latency_samples,
+        r.p50_ms,
+        r.p99_ms,
+        r.p999_ms,
+        r.max_ms
     );
 }

@@ -62,7 +62,7 @@ pub async fn run(global: &GlobalArgs, args: &ConsumeArgs) -> Result<(), Failure>
     }
     fanin.stop();
     let ids: Vec<String> = last.values().map(ToString::to_string).collect();
-    eprintln!("read {seen} entries; last seen id {}", ids.join(", "));
+    crate::stderr_line!("read {seen} entries; last seen id {}", ids.join(", "));
     Ok(())
 }
 
@@ -98,7 +98,7 @@ async fn start_on(
             )),
             other => other.into(),
         })?;
-    eprintln!("{}", describe_start(&note, key));
+    crate::stderr_line!("{}", describe_start(&note, key));
     Ok(consumer)
 }
 

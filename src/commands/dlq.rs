@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
                 .await
                 .map_err(wrong_type)?;
             if entries.is_empty() && !json {
-                println!("no dead letters in {}", dead_keys(&layout));
+                crate::stdout_line!("no dead letters in {}", dead_keys(&layout));
             }
             for (key, e) in &entries {
                 print_dead(e, shown.then_some(key.as_str()), *json);
@@ -60,7 +60,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
                 } else {
                     String::new()
                 };
-                println!(
+                crate::stdout_line!(
                     "replayed {n} dead letters from '{dead}' onto '{key}' as new entries{more}"
                 );
             }
@@ -108,10 +108,10 @@ fn print_dead(e: &Entry, partition: Option<&str>, as_json: bool) {
         if let Some(key) = partition {
             line["stream"] = json!(key);
         }
-        println!("{line}");
+        crate::stdout_line!("{line}");
     } else {
         let at = partition.map(|k| format!("{k}  ")).unwrap_or_default();
-        println!(
+        crate::stdout_line!(
             "{at}{}  original {}  group {}  consumer {}  deliveries {}  error: {}",
             e.id,
             get("original_id"),

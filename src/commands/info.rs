@@ -38,7 +38,7 @@ pub async fn run(global: &GlobalArgs, args: &InfoArgs) -> Result<(), Failure> {
         seen.push(read_node(&mut conn, node).await?);
     }
     if args.json {
-        println!("{}", to_json(&server, &session, &seen));
+        crate::stdout_line!("{}", to_json(&server, &session, &seen));
     } else {
         print!("{}", report(&server, &session, &seen));
     }

@@ -47,7 +47,7 @@ pub async fn open_stream(
         }
         Err(OpenError::Layout(m)) => Err(Failure::usage(m)),
         Err(OpenError::Redis(RedisFailure::Auth(m))) if wanted.is_none_or(|n| n <= 1) => {
-            eprintln!(
+            crate::stderr_line!(
                 "note: cannot record '{stream}' in {} ({m}); streamlab will not know it created this stream",
                 registry::record_key(stream)
             );
@@ -65,7 +65,7 @@ pub async fn resolve_stream(connector: &Connector, stream: &str) -> Result<Layou
     match registry::resolve(&mut conn, stream).await {
         Ok(layout) => Ok(layout),
         Err(RedisFailure::Auth(m)) => {
-            eprintln!(
+            crate::stderr_line!(
                 "note: cannot read {} ({m}); treating '{stream}' as one stream",
                 registry::record_key(stream)
             );

@@ -45,14 +45,14 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                 // outage is reported once the server answers again.
                 for (before, now) in last.iter().flatten().zip(&parts) {
                     for note in losses(before, now) {
-                        eprintln!("warning: {note}");
+                        crate::stderr_line!("warning: {note}");
                     }
                 }
                 print_poll(&session, &layout, &parts, args.json);
                 last = Some(parts);
             }
             Err(e) if args.once => return Err(e.into()),
-            Err(e) => eprintln!("poll failed (retrying): {e}"),
+            Err(e) => crate::stderr_line!("poll failed (retrying): {e}"),
         }
         // The reader went away (`| head`): nobody sees another poll.
         if args.once || args.polls.is_some_and(|n| polls >= n) || stdout::closed() {

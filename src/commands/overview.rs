@@ -49,7 +49,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                 cost.commands,
                 cost.round_trip_us,
             ),
-            Err(e) => eprintln!("poll failed (retrying): {e}"),
+            Err(e) => crate::stderr_line!("poll failed (retrying): {e}"),
         }
         // Its reader went away (`| head -1`): nobody sees another poll.
         if args.polls.is_some_and(|n| polls >= n) || stdout::closed() {

@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     )
     .await?;
     if let (Some(field), false) = (&args.partitioning.partition_by, layout.is_partitioned()) {
-        eprintln!(
+        crate::stderr_line!(
             "note: --partition-by {field} has no effect: '{}' is one partition (create it with --partitions N to spread it)",
             global.stream
         );
@@ -120,7 +120,7 @@ async fn report(
         1 => String::new(),
         n => format!(" over {n} partitions"),
     };
-    println!(
+    crate::stdout_line!(
         "added {done} tasks to '{}'{over} in {secs:.2}s ({rate:.0}/s); stream length now {len}",
         global.stream
     );
@@ -159,7 +159,9 @@ async fn create_groups(
     for key in &layout.partitions {
         let created = create_group(conn, key, group, "0").await?;
         let what = if created { "created" } else { "already exists" };
-        println!("group '{group}' on '{key}' {what} (reads from id 0, so it sees earlier entries)");
+        crate::stdout_line!(
+            "group '{group}' on '{key}' {what} (reads from id 0, so it sees earlier entries)"
+        );
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &TrimArgs) -> Result<(), Failure> {
         print_preview(plan);
     }
     if args.dry_run {
-        println!("dry run: nothing removed");
+        crate::stdout_line!("dry run: nothing removed");
         return Ok(());
     }
     for plan in plans.iter().filter(|p| !p.removal.count.is_zero()) {
@@ -58,7 +58,7 @@ async fn plan_all(conn: &mut Conn, keys: &[String], target: Target) -> Result<Ve
         match retention::plan(conn, key, target).await {
             Ok(plan) => plans.push(plan),
             Err(PlanError::Refused(Refusal::NoStream)) => {
-                println!("'{key}' does not exist: nothing to trim");
+                crate::stdout_line!("'{key}' does not exist: nothing to trim");
             }
             Err(PlanError::Refused(why)) => {
                 return Err(Failure::runtime(format!(
@@ -72,15 +72,17 @@ async fn plan_all(conn: &mut Conn, keys: &[String], target: Target) -> Result<Ve
 }
 
 fn print_preview(plan: &Plan) {
-    println!("{}:", plan.key);
+    crate::stdout_line!("{}:", plan.key);
     for line in plan.group_lines() {
-        println!("  {line}");
+        crate::stdout_line!("  {line}");
     }
-    println!("  {} ({})", plan.summary(), plan.cost_line());
+    crate::stdout_line!("  {} ({})", plan.summary(), plan.cost_line());
     for loser in plan.losers() {
-        eprintln!(
+        crate::stderr_line!(
             "warning: group '{}' still needs entries from {} on: trimming to {} removes some it has not acked or read",
-            loser.group, loser.keep_from, plan.minid
+            loser.group,
+            loser.keep_from,
+            plan.minid
         );
     }
 }
@@ -90,7 +92,7 @@ async fn trim_to(conn: &mut Conn, plan: &Plan) -> Result<(), Failure> {
     tracing::info!(command = %plan.command(), "trim");
     let removed = xtrim(conn, &plan.key, &Retention::MinId(plan.minid)).await?;
     let len = xlen(conn, &plan.key).await?;
-    println!(
+    crate::stdout_line!(
         "removed {} from '{}'; length now {len}",
         crate::words::entries(removed),
         plan.key
@@ -115,8 +117,10 @@ async fn trim_maxlen(global: &GlobalArgs, len: u64, exact: bool) -> Result<(), F
         let removed = xtrim(&mut conn, key, &retention).await?;
         let now = xlen(&mut conn, key).await?;
         let removed = crate::words::entries(removed);
-        println!("removed {removed} from '{key}'; length now {now}{note}");
+        crate::stdout_line!("removed {removed} from '{key}'; length now {now}{note}");
     }
-    println!("note: trimming deletes entries even if a group has not read or acked them yet");
+    crate::stdout_line!(
+        "note: trimming deletes entries even if a group has not read or acked them yet"
+    );
     Ok(())
 }

@@ -72,7 +72,7 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
     let layout = resolve_stream(&session.connector, &global.stream).await?;
     let sink = event_sink(args.events, &layout);
     if args.events != EventsFormat::Json {
-        eprintln!("{}", banner(&config, &layout));
+        crate::stderr_line!("{}", banner(&config, &layout));
     }
     let behaviour = Arc::new(Behaviour::new(
         args.work_ms,
@@ -97,7 +97,7 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         )),
         WorkerExit::Fatal(e) => Err(e.into()),
         WorkerExit::OutputClosed => {
-            eprintln!(
+            crate::stderr_line!(
                 "note: stdout was closed by its reader: stopped without acking the entries in hand (they stay pending for XAUTOCLAIM)"
             );
             Ok(())

@@ -60,7 +60,7 @@ pub async fn poll_once(
             snap.poll_us = elapsed_us(started);
             return Ok(snap);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.naming_key(Some(key.as_bytes()))),
     }
     let mut groups = parse_groups(checked(groups_v)?)?;
     detail_first(&mut groups, page);

@@ -75,9 +75,7 @@ impl fmt::Display for RedisFailure {
             Self::NoGroup => {
                 "the consumer group or its stream does not exist on the server (NOGROUP)".into()
             }
-            Self::WrongType(m) => format!(
-                "{m}: the stream key holds another type of value; pick another --stream or delete the key"
-            ),
+            Self::WrongType(m) => format!("{m}; pick another --stream or delete the key"),
             Self::Auth(m) => {
                 format!("{m}: check the user name, password and ACL permissions in REDIS_URL")
             }
@@ -95,6 +93,21 @@ impl fmt::Display for RedisFailure {
     }
 }
 
+impl RedisFailure {
+    /// A WRONGTYPE reply does not say which key: name the one the request
+    /// was about (its first), since a stream's derived keys may be the
+    /// culprit as well as the stream.
+    pub(crate) fn naming_key(self, key: Option<&[u8]>) -> Self {
+        match (self, key) {
+            (Self::WrongType(_), Some(key)) => Self::WrongType(format!(
+                "'{}' holds another type of value than streamlab expects (WRONGTYPE)",
+                String::from_utf8_lossy(key)
+            )),
+            (other, _) => other,
+        }
+    }
+}
+
 impl std::error::Error for RedisFailure {}
 
 impl From<::redis::RedisError> for RedisFailure {
@@ -109,7 +122,11 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
     let code = error_code(err);
     match code.as_str() {
         "NOGROUP" => return RedisFailure::NoGroup,
-        "WRONGTYPE" => return RedisFailure::WrongType(text),
+        "WRONGTYPE" => {
+            return RedisFailure::WrongType(format!(
+                "{text}: the stream key holds another type of value"
+            ));
+        }
         "WRONGPASS" | "NOAUTH" | "NOPERM" => return RedisFailure::Auth(text),
         "OOM" => {
             return RedisFailure::OutOfMemory {

@@ -236,7 +236,7 @@ pub async fn read_positions(
     let info = match checked(stream_v) {
         Ok(v) => parse_stream_info(v)?,
         Err(RedisFailure::Server(m)) if is_no_such_key(&m) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.naming_key(Some(key.as_bytes()))),
     };
     let groups = parse_groups(checked(groups_v)?)?;
     let with_pending: Vec<&str> = groups

@@ -121,6 +121,16 @@ impl Conn {
         name: &'static str,
         writes: bool,
     ) -> Result<Value, RedisFailure> {
+        let result = self.run_routed(cmd, name, writes).await;
+        result.map_err(|e| e.naming_key(route::keys(cmd).next()))
+    }
+
+    async fn run_routed(
+        &mut self,
+        cmd: &Cmd,
+        name: &'static str,
+        writes: bool,
+    ) -> Result<Value, RedisFailure> {
         self.guard(name, writes, || read_only::is_read(cmd))?;
         // Routed only once the mode is known: a fresh connector's first
         // request must not be judged by cluster rules on a single server.
@@ -172,11 +182,12 @@ impl Conn {
         self.ensure_mode().await?;
         let route = self.route(|| route::of_pipeline(pipe))?;
         self.commands_sent += commands as u64;
-        if pipe.is_transaction() {
+        let result = if pipe.is_transaction() {
             self.transaction(pipe, route).await
         } else {
             self.pipeline(pipe, route).await
-        }
+        };
+        result.map_err(|e| e.naming_key(super::pipeline::first_key(pipe)))
     }
 
     /// Run one command at a named node, without following redirects: what

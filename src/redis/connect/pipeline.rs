@@ -111,7 +111,7 @@ impl Conn {
 }
 
 /// The first key a pipeline carries, to name in an error.
-fn first_key(pipe: &Pipeline) -> Option<&[u8]> {
+pub(super) fn first_key(pipe: &Pipeline) -> Option<&[u8]> {
     pipe.cmd_iter()
         .find_map(|cmd| super::route::keys(cmd).next())
 }
