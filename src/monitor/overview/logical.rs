@@ -84,6 +84,23 @@ impl Layouts {
             }
         }
         out.extend(parts.into_iter().map(|(stream, mut rows)| {
+            // A partition SCAN has not reached yet still counts, as a row
+            // not read yet: "3 partitions", never 2 summed as if all.
+            let keys = self
+                .known
+                .get(stream)
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
+            for (i, key) in keys.iter().enumerate() {
+                if !rows.iter().any(|(at, _)| *at == i) {
+                    let unseen = Row {
+                        key: key.clone(),
+                        ..Row::default()
+                    };
+                    rows.push((i, unseen));
+                }
+            }
             rows.sort_by_key(|(i, _)| *i);
             logical_row(stream, rows.into_iter().map(|(_, r)| r).collect())
         }));
@@ -98,7 +115,9 @@ fn logical_row(stream: &str, mut parts: Vec<Row>) -> Row {
         p.partition_of = Some(key.clone());
     }
     let refreshed: Vec<&StreamStats> = parts.iter().filter_map(|p| p.stats.as_deref()).collect();
-    let stats = (!refreshed.is_empty()).then(|| Arc::new(merge(&refreshed)));
+    // Totals only once every partition has been read: a partial sum would
+    // read as the whole stream.
+    let stats = (refreshed.len() == parts.len()).then(|| Arc::new(merge(&refreshed)));
     Row {
         key,
         stats,

@@ -102,9 +102,23 @@ fn an_unknown_lag_on_a_partition_is_unknown_in_total() {
     let rows = vec![
         row("{jobs.p0}", 10, 100, group(0, Some(3), 90, None)),
         row("{jobs.p1}", 10, 100, group(0, None, 90, None)),
+        row("{jobs.p2}", 10, 100, group(0, Some(1), 90, None)),
     ];
     let out = layouts().fold(rows);
     assert_eq!(out[0].stats.as_ref().map(|s| s.groups[0].lag), Some(None));
+}
+
+#[test]
+fn a_partition_not_found_yet_counts_and_holds_back_the_totals() {
+    let rows = vec![
+        row("{jobs.p0}", 10, 100, group(0, Some(0), 100, None)),
+        row("{jobs.p2}", 10, 100, group(0, Some(0), 100, None)),
+    ];
+    let out = layouts().fold(rows);
+    let parts: Vec<&str> = out[0].partitions.iter().map(|r| &*r.key).collect();
+    assert_eq!(parts, ["{jobs.p0}", "{jobs.p1}", "{jobs.p2}"]);
+    assert!(out[0].stats.is_none(), "no total of 2 of 3 partitions");
+    assert_eq!(out[0].length(), None);
 }
 
 #[test]
