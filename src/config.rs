@@ -71,7 +71,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const URL_HELP: &str = "expected redis://[user:password@]host:port[/db], or rediss://... for TLS";
+const URL_HELP: &str = "expected redis://[user:password@]host:port[/db], or rediss://... for TLS (a password with # @ / ? or % in it is written percent-encoded: %23 %40 %2F %3F %25)";
 
 impl RedisSettings {
     /// Validate the inputs. `REDIS_URL` wins over `REDIS_HOST` and friends.

@@ -119,9 +119,11 @@ async fn malformed_redis_url_is_a_usage_error_without_the_password() {
         "redis://u:Pw-hidden-1@h:1/notadb",
         "not a url Pw-hidden-1",
         "redis://u:Pw-hidden-1@[::1:6379",
+        // A # in the password starts a URL fragment: the fix is named.
+        "redis://u:Pw-hidden-1#x@127.0.0.1:6379",
     ] {
         let out = run_bin("monitor --once", &[("REDIS_URL", url)], WAIT).await;
-        let line = assert_error(&out, EXIT_USAGE, &["REDIS_URL"]);
+        let line = assert_error(&out, EXIT_USAGE, &["REDIS_URL", "%23"]);
         assert!(!line.contains("Pw-hidden-1"), "{url}: {line}");
     }
 }

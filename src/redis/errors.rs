@@ -77,7 +77,9 @@ impl fmt::Display for RedisFailure {
             }
             Self::WrongType(m) => format!("{m}; pick another --stream or delete the key"),
             Self::Auth(m) => {
-                format!("{m}: check the user name, password and ACL permissions in REDIS_URL")
+                format!(
+                    "{m}: check the user name, password and ACL permissions in REDIS_URL (or REDIS_USERNAME and REDIS_PASSWORD)"
+                )
             }
             Self::ReadOnlyMode(cmd) => format!(
                 "{cmd} is not a read-only command, and this connection is read-only: it was not sent"
