@@ -73,17 +73,18 @@ impl Unmet {
         }
     }
 
-    /// The status line after pressing `key` (which does `what`).
+    /// The status line after pressing `key` (which does `what`): how to
+    /// enable it first, so a narrow footer still shows it.
     pub fn explain(self, key: &str, what: &str) -> String {
         match self {
             Self::ReadOnly => format!(
-                "{key} ({what}) writes to Redis, and this watch is read-only: restart it as `streamlab watch --allow-writes` to enable the admin actions"
+                "{key}: this watch is read-only; `streamlab watch --allow-writes` enables it ({what} writes to Redis)"
             ),
             Self::NoLab => format!(
-                "{key} ({what}) drives the lab's own producer and workers, which run only on the lab's stream and never in `streamlab watch`: start the dashboard (`streamlab --stream NAME`) for a lab"
+                "{key}: lab only; start the dashboard (`streamlab --stream NAME`) for a lab ({what} drives the lab's own producer and workers, never in a watch)"
             ),
             Self::NotOurs => format!(
-                "{key} ({what}) writes, and the lab writes only to its own stream: use `streamlab watch --allow-writes` to act on this one"
+                "{key}: the lab writes only to its own stream; `streamlab watch --allow-writes` acts on this one ({what} writes)"
             ),
         }
     }
@@ -124,8 +125,10 @@ mod tests {
 
     #[test]
     fn refusals_say_how_to_enable_the_key() {
-        let why = Unmet::ReadOnly.explain("a", "ack");
-        assert!(why.contains("--allow-writes") && why.starts_with("a (ack)"));
+        // The fix comes first: a narrow footer cuts the end of the line.
+        let why = Unmet::ReadOnly.explain("X", "destroy the selected group (XGROUP DESTROY)");
+        assert!(why.starts_with("X: "), "{why}");
+        assert!(why[..80].contains("--allow-writes"), "{why}");
         assert!(
             Unmet::NoLab
                 .explain("w", "spawn")

@@ -387,10 +387,10 @@ fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
         }]
     );
     assert!(key(&mut s, Intent::Spawn).is_empty());
+    let why = s.status.unwrap_or_default();
     assert!(
-        s.status
-            .unwrap_or_default()
-            .starts_with("w (spawn a worker)")
+        why.starts_with("w: lab only") && why.contains("(spawn a worker"),
+        "{why}"
     );
 }
 
