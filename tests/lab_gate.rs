@@ -97,7 +97,7 @@ async fn on_a_foreign_stream_the_dashboard_watches_says_why_and_writes_nothing()
     // A lab key says why it does nothing.
     t.keys("P");
     t.wait("P refused", WAIT, |s| {
-        s.contains("drives the lab's own producer")
+        s.contains("P: lab only; start the dashboard")
     });
     t.keys("q");
     t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
+use streamlab::tui::access::Needs;
 use streamlab::tui::keymap::{BINDINGS, Key, Scope, label};
 
 use crate::tmux::Tmux;
@@ -66,10 +67,13 @@ pub fn settle(t: &Tmux) {
 }
 
 /// What the status line starts with after pressing a refused key.
-fn refusal_start(keys: &[Key], help: &str) -> String {
-    let what: String = help.chars().take(16).collect();
+fn refusal_start(keys: &[Key], needs: Needs) -> String {
     let keys: Vec<String> = keys.iter().map(|k| label(*k)).collect();
-    format!("{} ({what}", keys.join("/"))
+    let why = match needs {
+        Needs::Lab => "lab only",
+        _ => "this watch is read-only",
+    };
+    format!("{}: {why}", keys.join("/"))
 }
 
 /// `/`: type a filter (with a Backspace), accept it, clear it with Esc;
@@ -137,7 +141,7 @@ pub fn press_every_stream_key(t: &Tmux) {
                 for key in b.keys {
                     press(t, *key);
                     if b.needs != Default::default() {
-                        let start = refusal_start(b.keys, b.help);
+                        let start = refusal_start(b.keys, b.needs);
                         clean(t.wait(&format!("the refusal of {start}"), WAIT, |s| {
                             s.contains(&start)
                         }));
