@@ -39,6 +39,8 @@ pub struct RedisSettings {
     /// `Some(false)`: never treat the server as a cluster; `Some(true)`: it
     /// is one; `None`: ask it (INFO `cluster_enabled`).
     pub cluster: Option<bool>,
+    /// Inputs given but not used, to say so (never their values).
+    pub ignored: Vec<&'static str>,
 }
 
 impl fmt::Display for RedisSettings {
@@ -90,6 +92,14 @@ impl RedisSettings {
         if inputs.tls && url.scheme() == "redis" {
             url = switch_scheme(&url, "rediss")?;
         }
+        // The URL's own user and password win: say when a separate one lost.
+        let mut ignored = Vec::new();
+        if inputs.username.is_some() && !url.username().is_empty() {
+            ignored.push("REDIS_USERNAME (--username): the URL names its own user");
+        }
+        if inputs.password.is_some() && url.password().is_some() {
+            ignored.push("REDIS_PASSWORD (--password): the URL carries its own password");
+        }
         if let Some(user) = &inputs.username
             && url.username().is_empty()
         {
@@ -126,6 +136,7 @@ impl RedisSettings {
             ca_cert: inputs.ca_cert.clone(),
             tls_insecure: inputs.tls_insecure,
             cluster: parse_cluster(inputs.cluster.as_deref())?,
+            ignored,
         })
     }
 
@@ -276,6 +287,28 @@ mod tests {
             url: Some(url.into()),
             ..RedisInputs::default()
         }
+    }
+
+    #[test]
+    fn a_password_the_url_overrides_is_named_as_unused() {
+        let both = RedisInputs {
+            password: Some("Other-pw-1".into()),
+            ..with_url("redis://u:Url-pw-1@h:1")
+        };
+        let s = RedisSettings::from_inputs(&both).unwrap();
+        assert_eq!(s.ignored.len(), 1, "{:?}", s.ignored);
+        assert!(s.ignored[0].starts_with("REDIS_PASSWORD"));
+        assert!(!s.ignored[0].contains("pw-1"), "never the value");
+        let used = RedisInputs {
+            password: Some("Other-pw-1".into()),
+            ..with_url("redis://h:1")
+        };
+        assert!(
+            RedisSettings::from_inputs(&used)
+                .unwrap()
+                .ignored
+                .is_empty()
+        );
     }
 
     #[test]

@@ -19,6 +19,9 @@ impl Session {
     /// Connect as `args` say. Notes for the user go to stderr.
     pub async fn open(args: &GlobalArgs) -> Result<Self, Failure> {
         let settings = RedisSettings::from_inputs(&args.redis_inputs())?;
+        for what in &settings.ignored {
+            crate::stderr_line!("warning: {what}, so this one is not used");
+        }
         if settings.tls_insecure {
             crate::stderr_line!(
                 "warning: --tls-insecure: the server's certificate host name is not verified"
