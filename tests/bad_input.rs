@@ -190,16 +190,19 @@ async fn a_worker_whose_stdout_reader_left_stops_without_acking_or_a_panic() {
     let mut admin = common::connector(&url).conn("admin");
     add_tasks(&mut admin, &stream, 2).await;
     // 2 s of work per entry: the batch is still in hand when stdout closes.
-    let mut child = tokio::process::Command::new(common::bin())
-        .args(["worker", "--url", &url, "--stream", &stream, "--group", "g"])
-        .args(["--block", "200ms", "--work-ms", "2000"])
-        .env_clear()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn streamlab");
+    let mut child = spawn_piped(&[
+        "worker",
+        "--url",
+        &url,
+        "--stream",
+        &stream,
+        "--group",
+        "g",
+        "--block",
+        "200ms",
+        "--work-ms",
+        "2000",
+    ]);
     let deadline = common::Deadline::new("both entries delivered", WAIT);
     while delivered(&mut admin, &stream).await < 2 {
         deadline.tick().await;
@@ -230,20 +233,12 @@ async fn monitor_stops_when_its_stdout_reader_leaves() {
     let mut admin = common::connector(&url).conn("admin");
     add_tasks(&mut admin, &stream, 1).await;
     for all in [false, true] {
-        let mut cmd = tokio::process::Command::new(common::bin());
-        cmd.args(["--url", &url, "--stream", &stream, "monitor", "--json"])
-            .args(["--interval", "100ms"]);
+        let mut args = vec!["--url", &url, "--stream", &stream, "monitor", "--json"];
+        args.extend(["--interval", "100ms"]);
         if all {
-            cmd.arg("--all");
+            args.push("--all");
         }
-        let mut child = cmd
-            .env_clear()
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn streamlab");
+        let mut child = spawn_piped(&args);
         // Read the first document, then leave, as `head -1` does.
         let mut first = String::new();
         let stdout = child.stdout.take().expect("stdout");
@@ -296,6 +291,20 @@ async fn an_error_with_stdout_and_stderr_closed_keeps_its_exit_code() {
     .expect("the worker stops")
     .expect("bash runs");
     assert_eq!(out.status.code(), Some(EXIT_USAGE), "{out:?}");
+}
+
+/// The binary with `args`, a clean environment, and stdout and stderr
+/// piped to the test (killed if the test ends first).
+fn spawn_piped(args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(common::bin())
+        .args(args)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn streamlab")
 }
 
 /// Entries group `g` has been delivered (XINFO GROUPS entries-read).

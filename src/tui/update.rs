@@ -164,6 +164,11 @@ pub(crate) mod press {
         update(state, Action::Key(intent))
     }
 
+    /// The status line, empty when there is none.
+    pub(crate) fn status(state: &State) -> &str {
+        state.status.as_deref().unwrap_or_default()
+    }
+
     pub(crate) fn typed(state: &mut State, text: &str) {
         for c in text.chars() {
             update(state, Action::Char(c));

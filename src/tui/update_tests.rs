@@ -6,7 +6,7 @@ use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::navigate::{after, pel_query};
 use crate::tui::state::{Mode, Pane, State};
-use crate::tui::update::press::{key, typed};
+use crate::tui::update::press::{key, status, typed};
 
 fn select_consumer(state: &mut State, name: &str) {
     state.view.focus = Pane::Consumers;
@@ -73,12 +73,7 @@ fn kill_stop_and_mode_act_on_our_selected_worker_only() {
     assert!(s.status.as_deref().unwrap_or_default().contains("external"));
     select_consumer(&mut s, "w3");
     assert!(key(&mut s, Intent::Kill).is_empty());
-    assert!(
-        s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("already killed")
-    );
+    assert!(status(&s).contains("already killed"), "{:?}", s.status);
 }
 
 #[test]
@@ -103,12 +98,7 @@ fn trim_asks_for_maxlen_then_wants_the_stream_name_typed() {
     assert!(key(&mut s, Intent::Yes).is_empty());
     typed(&mut s, "task");
     assert!(key(&mut s, Intent::Submit).is_empty(), "not the name yet");
-    assert!(
-        s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("'tasks' exactly")
-    );
+    assert!(status(&s).contains("'tasks' exactly"), "{:?}", s.status);
     typed(&mut s, "s");
     let retention = crate::redis::Retention::MaxLen {
         len: 1000,
@@ -129,10 +119,9 @@ fn a_bad_maxlen_is_refused_in_words() {
     assert!(key(&mut s, Intent::Submit).is_empty());
     assert_eq!(s.view.mode, Mode::Normal);
     assert!(
+        status(&s).contains("not a length, an id or `safe`"),
+        "{:?}",
         s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("not a length, an id or `safe`")
     );
 }
 

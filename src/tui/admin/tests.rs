@@ -9,7 +9,7 @@ use crate::tui::action::{Action, Intent};
 use crate::tui::confirm::Confirmation;
 use crate::tui::fixture::{self, id};
 use crate::tui::state::{Mode, Pane, Screen, State};
-use crate::tui::update::press::{key, typed};
+use crate::tui::update::press::{key, status, typed};
 use crate::tui::update::update;
 
 /// Replace a prompt's suggested text with `text`.
@@ -102,10 +102,9 @@ fn claim_goes_to_the_consumer_typed_and_says_when_xclaim_creates_it() {
     assert!(key(&mut s, Intent::Submit).is_empty());
     assert_eq!(s.view.mode, Mode::Normal);
     assert!(
+        status(&s).contains("not host-7, its owner"),
+        "{:?}",
         s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("not host-7, its owner")
     );
 }
 
@@ -211,12 +210,7 @@ fn setid_suggests_the_current_id_and_says_what_moving_it_does() {
     retype(&mut s, "soon");
     key(&mut s, Intent::Submit);
     assert_eq!(s.view.mode, Mode::Normal);
-    assert!(
-        s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("is not a stream id")
-    );
+    assert!(status(&s).contains("is not a stream id"), "{:?}", s.status);
 }
 
 #[test]
@@ -266,10 +260,7 @@ fn deleting_a_consumer_with_pending_entries_claims_them_first_or_is_typed() {
     assert!(key(&mut s, Intent::Submit).is_empty());
     assert_eq!(s.view.mode, Mode::Normal);
     assert!(
-        s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("host-7 is the consumer being deleted"),
+        status(&s).contains("host-7 is the consumer being deleted"),
         "{:?}",
         s.status
     );
@@ -295,12 +286,7 @@ fn deleting_an_idle_consumer_is_a_plain_confirmation_and_a_running_one_is_refuse
     select_consumer(&mut s, "w1");
     assert!(key(&mut s, Intent::DeleteConsumer).is_empty());
     assert_eq!(s.view.mode, Mode::Normal);
-    assert!(
-        s.status
-            .as_deref()
-            .unwrap_or_default()
-            .contains("stop it first")
-    );
+    assert!(status(&s).contains("stop it first"), "{:?}", s.status);
 }
 
 fn plan(removes: u64) -> Plan {
