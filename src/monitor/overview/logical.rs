@@ -86,13 +86,8 @@ impl Layouts {
         out.extend(parts.into_iter().map(|(stream, mut rows)| {
             // A partition SCAN has not reached yet still counts, as a row
             // not read yet: "3 partitions", never 2 summed as if all.
-            let keys = self
-                .known
-                .get(stream)
-                .cloned()
-                .flatten()
-                .unwrap_or_default();
-            for (i, key) in keys.iter().enumerate() {
+            let keys = self.known.get(stream).and_then(Option::as_deref);
+            for (i, key) in keys.unwrap_or_default().iter().enumerate() {
                 if !rows.iter().any(|(at, _)| *at == i) {
                     let unseen = Row {
                         key: key.clone(),
