@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::RedisInputs;
 use crate::duration::parse_duration;
+use crate::redis::config::RedisInputs;
 
 #[derive(Debug, Parser)]
 #[command(name = "streamlab", version, about = "A terminal lab and console for Redis Streams", long_about = None)]

@@ -6,9 +6,9 @@
 
 use std::fmt;
 
-use crate::config::ConfigError;
 use crate::redis::RedisFailure;
-use crate::secrets::redact;
+use crate::redis::config::ConfigError;
+use crate::redis::secrets::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitKind {

@@ -6,16 +6,14 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
-pub mod config;
 pub mod duration;
 pub mod engine;
 pub mod failure;
 pub mod logging;
 pub mod monitor;
+pub mod output;
 pub mod redis;
-pub mod secrets;
 pub mod session;
-pub mod stdout;
 pub mod tui;
 pub mod usage;
 pub mod words;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::secrets::redact;
+use crate::redis::secrets::redact;
 
 #[derive(Clone)]
 struct RedactingFile(Arc<Mutex<File>>);

@@ -4,8 +4,8 @@
 //! version, features; `redis/server.rs`) and refuses one that is too old.
 
 use crate::cli::GlobalArgs;
-use crate::config::RedisSettings;
 use crate::failure::{ExitKind, Failure};
+use crate::redis::config::RedisSettings;
 use crate::redis::embedded::{EmbeddedServer, ServerOptions, redis_server_available};
 use crate::redis::{Connector, RedisFailure};
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use redis::Value;
-use streamlab::config::{RedisInputs, RedisSettings};
+use streamlab::redis::config::{RedisInputs, RedisSettings};
 use streamlab::redis::reply::text;
 use streamlab::redis::topology::{Master, key_slot};
 use streamlab::redis::{Conn, Connector, RedisFailure, xlen};

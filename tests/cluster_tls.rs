@@ -11,8 +11,8 @@ mod common;
 
 use std::time::Duration;
 
-use streamlab::config::{RedisInputs, RedisSettings};
 use streamlab::engine::worker::Behaviour;
+use streamlab::redis::config::{RedisInputs, RedisSettings};
 use streamlab::redis::{Connector, xlen};
 
 use common::{RunningWorker, pending_count, test_worker_config, unique, wait_for};

@@ -10,10 +10,10 @@ use std::time::Duration;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use redis::Value;
-use streamlab::config::{RedisInputs, RedisSettings};
 use streamlab::duration::parse_duration;
 use streamlab::engine::task::Task;
 use streamlab::failure::Failure;
+use streamlab::redis::config::{RedisInputs, RedisSettings};
 use streamlab::redis::reply::{self, Entry};
 use streamlab::redis::{
     EntryId, parse_autoclaim, parse_consumers, parse_groups, parse_pending_range,

@@ -14,8 +14,8 @@ use common::{
     test_worker_config, unique,
 };
 use serde_json::Value as Json;
-use streamlab::config::{RedisInputs, RedisSettings};
 use streamlab::engine::worker::Behaviour;
+use streamlab::redis::config::{RedisInputs, RedisSettings};
 use streamlab::redis::embedded::{ServerOptions, TlsFiles, free_port};
 use streamlab::redis::{Connector, RedisFailure, create_group, reply, xlen};
 

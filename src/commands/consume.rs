@@ -129,14 +129,14 @@ fn print_entry(entry: &Entry, partition: Option<&str>, as_json: bool) -> bool {
         if let Some(key) = partition {
             line["stream"] = json!(key);
         }
-        return crate::stdout::line(&line.to_string());
+        return crate::output::stdout::line(&line.to_string());
     }
     let at = partition.map(|k| format!("{k} ")).unwrap_or_default();
     let shown: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", shorten(&String::from_utf8_lossy(v))))
         .collect();
-    crate::stdout::line(&format!(
+    crate::output::stdout::line(&format!(
         "{at}{} ({} ms old)  {}",
         entry.id,
         entry.id.age_ms(now_ms()),

@@ -11,9 +11,9 @@ use crate::monitor::partitioned::{self, poll_partitions};
 use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
+use crate::output::stdout;
 use crate::redis::ServerInfo;
 use crate::session::Session;
-use crate::stdout;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     if args.all {

@@ -15,10 +15,10 @@ use crate::failure::Failure;
 use crate::monitor::overview::rows::Row;
 use crate::monitor::overview::{Overview, OverviewConfig};
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::output::overview_cells::cells;
+use crate::output::stdout;
 use crate::redis::id::now_ms;
 use crate::session::Session;
-use crate::stdout;
-use crate::tui::panes::overview::cells;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;

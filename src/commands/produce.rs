@@ -8,11 +8,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ProduceArgs};
 use crate::commands::{open_stream, shutdown_on_signal, spread_of, stderr_is_terminal};
-use crate::engine::event::TextSink;
 use crate::engine::partition::Layout;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::engine::registry::CreatedBy;
 use crate::failure::{ExitKind, Failure};
+use crate::output::events::TextSink;
 use crate::redis::memory::out_of_memory_detail;
 use crate::redis::{Retention, create_group, xlen};
 use crate::session::Session;
@@ -36,7 +36,11 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     if let Some(group) = &global.group {
         create_groups(&mut conn, &layout, group).await?;
     }
-    let mut producer = Producer::new(conn, producer_config(args, &layout), Arc::new(TextSink));
+    let mut producer = Producer::new(
+        conn,
+        producer_config(args, &layout),
+        Arc::new(TextSink::PLAIN),
+    );
     let cancel = shutdown_on_signal();
     let started = Instant::now();
     let result = with_progress(args, producer.stats.clone(), async {

@@ -6,12 +6,12 @@ use std::time::Duration;
 use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs, WorkerTuning};
 use crate::commands::{resolve_stream, shutdown_on_signal};
 use crate::duration::show;
-use crate::engine::event::{JsonLinesSink, NullSink, SharedSink, TextSink};
+use crate::engine::event::{NullSink, SharedSink};
 use crate::engine::partition::Layout;
-use crate::engine::partition::text::PartitionTextSink;
 use crate::engine::partition::workers::run_on_partitions;
 use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit};
 use crate::failure::{ExitKind, Failure};
+use crate::output::events::{JsonLinesSink, TextSink};
 use crate::session::Session;
 
 /// Defaults of the headless worker (the dashboard uses faster lab ones).
@@ -110,8 +110,8 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
 fn event_sink(format: EventsFormat, layout: &Layout) -> SharedSink {
     match format {
         EventsFormat::Json => Arc::new(JsonLinesSink::stdout()),
-        EventsFormat::Text if layout.is_partitioned() => Arc::new(PartitionTextSink),
-        EventsFormat::Text => Arc::new(TextSink),
+        EventsFormat::Text if layout.is_partitioned() => Arc::new(TextSink::PARTITIONED),
+        EventsFormat::Text => Arc::new(TextSink::PLAIN),
         EventsFormat::None => Arc::new(NullSink),
     }
 }

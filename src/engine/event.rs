@@ -1,6 +1,7 @@
-//! What engine parts report, and where the reports go.
+//! What engine parts report ([`Event`]), and the sinks that carry reports
+//! without printing them (a channel, memory, nowhere). Printing sinks are
+//! the output layer's (`crate::output::events`).
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -190,44 +191,6 @@ impl EventSink for NullSink {
     }
 }
 
-/// Writes events as JSON lines to stdout.
-pub struct JsonLinesSink {
-    out: Mutex<std::io::BufWriter<std::io::Stdout>>,
-}
-
-impl JsonLinesSink {
-    pub fn stdout() -> Self {
-        Self {
-            out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
-        }
-    }
-}
-
-impl EventSink for JsonLinesSink {
-    fn emit(&self, event: Event) {
-        let Ok(line) = serde_json::to_string(&event) else {
-            return;
-        };
-        let mut out = self
-            .out
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        crate::stdout::noted(writeln!(out, "{line}"));
-    }
-
-    fn flush(&self) {
-        let mut out = self
-            .out
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        crate::stdout::noted(out.flush());
-    }
-
-    fn is_closed(&self) -> bool {
-        crate::stdout::closed()
-    }
-}
-
 /// Sends events into a tokio channel (the dashboard).
 pub struct ChannelSink(pub tokio::sync::mpsc::UnboundedSender<Event>);
 
@@ -261,141 +224,7 @@ impl EventSink for VecSink {
     }
 }
 
-/// Human-readable lines on stdout (headless commands without `--json`).
-pub struct TextSink;
-
-impl EventSink for TextSink {
-    fn emit(&self, event: Event) {
-        crate::stdout::line(&describe(&event));
-    }
-
-    fn flush(&self) {
-        crate::stdout::noted(std::io::stdout().flush());
-    }
-
-    fn is_closed(&self) -> bool {
-        crate::stdout::closed()
-    }
-}
-
 pub type SharedSink = Arc<dyn EventSink>;
-
-/// One plain-words line for an event (text output and the dashboard log).
-pub fn describe(event: &Event) -> String {
-    let ids = |ids: &[EntryId]| {
-        let mut s = ids
-            .iter()
-            .take(3)
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        if ids.len() > 3 {
-            s.push_str(&format!(" (+{} more)", ids.len() - 3));
-        }
-        s
-    };
-    match event {
-        Event::WorkerStarted { consumer, .. } => format!("{consumer} started"),
-        Event::PendingDrained {
-            consumer, entries, ..
-        } => {
-            format!("{consumer} drained {entries} of its own pending entries")
-        }
-        Event::Processed {
-            id,
-            consumer,
-            deliveries,
-            kind,
-            ..
-        } => format!("{consumer} processed {id} ({kind}, delivery {deliveries})"),
-        Event::Acked {
-            consumer, count, ..
-        } => format!("{consumer} acked {count}"),
-        Event::Failed {
-            id,
-            consumer,
-            deliveries,
-            error,
-            ..
-        } => format!("{consumer} failed {id} (delivery {deliveries}): {error}"),
-        Event::Reclaimed {
-            ids: list,
-            from,
-            to,
-            inferred,
-            ..
-        } => format!(
-            "{}{to} reclaimed {} from {}: {}",
-            if *inferred { "(inferred) " } else { "" },
-            list.len(),
-            if from.is_empty() {
-                "?".to_owned()
-            } else {
-                from.join(", ")
-            },
-            ids(list)
-        ),
-        Event::DeadLettered {
-            id,
-            deliveries,
-            error,
-            ..
-        } => format!("dead-lettered {id} after {deliveries} deliveries: {error}"),
-        Event::DeletedWhilePending {
-            ids: list,
-            consumer,
-            ..
-        } => format!(
-            "{consumer} acked away {} ids deleted while pending: {}",
-            list.len(),
-            ids(list)
-        ),
-        Event::GroupCreated { group, created, .. } => {
-            if *created {
-                format!("group {group} created")
-            } else {
-                format!("group {group} already exists")
-            }
-        }
-        Event::GroupRecreated { group, reason, .. } => {
-            format!("group {group} re-created: {reason}")
-        }
-        Event::Reconnecting {
-            role,
-            attempt,
-            delay_ms,
-            error,
-            ..
-        } => format!("{role}: reconnecting (attempt {attempt}, in {delay_ms} ms): {error}"),
-        Event::Reconnected { role, .. } => format!("{role}: reconnected"),
-        Event::OutOfMemory {
-            role,
-            attempt,
-            delay_ms,
-            detail,
-            ..
-        } => format!(
-            "{role}: Redis is out of memory, retrying (attempt {attempt}, in {delay_ms} ms): {detail}"
-        ),
-        Event::MemoryAvailable { role, .. } => {
-            format!("{role}: Redis accepts writes again, resumed")
-        }
-        Event::Crashed { consumer, id, .. } => match id {
-            Some(id) => format!("{consumer} crashed while processing {id}"),
-            None => format!("{consumer} crashed"),
-        },
-        Event::WorkerStopped {
-            consumer, reason, ..
-        } => format!("{consumer} stopped: {reason}"),
-        Event::Consumed {
-            id, consumer, kind, ..
-        } => format!("{consumer} read {id} ({kind})"),
-        Event::OffsetSaved { consumer, id, .. } => format!("{consumer} saved offset {id}"),
-        Event::Produced { count, last_id } => format!("produced {count} (last {last_id})"),
-        Event::Trimmed { removed } => format!("trimmed {}", crate::words::entries(*removed)),
-        Event::Error { role, message } => format!("{role}: {message}"),
-    }
-}
 
 #[cfg(test)]
 mod tests {

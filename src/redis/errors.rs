@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::secrets::redact;
+use crate::redis::secrets::redact;
 
 /// A failed Redis call, classified by what the caller should do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,8 @@
 //! the rules in DESIGN.md (one connection per blocking reader, response
 //! timeouts above BLOCK, read-only mode) are enforced in one place.
 
-pub mod commands;
+pub mod calls;
+pub mod config;
 pub mod connect;
 pub mod embedded;
 pub mod errors;
@@ -16,10 +17,11 @@ pub mod memory;
 pub mod read_only;
 pub mod reply;
 pub mod resp;
+pub mod secrets;
 pub mod server;
 pub mod topology;
 
-pub use commands::*;
+pub use calls::*;
 pub use connect::{Conn, Connector};
 pub use errors::RedisFailure;
 pub use features::{Feature, Version};

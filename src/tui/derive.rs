@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::engine::event::{Event, describe};
+use crate::engine::event::Event;
 use crate::monitor::Snapshot;
 use crate::monitor::poller::PollState;
+use crate::output::events::describe;
 use crate::redis::EntryId;
 use crate::tui::state::{HISTORY, LogKind, PelFilter, Previous, State};
 use crate::tui::{navigate, trend};

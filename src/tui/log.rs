@@ -3,9 +3,8 @@
 //! read) would drown the rest; they show as rates instead.
 
 use crate::engine::Event;
-use crate::engine::event::describe;
-use crate::engine::partition::text::{line, stream_of};
 use crate::engine::supervisor::Outcome;
+use crate::output::events::{describe, line, stream_of};
 use crate::tui::admin;
 use crate::tui::state::{LogKind, Mode, State};
 

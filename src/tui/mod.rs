@@ -16,7 +16,6 @@ pub mod confirm;
 pub mod derive;
 #[doc(hidden)]
 pub mod fixture;
-pub mod fmt;
 pub mod hints;
 pub mod keymap;
 pub mod lab_gate;

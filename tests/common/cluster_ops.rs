@@ -235,11 +235,13 @@ pub async fn migration_is_followed(c: &LocalCluster, connector: &streamlab::redi
 /// A connector that talks to `url`'s node only (REDIS_CLUSTER=false):
 /// to see what one node holds.
 pub fn single_node(url: &str) -> streamlab::redis::Connector {
-    let settings = streamlab::config::RedisSettings::from_inputs(&streamlab::config::RedisInputs {
-        url: Some(url.to_owned()),
-        cluster: Some("false".into()),
-        ..Default::default()
-    })
+    let settings = streamlab::redis::config::RedisSettings::from_inputs(
+        &streamlab::redis::config::RedisInputs {
+            url: Some(url.to_owned()),
+            cluster: Some("false".into()),
+            ..Default::default()
+        },
+    )
     .expect("valid url");
     streamlab::redis::Connector::new(settings).expect("connector")
 }

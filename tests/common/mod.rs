@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use streamlab::config::{RedisInputs, RedisSettings};
 use streamlab::engine::Event;
 use streamlab::engine::event::{SharedSink, VecSink};
 use streamlab::engine::task::Task;
 use streamlab::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit};
+use streamlab::redis::config::{RedisInputs, RedisSettings};
 use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
 use streamlab::redis::{Conn, Connector, EntryId, GroupRead};
 use tokio_util::sync::CancellationToken;

@@ -7,7 +7,6 @@ pub mod naming;
 pub mod open;
 pub mod placement;
 pub mod spread;
-pub mod text;
 pub mod workers;
 
 /// The stream keys that hold one logical stream's entries, in partition

@@ -10,7 +10,7 @@ use ::redis::Client;
 use super::cluster_map::{ClusterMap, Mode, SEED};
 use super::dial::build_client;
 use super::{BLOCK_MARGIN, Conn, DEFAULT_RESPONSE_TIMEOUT, install_crypto_provider};
-use crate::config::RedisSettings;
+use crate::redis::config::RedisSettings;
 use crate::redis::errors::RedisFailure;
 use crate::redis::server::{Identity, ServerInfo};
 use crate::redis::topology::{Master, NodeAddr, key_slot};

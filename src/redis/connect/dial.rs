@@ -9,7 +9,7 @@ use ::redis::{AsyncConnectionConfig, Client, ConnectionAddr};
 
 use super::link::Link;
 use super::{CONNECT_TIMEOUT, Connector};
-use crate::config::RedisSettings;
+use crate::redis::config::RedisSettings;
 use crate::redis::errors::{RedisFailure, classify};
 use crate::redis::resp::{self, RespLink};
 use crate::redis::topology::NodeAddr;

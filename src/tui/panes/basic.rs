@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::engine::offset_key;
-use crate::tui::fmt;
+use crate::output::fmt;
 use crate::tui::panes::{block, dim};
 use crate::tui::state::State;
 

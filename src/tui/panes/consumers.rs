@@ -11,8 +11,8 @@ use ratatui::widgets::{Paragraph, Row, Table};
 
 use crate::engine::supervisor::{WorkerMode, WorkerStatus};
 use crate::monitor::is_ghost;
+use crate::output::fmt;
 use crate::tui::access::Needs;
-use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::fmt;
+use crate::output::fmt;
 use crate::tui::panes::{block, dim, log_style};
 use crate::tui::state::{Pane, State};
 

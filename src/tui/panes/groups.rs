@@ -12,9 +12,9 @@ use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
 use crate::monitor::GroupSnapshot;
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::output::fmt;
 use crate::redis::GroupInfo;
 use crate::tui::access::Needs;
-use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 use crate::tui::trend::{Eta, sparkline};

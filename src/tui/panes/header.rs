@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::monitor::Link;
+use crate::output::fmt;
 use crate::redis::ServerMode;
 use crate::redis::memory::MemoryState;
 use crate::tui::access::Access;
-use crate::tui::fmt;
 use crate::tui::panes::dim;
 use crate::tui::state::State;
 

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::widgets::{Row, Table};
 
 use crate::monitor::partitioned::PartitionRow;
-use crate::tui::fmt;
+use crate::output::fmt;
 use crate::tui::panes::{block, header_style, selected_style};
 use crate::tui::state::State;
 

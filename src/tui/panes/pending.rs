@@ -8,9 +8,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
+use crate::output::fmt;
 use crate::redis::PendingEntry;
 use crate::tui::access::Needs;
-use crate::tui::fmt;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};
 

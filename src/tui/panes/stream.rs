@@ -7,8 +7,8 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Sparkline};
 
+use crate::output::fmt;
 use crate::tui::access::Needs;
-use crate::tui::fmt;
 use crate::tui::panes::{block, dim};
 use crate::tui::state::State;
 

@@ -58,6 +58,6 @@ macro_rules! stderr_line {
 #[macro_export]
 macro_rules! stdout_line {
     ($($arg:tt)*) => {{
-        $crate::stdout::line(&format!($($arg)*));
+        $crate::output::stdout::line(&format!($($arg)*));
     }};
 }

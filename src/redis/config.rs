@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::secrets;
+use crate::redis::secrets;
 
 /// Raw connection inputs, as given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]
