@@ -13,7 +13,7 @@ pub mod logging;
 pub mod monitor;
 pub mod output;
 pub mod redis;
-pub mod session;
+pub mod setup;
 pub mod tui;
 pub mod usage;
 pub mod words;

@@ -15,7 +15,7 @@ use crate::engine::partition::Layout;
 use crate::engine::partition::placement::place;
 use crate::failure::Failure;
 use crate::redis::{Connector, RedisFailure};
-use crate::session::Session;
+use crate::setup::session::Session;
 
 /// The longest a drain may take before the bench gives up.
 const DRAIN_LIMIT: Duration = Duration::from_secs(300);

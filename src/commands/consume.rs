@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::cli::{ConsumeArgs, GlobalArgs};
-use crate::commands::{resolve_stream, shutdown_on_signal};
 use crate::engine::consumer::{BasicConsumer, ConsumerConfig, StartFrom, StartNote};
 use crate::engine::event::NullSink;
 use crate::engine::partition::Layout;
@@ -15,7 +14,9 @@ use crate::failure::Failure;
 use crate::redis::RedisFailure;
 use crate::redis::id::now_ms;
 use crate::redis::reply::Entry;
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::signals::shutdown_on_signal;
+use crate::setup::streams::resolve_stream;
 
 pub async fn run(global: &GlobalArgs, args: &ConsumeArgs) -> Result<(), Failure> {
     let from: StartFrom = args.from.parse().map_err(Failure::usage)?;

@@ -5,14 +5,14 @@
 use serde_json::json;
 
 use crate::cli::{DlqAction, DlqArgs, GlobalArgs};
-use crate::commands::resolve_stream;
 use crate::engine::dead_key;
 use crate::engine::dead_letter::replay_fields;
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
 use crate::redis::reply::Entry;
 use crate::redis::{Conn, EntryId, FieldRefs, RedisFailure, move_entries, xlen, xrange};
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::streams::resolve_stream;
 
 pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;

@@ -16,7 +16,7 @@ use crate::redis::reply::text;
 use crate::redis::server::info_fields;
 use crate::redis::topology::NodeAddr;
 use crate::redis::{Conn, Feature, RedisFailure, ServerInfo, ServerMode};
-use crate::session::Session;
+use crate::setup::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &InfoArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;

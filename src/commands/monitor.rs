@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use crate::cli::{GlobalArgs, MonitorArgs};
-use crate::commands::{resolve_stream, shutdown_on_signal};
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
 use crate::monitor::loss::losses;
@@ -13,7 +12,9 @@ use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
 use crate::output::stdout;
 use crate::redis::ServerInfo;
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::signals::shutdown_on_signal;
+use crate::setup::streams::resolve_stream;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     if args.all {

@@ -10,7 +10,6 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, MonitorArgs};
-use crate::commands::shutdown_on_signal;
 use crate::failure::Failure;
 use crate::monitor::overview::rows::Row;
 use crate::monitor::overview::{Overview, OverviewConfig};
@@ -18,7 +17,8 @@ use crate::monitor::snapshot::lag_unknown_reason;
 use crate::output::overview_cells::cells;
 use crate::output::stdout;
 use crate::redis::id::now_ms;
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::signals::shutdown_on_signal;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ProduceArgs};
-use crate::commands::{open_stream, shutdown_on_signal, spread_of, stderr_is_terminal};
+use crate::commands::stderr_is_terminal;
 use crate::engine::partition::Layout;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::engine::registry::CreatedBy;
@@ -15,7 +15,10 @@ use crate::failure::{ExitKind, Failure};
 use crate::output::events::TextSink;
 use crate::redis::memory::out_of_memory_detail;
 use crate::redis::{Retention, create_group, xlen};
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::signals::shutdown_on_signal;
+use crate::setup::streams::open_stream;
+use crate::setup::streams::spread_of;
 
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;

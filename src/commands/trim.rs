@@ -6,11 +6,11 @@
 //! any partition is trimmed, so a refusal leaves every partition intact.
 
 use crate::cli::{GlobalArgs, TrimArgs};
-use crate::commands::resolve_stream;
 use crate::engine::retention::{self, Plan, PlanError, Refusal, Target};
 use crate::failure::Failure;
 use crate::redis::{Conn, EntryId, Retention, xlen, xtrim};
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::streams::resolve_stream;
 
 pub async fn run(global: &GlobalArgs, args: &TrimArgs) -> Result<(), Failure> {
     let target = match (args.maxlen, &args.minid, args.safe) {

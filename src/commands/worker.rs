@@ -1,10 +1,8 @@
 //! `streamlab worker`: one consumer-group worker until SIGINT/SIGTERM.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs, WorkerTuning};
-use crate::commands::{resolve_stream, shutdown_on_signal};
+use crate::cli::{EventsFormat, GlobalArgs, WorkerArgs};
 use crate::duration::show;
 use crate::engine::event::{NullSink, SharedSink};
 use crate::engine::partition::Layout;
@@ -12,46 +10,10 @@ use crate::engine::partition::workers::run_on_partitions;
 use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit};
 use crate::failure::{ExitKind, Failure};
 use crate::output::events::{JsonLinesSink, TextSink};
-use crate::session::Session;
-
-/// Defaults of the headless worker (the dashboard uses faster lab ones).
-pub const DEFAULT_CLAIM_EVERY: Duration = Duration::from_secs(5);
-pub const DEFAULT_MIN_IDLE: Duration = Duration::from_secs(15);
-
-/// The default consumer name: `<host>-<pid>`, unique per process.
-pub fn default_name() -> String {
-    let host = gethostname::gethostname().to_string_lossy().into_owned();
-    let host = if host.is_empty() {
-        "host".to_owned()
-    } else {
-        host
-    };
-    format!("{host}-{}", std::process::id())
-}
-
-/// Build a worker config from the shared tuning flags.
-pub fn worker_config(
-    global: &GlobalArgs,
-    name: String,
-    tuning: &WorkerTuning,
-    claim_every: Duration,
-    min_idle: Duration,
-) -> WorkerConfig {
-    WorkerConfig {
-        stream: global.stream.clone(),
-        group: global.group(),
-        consumer: name,
-        count: usize::try_from(tuning.read_count.unwrap_or(100)).unwrap_or(100),
-        block: tuning.block,
-        claim_every: tuning
-            .claim_every
-            .unwrap_or(claim_every)
-            .max(Duration::from_millis(10)),
-        min_idle: tuning.min_idle.unwrap_or(min_idle),
-        claim_count: usize::try_from(tuning.claim_count).unwrap_or(100),
-        max_deliveries: tuning.max_deliveries,
-    }
-}
+use crate::setup::session::Session;
+use crate::setup::signals::shutdown_on_signal;
+use crate::setup::streams::resolve_stream;
+use crate::setup::worker::{DEFAULT_CLAIM_EVERY, DEFAULT_MIN_IDLE, default_name, worker_config};
 
 pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> {
     let name = args.name.clone().unwrap_or_else(default_name);

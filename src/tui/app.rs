@@ -20,6 +20,7 @@ use crate::monitor::StreamFocus;
 use crate::monitor::overview::poller::OverviewState;
 use crate::monitor::poller::PollState;
 use crate::redis::id::now_ms;
+use crate::setup::signals::{Listen, Signals};
 use crate::tui::action::{Action, Intent};
 use crate::tui::state::{Screen, State};
 use crate::tui::{keymap, navigate, ui, update};
@@ -92,7 +93,7 @@ impl Sources {
         Self {
             keys: EventStream::new(),
             tick: tokio::time::interval(TICK),
-            signals: Signals::new(),
+            signals: Signals::listen(Listen::Dashboard),
         }
     }
 
@@ -122,7 +123,7 @@ impl Sources {
                 (Some(Action::Overview { poll, now_ms: now_ms() }), false)
             }
             _ = self.tick.tick() => (Some(Action::Tick { now_ms: now_ms(), roster: sup.roster() }), true),
-            () = self.signals.recv() => (quit, true),
+            () = self.signals.next() => (quit, true),
         })
     }
 }
@@ -164,52 +165,4 @@ fn send_changed<T: PartialEq + Clone>(tx: &watch::Sender<T>, wanted: T) {
             true
         }
     });
-}
-
-/// SIGTERM and SIGHUP (the terminal went away) quit like `q` does, so the
-/// terminal is restored and the workers are stopped.
-struct Signals {
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    hup: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Self {
-                term: signal(SignalKind::terminate()).ok(),
-                hup: signal(SignalKind::hangup()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Self {}
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            let term = async {
-                match &mut self.term {
-                    Some(s) => s.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            let hup = async {
-                match &mut self.hup {
-                    Some(s) => s.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = term => {}
-                _ = hup => {}
-            }
-        }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await;
-    }
 }

@@ -11,12 +11,12 @@
 //! then opened (and recorded) with a connector that may write.
 
 use crate::cli::PartitionArgs;
-use crate::commands::open_stream;
 use crate::engine::partition::Layout;
 use crate::engine::registry::{self, CreatedBy, Origin};
 use crate::failure::Failure;
 use crate::redis::{RedisFailure, exists};
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::streams::open_stream;
 
 /// What the dashboard does on the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,8 +39,6 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
-use crate::commands::spread_of;
-use crate::commands::worker::worker_config;
 use crate::engine::Event;
 use crate::engine::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
@@ -50,7 +48,9 @@ use crate::monitor::overview::poller::spawn_overview;
 use crate::monitor::spawn_poller;
 use crate::redis::Connector;
 use crate::redis::id::now_ms;
-use crate::session::Session;
+use crate::setup::session::Session;
+use crate::setup::streams::spread_of;
+use crate::setup::worker::worker_config;
 use crate::tui::lab_gate::Gate;
 use crate::tui::state::{Lab, Production, Screen, State};
 

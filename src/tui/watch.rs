@@ -13,7 +13,7 @@ use crate::engine::supervisor::{Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::redis::id::now_ms;
-use crate::session::Session;
+use crate::setup::session::Session;
 use crate::tui::access::Access;
 use crate::tui::state::{Lab, Production, Screen, State};
 
