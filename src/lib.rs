@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod output;
 pub mod redis;
 pub mod setup;
+pub mod supervisor;
 pub mod tui;
 pub mod usage;
 pub mod words;

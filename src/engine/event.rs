@@ -2,6 +2,7 @@
 //! without printing them (a channel, memory, nowhere). Printing sinks are
 //! the output layer's (`crate::output::events`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -162,6 +163,20 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// One of the events every entry causes (processed, acked, read,
+    /// offset saved), as opposed to those about groups and readers.
+    pub fn is_per_entry(&self) -> bool {
+        matches!(
+            self,
+            Self::Processed { .. }
+                | Self::Acked { .. }
+                | Self::Consumed { .. }
+                | Self::OffsetSaved { .. }
+        )
+    }
+}
+
 /// Where events go. `flush` must make everything emitted so far durable to
 /// the reader (stdout written, channel sent) before it returns: a worker
 /// calls it between writing `processed` lines and sending XACK.
@@ -191,12 +206,41 @@ impl EventSink for NullSink {
     }
 }
 
-/// Sends events into a tokio channel (the dashboard).
-pub struct ChannelSink(pub tokio::sync::mpsc::UnboundedSender<Event>);
+/// Sends events to the dashboard over a bounded channel.
+///
+/// Per-entry events (processed, acked, read, offset saved) are not sent:
+/// the dashboard counts work from the workers' own counters and Redis's
+/// figures, and at tens of thousands a second they would fill any queue.
+/// The rest are sent when there is room; a screen that falls that far
+/// behind loses lines of its event log, counted in [`Self::dropped`],
+/// instead of memory growing without bound.
+pub struct ChannelSink {
+    tx: tokio::sync::mpsc::Sender<Event>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl ChannelSink {
+    pub fn new(tx: tokio::sync::mpsc::Sender<Event>) -> Self {
+        Self {
+            tx,
+            dropped: Arc::default(),
+        }
+    }
+
+    /// How many events found the channel full, shared with the reader.
+    pub fn dropped(&self) -> Arc<AtomicU64> {
+        self.dropped.clone()
+    }
+}
 
 impl EventSink for ChannelSink {
     fn emit(&self, event: Event) {
-        let _ = self.0.send(event);
+        if event.is_per_entry() {
+            return;
+        }
+        if let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = self.tx.try_send(event) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -244,5 +288,29 @@ mod tests {
         assert_eq!(json["event"], "processed");
         assert_eq!(json["id"], "5-1");
         assert_eq!(json["stream"], "{jobs.p1}");
+    }
+
+    #[test]
+    fn the_dashboard_channel_skips_per_entry_events_and_counts_overflow() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let sink = ChannelSink::new(tx);
+        let started = |consumer: &str| Event::WorkerStarted {
+            stream: "s".into(),
+            consumer: consumer.into(),
+        };
+        sink.emit(Event::Acked {
+            stream: "s".into(),
+            ids: vec![EntryId { ms: 1, seq: 0 }],
+            consumer: "w1".into(),
+            count: 1,
+        });
+        sink.emit(started("w1"));
+        sink.emit(started("w2"));
+        assert_eq!(rx.try_recv().ok(), Some(started("w1")));
+        assert!(
+            rx.try_recv().is_err(),
+            "the ack and the overflow were not queued"
+        );
+        assert_eq!(sink.dropped().load(Ordering::Relaxed), 1);
     }
 }

@@ -10,7 +10,6 @@ pub mod partition;
 pub mod producer;
 pub mod registry;
 pub mod retention;
-pub mod supervisor;
 pub mod task;
 pub mod worker;
 

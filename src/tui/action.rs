@@ -3,9 +3,9 @@
 //! supervisor, the poller and the clock.
 
 use crate::engine::Event;
-use crate::engine::supervisor::{Outcome, Roster};
 use crate::monitor::overview::poller::OverviewState;
 use crate::monitor::poller::PollState;
+use crate::supervisor::{Outcome, Roster};
 
 /// What a key means, independent of which key it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,17 +10,17 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::Receiver;
 use tokio::sync::watch;
 
 use crate::engine::Event;
-use crate::engine::supervisor::{Outcome, Supervisor};
 use crate::failure::Failure;
 use crate::monitor::StreamFocus;
 use crate::monitor::overview::poller::OverviewState;
 use crate::monitor::poller::PollState;
 use crate::redis::id::now_ms;
 use crate::setup::signals::{Listen, Signals};
+use crate::supervisor::{Outcome, Supervisor};
 use crate::tui::action::{Action, Intent};
 use crate::tui::state::{Screen, State};
 use crate::tui::{keymap, navigate, ui, update};
@@ -31,8 +31,8 @@ const TICK: Duration = Duration::from_millis(100);
 const MIN_FRAME: Duration = Duration::from_millis(33);
 
 pub struct Channels {
-    pub events: UnboundedReceiver<Event>,
-    pub outcomes: UnboundedReceiver<Outcome>,
+    pub events: Receiver<Event>,
+    pub outcomes: Receiver<Outcome>,
     pub poll: watch::Receiver<PollState>,
     pub focus: watch::Sender<Option<StreamFocus>>,
     pub overview: watch::Receiver<OverviewState>,

@@ -2,7 +2,7 @@
 //! worker lifecycle, the PEL filter; the admin actions are in `admin`.
 
 use crate::duration::parse_duration;
-use crate::engine::supervisor::EngineCommand;
+use crate::supervisor::EngineCommand;
 use crate::tui::action::Intent;
 use crate::tui::state::{Mode, Pane, PelFilter, Prompt, State};
 use crate::tui::{admin, navigate};

@@ -4,7 +4,7 @@
 //! pending entries) are confirmed by typing the stream's name, not by `y`:
 //! a key pressed by habit must not drop a group.
 
-use crate::engine::supervisor::EngineCommand;
+use crate::supervisor::EngineCommand;
 use crate::tui::state::{Mode, State};
 
 #[derive(Debug, Clone, PartialEq)]

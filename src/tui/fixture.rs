@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::supervisor::{BasicReport, Roster, WorkerMode, WorkerReport, WorkerStatus};
 use crate::monitor::overview::rows::Row;
 use crate::monitor::overview::stats::{GroupStats, StreamStats};
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
@@ -13,6 +12,7 @@ use crate::redis::{
     ConsumerInfo, EntryId, GroupInfo, PendingEntry, PendingSummary, ServerInfo, ServerMode,
     ServerName, StreamInfo, Version,
 };
+use crate::supervisor::{BasicReport, Roster, WorkerMode, WorkerReport, WorkerStatus};
 use crate::tui::state::{Lab, LogKind, Production, State};
 use crate::tui::trend::GroupTrend;
 
@@ -152,6 +152,7 @@ pub fn worker(name: &str, status: WorkerStatus, mode: WorkerMode, processed: u64
 
 pub fn roster() -> Roster {
     Roster {
+        events_dropped: 0,
         workers: vec![
             worker("w1", WorkerStatus::Running, WorkerMode::Normal, 2_000),
             worker("w2", WorkerStatus::Running, WorkerMode::Slow, 900),

@@ -122,7 +122,7 @@ fn confirm_needs_y_or_enter() {
         "Ack",
         Vec::new(),
         Vec::new(),
-        crate::engine::supervisor::EngineCommand::SpawnWorker,
+        crate::supervisor::EngineCommand::SpawnWorker,
     ));
     assert_eq!(intent(key(&m, 'y')), Some(Intent::Yes));
     assert_eq!(intent(key(&m, 'n')), Some(Intent::No));

@@ -3,10 +3,10 @@
 //! read) would drown the rest; they show as rates instead.
 
 use crate::engine::Event;
-use crate::engine::supervisor::Outcome;
 use crate::output::events::{describe, line, stream_of};
-use crate::tui::admin;
+use crate::supervisor::{Outcome, Roster};
 use crate::tui::state::{LogKind, Mode, State};
+use crate::tui::{admin, outcomes};
 
 pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
     let kind = match event {
@@ -47,13 +47,31 @@ pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
     state.push_log_keyed(at_ms, kind, text, key);
 }
 
+/// Take the supervisor's roster, saying in the log when engine events
+/// were dropped because the screen fell behind (the log misses them).
+pub fn on_roster(state: &mut State, roster: Roster, at_ms: u64) {
+    let missed = roster
+        .events_dropped
+        .saturating_sub(state.roster.events_dropped);
+    if missed > 0 {
+        state.push_log(
+            at_ms,
+            LogKind::Failure,
+            format!("{missed} engine events not shown: the screen fell behind"),
+        );
+    }
+    state.roster = roster;
+}
+
 pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
     match outcome {
-        Outcome::Note(text) => {
+        Outcome::Done(done) => {
+            let text = outcomes::done(&done);
             state.status = Some(text.clone());
             state.push_log(at_ms, LogKind::Lifecycle, text);
         }
-        Outcome::Failed(text) => {
+        Outcome::Refused(refusal) => {
+            let text = outcomes::refused(&refusal);
             state.status = Some(text.clone());
             state.push_log(at_ms, LogKind::Failure, text);
         }
@@ -91,5 +109,20 @@ mod tests {
             on_event(&mut state, &started, 1);
             assert_eq!(state.log.front().map(|l| l.text.as_str()), Some(text));
         }
+    }
+
+    #[test]
+    fn events_the_screen_missed_are_said_once() {
+        let mut state = fixture::state();
+        let mut roster = state.roster.clone();
+        roster.events_dropped = 7;
+        on_roster(&mut state, roster.clone(), 1);
+        assert_eq!(
+            state.log.front().map(|l| l.text.as_str()),
+            Some("7 engine events not shown: the screen fell behind")
+        );
+        let lines = state.log.len();
+        on_roster(&mut state, roster, 2);
+        assert_eq!(state.log.len(), lines, "no new loss, no new line");
     }
 }

@@ -22,6 +22,7 @@ pub mod lab_gate;
 pub mod layout;
 pub mod log;
 pub mod navigate;
+pub mod outcomes;
 pub mod overview;
 pub mod panes;
 pub mod partitions;
@@ -35,12 +36,11 @@ pub mod watch;
 
 use std::time::Duration;
 
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{Sender, channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::engine::Event;
-use crate::engine::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::monitor::overview::OverviewConfig;
@@ -51,6 +51,7 @@ use crate::redis::id::now_ms;
 use crate::setup::session::Session;
 use crate::setup::streams::spread_of;
 use crate::setup::worker::worker_config;
+use crate::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::tui::lab_gate::Gate;
 use crate::tui::state::{Lab, Production, Screen, State};
 
@@ -58,6 +59,12 @@ use crate::tui::state::{Lab, Production, Screen, State};
 pub const LAB_MIN_IDLE: Duration = Duration::from_secs(5);
 pub const LAB_CLAIM_EVERY: Duration = Duration::from_secs(1);
 pub const LAB_READ_COUNT: usize = 10;
+/// Engine events waiting for the screen (per-entry events are not sent):
+/// a lab's lifecycle events come a few a second, so a full queue means the
+/// screen stopped reading, and what overflows is counted, not kept.
+const EVENTS_QUEUE: usize = 1024;
+/// Outcomes waiting for the screen: one per key press.
+const OUTCOMES_QUEUE: usize = 64;
 /// How long quitting waits for workers to finish the batch in hand.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -115,7 +122,7 @@ async fn show(
     session: Session,
     poll_with: &Connector,
     mut state: State,
-    start: impl FnOnce(UnboundedSender<Event>, UnboundedSender<Outcome>) -> Supervisor,
+    start: impl FnOnce(Sender<Event>, Sender<Outcome>) -> Supervisor,
 ) -> Result<(), Failure> {
     // Probed at `Session::open`: the header names the server from the
     // first frame. Left to the stream poller, it waited for that poller's
@@ -123,8 +130,8 @@ async fn show(
     // health INFO: never sent for a user the ACL refuses INFO, and 5 s
     // late after a failed first read.
     state.server = poll_with.server().cloned();
-    let (events_tx, events) = unbounded_channel();
-    let (outcomes_tx, outcomes) = unbounded_channel();
+    let (events_tx, events) = channel(EVENTS_QUEUE);
+    let (outcomes_tx, outcomes) = channel(OUTCOMES_QUEUE);
     let cancel = CancellationToken::new();
     // Paused from the start when the overview is shown first.
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());

@@ -4,7 +4,7 @@
 //! claim, dead-letter, trim, SETID...) act on its key, because entry ids
 //! repeat across partitions.
 
-use crate::engine::supervisor::EngineCommand;
+use crate::supervisor::EngineCommand;
 use crate::tui::state::State;
 
 /// Select the partition `by` rows away (wrapping).
@@ -47,10 +47,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::engine::supervisor::Roster;
     use crate::monitor::Link;
     use crate::monitor::partitioned::PartitionRow;
     use crate::monitor::poller::PollState;
+    use crate::supervisor::Roster;
     use crate::tui::action::{Action, Intent};
     use crate::tui::fixture;
     use crate::tui::update::update;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::supervisor::EngineCommand;
+use crate::supervisor::EngineCommand;
 use crate::tui::action::Intent;
 use crate::tui::state::{Mode, Prompt, Rates, Screen, State, View};
 

@@ -6,11 +6,11 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::supervisor::{Roster, WorkerReport};
 use crate::monitor::advice::Health;
 use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, Link, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
+use crate::supervisor::{Roster, WorkerReport};
 use crate::tui::access::{self, Access, Needs};
 use crate::tui::confirm::Confirmation;
 use crate::tui::overview::OverviewView;

@@ -2,7 +2,7 @@
 //! never awaits and never talks to Redis; what should happen in the engine
 //! is returned as [`EngineCommand`]s for the loop to hand to the supervisor.
 
-use crate::engine::supervisor::EngineCommand;
+use crate::supervisor::EngineCommand;
 use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
 use crate::tui::hints;
@@ -27,7 +27,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
             roster,
             now_ms,
         } => {
-            state.roster = roster;
+            log::on_roster(state, roster, now_ms);
             derive::on_poll(state, poll, now_ms);
             fit_page(state);
             return partitions::focus_commands(state);
@@ -40,7 +40,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
         Action::Outcome { outcome, at_ms } => log::on_outcome(state, outcome, at_ms),
         Action::Tick { now_ms, roster } => {
             state.now_ms = now_ms;
-            state.roster = roster;
+            log::on_roster(state, roster, now_ms);
         }
         Action::Resize { width, height } => {
             state.view.size = (width, height);
@@ -156,7 +156,7 @@ fn confirm(state: &mut State) -> Vec<EngineCommand> {
 #[cfg(test)]
 pub(crate) mod press {
     use super::update;
-    use crate::engine::supervisor::EngineCommand;
+    use crate::supervisor::EngineCommand;
     use crate::tui::action::{Action, Intent};
     use crate::tui::state::State;
 

@@ -1,7 +1,7 @@
 //! `update` as a plain function: keys in, state and engine commands out.
 
 use super::update;
-use crate::engine::supervisor::{EngineCommand, Outcome, WorkerMode};
+use crate::supervisor::{EngineCommand, Outcome, WorkerMode};
 use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::navigate::{after, pel_query};

@@ -9,11 +9,11 @@ use std::time::Duration;
 use crate::cli::{GlobalArgs, WatchArgs};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
-use crate::engine::supervisor::{Supervisor, SupervisorConfig};
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::redis::id::now_ms;
 use crate::setup::session::Session;
+use crate::supervisor::{Supervisor, SupervisorConfig};
 use crate::tui::access::Access;
 use crate::tui::state::{Lab, Production, Screen, State};
 

@@ -3,10 +3,10 @@
 //! with the stream's name typed), XGROUP SETID and XGROUP DESTROY.
 
 use super::{Done, acting_group, acting_key, other_consumer, prompt};
-use crate::engine::supervisor::{EngineCommand, PendingOfDeleted};
 use crate::redis::{
     EntryId, command_line, xgroup_delconsumer_cmd, xgroup_destroy_cmd, xgroup_setid_cmd,
 };
+use crate::supervisor::{EngineCommand, PendingOfDeleted};
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Prompt, State};
 

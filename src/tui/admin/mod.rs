@@ -8,10 +8,10 @@
 
 use crate::engine::dead_key;
 use crate::engine::dead_letter::{BY_HAND, DeadLetter};
-use crate::engine::supervisor::EngineCommand;
 use crate::monitor::{GroupSnapshot, Snapshot};
 use crate::redis::topology::key_slot;
 use crate::redis::{EntryId, ServerMode, command_line, xack_cmd, xadd_cmd, xclaim_cmd};
+use crate::supervisor::EngineCommand;
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Mode, Prompt, State};
 

@@ -3,8 +3,8 @@
 //! and the engine command that comes out (or does not).
 
 use crate::engine::retention::{Cost, EntryCount, GroupLimit, Hold, Plan, Removal, Target};
-use crate::engine::supervisor::{EngineCommand, Outcome, PendingOfDeleted};
 use crate::redis::Retention;
+use crate::supervisor::{EngineCommand, Outcome, PendingOfDeleted};
 use crate::tui::action::{Action, Intent};
 use crate::tui::confirm::Confirmation;
 use crate::tui::fixture::{self, id};

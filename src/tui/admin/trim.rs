@@ -6,8 +6,8 @@
 
 use super::{Done, acting_key, acting_snapshot, prompt};
 use crate::engine::retention::{Plan, Target};
-use crate::engine::supervisor::EngineCommand;
 use crate::redis::{EntryId, Retention, command_line, xtrim_cmd};
+use crate::supervisor::EngineCommand;
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Prompt, State};
 

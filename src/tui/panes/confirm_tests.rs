@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use crate::engine::retention::{Cost, EntryCount, GroupLimit, Hold, Plan, Removal};
-use crate::engine::supervisor::Outcome;
+use crate::supervisor::Outcome;
 use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::panes::overlay;

@@ -9,9 +9,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
-use crate::engine::supervisor::{WorkerMode, WorkerStatus};
 use crate::monitor::is_ghost;
 use crate::output::fmt;
+use crate::supervisor::{WorkerMode, WorkerStatus};
 use crate::tui::access::Needs;
 use crate::tui::panes::{block, dim, header_style, selected};
 use crate::tui::state::{Pane, State};

@@ -9,7 +9,7 @@ use futures_util::FutureExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{Outcome, SupervisorConfig};
+use super::{Done, Outcome, Refusal, SupervisorConfig};
 use crate::engine::event::SharedSink;
 use crate::engine::partition::workers::run_on_partitions;
 use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit, WorkerStats};
@@ -132,14 +132,11 @@ impl Workers {
         wc.consumer.clone_from(&name);
         let behaviour = Arc::new(Behaviour::new(config.work_ms, 0.0, 0.0));
         let layout = config.layout.clone();
-        let on = match layout.partition_count() {
-            1 => String::new(),
-            n => format!(" on each of {n} partitions"),
+        let done = Done::Spawned {
+            name: name.clone(),
+            group: wc.group.clone(),
+            partitions: layout.partition_count(),
         };
-        let note = format!(
-            "spawned {name}: XREADGROUP as consumer '{name}' of group '{}'{on}",
-            wc.group
-        );
         let stats = Arc::new(WorkerStats::default());
         let cancel = self.root.child_token();
         // Aborting this task (a kill) drops every partition's reader with it.
@@ -157,19 +154,19 @@ impl Workers {
             mode: WorkerMode::Normal,
             status: WorkerStatus::Running,
         });
-        Outcome::Note(note)
+        Outcome::Done(done)
     }
 
     fn alive(&mut self, name: &str) -> Result<&mut Slot, Outcome> {
         match self.slots.iter_mut().find(|s| s.name == name) {
             Some(s) if s.status.is_alive() => Ok(s),
-            Some(s) => Err(Outcome::Failed(format!(
-                "{name} is already {}",
-                s.status.label()
-            ))),
-            None => Err(Outcome::Failed(format!(
-                "{name} is not one of this dashboard's workers"
-            ))),
+            Some(s) => Err(Outcome::Refused(Refusal::NotAlive {
+                name: name.to_owned(),
+                status: s.status.clone(),
+            })),
+            None => Err(Outcome::Refused(Refusal::NotOurs {
+                name: name.to_owned(),
+            })),
         }
     }
 
@@ -184,10 +181,11 @@ impl Workers {
             h.abort();
         }
         slot.status = WorkerStatus::Killed;
-        Outcome::Note(format!(
-            "killed {name} (crash): its pending entries stay until another worker's XAUTOCLAIM takes them (idle >= {:?}, every {:?})",
-            config.min_idle, config.claim_every
-        ))
+        Outcome::Done(Done::Killed {
+            name: name.to_owned(),
+            min_idle: config.min_idle,
+            claim_every: config.claim_every,
+        })
     }
 
     pub(super) fn stop(&mut self, name: &str) -> Outcome {
@@ -195,9 +193,9 @@ impl Workers {
             Ok(slot) => {
                 slot.cancel.cancel();
                 slot.status = WorkerStatus::Stopping;
-                Outcome::Note(format!(
-                    "stopping {name}: it finishes and acks the batch in hand"
-                ))
+                Outcome::Done(Done::Stopping {
+                    name: name.to_owned(),
+                })
             }
             Err(o) => o,
         }
@@ -209,11 +207,12 @@ impl Workers {
                 let (ms, fail) = mode.behaviour(work_ms);
                 slot.behaviour.set(ms, fail, 0.0);
                 slot.mode = mode;
-                Outcome::Note(format!(
-                    "{name} is now {} ({ms} ms per task, {:.0}% fail)",
-                    mode.label(),
-                    fail * 100.0
-                ))
+                Outcome::Done(Done::ModeSet {
+                    name: name.to_owned(),
+                    mode,
+                    work_ms: ms,
+                    fail_rate: fail,
+                })
             }
             Err(o) => o,
         }

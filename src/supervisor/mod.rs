@@ -10,21 +10,26 @@
 mod admin;
 mod feeders;
 mod group_admin;
+mod outcome;
 mod workers;
 
 use std::time::Duration;
 
-use tokio::sync::mpsc::UnboundedSender;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{ChannelSink, Event, SharedSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
-use crate::engine::retention::{Plan, Target};
+use crate::engine::retention::Target;
 use crate::engine::worker::WorkerConfig;
 use crate::redis::{Connector, EntryId, Retention};
 
 pub use admin::ADMIN_TIMEOUT;
+pub use outcome::{ClaimStop, Done, Outcome, Refusal};
 pub use workers::{WorkerMode, WorkerReport, WorkerStatus};
 
 /// What the user asked the engine to do.
@@ -83,22 +88,6 @@ pub enum EngineCommand {
     Focus(String),
 }
 
-/// What the supervisor reports back, besides the engine's own events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Something done on request (spawned, killed, acked, trimmed...).
-    Note(String),
-    /// A request that could not be done, with the reason.
-    Failed(String),
-    /// An entry's fields; `None` when it is no longer in the stream.
-    Entry {
-        id: EntryId,
-        fields: Option<Vec<(String, String)>>,
-    },
-    /// A planned trim, to confirm before it is sent.
-    TrimPlan(Box<Plan>),
-}
-
 /// What deleting a consumer does with the entries it still has pending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PendingOfDeleted {
@@ -125,6 +114,8 @@ pub struct Roster {
     pub workers: Vec<WorkerReport>,
     pub produced: u64,
     pub basic: Option<BasicReport>,
+    /// Engine events the screen fell too far behind to receive.
+    pub events_dropped: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -144,7 +135,9 @@ pub struct Supervisor {
     connector: Connector,
     config: SupervisorConfig,
     sink: SharedSink,
-    outcomes: UnboundedSender<Outcome>,
+    outcomes: Sender<Outcome>,
+    /// Events the dashboard's channel had no room for.
+    events_dropped: Arc<AtomicU64>,
     workers: workers::Workers,
     /// The lab's producer and basic consumer; `None` in a watch.
     feeders: Option<Feeders>,
@@ -163,8 +156,8 @@ impl Supervisor {
     pub fn new(
         connector: Connector,
         config: SupervisorConfig,
-        events: UnboundedSender<Event>,
-        outcomes: UnboundedSender<Outcome>,
+        events: Sender<Event>,
+        outcomes: Sender<Outcome>,
     ) -> Self {
         let mut sup = Self::watch(connector, config, events, outcomes);
         let token = || sup.root.child_token();
@@ -184,11 +177,13 @@ impl Supervisor {
     pub fn watch(
         connector: Connector,
         config: SupervisorConfig,
-        events: UnboundedSender<Event>,
-        outcomes: UnboundedSender<Outcome>,
+        events: Sender<Event>,
+        outcomes: Sender<Outcome>,
     ) -> Self {
         let root = CancellationToken::new();
-        let sink: SharedSink = std::sync::Arc::new(ChannelSink(events));
+        let channel = ChannelSink::new(events);
+        let events_dropped = channel.dropped();
+        let sink: SharedSink = Arc::new(channel);
         let stream = config.worker.stream.clone();
         let admin = admin::Admin::new(connector.conn("admin"), stream, outcomes.clone());
         Self {
@@ -197,6 +192,7 @@ impl Supervisor {
             config,
             sink,
             outcomes,
+            events_dropped,
             feeders: None,
             admin,
             root,
@@ -213,9 +209,7 @@ impl Supervisor {
                 | EngineCommand::SpawnWorker
         );
         if lab_part && self.feeders.is_none() {
-            let _ = self
-                .outcomes
-                .send(Outcome::Failed("no lab runs here: nothing started".into()));
+            self.report(Outcome::Refused(Refusal::NoLab));
             return;
         }
         let outcome = match command {
@@ -248,7 +242,15 @@ impl Supervisor {
         };
         if let Some(o) = outcome {
             tracing::info!(outcome = ?o, "dashboard command done");
-            let _ = self.outcomes.send(o);
+            self.report(o);
+        }
+    }
+
+    /// Send an outcome without waiting: one comes per key press, so a full
+    /// channel means the screen has stopped reading, and the log says so.
+    fn report(&self, outcome: Outcome) {
+        if self.outcomes.try_send(outcome).is_err() {
+            tracing::warn!("outcome not shown: the dashboard is not reading");
         }
     }
 
@@ -271,6 +273,7 @@ impl Supervisor {
                 .feeders
                 .as_ref()
                 .map(|f| f.basic.report(&self.config.basic_name)),
+            events_dropped: self.events_dropped.load(Ordering::Relaxed),
         }
     }
 

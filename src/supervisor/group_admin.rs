@@ -6,7 +6,7 @@
 
 use ::redis::Cmd;
 
-use super::{Outcome, PendingOfDeleted};
+use super::{ClaimStop, Done, Outcome, PendingOfDeleted, Refusal};
 use crate::engine::retention::{self, PlanError, Target};
 use crate::redis::{
     Conn, RedisFailure, Retention, command_line, delete_consumer, xclaim, xgroup_delconsumer_cmd,
@@ -33,10 +33,10 @@ pub(super) async fn trim(
 ) -> Result<Outcome, RedisFailure> {
     let line = sending(&xtrim_cmd(key, retention));
     let removed = xtrim(c, key, retention).await?;
-    Ok(Outcome::Note(format!(
-        "{line}: removed {} (any still pending stay in their PEL as deleted)",
-        crate::words::entries(removed)
-    )))
+    Ok(Outcome::Done(Done::Trimmed {
+        command: line,
+        removed,
+    }))
 }
 
 /// A plan for the confirmation; a refusal comes back as a failure that says why.
@@ -47,9 +47,10 @@ pub(super) async fn plan_trim(
 ) -> Result<Outcome, RedisFailure> {
     match retention::plan(c, key, target).await {
         Ok(plan) => Ok(Outcome::TrimPlan(Box::new(plan))),
-        Err(PlanError::Refused(why)) => {
-            Ok(Outcome::Failed(format!("no safe trim of {key}: {why}")))
-        }
+        Err(PlanError::Refused(why)) => Ok(Outcome::Refused(Refusal::NoSafeTrim {
+            key: key.to_owned(),
+            why,
+        })),
         Err(PlanError::Redis(e)) => Err(e),
     }
 }
@@ -62,19 +63,20 @@ pub(super) async fn set_id(
 ) -> Result<Outcome, RedisFailure> {
     let line = sending(&xgroup_setid_cmd(key, group, id));
     xgroup_setid(c, key, group, id).await?;
-    Ok(Outcome::Note(format!(
-        "{line}: group {group} now reads after {id} (its lag is unknown to Redis until it catches up)"
-    )))
+    Ok(Outcome::Done(Done::IdSet {
+        command: line,
+        group: group.to_owned(),
+        id: id.to_owned(),
+    }))
 }
 
 pub(super) async fn destroy(c: &mut Conn, key: &str, group: &str) -> Result<Outcome, RedisFailure> {
     let line = sending(&xgroup_destroy_cmd(key, group));
-    Ok(if xgroup_destroy(c, key, group).await? {
-        Outcome::Note(format!(
-            "{line}: group {group}, its consumers and its PEL are gone"
-        ))
+    let (command, group) = (line, group.to_owned());
+    Ok(if xgroup_destroy(c, key, &group).await? {
+        Outcome::Done(Done::GroupDestroyed { command, group })
     } else {
-        Outcome::Failed(format!("{line}: there was no group {group}"))
+        Outcome::Refused(Refusal::NoSuchGroup { command, group })
     })
 }
 
@@ -90,31 +92,29 @@ pub(super) async fn remove_consumer(
         PendingOfDeleted::MustBeNone => {
             let held = xpending_range(c, key, group, "-", "+", 1, Some(consumer)).await?;
             if !held.is_empty() {
-                return Ok(Outcome::Failed(format!(
-                    "not deleted: {consumer} holds pending entries now; claim them first (D again offers to)"
-                )));
+                return Ok(Outcome::Refused(Refusal::ConsumerHoldsEntries {
+                    consumer: consumer.to_owned(),
+                }));
             }
         }
         PendingOfDeleted::ClaimTo(to) => match claim_all(c, key, group, consumer, to).await? {
             Ok(n) => moved = n,
-            Err(why) => return Ok(Outcome::Failed(format!("not deleted: {why}"))),
+            Err(why) => return Ok(Outcome::Refused(Refusal::ClaimStopped(why))),
         },
         PendingOfDeleted::Drop => {}
     }
     let line = sending(&xgroup_delconsumer_cmd(key, group, consumer));
     let dropped = delete_consumer(c, key, group, consumer).await?;
-    let claimed = match &pending {
-        PendingOfDeleted::ClaimTo(to) => format!("; {moved} pending entries claimed to {to} first"),
-        _ => String::new(),
+    let claimed_to = match pending {
+        PendingOfDeleted::ClaimTo(to) => Some((to, moved)),
+        _ => None,
     };
-    let lost = if dropped > 0 {
-        format!("; {dropped} pending entries left the PEL with it and will not be delivered again")
-    } else {
-        String::new()
-    };
-    Ok(Outcome::Note(format!(
-        "{line}: deleted {consumer}{claimed}{lost}"
-    )))
+    Ok(Outcome::Done(Done::ConsumerDeleted {
+        command: line,
+        consumer: consumer.to_owned(),
+        claimed_to,
+        dropped,
+    }))
 }
 
 /// XCLAIM every entry `from` holds to `to`, a page at a time. The inner
@@ -125,7 +125,7 @@ async fn claim_all(
     group: &str,
     from: &str,
     to: &str,
-) -> Result<Result<u64, String>, RedisFailure> {
+) -> Result<Result<u64, ClaimStop>, RedisFailure> {
     let mut moved = 0;
     for _ in 0..CLAIM_PAGES {
         let page = xpending_range(c, key, group, "-", "+", CLAIM_PAGE, Some(from)).await?;
@@ -142,12 +142,15 @@ async fn claim_all(
         xclaim(c, key, group, to, 0, &ids).await?;
         let still = xpending_range(c, key, group, &ids[0].to_string(), "+", 1, Some(from)).await?;
         if still.first().is_some_and(|p| p.id == ids[0]) {
-            return Ok(Err(format!("{} would not move to {to}", ids[0])));
+            return Ok(Err(ClaimStop::WouldNotMove {
+                id: ids[0],
+                to: to.to_owned(),
+            }));
         }
         moved += ids.len() as u64;
     }
-    Ok(Err(format!(
-        "{from} holds more than {} pending entries: claim them with XAUTOCLAIM (a worker) instead",
-        CLAIM_PAGE * CLAIM_PAGES
-    )))
+    Ok(Err(ClaimStop::TooMany {
+        from: from.to_owned(),
+        limit: CLAIM_PAGE * CLAIM_PAGES,
+    }))
 }

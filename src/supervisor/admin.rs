@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Mutex;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::Sender;
 
-use super::{EngineCommand, Outcome, group_admin};
+use super::{Done, EngineCommand, Outcome, Refusal, group_admin};
 use crate::engine::dead_key;
 use crate::engine::dead_letter::{BY_HAND, DeadLetter};
 use crate::redis::{
@@ -23,11 +23,11 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(3);
 pub(super) struct Admin {
     conn: Arc<Mutex<Conn>>,
     stream: String,
-    outcomes: UnboundedSender<Outcome>,
+    outcomes: Sender<Outcome>,
 }
 
 impl Admin {
-    pub(super) fn new(conn: Conn, stream: String, outcomes: UnboundedSender<Outcome>) -> Self {
+    pub(super) fn new(conn: Conn, stream: String, outcomes: Sender<Outcome>) -> Self {
         Self {
             conn: Arc::new(Mutex::new(conn)),
             stream,
@@ -108,15 +108,19 @@ impl Admin {
             };
             let outcome = match tokio::time::timeout(ADMIN_TIMEOUT, checked).await {
                 Ok(Ok(o)) => o,
-                Ok(Err(e)) => Outcome::Failed(format!("{what}: {e}")),
+                Ok(Err(e)) => Outcome::Refused(Refusal::Redis {
+                    what,
+                    error: e.to_string(),
+                }),
                 Err(_) => {
                     // The socket may still deliver the late reply: drop it.
                     if let Ok(mut c) = conn.try_lock() {
                         c.disconnect();
                     }
-                    Outcome::Failed(format!(
-                        "{what}: Redis did not answer within {ADMIN_TIMEOUT:?}"
-                    ))
+                    Outcome::Refused(Refusal::TimedOut {
+                        what,
+                        after: ADMIN_TIMEOUT,
+                    })
                 }
             };
             match &outcome {
@@ -124,7 +128,8 @@ impl Admin {
                 Outcome::Entry { id, .. } => tracing::info!(%id, "entry fetched"),
                 other => tracing::info!(outcome = ?other, "dashboard command done"),
             }
-            let _ = tx.send(outcome);
+            // Waits for room: a reader that went away closes the channel.
+            let _ = tx.send(outcome).await;
         });
     }
 }
@@ -141,11 +146,9 @@ async fn ack(
     group_admin::sending(&xack_cmd(&key, &group, &[id]));
     let n = xack(&mut c, &key, &group, &[id]).await?;
     Ok(if n == 1 {
-        Outcome::Note(format!(
-            "acked {id} by hand: it left the PEL of group {group} and stays in the stream"
-        ))
+        Outcome::Done(Done::Acked { id, group })
     } else {
-        Outcome::Failed(format!("ack {id}: it was no longer pending"))
+        Outcome::Refused(Refusal::NoLongerPending { action: "ack", id })
     })
 }
 
@@ -160,11 +163,12 @@ async fn claim(
     group_admin::sending(&xclaim_cmd(&key, &group, &to, 0, &[id]));
     let claimed = xclaim(&mut c, &key, &group, &to, 0, &[id]).await?;
     Ok(if claimed.is_empty() {
-        Outcome::Failed(format!("claim {id}: it was no longer pending"))
+        Outcome::Refused(Refusal::NoLongerPending {
+            action: "claim",
+            id,
+        })
     } else {
-        Outcome::Note(format!(
-            "claimed {id} to {to} by hand (XCLAIM, delivery count +1)"
-        ))
+        Outcome::Done(Done::Claimed { id, to })
     })
 }
 
@@ -207,9 +211,11 @@ async fn kill_entry(
     };
     tracing::info!(command = %sent, "admin action: sending");
     let dead_id = dead_letter(&mut c, &key, &dead, &why.group, id, &borrowed).await?;
-    Ok(Outcome::Note(format!(
-        "dead-lettered {id} by hand to {dead} as {dead_id} (and acked)"
-    )))
+    Ok(Outcome::Done(Done::DeadLettered {
+        id,
+        dead_key: dead,
+        dead_id,
+    }))
 }
 
 async fn fetch(conn: Shared, key: String, id: EntryId) -> Result<Outcome, RedisFailure> {

@@ -1,0 +1,140 @@
+//! What the supervisor reports back after a request, as data: what was
+//! done or why it was not, with the exact command sent where there was
+//! one. The dashboard words these (`tui/outcomes.rs`); nothing here is a
+//! sentence, so another front end can say them its own way.
+
+use std::time::Duration;
+
+use crate::engine::retention::{self, Plan};
+use crate::redis::EntryId;
+use crate::supervisor::workers::{WorkerMode, WorkerStatus};
+
+/// What the supervisor reports back, besides the engine's own events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Something done on request.
+    Done(Done),
+    /// A request that could not be done, with the reason.
+    Refused(Refusal),
+    /// An entry's fields; `None` when it is no longer in the stream.
+    Entry {
+        id: EntryId,
+        fields: Option<Vec<(String, String)>>,
+    },
+    /// A planned trim, to confirm before it is sent.
+    TrimPlan(Box<Plan>),
+}
+
+/// A request carried out. `command` is the command line as it was sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Done {
+    Spawned {
+        name: String,
+        group: String,
+        partitions: usize,
+    },
+    /// Killed like a crash: its pending entries wait for XAUTOCLAIM.
+    Killed {
+        name: String,
+        min_idle: Duration,
+        claim_every: Duration,
+    },
+    Stopping {
+        name: String,
+    },
+    ModeSet {
+        name: String,
+        mode: WorkerMode,
+        work_ms: u64,
+        fail_rate: f64,
+    },
+    Trimmed {
+        command: String,
+        removed: u64,
+    },
+    IdSet {
+        command: String,
+        group: String,
+        id: String,
+    },
+    GroupDestroyed {
+        command: String,
+        group: String,
+    },
+    ConsumerDeleted {
+        command: String,
+        consumer: String,
+        /// Where its pending entries went first, and how many.
+        claimed_to: Option<(String, u64)>,
+        /// Pending entries that left the PEL with it.
+        dropped: u64,
+    },
+    Acked {
+        id: EntryId,
+        group: String,
+    },
+    Claimed {
+        id: EntryId,
+        to: String,
+    },
+    DeadLettered {
+        id: EntryId,
+        dead_key: String,
+        dead_id: EntryId,
+    },
+}
+
+/// Why a request was not carried out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// A lab part asked for where no lab runs.
+    NoLab,
+    /// The worker is not running (already stopped, killed, failed).
+    NotAlive {
+        name: String,
+        status: WorkerStatus,
+    },
+    /// No worker of this dashboard has that name.
+    NotOurs {
+        name: String,
+    },
+    /// The retention planner refused: nothing says what is safe.
+    NoSafeTrim {
+        key: String,
+        why: retention::Refusal,
+    },
+    NoSuchGroup {
+        command: String,
+        group: String,
+    },
+    /// A consumer to delete without claiming holds entries by now.
+    ConsumerHoldsEntries {
+        consumer: String,
+    },
+    /// Its entries could not all be claimed first, so it was not deleted.
+    ClaimStopped(ClaimStop),
+    /// The entry left the PEL before the ack or claim.
+    NoLongerPending {
+        action: &'static str,
+        id: EntryId,
+    },
+    /// Redis answered with an error; `what` names the request.
+    Redis {
+        what: String,
+        error: String,
+    },
+    /// Redis did not answer in time; `what` names the request.
+    TimedOut {
+        what: String,
+        after: Duration,
+    },
+}
+
+/// Why moving a consumer's pending entries stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimStop {
+    /// An entry stayed with its owner after the XCLAIM.
+    WouldNotMove { id: EntryId, to: String },
+    /// More entries than the pages allowed: a worker's XAUTOCLAIM fits.
+    TooMany { from: String, limit: usize },
+}
