@@ -17,7 +17,7 @@ use std::time::Duration;
 use common::{connector, raw_line, run_bin, server};
 use serde_json::Value;
 use stats::{READ_ONLY_RULES, acl_user, command_stats, write_commands};
-use streamlab::monitor::overview::{Overview, OverviewConfig};
+use streamlab::monitor::keyspace::{Keyspace, KeyspaceConfig};
 use streamlab::redis::id::now_ms;
 
 const STREAMS: usize = 10_000;
@@ -148,9 +148,9 @@ async fn every_stream_is_refreshed_within_the_cycle_at_a_bounded_cost_per_poll()
     let redis = server();
     keyspace(&redis.url()).await;
     let mut conn = connector(&redis.url()).read_only().conn("overview");
-    let config = OverviewConfig::new(None, Duration::from_secs(1));
+    let config = KeyspaceConfig::new(None, Duration::from_secs(1));
     let polls_per_cycle = config.cycle.as_secs();
-    let mut overview = Overview::new(config);
+    let mut overview = Keyspace::new(config);
     let mut warmup = 0;
     while !(overview.scan_complete() && overview.all_refreshed()) {
         overview.poll(&mut conn, &[]).await.expect("poll");

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use streamlab::monitor::overview::{Overview, OverviewConfig};
+use streamlab::monitor::keyspace::{Keyspace, KeyspaceConfig};
 use streamlab::redis::topology::key_slot;
 
 use common::{connector, raw, run_bin};
@@ -39,8 +39,8 @@ async fn the_overview_scans_every_master_of_a_cluster() {
     assert_eq!(holders.len(), 3, "the streams lie on every master");
 
     let mut ro = connector.read_only().conn("overview");
-    let config = OverviewConfig::new(Some("ov:*".into()), Duration::from_secs(1));
-    let mut overview = Overview::new(config);
+    let config = KeyspaceConfig::new(Some("ov:*".into()), Duration::from_secs(1));
+    let mut overview = Keyspace::new(config);
     overview.complete(&mut ro).await.expect("overview");
     let rows = overview.rows();
     let found: HashSet<String> = rows.iter().map(|r| r.key.to_string()).collect();

@@ -5,7 +5,7 @@ pub mod consume;
 pub mod dlq;
 pub mod info;
 pub mod monitor;
-pub mod overview;
+pub mod monitor_all;
 pub mod produce;
 pub mod trim;
 pub mod worker;

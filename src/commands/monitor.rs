@@ -18,7 +18,7 @@ use crate::setup::streams::resolve_stream;
 
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     if args.all {
-        return super::overview::run(global, args).await;
+        return super::monitor_all::run(global, args).await;
     }
     let session = Session::open(global).await?;
     let connector = session.connector.read_only();

@@ -3,13 +3,19 @@
 //! stream's length or the PEL's size.
 
 pub mod advice;
+pub mod keyspace;
 pub mod loss;
-pub mod overview;
 pub mod partitioned;
 pub mod poll;
 pub mod poller;
 pub mod snapshot;
 
 pub use poll::{PelQuery, poll_once};
-pub use poller::{Link, PollerHandle, StreamFocus, spawn_poller};
+
+/// Longest one poll (of a stream, or the overview's step) may take before
+/// the screen says the link stalled. A poll's cost is bounded by design
+/// (a few commands, pipelined), so a healthy server answers in
+/// milliseconds; a frozen one is reported after this, and retried.
+pub const POLL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+pub use poller::{LinkState, PollerHandle, StreamFocus, spawn_poller};
 pub use snapshot::{GroupSnapshot, Snapshot, is_ghost};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::monitor::POLL_TIMEOUT;
 use crate::monitor::advice::{Health, server_health};
 use crate::monitor::partitioned::{LayoutCache, PartitionRow, poll_focus};
 use crate::monitor::poll::PelQuery;
@@ -19,12 +20,9 @@ use crate::redis::{Connector, ServerInfo};
 /// advice: one command every 5 s, whatever the refresh.
 pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
 
-/// Longest a poll may take before the link is reported as stalled.
-pub const POLL_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// The state of the poller's link to Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Link {
+pub enum LinkState {
     Connecting,
     Connected,
     /// Polls are failing; the last snapshot is stale.
@@ -39,7 +37,7 @@ pub enum Link {
     },
 }
 
-impl Link {
+impl LinkState {
     /// The link after a failed poll, the `failures`-th in a row.
     pub fn failed(error: &crate::redis::RedisFailure, failures: u32) -> Self {
         if error.is_fatal() {
@@ -62,7 +60,7 @@ pub struct PollState {
     /// A partitioned stream's partitions (`snapshot` holds their totals);
     /// empty for a plain stream.
     pub partitions: Vec<PartitionRow>,
-    pub link: Link,
+    pub link: LinkState,
     /// The probed server (name, version, mode, features).
     pub server: Option<ServerInfo>,
     /// Memory and advice from INFO, every [`HEALTH_EVERY`]; `None` until
@@ -100,7 +98,7 @@ pub fn spawn_poller(
     let initial = PollState {
         snapshot: None,
         partitions: Vec::new(),
-        link: Link::Connecting,
+        link: LinkState::Connecting,
         server: connector.server().cloned(),
         health: None,
         polls: 0,
@@ -154,20 +152,20 @@ pub fn spawn_poller(
                     tx.send_modify(|s| {
                         s.snapshot = Some(Arc::new(snap));
                         s.partitions = partitions;
-                        s.link = Link::Connected;
+                        s.link = LinkState::Connected;
                         s.polls += 1;
                         s.commands_total += commands;
                     });
                 }
                 Ok(Err(e)) => {
                     failures += 1;
-                    tx.send_modify(|s| s.link = Link::failed(&e, failures));
+                    tx.send_modify(|s| s.link = LinkState::failed(&e, failures));
                 }
                 Err(_) => {
                     conn.disconnect();
                     failures += 1;
                     let error = format!("Redis did not answer within {POLL_TIMEOUT:?}");
-                    tx.send_modify(|s| s.link = Link::Reconnecting { error, failures });
+                    tx.send_modify(|s| s.link = LinkState::Reconnecting { error, failures });
                 }
             }
         }

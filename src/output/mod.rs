@@ -6,5 +6,5 @@
 
 pub mod events;
 pub mod fmt;
-pub mod overview_cells;
 pub mod stdout;
+pub mod stream_cells;

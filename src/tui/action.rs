@@ -3,7 +3,7 @@
 //! supervisor, the poller and the clock.
 
 use crate::engine::Event;
-use crate::monitor::overview::poller::OverviewState;
+use crate::monitor::keyspace::poller::KeyspaceState;
 use crate::monitor::poller::PollState;
 use crate::supervisor::{Outcome, Roster};
 
@@ -72,7 +72,7 @@ pub enum Action {
     },
     /// The overview poller published.
     Overview {
-        poll: OverviewState,
+        poll: KeyspaceState,
         now_ms: u64,
     },
     Engine {

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::engine::Event;
 use crate::failure::Failure;
 use crate::monitor::StreamFocus;
-use crate::monitor::overview::poller::OverviewState;
+use crate::monitor::keyspace::poller::KeyspaceState;
 use crate::monitor::poller::PollState;
 use crate::redis::id::now_ms;
 use crate::setup::signals::{Listen, Signals};
@@ -35,7 +35,7 @@ pub struct Channels {
     pub outcomes: Receiver<Outcome>,
     pub poll: watch::Receiver<PollState>,
     pub focus: watch::Sender<Option<StreamFocus>>,
-    pub overview: watch::Receiver<OverviewState>,
+    pub overview: watch::Receiver<KeyspaceState>,
     pub visible: watch::Sender<Option<Vec<Arc<str>>>>,
 }
 

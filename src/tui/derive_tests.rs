@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::engine::Event;
-use crate::monitor::Link;
+use crate::monitor::LinkState;
 use crate::monitor::poller::PollState;
 use crate::tui::action::Action;
 use crate::tui::fixture::{self, NOW, id, pending};
@@ -15,7 +15,7 @@ fn poll_with(snapshot: crate::monitor::Snapshot, commands_total: u64) -> PollSta
     PollState {
         snapshot: Some(Arc::new(snapshot)),
         partitions: Vec::new(),
-        link: Link::Connected,
+        link: LinkState::Connected,
         server: Some(crate::tui::fixture::redis_7_2()),
         health: None,
         polls: 2,

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::monitor::overview::rows::Row;
-use crate::monitor::overview::stats::{GroupStats, StreamStats};
-use crate::monitor::{GroupSnapshot, Link, Snapshot};
+use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::stats::{GroupStats, StreamStats};
+use crate::monitor::{GroupSnapshot, LinkState, Snapshot};
 use crate::redis::server::Identity;
 use crate::redis::{
     ConsumerInfo, EntryId, GroupInfo, PendingEntry, PendingSummary, ServerInfo, ServerMode,
@@ -178,7 +178,7 @@ pub fn state() -> State {
         },
         NOW,
     );
-    s.link = Some(Link::Connected);
+    s.link = Some(LinkState::Connected);
     s.server = Some(redis_7_2());
     s.snapshot = Some(Arc::new(snapshot()));
     s.roster = roster();

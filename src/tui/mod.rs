@@ -11,9 +11,9 @@ pub mod access;
 pub mod action;
 pub mod admin;
 pub mod app;
-pub mod commands;
 pub mod confirm;
 pub mod derive;
+pub mod engine_intents;
 #[doc(hidden)]
 pub mod fixture;
 pub mod hints;
@@ -43,8 +43,8 @@ use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::engine::Event;
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
-use crate::monitor::overview::OverviewConfig;
-use crate::monitor::overview::poller::spawn_overview;
+use crate::monitor::keyspace::KeyspaceConfig;
+use crate::monitor::keyspace::poller::spawn_keyspace;
 use crate::monitor::spawn_poller;
 use crate::redis::Connector;
 use crate::redis::id::now_ms;
@@ -137,8 +137,8 @@ async fn show(
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
     let poller = spawn_poller(poll_with, key, state.lab.refresh, cancel.clone());
     let interval = state.lab.refresh.max(OVERVIEW_MIN_INTERVAL);
-    let config = OverviewConfig::new(state.overview.pattern.clone(), interval);
-    let overview = spawn_overview(&poll_with.read_only(), config, cancel.clone());
+    let config = KeyspaceConfig::new(state.overview.pattern.clone(), interval);
+    let overview = spawn_keyspace(&poll_with.read_only(), config, cancel.clone());
     let mut sup = start(events_tx, outcomes_tx);
     let mut ch = app::Channels {
         events,

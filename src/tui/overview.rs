@@ -9,10 +9,10 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::monitor::Link;
-use crate::monitor::overview::glob;
-use crate::monitor::overview::poller::OverviewState;
-use crate::monitor::overview::rows::Row;
+use crate::monitor::LinkState;
+use crate::monitor::keyspace::glob;
+use crate::monitor::keyspace::poller::KeyspaceState;
+use crate::monitor::keyspace::rows::Row;
 
 /// What the overview is sorted by; numbers biggest first, names A to Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -100,7 +100,7 @@ pub struct OverviewView {
     pub filter: Option<String>,
     /// `--match`: what SCAN is limited to.
     pub pattern: Option<String>,
-    pub link: Option<Link>,
+    pub link: Option<LinkState>,
     pub taken_ms: u64,
     pub scan_complete: bool,
     pub unrefreshed: usize,
@@ -113,7 +113,7 @@ pub struct OverviewView {
 
 impl OverviewView {
     /// A new poll: take its rows and figures, then filter and sort again.
-    pub fn on_poll(&mut self, poll: OverviewState, now_ms: u64) {
+    pub fn on_poll(&mut self, poll: KeyspaceState, now_ms: u64) {
         self.link = poll.link;
         if poll.taken_ms != self.taken_ms {
             if let Some((commands, at)) = self.previous

@@ -47,7 +47,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::monitor::Link;
+    use crate::monitor::LinkState;
     use crate::monitor::partitioned::PartitionRow;
     use crate::monitor::poller::PollState;
     use crate::supervisor::Roster;
@@ -68,7 +68,7 @@ mod tests {
             poll: PollState {
                 snapshot: Some(Arc::new(fixture::snapshot())),
                 partitions: rows,
-                link: Link::Connected,
+                link: LinkState::Connected,
                 server: None,
                 health: None,
                 polls: 1,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::monitor::advice::Health;
 use crate::monitor::partitioned::PartitionRow;
-use crate::monitor::{GroupSnapshot, Link, Snapshot};
+use crate::monitor::{GroupSnapshot, LinkState, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::supervisor::{Roster, WorkerReport};
 use crate::tui::access::{self, Access, Needs};
@@ -213,7 +213,7 @@ pub struct State {
     pub screen: Screen,
     pub overview: OverviewView,
     pub lab: Lab,
-    pub link: Option<Link>,
+    pub link: Option<LinkState>,
     pub server: Option<ServerInfo>,
     /// The server's memory and queue-safety advice (INFO, every 5 s).
     pub health: Option<Health>,

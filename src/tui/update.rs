@@ -8,7 +8,7 @@ use crate::tui::action::{Action, Intent};
 use crate::tui::hints;
 use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, Screen, State};
-use crate::tui::{commands, confirm, derive, layout, log, navigate, partitions, screens};
+use crate::tui::{confirm, derive, engine_intents, layout, log, navigate, partitions, screens};
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
     match action {
@@ -80,7 +80,7 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
             state.status = Some("cancelled".into());
         }
         Intent::Submit => {
-            return confirm::submit_typed(state).unwrap_or_else(|| commands::submit(state));
+            return confirm::submit_typed(state).unwrap_or_else(|| engine_intents::submit(state));
         }
         Intent::Backspace => {
             if let Mode::Input { text, .. } = &mut state.view.mode {
@@ -97,7 +97,7 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         | Intent::PageDown => navigate::on_intent(state, intent),
         Intent::NextPartition => return partitions::step(state, 1),
         Intent::PrevPartition => return partitions::step(state, -1),
-        other => return commands::on_intent(state, other),
+        other => return engine_intents::on_intent(state, other),
     }
     Vec::new()
 }

@@ -408,7 +408,7 @@ fn enter_on_the_overview_opens_a_stream_afresh_and_esc_comes_back() {
     let late = crate::monitor::poller::PollState {
         snapshot: Some(std::sync::Arc::new(fixture::snapshot())),
         partitions: Vec::new(),
-        link: crate::monitor::Link::Connected,
+        link: crate::monitor::LinkState::Connected,
         server: None,
         health: None,
         polls: 1,

@@ -14,7 +14,7 @@ use super::link::{Link, Replayed, has_error};
 use super::redirect::{Hops, Redirect};
 use super::route::{self, Route};
 use super::slot_map::{NodeId, SlotMap};
-use super::{BACKOFF_MAX, BACKOFF_MIN, Connector};
+use super::{Connector, retry_delay};
 use crate::redis::errors::{RedisFailure, classify};
 use crate::redis::read_only;
 use crate::redis::topology::NodeAddr;
@@ -32,7 +32,8 @@ pub struct Conn {
     pub(super) epoch: u64,
     /// The node of the last answered request: keyless commands go there.
     pub(super) last_node: Option<NodeId>,
-    backoff: Duration,
+    /// Reconnect attempts since the last successful command.
+    attempts: u32,
     /// Commands sent, for the monitor's own-cost figure.
     pub commands_sent: u64,
 }
@@ -48,7 +49,7 @@ impl Conn {
             map,
             epoch: u64::MAX,
             last_node: None,
-            backoff: BACKOFF_MIN,
+            attempts: 0,
             commands_sent: 0,
         }
     }
@@ -105,11 +106,10 @@ impl Conn {
     }
 
     /// The delay to wait before the next reconnect attempt; doubles each
-    /// call up to [`BACKOFF_MAX`] and resets after a successful command.
+    /// call up to [`super::BACKOFF_MAX`] and resets after a successful command.
     pub fn next_backoff(&mut self) -> Duration {
-        let delay = self.backoff;
-        self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
-        delay
+        self.attempts = self.attempts.saturating_add(1);
+        retry_delay(self.attempts)
     }
 
     /// Run one command, at the node that serves its key. `writes` names
@@ -266,7 +266,7 @@ impl Conn {
     ) -> Result<T, RedisFailure> {
         match result {
             Ok(v) => {
-                self.backoff = BACKOFF_MIN;
+                self.attempts = 0;
                 self.last_node = Some(node);
                 Ok(v)
             }

@@ -33,11 +33,12 @@ pub const BLOCK_MARGIN: Duration = Duration::from_secs(2);
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
-/// The wait before try `attempt` (1, 2, ...) of a request Redis keeps
-/// refusing on a link that is fine (out of memory): doubles from
-/// [`BACKOFF_MIN`] up to [`BACKOFF_MAX`]. Counted by the caller, not by
-/// the [`Conn`]: the reads between the tries (INFO memory, XINFO GROUPS)
-/// succeed, and a success resets the connection's own reconnect backoff.
+/// The wait before try `attempt` (1, 2, ...): doubles from [`BACKOFF_MIN`]
+/// up to [`BACKOFF_MAX`]. A [`Conn`] counts its own reconnects with it
+/// ([`Conn::next_backoff`]); a request Redis keeps refusing on a link that
+/// is fine (out of memory) is counted by its caller, because the reads
+/// between the tries (INFO memory, XINFO GROUPS) succeed, and a success
+/// resets the connection's count.
 pub fn retry_delay(attempt: u32) -> Duration {
     let doublings = attempt.saturating_sub(1).min(16);
     BACKOFF_MIN.saturating_mul(1 << doublings).min(BACKOFF_MAX)

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::monitor::Link;
+use crate::monitor::LinkState;
 use crate::output::fmt;
 use crate::redis::ServerMode;
 use crate::redis::memory::MemoryState;
@@ -31,7 +31,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 /// The server and the state of `link` (the poller of the screen shown),
 /// with the age of its data (`taken_ms`) when it is failing.
-pub fn server_line<'a>(state: &'a State, link: Option<&Link>, taken_ms: Option<u64>) -> Line<'a> {
+pub fn server_line<'a>(
+    state: &'a State,
+    link: Option<&LinkState>,
+    taken_ms: Option<u64>,
+) -> Line<'a> {
     // `(Redis 7.0.15, cluster)`: the Display's own "(cluster)" would
     // nest parentheses here.
     let version = state.server.as_ref().map_or_else(String::new, |v| {
@@ -73,12 +77,16 @@ fn health_span(state: &State) -> Option<Span<'static>> {
     ))
 }
 
-fn link_spans(state: &State, link: Option<&Link>, taken_ms: Option<u64>) -> Vec<Span<'static>> {
+fn link_spans(
+    state: &State,
+    link: Option<&LinkState>,
+    taken_ms: Option<u64>,
+) -> Vec<Span<'static>> {
     let old = taken_ms.map(|t| fmt::age(state.now_ms.saturating_sub(t)));
     let (text, color) = match link {
-        None | Some(Link::Connecting) => ("● connecting".to_owned(), Color::Yellow),
-        Some(Link::Connected) => ("● connected".to_owned(), Color::Green),
-        Some(Link::Reconnecting { error, failures }) => {
+        None | Some(LinkState::Connecting) => ("● connecting".to_owned(), Color::Yellow),
+        Some(LinkState::Connected) => ("● connected".to_owned(), Color::Green),
+        Some(LinkState::Reconnecting { error, failures }) => {
             let (word, color) = if *failures >= LOST_AFTER {
                 ("lost", Color::Red)
             } else {
@@ -90,7 +98,7 @@ fn link_spans(state: &State, link: Option<&Link>, taken_ms: Option<u64>) -> Vec<
                 color,
             )
         }
-        Some(Link::Refused { error }) => (format!("● refused: {error}"), Color::Red),
+        Some(LinkState::Refused { error }) => (format!("● refused: {error}"), Color::Red),
     };
     vec![Span::styled(
         text,

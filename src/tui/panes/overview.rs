@@ -7,10 +7,10 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row as TableRow, Table};
 
-use crate::monitor::overview::rows::Row;
+use crate::monitor::keyspace::rows::Row;
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::output::fmt;
-use crate::output::overview_cells::{COLUMNS, cells};
+use crate::output::stream_cells::{COLUMNS, cells};
 use crate::tui::panes::{dim, header_style};
 use crate::tui::state::State;
 

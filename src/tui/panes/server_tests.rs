@@ -79,7 +79,7 @@ fn header_says_refused_when_retrying_cannot_help() {
     let refused = crate::redis::RedisFailure::Auth(
         "the user needs +cluster|slots: CLUSTER SLOTS is refused".into(),
     );
-    s.link = Some(crate::monitor::Link::failed(&refused, 9));
+    s.link = Some(crate::monitor::LinkState::failed(&refused, 9));
     let screen = format!("{:?}", draw(200, 3, &s, panes::header::render));
     assert!(
         screen.contains("● refused: the user needs +cluster|slots"),

@@ -5,7 +5,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 
-use crate::monitor::Link;
+use crate::monitor::LinkState;
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::panes;
 use crate::tui::state::{Mode, Pane, Prompt, State};
@@ -33,7 +33,7 @@ fn header() {
 #[test]
 fn header_when_the_link_is_lost() {
     let mut s = fixture::state();
-    s.link = Some(Link::Reconnecting {
+    s.link = Some(LinkState::Reconnecting {
         error: "Redis did not answer within 2s".into(),
         failures: 6,
     });
@@ -194,7 +194,7 @@ fn overview() -> State {
     s.screen = crate::tui::state::Screen::Overview;
     let o = &mut s.overview;
     o.rows = std::sync::Arc::new(fixture::overview_rows());
-    o.link = Some(Link::Connected);
+    o.link = Some(LinkState::Connected);
     o.taken_ms = NOW - 400;
     o.scan_complete = true;
     o.unrefreshed = 1;

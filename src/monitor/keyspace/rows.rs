@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::monitor::overview::stats::StreamStats;
+use crate::monitor::keyspace::stats::StreamStats;
 
 /// One row of the overview.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,7 +37,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn groups(&self) -> &[crate::monitor::overview::stats::GroupStats] {
+    fn groups(&self) -> &[crate::monitor::keyspace::stats::GroupStats] {
         self.stats.as_ref().map_or(&[], |s| s.groups.as_slice())
     }
 
@@ -144,7 +144,7 @@ pub fn rows(known: &HashMap<Arc<str>, Row>) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::overview::stats::GroupStats;
+    use crate::monitor::keyspace::stats::GroupStats;
     use crate::redis::EntryId;
 
     fn row(key: &str, length: u64, groups: Vec<GroupStats>) -> Row {

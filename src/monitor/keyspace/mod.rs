@@ -5,7 +5,7 @@
 //! group whose last delivered id moved (for the time lag). A poll
 //! refreshes the rows on screen, then the next share of a round-robin
 //! queue over all the others, sized so each is refreshed within
-//! [`OverviewConfig::cycle`]. Scanning and refreshing are per node, so a
+//! [`KeyspaceConfig::cycle`]. Scanning and refreshing are per node, so a
 //! cluster's masters are a list where a single server is one entry.
 
 pub mod glob;
@@ -20,9 +20,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::monitor::overview::logical::{LOOKUPS_PER_POLL, Layouts};
-use crate::monitor::overview::rows::Row;
-use crate::monitor::overview::scan::{NodeScan, SCAN_COUNT};
+use crate::monitor::keyspace::logical::{LOOKUPS_PER_POLL, Layouts};
+use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::scan::{NodeScan, SCAN_COUNT};
 use crate::redis::topology::NodeAddr;
 use crate::redis::{Conn, RedisFailure};
 /// SCAN steps per poll and node until the first pass is complete, so the
@@ -32,7 +32,7 @@ const WARMUP_STEPS: usize = 20;
 const WARMUP_REFRESH: usize = 1000;
 
 #[derive(Debug, Clone)]
-pub struct OverviewConfig {
+pub struct KeyspaceConfig {
     /// `--match`: only keys matching this glob (SCAN MATCH).
     pub pattern: Option<String>,
     /// Every stream is refreshed at least this often.
@@ -42,7 +42,7 @@ pub struct OverviewConfig {
     pub scan_count: usize,
 }
 
-impl OverviewConfig {
+impl KeyspaceConfig {
     pub fn new(pattern: Option<String>, interval: Duration) -> Self {
         Self {
             pattern,
@@ -63,8 +63,8 @@ pub struct PollCost {
 }
 
 /// The overview's memory between polls.
-pub struct Overview {
-    config: OverviewConfig,
+pub struct Keyspace {
+    config: KeyspaceConfig,
     /// Every master's address and its walk through its keyspace; `None`
     /// until the first poll asked the server.
     nodes: Option<Vec<(NodeAddr, NodeScan)>>,
@@ -80,8 +80,8 @@ pub struct Overview {
     layouts: Layouts,
 }
 
-impl Overview {
-    pub fn new(config: OverviewConfig) -> Self {
+impl Keyspace {
+    pub fn new(config: KeyspaceConfig) -> Self {
         Self {
             config,
             nodes: None,

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use crate::engine::partition::naming::parse_partition_key;
 use crate::engine::registry;
-use crate::monitor::overview::rows::Row;
-use crate::monitor::overview::stats::{GroupStats, StreamStats};
+use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::stats::{GroupStats, StreamStats};
 use crate::redis::{Conn, RedisFailure};
 
 /// Registry lookups per poll: a keyspace full of partition-like names

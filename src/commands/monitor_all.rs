@@ -11,11 +11,11 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::failure::Failure;
-use crate::monitor::overview::rows::Row;
-use crate::monitor::overview::{Overview, OverviewConfig};
+use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::{Keyspace, KeyspaceConfig};
 use crate::monitor::snapshot::lag_unknown_reason;
-use crate::output::overview_cells::cells;
 use crate::output::stdout;
+use crate::output::stream_cells::cells;
 use crate::redis::id::now_ms;
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
@@ -23,8 +23,8 @@ use crate::setup::signals::shutdown_on_signal;
 pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure> {
     let session = Session::open(global).await?;
     let mut conn = session.connector.read_only().conn("monitor");
-    let config = OverviewConfig::new(args.pattern.clone(), args.interval);
-    let mut overview = Overview::new(config);
+    let config = KeyspaceConfig::new(args.pattern.clone(), args.interval);
+    let mut overview = Keyspace::new(config);
     if args.once {
         let started = std::time::Instant::now();
         let commands = overview.complete(&mut conn).await?;
@@ -60,7 +60,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
 }
 
 /// Most pending first, then by key.
-pub fn sorted(overview: &Overview) -> Vec<Row> {
+pub fn sorted(overview: &Keyspace) -> Vec<Row> {
     let mut rows = overview.rows();
     rows.sort_by(|a, b| {
         b.pending()
@@ -70,7 +70,7 @@ pub fn sorted(overview: &Overview) -> Vec<Row> {
     rows
 }
 
-fn print(session: &Session, overview: &Overview, json: bool, commands: u64, us: u64) {
+fn print(session: &Session, overview: &Keyspace, json: bool, commands: u64, us: u64) {
     let rows = sorted(overview);
     let now = now_ms();
     // Why a lag reads unknown (null), said once for the rows that have one.

@@ -1,7 +1,7 @@
 //! One overview row's figures as text, in column order: the table of
 //! `monitor --all` and the dashboard's overview pane print the same cells.
 
-use crate::monitor::overview::rows::Row;
+use crate::monitor::keyspace::rows::Row;
 use crate::output::fmt;
 
 /// The columns after the key, in screen order: heading, width, and the

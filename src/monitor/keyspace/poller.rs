@@ -9,20 +9,18 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::monitor::Link;
-use crate::monitor::overview::rows::Row;
-use crate::monitor::overview::{Overview, OverviewConfig, PollCost};
+use crate::monitor::LinkState;
+use crate::monitor::POLL_TIMEOUT;
+use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::{Keyspace, KeyspaceConfig, PollCost};
 use crate::redis::id::now_ms;
 use crate::redis::{Conn, Connector};
 
-/// Longest one overview poll may take before the link counts as stalled.
-pub const POLL_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// What the overview poller publishes.
 #[derive(Debug, Clone, Default)]
-pub struct OverviewState {
+pub struct KeyspaceState {
     pub rows: Arc<Vec<Row>>,
-    pub link: Option<Link>,
+    pub link: Option<LinkState>,
     pub taken_ms: u64,
     pub polls: u64,
     pub last: PollCost,
@@ -34,23 +32,23 @@ pub struct OverviewState {
 }
 
 pub struct OverviewHandle {
-    pub state: watch::Receiver<OverviewState>,
+    pub state: watch::Receiver<KeyspaceState>,
     /// The keys on screen; `None` pauses polling (another screen is shown).
     pub visible: watch::Sender<Option<Vec<Arc<str>>>>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
 /// Start the overview poller on `connector` (every master of a cluster).
-pub fn spawn_overview(
+pub fn spawn_keyspace(
     connector: &Connector,
-    config: OverviewConfig,
+    config: KeyspaceConfig,
     cancel: CancellationToken,
 ) -> OverviewHandle {
-    let (tx, rx) = watch::channel(OverviewState::default());
+    let (tx, rx) = watch::channel(KeyspaceState::default());
     let (visible_tx, visible_rx) = watch::channel::<Option<Vec<Arc<str>>>>(None);
     let conn = connector.conn("overview");
     let interval = config.interval;
-    let overview = Overview::new(config);
+    let overview = Keyspace::new(config);
     let task = tokio::spawn(run(conn, overview, interval, tx, visible_rx, cancel));
     OverviewHandle {
         state: rx,
@@ -62,9 +60,9 @@ pub fn spawn_overview(
 /// Poll every interval while rows are on screen, until `cancel`.
 async fn run(
     mut conn: Conn,
-    mut overview: Overview,
+    mut overview: Keyspace,
     interval: Duration,
-    tx: watch::Sender<OverviewState>,
+    tx: watch::Sender<KeyspaceState>,
     mut visible_rx: watch::Receiver<Option<Vec<Arc<str>>>>,
     cancel: CancellationToken,
 ) {
@@ -90,11 +88,11 @@ async fn run(
                 publish(&tx, &overview, cost);
                 continue;
             }
-            Ok(Err(e)) => Link::failed(&e, failures + 1),
+            Ok(Err(e)) => LinkState::failed(&e, failures + 1),
             Err(_) => {
                 conn.disconnect();
                 let error = format!("Redis did not answer within {POLL_TIMEOUT:?}");
-                Link::Reconnecting {
+                LinkState::Reconnecting {
                     error,
                     failures: failures + 1,
                 }
@@ -106,13 +104,13 @@ async fn run(
 }
 
 /// A poll that succeeded: its rows, cost and progress, for the screen.
-fn publish(tx: &watch::Sender<OverviewState>, overview: &Overview, cost: PollCost) {
+fn publish(tx: &watch::Sender<KeyspaceState>, overview: &Keyspace, cost: PollCost) {
     let rows = Arc::new(overview.rows());
     let unrefreshed = rows.iter().filter(|r| r.stats.is_none()).count();
     let complete = overview.scan_complete();
     tx.send_modify(|s| {
         s.rows = rows;
-        s.link = Some(Link::Connected);
+        s.link = Some(LinkState::Connected);
         s.taken_ms = now_ms();
         s.polls += 1;
         s.last = cost;

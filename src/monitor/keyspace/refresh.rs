@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use ::redis::{Cmd, Value};
 
-use super::Overview;
-use crate::monitor::overview::rows::Row;
-use crate::monitor::overview::stats::{StreamStats, parse_full, xinfo_full_cmd};
+use super::Keyspace;
+use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::stats::{StreamStats, parse_full, xinfo_full_cmd};
 use crate::redis::errors::classify;
 use crate::redis::id::now_ms;
 use crate::redis::reply::entries;
@@ -19,7 +19,7 @@ use crate::redis::{Conn, RedisFailure, is_no_such_key, xrange_cmd};
 /// Commands per pipelined round trip (bounds one reply's size).
 const BATCH: usize = 100;
 
-impl Overview {
+impl Keyspace {
     /// Refresh `keys`; returns the commands sent.
     pub(super) async fn refresh(
         &mut self,
