@@ -168,25 +168,40 @@ impl RedisSettings {
     }
 
     /// A copy for another node of the same cluster: same user, password,
-    /// database, TLS and CA settings, another host and port.
-    pub fn for_node(&self, host: &str, port: u16) -> Self {
-        let mut other = self.clone();
-        let host = if host.contains(':') && !host.starts_with('[') {
+    /// database, TLS and CA settings, another host and port. An address
+    /// that cannot stand in a URL is an error: keeping the seed's host
+    /// would send the node's commands to the wrong server.
+    pub fn for_node(&self, host: &str, port: u16) -> Result<Self, ConfigError> {
+        let bracketed = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]")
         } else {
             host.to_owned()
         };
-        let _ = other.url.set_host(Some(&host));
-        let _ = other.url.set_port(Some(port));
-        other
+        self.at(&bracketed, port).map_err(|()| {
+            ConfigError(format!(
+                "the cluster announced the node address '{host}:{port}', which is not a host and port streamlab can connect to"
+            ))
+        })
     }
 
     /// A copy pointing at another port of localhost (the embedded server).
-    pub fn with_local_port(&self, port: u16) -> Self {
+    pub fn with_local_port(&self, port: u16) -> Result<Self, ConfigError> {
+        self.at("127.0.0.1", port).map_err(|()| {
+            ConfigError(format!(
+                "{} cannot point at the private server (127.0.0.1:{port}): give a redis:// URL",
+                self.redacted_url()
+            ))
+        })
+    }
+
+    fn at(&self, host: &str, port: u16) -> Result<Self, ()> {
         let mut other = self.clone();
-        let _ = other.url.set_host(Some("127.0.0.1"));
-        let _ = other.url.set_port(Some(port));
-        other
+        if host.is_empty() {
+            return Err(());
+        }
+        other.url.set_host(Some(host)).map_err(|_| ())?;
+        other.url.set_port(Some(port))?;
+        Ok(other)
     }
 }
 
@@ -376,10 +391,20 @@ mod tests {
     #[test]
     fn another_node_keeps_the_credentials() {
         let s = RedisSettings::from_inputs(&with_url("rediss://u:pw1@seed:7000/0")).unwrap();
-        let node = s.for_node("10.0.0.2", 7001);
+        let node = s.for_node("10.0.0.2", 7001).unwrap();
         assert_eq!(node.to_string(), "rediss://u:***@10.0.0.2:7001/0");
         assert_eq!(node.secret_url().password(), Some("pw1"));
-        assert_eq!(s.for_node("::1", 7002).host(), "[::1]");
+        assert_eq!(s.for_node("::1", 7002).unwrap().host(), "[::1]");
+    }
+
+    #[test]
+    fn a_node_address_that_cannot_be_a_url_is_an_error_not_the_seed() {
+        let s = RedisSettings::from_inputs(&with_url("redis://u:pw1@seed:7000")).unwrap();
+        for host in ["", "bad host", "a/b"] {
+            let err = s.for_node(host, 7001).unwrap_err().to_string();
+            assert!(err.contains("announced the node address"), "{host}: {err}");
+            assert!(!err.contains("pw1"), "{err}");
+        }
     }
 
     #[test]

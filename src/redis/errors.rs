@@ -147,31 +147,38 @@ pub fn classify(err: &::redis::RedisError) -> RedisFailure {
         }
         _ => {}
     }
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("wrongpass")
-        || lower.contains("noauth")
-        || lower.contains("noperm")
-        || lower.contains("authentication")
-        || lower.contains("invalid password")
-    {
-        return RedisFailure::Auth(text);
-    }
+    by_kind(err, &code, text)
+}
+
+/// What is left once the server's code said nothing specific: decided by
+/// the error's kind, never by words in its message, so a server message
+/// that happens to say "connection" is not taken for a dropped socket
+/// (and retried forever).
+fn by_kind(err: &::redis::RedisError, code: &str, text: String) -> RedisFailure {
+    use ::redis::ErrorKind;
     if err.is_io_error()
         || err.is_timeout()
         || err.is_connection_dropped()
         || err.is_connection_refusal()
-        || lower.contains("timed out")
-        || lower.contains("broken pipe")
-        || lower.contains("connection")
     {
         return RedisFailure::Connection(text);
     }
-    if err.kind() == ::redis::ErrorKind::UnexpectedReturnType
-        || err.kind() == ::redis::ErrorKind::Parse
-    {
-        return RedisFailure::Reply(text);
+    match err.kind() {
+        ErrorKind::AuthenticationFailed => RedisFailure::Auth(text),
+        ErrorKind::Server(_) if code == "ERR" && is_auth_refusal(err) => RedisFailure::Auth(text),
+        ErrorKind::Parse | ErrorKind::UnexpectedReturnType => RedisFailure::Reply(text),
+        _ => RedisFailure::Server(text),
     }
-    RedisFailure::Server(text)
+}
+
+/// AUTH refused with a plain `ERR` (servers before ACLs, or AUTH sent where
+/// no password is set): the only `ERR` replies that mean "authentication".
+fn is_auth_refusal(err: &::redis::RedisError) -> bool {
+    let detail = err.detail().unwrap_or_default().to_ascii_lowercase();
+    detail.starts_with("invalid password")
+        || detail.starts_with("invalid username-password pair")
+        || detail.starts_with("client sent auth, but no password is set")
+        || detail.starts_with("auth <password> called without any password configured")
 }
 
 /// A redirect or wait still answered after `Conn`'s retries, named by the
@@ -311,5 +318,34 @@ mod cluster_tests {
         assert!(matches!(failure, RedisFailure::CrossSlot(_)), "{failure:?}");
         assert!(failure.is_fatal() && !failure.is_connection());
         assert!(failure.to_string().starts_with("CROSSSLOT: "));
+    }
+
+    #[test]
+    fn errors_are_told_by_kind_not_by_the_words_in_them() {
+        // A server message that mentions a connection is still the server's.
+        let said = classify(&reply_error(
+            "-ERR Error running script: the connection to the upstream timed out\r\n",
+        ));
+        assert!(matches!(said, RedisFailure::Server(_)), "{said:?}");
+        assert!(!said.is_connection());
+        let dropped = classify(&::redis::RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "reset by peer",
+        )));
+        assert!(dropped.is_connection(), "{dropped:?}");
+        let refused = classify(&::redis::RedisError::from((
+            ::redis::ErrorKind::AuthenticationFailed,
+            "Password authentication failed",
+        )));
+        assert!(matches!(refused, RedisFailure::Auth(_)), "{refused:?}");
+        let old_server = classify(&reply_error("-ERR invalid password\r\n"));
+        assert!(
+            matches!(old_server, RedisFailure::Auth(_)),
+            "{old_server:?}"
+        );
+        let perm = classify(&reply_error(
+            "-NOPERM this user has no permissions to run the 'xadd' command\r\n",
+        ));
+        assert!(perm.is_fatal(), "{perm:?}");
     }
 }

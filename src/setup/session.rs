@@ -61,7 +61,7 @@ impl Session {
             "note: nothing answers at {settings} and REDIS_URL is not set: started a private redis-server on 127.0.0.1:{} (its data goes away on exit)",
             server.port
         );
-        let connector = Connector::new(settings.with_local_port(server.port))?;
+        let connector = Connector::new(settings.with_local_port(server.port)?)?;
         probe(&connector).await?;
         Ok(Self {
             connector,

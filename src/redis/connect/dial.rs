@@ -28,6 +28,7 @@ impl Connector {
             seed.clone()
         } else {
             seed.for_node(&node.host, node.port)
+                .map_err(|e| RedisFailure::Reply(e.to_string()))?
         };
         let info = self.inner.client.get_connection_info();
         let mut link = match info.addr() {
