@@ -9,7 +9,7 @@ How assets/dashboard.png was made (a 132x44 terminal, Redis 7.0.15, the
 binary of `cargo install --locked --path .`; the lab's w1 is selected when
 it starts, and keys are sent a few tenths of a second apart):
 
-    redis-server --port 6390 --save "" --appendonly no &
+    redis-server --port 6390 --save "" --appendonly no &   # any free port
     tmux -L shot new-session -d -s dash -x 132 -y 44 \
         'streamlab --url redis://127.0.0.1:6390'
     k() { tmux -L shot send-keys -t dash "$1"; sleep 0.4; }
