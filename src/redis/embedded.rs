@@ -1,7 +1,7 @@
 //! A private `redis-server` on a free port in a temporary directory.
 //!
-//! Used when nothing is configured and nothing answers on 127.0.0.1:6379,
-//! and by the integration tests, which never touch the shared 6379. The
+//! Used by the lab when nothing is configured and nothing answers on
+//! 127.0.0.1:6379, and by the integration tests, which never touch the shared 6379. The
 //! process is killed when the handle is dropped.
 
 use std::net::{TcpListener, TcpStream};

@@ -71,7 +71,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The lab: the dashboard with its embedded parts.
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     terminal::check()?;
-    let session = Session::open(global).await?;
+    let session = Session::open_lab(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
     let partitions = &args.partitioning;
     let layout = match lab_gate::decide(&session, &global.stream, args.lab, partitions).await? {

@@ -68,6 +68,15 @@ fn kill_stop_and_mode_act_on_our_selected_worker_only() {
         key(&mut s, Intent::CycleMode),
         vec![EngineCommand::SetMode("w1".into(), WorkerMode::Slow)]
     );
+    // A second `f` before the supervisor's next report moves on.
+    assert_eq!(
+        key(&mut s, Intent::CycleMode),
+        vec![EngineCommand::SetMode("w1".into(), WorkerMode::Failing)]
+    );
+    assert_eq!(
+        key(&mut s, Intent::CycleMode),
+        vec![EngineCommand::SetMode("w1".into(), WorkerMode::Normal)]
+    );
     select_consumer(&mut s, "host-7");
     assert!(key(&mut s, Intent::Kill).is_empty());
     assert!(s.status.as_deref().unwrap_or_default().contains("external"));
