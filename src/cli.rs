@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration::parse_duration;
+use crate::redis::TrimMode;
 use crate::redis::config::RedisInputs;
 
 #[derive(Debug, Parser)]
@@ -230,13 +231,49 @@ pub struct ProduceArgs {
     #[arg(long, env = "STREAMLAB_RATE", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Keep about this many entries (XADD MAXLEN ~)
-    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "minid")]
     pub maxlen: Option<u64>,
+    /// Remove entries with ids below this one as tasks are added (XADD MINID ~)
+    #[arg(long, env = "STREAMLAB_MINID", value_name = "ID")]
+    pub minid: Option<String>,
+    #[command(flatten)]
+    pub trim_mode: TrimModeArgs,
     /// Payload size in bytes
     #[arg(long, env = "STREAMLAB_PAYLOAD_BYTES", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=16_777_216))]
     pub payload_bytes: u64,
     #[command(flatten)]
     pub partitioning: PartitionArgs,
+}
+
+/// `--trim-mode`: what a trim does about the entries' references in the
+/// groups' PELs (Redis 8.2).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct TrimModeArgs {
+    /// Redis 8.2+: keepref leaves removed entries' ids in the PELs, delref removes them too, acked removes only what every group has read and acked
+    #[arg(
+        long = "trim-mode",
+        env = "STREAMLAB_TRIM_MODE",
+        value_enum,
+        value_name = "keepref|delref|acked"
+    )]
+    pub mode: Option<TrimModeArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrimModeArg {
+    Keepref,
+    Delref,
+    Acked,
+}
+
+impl TrimModeArgs {
+    pub fn mode(self) -> Option<TrimMode> {
+        self.mode.map(|m| match m {
+            TrimModeArg::Keepref => TrimMode::KeepRef,
+            TrimModeArg::Delref => TrimMode::DelRef,
+            TrimModeArg::Acked => TrimMode::Acked,
+        })
+    }
 }
 
 /// Partitioned streams, for the commands that may create a stream.
@@ -362,6 +399,9 @@ pub struct WorkerTuning {
     /// Deliveries after which an entry goes to <stream>:dead
     #[arg(long, env = "STREAMLAB_MAX_DELIVERIES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_deliveries: u64,
+    /// Redis 8.2+: ack with XACKDEL ... ACKED, so an entry leaves the stream once every group has acked it
+    #[arg(long, env = "STREAMLAB_ACK_DELETE")]
+    pub ack_delete: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -408,12 +448,16 @@ fn interval_arg(s: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Trim options")]
-#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid", "safe"])))]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid", "safe", "acked"])))]
 pub struct TrimArgs {
     /// Remove only what every group has delivered and acked (XTRIM MINID
     /// to the lowest group position); refused when a position is unknown
     #[arg(long)]
     pub safe: bool,
+    /// Redis 8.2+: remove every entry that every group has read and acked
+    /// (XTRIM MAXLEN = 0 ACKED), also those after one a group still holds
+    #[arg(long)]
+    pub acked: bool,
     /// Keep about this many entries (exactly with --exact)
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..))]
     pub maxlen: Option<u64>,
@@ -423,9 +467,11 @@ pub struct TrimArgs {
     /// Remove entries with ids below this one
     #[arg(long)]
     pub minid: Option<String>,
-    /// Show what --safe or --minid would remove, and remove nothing
+    /// Show what --safe, --acked or --minid would remove, and remove nothing
     #[arg(long, conflicts_with = "maxlen")]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub trim_mode: TrimModeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -538,6 +584,11 @@ pub struct DashboardArgs {
     /// Start continuous production at once
     #[arg(long)]
     pub produce: bool,
+    /// The lab's producer keeps about this many entries (XADD MAXLEN ~)
+    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..))]
+    pub maxlen: Option<u64>,
+    #[command(flatten)]
+    pub trim_mode: TrimModeArgs,
     /// Run the lab (producer, basic consumer, workers: they add, read and
     /// ack entries) even on a stream streamlab did not create
     #[arg(long)]

@@ -41,6 +41,13 @@ pub enum Event {
         ids: Vec<EntryId>,
         consumer: String,
         count: u64,
+        /// `--ack-delete` (XACKDEL ... ACKED): how many left the stream too.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deleted: Option<u64>,
+        /// `--ack-delete`: acked but kept in the stream, because another
+        /// group has not read or acked them yet.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kept: Option<Vec<EntryId>>,
     },
     Failed {
         /// The stream key it happened on (a partition's key when partitioned).
@@ -303,6 +310,8 @@ mod tests {
             ids: vec![EntryId { ms: 1, seq: 0 }],
             consumer: "w1".into(),
             count: 1,
+            deleted: None,
+            kept: None,
         });
         sink.emit(started("w1"));
         sink.emit(started("w2"));

@@ -148,8 +148,25 @@ pub fn describe(event: &Event) -> String {
             ..
         } => format!("{consumer} processed {id} ({kind}, delivery {deliveries})"),
         Event::Acked {
-            consumer, count, ..
-        } => format!("{consumer} acked {count}"),
+            consumer,
+            count,
+            deleted,
+            kept,
+            ..
+        } => {
+            let mut line = format!("{consumer} acked {count}");
+            if let Some(deleted) = deleted {
+                line.push_str(&format!(", deleted {deleted} from the stream"));
+            }
+            if let Some(kept) = kept.as_deref().filter(|k| !k.is_empty()) {
+                line.push_str(&format!(
+                    ", kept {} another group still needs: {}",
+                    kept.len(),
+                    ids(kept)
+                ));
+            }
+            line
+        }
         Event::Failed {
             id,
             consumer,

@@ -6,4 +6,5 @@
 pub mod session;
 pub mod signals;
 pub mod streams;
+pub mod trimming;
 pub mod worker;

@@ -26,7 +26,7 @@ use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
 use crate::engine::retention::Target;
 use crate::engine::worker::WorkerConfig;
-use crate::redis::{Connector, EntryId, Retention};
+use crate::redis::{Connector, EntryId, Retention, TrimMode};
 
 pub use admin::ADMIN_TIMEOUT;
 pub use outcome::{ClaimStop, Done, Outcome, Refusal};
@@ -50,6 +50,11 @@ pub enum EngineCommand {
     /// Plan a MINID trim (the safe one, or a chosen id) for a confirmation:
     /// answered with [`Outcome::TrimPlan`].
     PlanTrim(Target),
+    /// The same, to be trimmed with a Redis 8.2 trim mode.
+    PlanModeTrim(Target, TrimMode),
+    /// Plan `XTRIM MAXLEN = 0 ACKED` (Redis 8.2): answered with
+    /// [`Outcome::AckedPlan`].
+    PlanAckedTrim,
     /// XGROUP DELCONSUMER, after dealing with its pending entries.
     DeleteConsumer {
         group: String,
@@ -129,6 +134,8 @@ pub struct SupervisorConfig {
     pub work_ms: u64,
     /// Name of the basic consumer (its offset key derives from it).
     pub basic_name: String,
+    /// What the lab's producer trims with (`--maxlen`, `--trim-mode`).
+    pub retention: Option<Retention>,
 }
 
 pub struct Supervisor {

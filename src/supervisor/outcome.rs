@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::engine::retention::{self, Plan};
+use crate::engine::retention::{self, AckedPlan, Plan};
 use crate::redis::EntryId;
 use crate::supervisor::workers::{WorkerMode, WorkerStatus};
 
@@ -23,6 +23,8 @@ pub enum Outcome {
     },
     /// A planned trim, to confirm before it is sent.
     TrimPlan(Box<Plan>),
+    /// A planned `XTRIM MAXLEN = 0 ACKED`, to confirm before it is sent.
+    AckedPlan(Box<AckedPlan>),
 }
 
 /// A request carried out. `command` is the command line as it was sent.

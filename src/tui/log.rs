@@ -76,6 +76,7 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
             state.push_log(at_ms, LogKind::Failure, text);
         }
         Outcome::TrimPlan(plan) => admin::on_plan(state, &plan),
+        Outcome::AckedPlan(plan) => admin::on_acked_plan(state, &plan),
         Outcome::Entry { id, fields } => {
             if let Mode::Entry {
                 id: shown,

@@ -50,10 +50,11 @@ use crate::redis::Connector;
 use crate::redis::id::now_ms;
 use crate::setup::session::Session;
 use crate::setup::streams::spread_of;
-use crate::setup::worker::worker_config;
+use crate::setup::trimming::{Limits, producer_retention};
+use crate::setup::worker::{check_ack_delete, worker_config};
 use crate::supervisor::{Outcome, Supervisor, SupervisorConfig};
 use crate::tui::lab_gate::Gate;
-use crate::tui::state::{Lab, Production, Screen, State};
+use crate::tui::state::{Lab, LogKind, Production, Screen, State};
 
 /// Lab defaults: recovery shows within seconds (headless workers use 15s/5s).
 pub const LAB_MIN_IDLE: Duration = Duration::from_secs(5);
@@ -88,6 +89,14 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         }
     };
     let worker = lab_worker(global, args);
+    let server = session.connector.server();
+    check_ack_delete(&worker, server)?;
+    let limits = Limits {
+        maxlen: args.maxlen,
+        minid: None,
+        mode: args.trim_mode.mode(),
+    };
+    let (retention, notes) = producer_retention(limits, layout.partition_count(), server)?;
     let lab = lab(&session, global, args, &worker);
     let config = SupervisorConfig {
         worker,
@@ -95,12 +104,16 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         spread: spread_of(partitions),
         work_ms: args.work_ms,
         basic_name: lab.basic_name.clone(),
+        retention,
     };
     let production = Production {
         on: args.produce,
         rate: args.produce_rate,
     };
-    let state = State::new(lab, production, now_ms());
+    let mut state = State::new(lab, production, now_ms());
+    for note in notes {
+        state.push_log(now_ms(), LogKind::Lifecycle, note);
+    }
     let connector = session.connector.clone();
     let start = |events, outcomes| {
         let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);
