@@ -91,6 +91,41 @@ pub struct GlobalArgs {
         value_name = "auto|true|false"
     )]
     pub cluster: Option<String>,
+    /// Redis Sentinel: the sentinels' addresses (the master is asked of them)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL",
+        value_name = "HOST:PORT,..."
+    )]
+    pub sentinel: Option<String>,
+    /// Redis Sentinel: the master's name as the sentinels know it
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL_MASTER",
+        value_name = "NAME"
+    )]
+    pub sentinel_master: Option<String>,
+    /// Redis Sentinel: the sentinels' ACL user (the data nodes keep --username)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL_USERNAME"
+    )]
+    pub sentinel_username: Option<String>,
+    /// Redis Sentinel: the sentinels' password (prefer the environment or .env)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL_PASSWORD",
+        hide_env_values = true
+    )]
+    pub sentinel_password: Option<String>,
     /// Stream key
     #[arg(
         long,
@@ -191,6 +226,10 @@ impl GlobalArgs {
             ca_cert: self.ca_cert.clone(),
             tls_insecure: self.tls_insecure,
             cluster: self.cluster.clone(),
+            sentinel: self.sentinel.clone(),
+            sentinel_master: self.sentinel_master.clone(),
+            sentinel_username: self.sentinel_username.clone(),
+            sentinel_password: self.sentinel_password.clone(),
         }
     }
 }

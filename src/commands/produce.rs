@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ProduceArgs};
 use crate::commands::stderr_is_terminal;
+use crate::engine::event::SharedSink;
 use crate::engine::partition::Layout;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::engine::registry::CreatedBy;
@@ -15,6 +16,7 @@ use crate::failure::{ExitKind, Failure};
 use crate::output::events::TextSink;
 use crate::redis::memory::out_of_memory_detail;
 use crate::redis::{EntryId, create_group, xlen};
+use crate::setup::failover::report_failovers;
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
 use crate::setup::streams::open_stream;
@@ -44,8 +46,10 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     if let Some(group) = &global.group {
         create_groups(&mut conn, &layout, group).await?;
     }
-    let mut producer = Producer::new(conn, config, Arc::new(TextSink::PLAIN));
+    let sink: SharedSink = Arc::new(TextSink::PLAIN);
+    let mut producer = Producer::new(conn, config, sink.clone());
     let cancel = shutdown_on_signal();
+    let failovers = report_failovers(&session.connector, sink, cancel.clone());
     let started = Instant::now();
     let result = with_progress(args, producer.stats.clone(), async {
         match args.rate {
@@ -54,6 +58,9 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
         }
     })
     .await;
+    if let Some(reporter) = failovers {
+        reporter.abort();
+    }
     match result {
         Ok(done) => {
             report(&session, global, &layout, done, started).await;

@@ -10,6 +10,7 @@ use crate::engine::partition::workers::run_on_partitions;
 use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit};
 use crate::failure::{ExitKind, Failure};
 use crate::output::events::{JsonLinesSink, TextSink};
+use crate::setup::failover::report_failovers;
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
 use crate::setup::streams::resolve_stream;
@@ -46,10 +47,14 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
     ));
     let stats = Arc::default();
     let connector = &session.connector;
+    let failovers = report_failovers(connector, sink.clone(), cancel.clone());
     let exit = run_on_partitions(
         connector, &layout, &config, &behaviour, &sink, &cancel, &stats,
     )
     .await;
+    if let Some(reporter) = failovers {
+        reporter.abort();
+    }
     sink.flush();
     drop(session);
     match exit {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::redis::EntryId;
+use crate::redis::topology::NodeAddr;
 
 /// Something that happened in the engine, named for what happened.
 /// Serialized as one JSON object with an `event` tag (`worker --events json`).
@@ -163,6 +164,14 @@ pub enum Event {
     },
     Trimmed {
         removed: u64,
+    },
+    /// Redis Sentinel named another master: every connection follows it
+    /// (each on its next request).
+    Failover {
+        /// The master's name as the sentinels know it.
+        master: String,
+        old: NodeAddr,
+        new: NodeAddr,
     },
     Error {
         role: String,

@@ -213,6 +213,9 @@ pub fn describe(event: &Event) -> String {
                 format!("group {group} already exists")
             }
         }
+        Event::Failover { master, old, new } => format!(
+            "failover: the sentinels moved master '{master}' from {old} to {new}; every connection follows"
+        ),
         Event::GroupRecreated { group, reason, .. } => {
             format!("group {group} re-created: {reason}")
         }

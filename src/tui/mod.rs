@@ -34,6 +34,7 @@ pub mod ui;
 pub mod update;
 pub mod watch;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{Sender, channel};
@@ -41,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::engine::Event;
+use crate::engine::event::ChannelSink;
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::monitor::keyspace::KeyspaceConfig;
@@ -48,6 +50,7 @@ use crate::monitor::keyspace::poller::spawn_keyspace;
 use crate::monitor::spawn_poller;
 use crate::redis::Connector;
 use crate::redis::id::now_ms;
+use crate::setup::failover::report_failovers;
 use crate::setup::session::Session;
 use crate::setup::streams::spread_of;
 use crate::setup::trimming::{Limits, producer_retention};
@@ -143,9 +146,12 @@ async fn show(
     // health INFO: never sent for a user the ACL refuses INFO, and 5 s
     // late after a failed first read.
     state.server = poll_with.server().cloned();
+    state.sentinel = poll_with.sentinel();
     let (events_tx, events) = channel(EVENTS_QUEUE);
     let (outcomes_tx, outcomes) = channel(OUTCOMES_QUEUE);
     let cancel = CancellationToken::new();
+    let failovers = Arc::new(ChannelSink::new(events_tx.clone()));
+    let _reporter = report_failovers(poll_with, failovers, cancel.clone());
     // Paused from the start when the overview is shown first.
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
     let poller = spawn_poller(poll_with, key, state.lab.refresh, cancel.clone());

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::monitor::advice::Health;
 use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, LinkState, Snapshot};
+use crate::redis::connect::SentinelStatus;
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::supervisor::{Roster, WorkerReport};
 use crate::tui::access::{self, Access, Needs};
@@ -215,6 +216,9 @@ pub struct State {
     pub lab: Lab,
     pub link: Option<LinkState>,
     pub server: Option<ServerInfo>,
+    /// Behind Redis Sentinel: the master's name and where it is now
+    /// (updated by each `failover` event).
+    pub sentinel: Option<SentinelStatus>,
     /// The server's memory and queue-safety advice (INFO, every 5 s).
     pub health: Option<Health>,
     pub snapshot: Option<Arc<Snapshot>>,

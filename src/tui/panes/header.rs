@@ -1,4 +1,5 @@
-//! The header: server (redacted URL, name and version), link state, out
+//! The header: server (redacted URL, or `sentinel <name> → host:port`,
+//! name and version), link state, out
 //! of memory or the advice's warnings (`i` shows them), stream, group,
 //! production, the poller's own cost and the lab settings.
 
@@ -48,11 +49,26 @@ pub fn server_line<'a>(
     });
     let mut spans = vec![
         Span::styled(" streamlab ", Style::new().fg(Color::Black).bg(Color::Cyan)),
-        Span::raw(format!(" {}{version}  ", state.lab.url)),
+        Span::raw(format!(" {}{version}  ", where_from(state))),
     ];
     spans.extend(link_spans(state, link, taken_ms));
     spans.extend(health_span(state));
     Line::from(spans)
+}
+
+/// Where the data comes from: the redacted URL, or behind Redis Sentinel
+/// `sentinel <name> → host:port` (the master now, after any failover).
+fn where_from(state: &State) -> String {
+    match &state.sentinel {
+        Some(s) => {
+            let at = s
+                .address
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), ToString::to_string);
+            format!("sentinel {} → {at}", s.master)
+        }
+        None => state.lab.url.clone(),
+    }
 }
 
 /// Out of memory, or how many warnings INFO earns, with the key that

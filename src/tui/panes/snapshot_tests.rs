@@ -43,6 +43,41 @@ fn header_when_the_link_is_lost() {
 }
 
 #[test]
+fn header_behind_sentinel_follows_a_failover() {
+    use crate::engine::Event;
+    use crate::redis::connect::SentinelStatus;
+    use crate::redis::topology::NodeAddr;
+    let mut s = fixture::state();
+    s.sentinel = Some(SentinelStatus {
+        master: "mymaster".into(),
+        address: Some(NodeAddr::new("10.0.0.1", 6379)),
+        sentinels: vec![NodeAddr::new("10.0.0.9", 26379)],
+    });
+    let before = draw(130, 3, &s, panes::header::render);
+    assert!(
+        format!("{before:?}").contains("sentinel mymaster → 10.0.0.1:6379"),
+        "{before:?}"
+    );
+    crate::tui::log::on_event(
+        &mut s,
+        &Event::Failover {
+            master: "mymaster".into(),
+            old: NodeAddr::new("10.0.0.1", 6379),
+            new: NodeAddr::new("10.0.0.2", 6379),
+        },
+        NOW,
+    );
+    insta::assert_snapshot!(draw(130, 3, &s, panes::header::render));
+    assert!(
+        s.log
+            .iter()
+            .any(|l| l.text.contains("from 10.0.0.1:6379 to 10.0.0.2:6379")),
+        "{:?}",
+        s.log
+    );
+}
+
+#[test]
 fn stream() {
     insta::assert_snapshot!(draw(76, 6, &fixture::state(), panes::stream::render));
 }
