@@ -64,6 +64,13 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
     match result {
         Ok(done) => {
             report(&session, global, &layout, done, started).await;
+            let resent = producer.stats.resent.load(Ordering::Relaxed);
+            if resent > 0 {
+                crate::stdout_line!(
+                    "{} sent again after a connection error: a batch whose reply was lost may have landed too, so those may be in the stream twice",
+                    crate::words::entries(resent)
+                );
+            }
             Ok(())
         }
         Err(e) if e.is_out_of_memory() => {

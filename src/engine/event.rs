@@ -165,6 +165,15 @@ pub enum Event {
     Trimmed {
         removed: u64,
     },
+    /// After a failover the producer checked its recent entries on the new
+    /// master: `missing` of `checked` were lost by Redis in the switch
+    /// (acknowledged by the old master, never passed on) and were added
+    /// again.
+    RestoredAfterFailover {
+        stream: String,
+        checked: u64,
+        missing: u64,
+    },
     /// Redis Sentinel named another master: every connection follows it
     /// (each on its next request).
     Failover {

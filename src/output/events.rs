@@ -102,7 +102,8 @@ pub fn stream_of(event: &Event) -> Option<&str> {
         | Event::Crashed { stream, .. }
         | Event::WorkerStopped { stream, .. }
         | Event::Consumed { stream, .. }
-        | Event::OffsetSaved { stream, .. } => Some(stream),
+        | Event::OffsetSaved { stream, .. }
+        | Event::RestoredAfterFailover { stream, .. } => Some(stream),
         Event::Reconnecting { stream, .. }
         | Event::Reconnected { stream, .. }
         | Event::OutOfMemory { stream, .. }
@@ -213,6 +214,18 @@ pub fn describe(event: &Event) -> String {
                 format!("group {group} already exists")
             }
         }
+        Event::RestoredAfterFailover {
+            checked, missing, ..
+        } => match missing {
+            0 => format!(
+                "producer: after the failover all {} it added lately are on the new master",
+                crate::words::entries(*checked)
+            ),
+            n => format!(
+                "producer: after the failover {} of the {checked} it added lately were missing on the new master (the old one acknowledged them and never passed them on): added again",
+                crate::words::entries(*n)
+            ),
+        },
         Event::Failover { master, old, new } => format!(
             "failover: the sentinels moved master '{master}' from {old} to {new}; every connection follows"
         ),

@@ -39,6 +39,9 @@ pub struct Conn {
     seed_generation: u64,
     /// Commands sent, for the monitor's own-cost figure.
     pub commands_sent: u64,
+    /// Whether the last request got as far as a socket: if it failed, it
+    /// may still have run (its reply was lost).
+    reached_socket: bool,
 }
 
 impl Conn {
@@ -55,7 +58,15 @@ impl Conn {
             attempts: 0,
             seed_generation: 0,
             commands_sent: 0,
+            reached_socket: false,
         }
+    }
+
+    /// Whether the last request reached a socket. One that failed before
+    /// (no connection, the sentinels naming nobody) did not run; one that
+    /// failed after may have (a socket closed before the reply came).
+    pub fn request_reached_socket(&self) -> bool {
+        self.reached_socket
     }
 
     pub fn role(&self) -> &str {
@@ -125,6 +136,7 @@ impl Conn {
         name: &'static str,
         writes: bool,
     ) -> Result<Value, RedisFailure> {
+        self.reached_socket = false;
         let result = self.run_routed(cmd, name, writes).await;
         result.map_err(|e| e.naming_key(route::keys(cmd).next()))
     }
@@ -182,6 +194,7 @@ impl Conn {
         writes: bool,
         commands: usize,
     ) -> Result<Vec<Value>, RedisFailure> {
+        self.reached_socket = false;
         self.guard(name, writes, || read_only::pipeline_is_read(pipe))?;
         self.ensure_mode().await?;
         let route = self.route(|| route::of_pipeline(pipe))?;
@@ -237,6 +250,7 @@ impl Conn {
             // Behind Sentinel, one to a master another connection saw
             // replaced is dropped too.
             if !self.links[i].1.is_poisoned() && !self.seed_replaced(node) {
+                self.reached_socket = true;
                 return Ok(i);
             }
             self.links.swap_remove(i);
@@ -255,6 +269,7 @@ impl Conn {
             self.seed_generation = sentinels.generation();
         }
         self.links.push((node, link));
+        self.reached_socket = true;
         Ok(self.links.len() - 1)
     }
 
