@@ -370,3 +370,57 @@ async fn servers_without_8_2_refuse_every_option_unsent() {
     assert!(writes.is_empty(), "sent: {writes:?}");
     assert_eq!(xlen(&mut conn, &stream).await.unwrap(), 10);
 }
+
+/// Dangling references on any server: pending ids whose entry was XDEL'd
+/// or trimmed away (KEEPREF, every server's default) are counted per group
+/// in `monitor --json` (`deleted_pending`), said in words in the text, and
+/// marked in the dashboard's PEL page; a stream nothing was deleted from
+/// costs no command for it.
+#[tokio::test]
+async fn pending_entries_gone_from_the_stream_are_counted_and_marked() {
+    let redis = server();
+    let url = redis.url();
+    let mut conn = connector(&url).conn("test");
+    let stream = unique("dangling");
+    let ids = add_tasks(&mut conn, &stream, 20).await;
+    raw(&mut conn, &["XGROUP", "CREATE", &stream, "g", "0"]).await;
+    read_without_ack(&mut conn, &stream, "g", "c", 10).await;
+    let monitor = line(&url, &stream, "--group g monitor --json --once");
+    let count = |out: &BinOutput| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("JSON");
+        v["groups"][0]["deleted_pending"].clone()
+    };
+    let out = run_bin(&monitor, &[], WAIT).await;
+    assert_eq!(count(&out), 0, "{}", out.stdout);
+
+    // Two deleted in the middle, the first three trimmed away.
+    raw(
+        &mut conn,
+        &["XDEL", &stream, &ids[5].to_string(), &ids[7].to_string()],
+    )
+    .await;
+    raw(&mut conn, &["XTRIM", &stream, "MINID", &ids[3].to_string()]).await;
+    let out = run_bin(&monitor, &[], WAIT).await;
+    assert_eq!(count(&out), 5, "{}", out.stdout);
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(v["groups"][0]["deleted_pending_exact"], true);
+    let text = run_bin(&line(&url, &stream, "--group g monitor --once"), &[], WAIT).await;
+    assert!(
+        text.stdout
+            .contains("5 pending entries are gone from the stream"),
+        "{}",
+        text.stdout
+    );
+
+    let page = streamlab::monitor::PelQuery {
+        group: "g".into(),
+        start: None,
+        count: 20,
+        consumer: None,
+    };
+    let snap = streamlab::monitor::poll_once(&mut conn, &stream, Some(&page))
+        .await
+        .expect("poll");
+    let marked = &snap.group("g").expect("the group").deleted_in_page;
+    assert_eq!(*marked, [ids[0], ids[1], ids[2], ids[5], ids[7]]);
+}

@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
+use crate::monitor::dangling::deleted_pending;
 use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
 use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
 use crate::output::stdout;
-use crate::redis::ServerInfo;
+use crate::redis::{Conn, RedisFailure, ServerInfo};
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
 use crate::setup::streams::resolve_stream;
@@ -40,7 +41,11 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
             _ = tick.tick() => {}
         }
         polls += 1;
-        match poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await {
+        let polled = match poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await {
+            Ok(mut parts) => count_deleted(&mut conn, &mut parts).await.map(|()| parts),
+            Err(e) => Err(e),
+        };
+        match polled {
             Ok(parts) => {
                 // Compared with the last good poll, so a loss during an
                 // outage is reported once the server answers again.
@@ -58,6 +63,29 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         // The reader went away (`| head`): nobody sees another poll.
         if args.once || args.polls.is_some_and(|n| polls >= n) || stdout::closed() {
             break;
+        }
+    }
+    Ok(())
+}
+
+/// Each group's pending entries whose stream entry is gone: free while
+/// nothing was deleted from the stream (see `monitor::dangling`).
+async fn count_deleted(conn: &mut Conn, parts: &mut [Snapshot]) -> Result<(), RedisFailure> {
+    for snap in parts {
+        let Some(info) = snap.stream.clone() else {
+            continue;
+        };
+        for g in &mut snap.groups {
+            let count = deleted_pending(
+                conn,
+                &snap.key,
+                &info,
+                &g.info.name,
+                g.pending.count,
+                g.pending.min,
+            )
+            .await?;
+            g.deleted_pending = Some(count);
         }
     }
     Ok(())
@@ -150,6 +178,14 @@ pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
                 out,
                 "    consumer '{}': pending {}  idle {} ms",
                 c.name, c.pending, c.idle_ms
+            );
+        }
+        if let Some(d) = g.deleted_pending.filter(|d| d.count > 0) {
+            let at_least = if d.exact { "" } else { "at least " };
+            let _ = writeln!(
+                out,
+                "    {at_least}{} gone from the stream (deleted or trimmed while pending): ack them, or on Redis 8.2+ trim with --trim-mode delref",
+                crate::words::count(d.count, "pending entry is", "pending entries are")
             );
         }
     }

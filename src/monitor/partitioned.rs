@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::engine::registry;
+use crate::monitor::dangling::DeletedPending;
 use crate::monitor::poller::StreamFocus;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::monitor::{PelQuery, poll_once};
@@ -77,6 +78,11 @@ pub async fn poll_focus(
             .and_then(|g| g.pel_page.clone());
         if let Some(g) = total.groups.iter_mut().find(|g| g.info.name == q.group) {
             g.pel_page = page;
+            g.deleted_in_page = row
+                .snapshot
+                .group(&q.group)
+                .map(|p| p.deleted_in_page.clone())
+                .unwrap_or_default();
         }
     }
     Ok((total, rows))
@@ -127,6 +133,16 @@ pub fn totals(stream: &str, parts: &[Snapshot]) -> Snapshot {
     }
 }
 
+/// Deleted pending entries over the partitions: known where every one was
+/// counted, exact where every count was.
+fn merge_deleted(parts: &[&GroupSnapshot]) -> Option<DeletedPending> {
+    let counts: Option<Vec<DeletedPending>> = parts.iter().map(|g| g.deleted_pending).collect();
+    counts.map(|c| DeletedPending {
+        count: c.iter().map(|d| d.count).sum(),
+        exact: c.iter().all(|d| d.exact),
+    })
+}
+
 /// One group's figures summed over the partitions it exists on.
 fn merge_group(parts: &[&GroupSnapshot]) -> GroupSnapshot {
     let consumers = merge_consumers(parts.iter().flat_map(|g| &g.consumers));
@@ -160,6 +176,8 @@ fn merge_group(parts: &[&GroupSnapshot]) -> GroupSnapshot {
             .cloned(),
         next_undelivered: parts.iter().filter_map(|g| g.next_undelivered).min(),
         pel_page: None,
+        deleted_in_page: Vec::new(),
+        deleted_pending: merge_deleted(parts),
     }
 }
 

@@ -9,6 +9,7 @@
 //! oldest-pending and time-lag commands are skipped when the poll already
 //! knows their answer (see [`Plan`]): at most 4 commands per group.
 
+use crate::monitor::dangling;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::redis::id::now_ms;
 use crate::redis::reply::{checked, entries};
@@ -68,6 +69,7 @@ pub async fn poll_once(
     snap.groups_omitted = snap.more_groups.len();
     let last_generated = snap.stream.as_ref().and_then(|s| s.last_generated_id);
     snap.groups = poll_groups(conn, key, groups, page, last_generated, &mut snap.commands).await?;
+    mark_deleted(conn, key, &mut snap).await?;
     snap.taken_ms = now_ms();
     snap.poll_us = elapsed_us(started);
     Ok(snap)
@@ -186,9 +188,33 @@ async fn poll_groups(
             oldest_pending,
             next_undelivered,
             pel_page,
+            deleted_in_page: Vec::new(),
+            deleted_pending: None,
         });
     }
     Ok(out)
+}
+
+/// Mark the ids of the PEL page whose entry is gone: free when XINFO
+/// STREAM's figures tell; a few XRANGE id id otherwise (see
+/// [`crate::monitor::dangling`]).
+async fn mark_deleted(conn: &mut Conn, key: &str, snap: &mut Snapshot) -> Result<(), RedisFailure> {
+    let Some(info) = snap.stream.clone() else {
+        return Ok(());
+    };
+    for g in &mut snap.groups {
+        let Some(page) = &g.pel_page else { continue };
+        let ids: Vec<EntryId> = page.iter().map(|p| p.id).collect();
+        let (flags, checked) = dangling::deleted_flags(conn, key, &info, &ids).await?;
+        snap.commands += u32::try_from(checked).unwrap_or(u32::MAX);
+        g.deleted_in_page = ids
+            .into_iter()
+            .zip(flags)
+            .filter(|(_, f)| *f == Some(true))
+            .map(|(id, _)| id)
+            .collect();
+    }
+    Ok(())
 }
 
 /// The XPENDING summary's figures from replies the poll has anyway: the

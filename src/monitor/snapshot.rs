@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use crate::monitor::dangling::DeletedPending;
+
 use crate::redis::{
     ConsumerInfo, EntryId, Feature, GroupInfo, PendingEntry, PendingSummary, ServerInfo, StreamInfo,
 };
@@ -58,6 +60,12 @@ pub struct GroupSnapshot {
     pub next_undelivered: Option<EntryId>,
     /// The requested page of the PEL, for the group the dashboard shows.
     pub pel_page: Option<Vec<PendingEntry>>,
+    /// Ids of that page whose stream entry is gone (dangling references,
+    /// see [`crate::monitor::dangling`]).
+    pub deleted_in_page: Vec<EntryId>,
+    /// How many pending entries are gone from the stream; `None` when not
+    /// counted (`monitor` counts, the dashboard marks its page).
+    pub deleted_pending: Option<DeletedPending>,
 }
 
 impl GroupSnapshot {
@@ -140,6 +148,8 @@ impl Snapshot {
                 "inactive_ms": c.inactive_ms,
                 "ghost": is_ghost(c),
             })).collect::<Vec<_>>(),
+            "deleted_pending": g.deleted_pending.map(|d| d.count),
+            "deleted_pending_exact": g.deleted_pending.map(|d| d.exact),
         })
     }
 }

@@ -150,9 +150,11 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
 fn entry(frame: &mut Frame, area: Rect, id: &str, fields: Option<&Option<Vec<(String, String)>>>) {
     let lines: Vec<Line> = match fields {
         None => vec![Line::styled("loading (XRANGE id id)…", dim())],
-        Some(None) => vec![Line::raw(
-            "not in the stream any more: deleted or trimmed while pending (XACK clears it from the PEL)",
-        )],
+        Some(None) => vec![
+            Line::raw("deleted: not in the stream any more (deleted or trimmed while pending)."),
+            Line::raw("Its id stays in the PEL until acked: `a` acks it; on Redis 8.2+ a trim"),
+            Line::raw("with DELREF removes such ids too (streamlab trim --trim-mode delref)."),
+        ],
         Some(Some(f)) => f
             .iter()
             .map(|(k, v)| {
@@ -163,7 +165,9 @@ fn entry(frame: &mut Frame, area: Rect, id: &str, fields: Option<&Option<Vec<(St
             })
             .collect(),
     };
-    let height = u16::try_from(lines.len()).unwrap_or(20).clamp(1, 20) + 2;
+    // Rows as wrapped, so no line is cut (the popup is 72 wide, 70 inside).
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(70).max(1)).sum();
+    let height = u16::try_from(rows).unwrap_or(20).clamp(1, 20) + 2;
     let inner = popup(frame, area, 72, height, &format!("Entry {id} (Esc closes)"));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

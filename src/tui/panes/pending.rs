@@ -42,8 +42,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
     let chosen = state.view.pel_row.min(rows.len() - 1);
     let max = state.lab.max_deliveries;
+    let deleted = state
+        .group()
+        .map_or(&[][..], |g| g.deleted_in_page.as_slice());
     let table_rows = rows.iter().enumerate().map(|(i, p)| {
-        let r = row(p, max);
+        let r = row(p, max, deleted.contains(&p.id));
         if i == chosen {
             r.style(selected(state, Pane::Pending))
         } else {
@@ -82,16 +85,23 @@ fn title(state: &State) -> String {
     } else {
         format!(", {}", filter.join(", "))
     };
+    let deleted = match state.group().map_or(0, |g| g.deleted_in_page.len()) {
+        0 => String::new(),
+        n => format!(", {n} deleted on this page"),
+    };
     format!(
-        " Pending in {of}: {} total, page {}{filter} ",
+        " Pending in {of}: {} total, page {}{filter}{deleted} ",
         fmt::count(total),
         state.view.pel_pages.len() + 1
     )
 }
 
 /// Entries one delivery from dead-lettering are yellow; at or past it, red.
-fn row(p: &PendingEntry, max: u64) -> Row<'static> {
-    let style = if p.deliveries >= max {
+/// One whose stream entry is gone (a dangling reference) says `deleted`.
+fn row(p: &PendingEntry, max: u64, deleted: bool) -> Row<'static> {
+    let style = if deleted {
+        Style::new().fg(Color::DarkGray)
+    } else if p.deliveries >= max {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
     } else if p.deliveries + 1 >= max {
         Style::new().fg(Color::Yellow)
@@ -99,9 +109,14 @@ fn row(p: &PendingEntry, max: u64) -> Row<'static> {
         Style::new()
     };
     let marker = if p.deliveries + 1 >= max { " !" } else { "" };
+    let consumer = if deleted {
+        format!("{} · deleted", p.consumer)
+    } else {
+        p.consumer.clone()
+    };
     Row::new(vec![
         p.id.to_string(),
-        p.consumer.clone(),
+        consumer,
         fmt::age(p.idle_ms),
         format!("{}{marker}", p.deliveries),
     ])

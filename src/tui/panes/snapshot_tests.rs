@@ -115,6 +115,39 @@ fn pending_page_highlights_near_max_deliveries() {
 }
 
 #[test]
+fn pending_page_marks_entries_deleted_while_pending() {
+    let mut s = fixture::state();
+    if let Some(snap) = s.snapshot.as_mut() {
+        let snap = std::sync::Arc::make_mut(snap);
+        for g in snap.groups.iter_mut().filter(|g| g.info.name == "workers") {
+            g.deleted_in_page = vec![id(30_000, 0)];
+        }
+    }
+    let pane = draw(80, 10, &s, panes::pending::render);
+    assert!(format!("{pane:?}").contains("host-7 · deleted"), "{pane:?}");
+    insta::assert_snapshot!(pane);
+}
+
+#[test]
+fn an_entry_gone_from_the_stream_says_so_whole_with_the_way_out() {
+    let mut s = fixture::state();
+    s.view.mode = Mode::Entry {
+        id: id(30_000, 0),
+        fields: Some(None),
+    };
+    let shown = screen(100, 30, &s);
+    let text = format!("{shown:?}");
+    for part in [
+        "deleted: not in the stream",
+        "`a` acks it",
+        "DELREF removes such ids too",
+    ] {
+        assert!(text.contains(part), "{part} is cut: {shown:?}");
+    }
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
 fn pending_filtered_by_min_idle() {
     let mut s = fixture::state();
     s.view.filter.min_idle_ms = Some(10_000);
