@@ -121,6 +121,10 @@ pub struct Roster {
     pub basic: Option<BasicReport>,
     /// Engine events the screen fell too far behind to receive.
     pub events_dropped: u64,
+    /// `--ack-delete`: entries the workers' XACKDEL removed from the
+    /// stream, and those it kept because another group still needs them.
+    pub ack_deleted: u64,
+    pub ack_kept: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -281,6 +285,8 @@ impl Supervisor {
                 .as_ref()
                 .map(|f| f.basic.report(&self.config.basic_name)),
             events_dropped: self.events_dropped.load(Ordering::Relaxed),
+            ack_deleted: self.workers.total(|s| &s.deleted),
+            ack_kept: self.workers.total(|s| &s.kept),
         }
     }
 

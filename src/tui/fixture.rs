@@ -47,6 +47,8 @@ pub fn lab() -> Lab {
         max_deliveries: 5,
         work_ms: 50,
         basic_name: "basic".into(),
+        ack_delete: false,
+        producer_trim: None,
     }
 }
 
@@ -155,6 +157,8 @@ pub fn worker(name: &str, status: WorkerStatus, mode: WorkerMode, processed: u64
 pub fn roster() -> Roster {
     Roster {
         events_dropped: 0,
+        ack_deleted: 0,
+        ack_kept: 0,
         workers: vec![
             worker("w1", WorkerStatus::Running, WorkerMode::Normal, 2_000),
             worker("w2", WorkerStatus::Running, WorkerMode::Slow, 900),

@@ -100,7 +100,8 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         mode: args.trim_mode.mode(),
     };
     let (retention, notes) = producer_retention(limits, layout.partition_count(), server)?;
-    let lab = lab(&session, global, args, &worker);
+    let mut lab = lab(&session, global, args, &worker);
+    lab.producer_trim = retention.map(|r| trim_words(&r));
     let config = SupervisorConfig {
         worker,
         layout,
@@ -208,7 +209,15 @@ fn lab(session: &Session, global: &GlobalArgs, args: &DashboardArgs, worker: &Wo
         max_deliveries: worker.max_deliveries,
         work_ms: args.work_ms,
         basic_name: "basic".into(),
+        ack_delete: worker.ack_delete,
+        producer_trim: None,
     }
+}
+
+/// `MAXLEN ~ 1000 ACKED`: the retention as XADD carries it.
+fn trim_words(retention: &crate::redis::Retention) -> String {
+    let line = crate::redis::command_line(&crate::redis::xtrim_cmd("k", retention));
+    line.trim_start_matches("XTRIM k ").to_owned()
 }
 
 /// The server as the header names it: the redacted URL, and whether it is

@@ -35,6 +35,11 @@ pub struct Lab {
     pub max_deliveries: u64,
     pub work_ms: u64,
     pub basic_name: String,
+    /// The lab's workers ack with XACKDEL ... ACKED (`--ack-delete`).
+    pub ack_delete: bool,
+    /// What the lab's producer trims with, as XADD says it
+    /// (`MAXLEN ~ 1000 ACKED`); `None` when it does not trim.
+    pub producer_trim: Option<String>,
 }
 
 /// The focusable panes, in Tab order.

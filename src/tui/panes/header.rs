@@ -182,6 +182,25 @@ fn production(state: &State) -> Vec<Span<'_>> {
     ]
 }
 
+/// The lab's Redis 8.2 settings: how the producer trims, and what the
+/// workers' XACKDEL removed and kept.
+fn redis_8_2(state: &State) -> String {
+    let lab = &state.lab;
+    let mut out = String::new();
+    if let Some(trim) = &lab.producer_trim {
+        out.push_str(&format!(", XADD {trim}"));
+    }
+    if lab.ack_delete {
+        let r = &state.roster;
+        out.push_str(&format!(
+            ", XACKDEL: {} deleted, {} kept for other groups",
+            fmt::count(r.ack_deleted),
+            fmt::count(r.ack_kept)
+        ));
+    }
+    out
+}
+
 fn cost_line(state: &State) -> Line<'_> {
     let (per_poll, rtt) = state
         .snapshot
@@ -197,8 +216,12 @@ fn cost_line(state: &State) -> Line<'_> {
     if state.access == Access::Lab {
         spans.push(Span::styled(
             format!(
-                "  │ lab: min-idle {:?}, claim every {:?}, max deliveries {}, work {}ms",
-                lab.min_idle, lab.claim_every, lab.max_deliveries, lab.work_ms
+                "  │ lab: min-idle {:?}, claim every {:?}, max deliveries {}, work {}ms{}",
+                lab.min_idle,
+                lab.claim_every,
+                lab.max_deliveries,
+                lab.work_ms,
+                redis_8_2(state)
             ),
             dim(),
         ));

@@ -31,6 +31,22 @@ fn header() {
 }
 
 #[test]
+fn header_of_a_lab_on_redis_8_2_says_how_it_trims_and_what_xackdel_did() {
+    let mut s = fixture::state();
+    s.lab.ack_delete = true;
+    s.lab.producer_trim = Some("MAXLEN = 1000 ACKED".into());
+    s.roster.ack_deleted = 4_200;
+    s.roster.ack_kept = 17;
+    let shown = draw(200, 3, &s, panes::header::render);
+    let text = format!("{shown:?}");
+    assert!(text.contains("XADD MAXLEN = 1000 ACKED"), "{text}");
+    assert!(
+        text.contains("XACKDEL: 4,200 deleted, 17 kept for other groups"),
+        "{text}"
+    );
+}
+
+#[test]
 fn header_when_the_link_is_lost() {
     let mut s = fixture::state();
     s.link = Some(LinkState::Reconnecting {
