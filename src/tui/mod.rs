@@ -14,6 +14,9 @@ pub mod app;
 pub mod commands;
 pub mod confirm;
 pub mod derive;
+// Test data, not compiled into the binary: unit tests get it by cfg(test),
+// the frame-time example through the `test-support` feature.
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fixture;
 pub mod fmt;
