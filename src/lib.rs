@@ -13,6 +13,7 @@ pub mod failure;
 pub mod logging;
 pub mod monitor;
 pub mod redis;
+pub mod report;
 pub mod secrets;
 pub mod session;
 pub mod stdout;

@@ -147,7 +147,7 @@ async fn show(
     };
     let result = match terminal::TerminalGuard::enter() {
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
-        Err(e) => Err(terminal::unusable(&e)),
+        Err(report) => Err(Failure::unexpected(report)),
     };
     // The terminal is restored by now; stopping the engine may take a moment.
     cancel.cancel();
