@@ -2,9 +2,12 @@
 # Two streamlab binaries side by side: `streamlab bench --json` run by A and
 # by B in turns (A B, then B A, ...) against one private redis-server, so
 # both see the same machine load. Prints, per measure, the median over the
-# rounds of B / A, and the client's CPU time (user + sys) per run.
+# rounds of B / A, and the client's CPU time (user + sys) per run. On a
+# busy machine wall-clock ratios swing widely; with CALLGRIND=1 each binary
+# also runs once under callgrind (CALLGRIND_TASKS tasks, default 20000) and
+# its instructions per drained entry are compared, which do not swing.
 #
-#   scripts/bench-pair.sh BIN_A BIN_B [--rounds N] [streamlab bench flags]
+#   [CALLGRIND=1] scripts/bench-pair.sh BIN_A BIN_B [--rounds N] [streamlab bench flags]
 #
 # Used for the release-profile decision (docs/ARCHITECTURE.md): A built
 # with the default release profile, B with LTO, e.g.
@@ -23,11 +26,14 @@ if [ "${1:-}" = --rounds ]; then rounds=$2; shift 2; fi
 for bin in "$a" "$b"; do
     [ -x "$bin" ] || { echo "error: $bin is not an executable"; exit 2; }
 done
+if [ "${CALLGRIND:-0}" = 1 ] && ! command -v valgrind >/dev/null; then
+    echo "error: CALLGRIND=1 needs valgrind (apt-get install valgrind)"; exit 2
+fi
 
 . scripts/private-redis.sh
 start_private_redis
 out=$(mktemp)
-extra_cleanup() { rm -f "$out"; }
+extra_cleanup() { rm -f "$out" "$out".*; }
 
 # One run: the bench's JSON with the client's CPU seconds added.
 run() {
@@ -48,6 +54,27 @@ for i in $(seq "$rounds"); do
         echo "A $(run "$a" "$@")" >>"$out"
     fi
 done
+
+# The client's instructions per drained entry (produce, drain, end-to-end
+# and latency phases together), as scripts/cluster-bench.sh counts them.
+instructions() {
+    cli flushall >/dev/null
+    valgrind --tool=callgrind --callgrind-out-file="$out.cg" \
+        "$1" --url "redis://127.0.0.1:$port" bench --json --tasks "${CALLGRIND_TASKS:-20000}" \
+        --latency-for 1s >"$out.json" 2>"$out.err"
+    python3 -c '
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+ir = int(re.search(r"Collected : (\d+)", open(sys.argv[2]).read()).group(1))
+print(ir / (2 * r["tasks"] + r["latency_samples"]))' "$out.json" "$out.err"
+}
+
+if [ "${CALLGRIND:-0}" = 1 ]; then
+    echo "callgrind: A, then B..." >&2
+    ia=$(instructions "$a")
+    ib=$(instructions "$b")
+    python3 -c "print(f'instructions per drained entry: A {$ia:.0f}, B {$ib:.0f}, B/A {$ib / $ia:.3f}')"
+fi
 
 python3 - "$out" <<'PY'
 import json, statistics, sys
