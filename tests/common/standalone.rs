@@ -116,9 +116,10 @@ impl TestServer {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
             {
+                // The directory (and its log) goes when the start fails.
                 return Err(e_other(&format!(
-                    "redis-server exited at start ({status}); see {}",
-                    self.log_path().display()
+                    "redis-server exited at start ({status}); it said: {}",
+                    self.last_words()
                 )));
             }
             if self.log_says_ready(log_from)
@@ -134,6 +135,20 @@ impl TestServer {
         Err(e_other(
             "redis-server did not accept connections within 10 s",
         ))
+    }
+
+    /// The last lines of its stderr and log, on one line.
+    fn last_words(&self) -> String {
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        let (stderr, log) = (read("redis.stderr"), read("redis.log"));
+        let lines: Vec<&str> = stderr
+            .lines()
+            .chain(log.lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines[lines.len().saturating_sub(3)..].join(" | ")
     }
 
     fn log_len(&self) -> u64 {
@@ -248,9 +263,14 @@ fn spawn(
             .args(["--tls-auth-clients", "no"]);
     }
     cmd.args(&options.extra);
+    // Appended: a restart keeps what the previous start said.
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("redis.stderr"))?;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(stderr);
     cmd.spawn()
 }
 
