@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::standalone::{ServerOptions, TestServer, TlsFiles, free_port};
 use common::{BinOutput, BinProcess, add_tasks, raw, run_bin, server, server_with, unique};
 use serde_json::Value as Json;
-use streamlab::redis::embedded::{EmbeddedServer, ServerOptions, TlsFiles, free_port};
 use streamlab::redis::{Conn, EntryId, parse_groups, xpending_summary};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -431,7 +431,7 @@ async fn delivered(conn: &mut Conn, stream: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn password_server(password: &str) -> EmbeddedServer {
+fn password_server(password: &str) -> TestServer {
     server_with(ServerOptions {
         extra: vec!["--requirepass".into(), password.into()],
         ..ServerOptions::default()
@@ -529,7 +529,7 @@ fn make_tls_files(dir: &Path) -> TlsFiles {
     }
 }
 
-fn tls_server(dir: &Path) -> (EmbeddedServer, TlsFiles) {
+fn tls_server(dir: &Path) -> (TestServer, TlsFiles) {
     let files = make_tls_files(dir);
     let server = server_with(ServerOptions {
         tls: Some(files.clone()),

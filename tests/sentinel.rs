@@ -18,9 +18,9 @@ mod tmux;
 
 use std::time::Duration;
 
+use common::standalone::free_port;
 use common::{BinOutput, run_bin, unique};
 use sentinel::{Auth, MASTER, SentinelSet};
-use streamlab::redis::embedded::free_port;
 use streamlab::redis::{RedisFailure, xadd_batch, xlen};
 
 const WAIT: Duration = Duration::from_secs(30);

@@ -8,7 +8,7 @@
 use crate::cli::GlobalArgs;
 use crate::failure::{ExitKind, Failure};
 use crate::redis::config::RedisSettings;
-use crate::redis::embedded::{EmbeddedServer, ServerOptions, redis_server_available};
+use crate::redis::embedded::{EmbeddedServer, redis_server_available};
 use crate::redis::{Connector, RedisFailure};
 
 /// A connected session. Keeps the embedded server (if any) alive.
@@ -78,7 +78,7 @@ impl Session {
                 ),
             ));
         }
-        let server = EmbeddedServer::start(ServerOptions::default()).map_err(|e| {
+        let server = EmbeddedServer::start().await.map_err(|e| {
             Failure::new(
                 ExitKind::Connection,
                 format!("could not start a private redis-server: {e}"),

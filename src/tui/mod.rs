@@ -14,6 +14,9 @@ pub mod app;
 pub mod confirm;
 pub mod derive;
 pub mod engine_intents;
+// Test data, not compiled into the binary: unit tests get it by cfg(test),
+// the frame-time example through the `test-support` feature.
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fixture;
 pub mod hints;
@@ -170,7 +173,7 @@ async fn show(
     };
     let result = match terminal::TerminalGuard::enter() {
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
-        Err(e) => Err(terminal::unusable(&e)),
+        Err(report) => Err(Failure::unexpected(report)),
     };
     // The terminal is restored by now; stopping the engine may take a moment.
     cancel.cancel();

@@ -20,9 +20,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::standalone::{ServerOptions, TestServer, free_port};
 use streamlab::redis::Connector;
 use streamlab::redis::config::{RedisInputs, RedisSettings};
-use streamlab::redis::embedded::{EmbeddedServer, ServerOptions, free_port};
 
 use crate::common;
 
@@ -40,8 +40,8 @@ pub struct Auth {
 pub struct SentinelSet {
     /// The servers by the port they started on; `master` and `replica`
     /// are their roles at the start.
-    pub master: EmbeddedServer,
-    pub replica: EmbeddedServer,
+    pub master: TestServer,
+    pub replica: TestServer,
     pub sentinels: Vec<Sentinel>,
     pub auth: Option<Auth>,
 }
