@@ -248,7 +248,7 @@ pub enum Command {
     Monitor(MonitorArgs),
     /// Which server this is (version, features) and queue-safety advice from INFO
     Info(InfoArgs),
-    /// Trim the stream: XTRIM MAXLEN or MINID, or --safe (only what every group is done with)
+    /// Trim the stream: XTRIM MAXLEN or MINID, --safe (only what every group is done with) or --acked (Redis 8.2)
     Trim(TrimArgs),
     /// Inspect or replay the dead-letter stream `<stream>:dead`
     Dlq(DlqArgs),
