@@ -66,7 +66,7 @@ pub fn parse_search(text: &str) -> Result<Matcher, String> {
     match op {
         Some(at) if at > 0 && !t[..at].contains(' ') => {
             let (field, rest) = t.split_at(at);
-            let (field, value) = (field.as_bytes().to_vec(), rest[1..].as_bytes().to_vec());
+            let (field, value) = (field.as_bytes().to_vec(), rest.as_bytes()[1..].to_vec());
             Ok(if rest.starts_with('=') {
                 Matcher::Equals { field, value }
             } else {
