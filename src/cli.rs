@@ -241,6 +241,12 @@ pub struct ProduceArgs {
     pub payload_bytes: u64,
     #[command(flatten)]
     pub partitioning: PartitionArgs,
+    /// Add the entries of `streamlab read --json` lines from FILE (- for stdin): their fields, with new ids
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["count", "rate", "payload_bytes"])]
+    pub from_file: Option<PathBuf>,
+    /// With --from-file: keep each entry's id when it is above the stream's last id
+    #[arg(long, requires = "from_file")]
+    pub keep_ids: bool,
 }
 
 /// Partitioned streams, for the commands that may create a stream.
