@@ -14,6 +14,8 @@ pub mod app;
 pub mod confirm;
 pub mod derive;
 pub mod engine_intents;
+pub mod entries;
+pub mod entry_view;
 #[doc(hidden)]
 pub mod fixture;
 pub mod hints;
@@ -100,7 +102,8 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         on: args.produce,
         rate: args.produce_rate,
     };
-    let state = State::new(lab, production, now_ms());
+    let mut state = State::new(lab, production, now_ms());
+    state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     let connector = session.connector.clone();
     let start = |events, outcomes| {
         let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);

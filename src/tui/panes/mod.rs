@@ -5,6 +5,7 @@ pub mod access;
 pub mod basic;
 pub mod confirm;
 pub mod consumers;
+pub mod entries;
 pub mod events;
 pub mod groups;
 pub mod header;

@@ -142,14 +142,15 @@ fn trim_prompt_and_confirmation() {
 #[test]
 fn entry_view() {
     let mut s = fixture::state();
-    s.view.mode = Mode::Entry {
+    s.view.mode = Mode::Entry(crate::tui::state::EntryView {
         id: id(12_000, 0),
-        fields: Some(Some(vec![
-            ("kind".into(), "email".into()),
-            ("payload".into(), "{\"task\":42}".into()),
-            ("seq".into(), "42".into()),
+        fields: Some(crate::engine::browse::Fetched::Fields(vec![
+            (b"kind".to_vec(), b"email".to_vec()),
+            (b"payload".to_vec(), b"{\"task\":42}".to_vec()),
+            (b"seq".to_vec(), b"42".to_vec()),
         ])),
-    };
+        ..Default::default()
+    });
     insta::assert_snapshot!(screen(100, 30, &s));
 }
 
