@@ -134,6 +134,7 @@ fn request(state: &mut State, q: PageQuery, apply: Apply) -> Vec<EngineCommand> 
     let e = &mut state.entries;
     e.seq += 1;
     e.waiting = Some((e.seq, apply));
+    e.note = None;
     let group = (!state.view.group.is_empty()).then(|| state.view.group.clone());
     vec![EngineCommand::Browse(BrowseRequest {
         seq: e.seq,
@@ -451,7 +452,6 @@ fn place(e: &mut EntriesView, rows: Vec<EntryRow>, select: Select) {
         Select::Last => e.rows.len().saturating_sub(1),
         Select::Same => e.selected.min(e.rows.len().saturating_sub(1)),
     };
-    e.note = None;
 }
 
 /// A search step arrived.
@@ -477,19 +477,15 @@ pub fn on_search(state: &mut State, seq: u64, step: SearchStep) -> Vec<EngineCom
     if let Some(found) = step.found {
         let c = found.cursor();
         search.examined = 0;
-        e.note = Some(format!(
+        e.following = false;
+        let h = e.height;
+        let q = query(Bound::At(c), Direction::Older, h);
+        let commands = request(state, q, Apply::Replace(Select::First));
+        state.entries.note = Some(format!(
             "match for {what} at {}: n next (older), N previous (newer)",
             local_time(c.id.ms, &tz)
         ));
-        e.following = false;
-        let h = e.height;
-        return request(
-            state,
-            query(Bound::At(c), Direction::Older, h),
-            Apply::Replace(Select::First),
-        )
-        .into_iter()
-        .collect();
+        return commands;
     }
     let examined = count(search.examined);
     e.note = Some(if step.exhausted {
@@ -561,3 +557,7 @@ pub fn highlighted(state: &State, row: &EntryRow) -> bool {
         .as_ref()
         .is_some_and(|s| s.matcher.matches(&row.row.entry.fields))
 }
+
+#[cfg(test)]
+#[path = "entries_tests.rs"]
+pub(crate) mod tests;

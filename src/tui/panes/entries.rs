@@ -18,8 +18,8 @@ use crate::tui::panes::{block, dim, header_style, selected_style};
 use crate::tui::state::State;
 
 const ID: u16 = 20;
-const TIME: u16 = 28;
-const STATUS: u16 = 30;
+const TIME: u16 = 30;
+const STATUS: u16 = 26;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let e = &state.entries;

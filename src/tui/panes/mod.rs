@@ -72,4 +72,6 @@ pub fn log_style(kind: LogKind) -> Style {
 #[cfg(test)]
 mod confirm_tests;
 #[cfg(test)]
+mod entries_tests;
+#[cfg(test)]
 mod snapshot_tests;

@@ -185,9 +185,9 @@ fn entry(frame: &mut Frame, area: Rect, view: &EntryView) {
         .collect();
     frame.render_widget(Paragraph::new(shown).wrap(Wrap { trim: false }), text);
     let last = (view.scroll + usize::from(text.height)).min(all.len());
-    let mode = if view.raw { "raw" } else { "JSON pretty" };
+    let mode = if view.raw { "pretty JSON" } else { "raw" };
     let words = format!(
-        "lines {}-{last} of {} · j/k PgUp/PgDn Home/End scroll · r {mode} · Esc closes",
+        "lines {}-{last} of {} · j/k/PgUp/PgDn/Home/End · r {mode} · Esc",
         (view.scroll + 1).min(last.max(1)),
         all.len()
     );
