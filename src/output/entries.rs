@@ -169,6 +169,7 @@ pub fn one_line(fields: &Fields) -> String {
 /// stream has several, the fields.
 pub fn table_line(key: Option<&str>, id: EntryId, fields: &Fields, tz: &TimeZone) -> String {
     let time = local_time(id.ms, tz);
+    let id = id.to_string();
     match key {
         Some(k) => format!("{id:<20} {time}  {k}  {}", one_line(fields)),
         None => format!("{id:<20} {time}  {}", one_line(fields)),
