@@ -114,7 +114,7 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     pub log_file: Option<PathBuf>,
-    /// Never start a private redis-server when 127.0.0.1:6379 does not answer
+    /// The lab: never start a private redis-server when 127.0.0.1:6379 does not answer
     #[arg(
         long,
         global = true,

@@ -2,7 +2,7 @@
 //! worker lifecycle, the PEL filter; the admin actions are in `admin`.
 
 use crate::duration::parse_duration;
-use crate::supervisor::EngineCommand;
+use crate::supervisor::{EngineCommand, WorkerMode};
 use crate::tui::action::Intent;
 use crate::tui::state::{EntryView, Mode, Pane, PelFilter, Prompt, State};
 use crate::tui::{admin, navigate};
@@ -84,9 +84,16 @@ fn own_alive(state: &State) -> Result<String, String> {
     }
 }
 
-fn cycle(state: &State) -> Result<Vec<EngineCommand>, String> {
+/// The new mode is recorded at once: the supervisor's own report comes
+/// with the next tick (100 ms), and a quick second `f` before it used to
+/// send the same mode again instead of the next one.
+fn cycle(state: &mut State) -> Result<Vec<EngineCommand>, String> {
     let name = own_alive(state)?;
-    let mode = state.ours(&name).map(|w| w.mode.next()).unwrap_or_default();
+    let worker = state.roster.workers.iter_mut().find(|w| w.name == name);
+    let mode = worker.map_or_else(WorkerMode::default, |w| {
+        w.mode = w.mode.next();
+        w.mode
+    });
     Ok(vec![EngineCommand::SetMode(name, mode)])
 }
 

@@ -108,9 +108,7 @@ fn too_small_terminal_gets_a_message() {
 
 #[test]
 fn a_dashboard_that_fell_back_to_a_watch_says_why() {
-    let mut s = fixture::state();
-    s.access = crate::tui::access::Access::Watch;
-    s.roster = Default::default();
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.watch_reason =
         crate::tui::lab_gate::watch_reason("tasks", &crate::tui::lab_gate::Found::Foreign);
     insta::assert_snapshot!(screen(120, 40, &s));
@@ -161,37 +159,28 @@ fn help_overlay_on_a_short_terminal_uses_two_columns() {
     insta::assert_snapshot!(screen(160, 24, &s));
 }
 
-fn watch(access: crate::tui::access::Access) -> State {
-    let mut s = fixture::state();
-    s.access = access;
-    s.roster = Default::default();
-    s.lab.max_deliveries = u64::MAX;
-    s.status = None;
-    s
-}
-
 #[test]
 fn whole_screen_in_a_read_only_watch() {
-    let s = watch(crate::tui::access::Access::Watch);
+    let s = fixture::watch(crate::tui::access::Access::Watch);
     insta::assert_snapshot!(screen(120, 40, &s));
 }
 
 #[test]
 fn help_in_a_read_only_watch_marks_unavailable_keys() {
-    let mut s = watch(crate::tui::access::Access::Watch);
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.view.mode = Mode::Help;
     insta::assert_snapshot!(screen(120, 40, &s));
 }
 
 #[test]
 fn whole_screen_in_a_watch_that_may_write() {
-    let s = watch(crate::tui::access::Access::WatchWrites);
+    let s = fixture::watch(crate::tui::access::Access::WatchWrites);
     insta::assert_snapshot!(screen(120, 40, &s));
 }
 
 /// A read-only watch on its overview of a busy database.
 fn overview() -> State {
-    let mut s = watch(crate::tui::access::Access::Watch);
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.screen = crate::tui::state::Screen::Overview;
     let o = &mut s.overview;
     o.rows = std::sync::Arc::new(fixture::overview_rows());
