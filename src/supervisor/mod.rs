@@ -6,7 +6,8 @@
 //!
 //! Every method is synchronous and only spawns tasks, so the dashboard's
 //! loop never waits on Redis. Results come back as engine [`Event`]s (from
-//! the tasks themselves) and as [`Outcome`]s (from the supervisor).
+//! the tasks themselves) and as [`Outcome`]s (from the supervisor): data,
+//! which the dashboard words (`tui/outcomes.rs`).
 
 mod admin;
 mod feeders;
@@ -14,10 +15,9 @@ mod group_admin;
 mod outcome;
 mod workers;
 
-use std::time::Duration;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
