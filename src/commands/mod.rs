@@ -7,6 +7,8 @@ pub mod info;
 pub mod monitor;
 pub mod monitor_all;
 pub mod produce;
+pub mod produce_file;
+pub mod read;
 pub mod trim;
 pub mod worker;
 

@@ -24,6 +24,9 @@ use crate::setup::streams::spread_of;
 use crate::setup::trimming::{Limits, producer_retention};
 
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
+    if let Some(file) = &args.from_file {
+        return crate::commands::produce_file::run(global, args, file).await;
+    }
     let session = Session::open(global).await?;
     // Refused before anything is sent (the stream is not even created).
     let limits = limits(args)?;
@@ -195,7 +198,7 @@ async fn out_of_memory(
 }
 
 /// Create `group` (from id 0) on every partition, saying what happened.
-async fn create_groups(
+pub(crate) async fn create_groups(
     conn: &mut crate::redis::Conn,
     layout: &Layout,
     group: &str,

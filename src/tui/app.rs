@@ -165,7 +165,9 @@ fn from_terminal(state: &State, event: TermEvent) -> Option<Action> {
 /// Tell the pollers what is on screen (only when it changed): the stream
 /// and its PEL page, or the overview's rows; the other one pauses.
 fn sync_pollers(state: &State, ch: &Channels) {
-    let on_stream = state.screen == Screen::Stream;
+    // The entries screen keeps its stream polled: the last id (to follow
+    // new entries) and each group's last-delivered id (the statuses).
+    let on_stream = state.screen != Screen::Overview;
     let focus = on_stream.then(|| StreamFocus {
         key: state.view.stream.clone(),
         page: Some(navigate::pel_query(state)),

@@ -4,7 +4,7 @@
 use crate::duration::parse_duration;
 use crate::supervisor::{EngineCommand, WorkerMode};
 use crate::tui::action::Intent;
-use crate::tui::state::{Mode, Pane, PelFilter, Prompt, State};
+use crate::tui::state::{EntryView, Mode, Pane, PelFilter, Prompt, State};
 use crate::tui::{admin, navigate};
 
 /// Tasks `P` enqueues at once.
@@ -126,7 +126,11 @@ fn view(state: &mut State) -> Vec<EngineCommand> {
         state.status = Some("select a pending entry first (Tab to Pending, j/k)".into());
         return Vec::new();
     };
-    state.view.mode = Mode::Entry { id, fields: None };
+    state.view.mode = Mode::Entry(EntryView {
+        id,
+        key: state.selected_partition().map(str::to_owned),
+        ..EntryView::default()
+    });
     vec![EngineCommand::FetchEntry(id)]
 }
 
@@ -141,6 +145,8 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
             Err(e) => state.status = Some(e),
         },
         Prompt::StreamFilter => crate::tui::screens::set_filter(state, text),
+        Prompt::GoTo => return crate::tui::entries::go_to(state, &text),
+        Prompt::Search => return crate::tui::entries::start_search(state, &text),
         other => match admin::submit(state, other, &text) {
             Ok(commands) => return commands,
             Err(why) => state.status = Some(why),

@@ -14,6 +14,8 @@ pub mod app;
 pub mod confirm;
 pub mod derive;
 pub mod engine_intents;
+pub mod entries;
+pub mod entry_view;
 // Test data, not compiled into the binary: unit tests get it by cfg(test),
 // the frame-time example through the `test-support` feature.
 #[cfg(any(test, feature = "test-support"))]
@@ -121,6 +123,7 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     for note in notes {
         state.push_log(now_ms(), LogKind::Lifecycle, note);
     }
+    state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     let connector = session.connector.clone();
     let start = |events, outcomes| {
         let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);

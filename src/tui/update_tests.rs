@@ -1,11 +1,12 @@
 //! `update` as a plain function: keys in, state and engine commands out.
 
 use super::update;
+use crate::engine::browse::Fetched;
 use crate::supervisor::{EngineCommand, Outcome, WorkerMode};
 use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::navigate::{after, pel_query};
-use crate::tui::state::{Mode, Pane, State};
+use crate::tui::state::{EntryView, Mode, Pane, State};
 use crate::tui::update::press::{key, status, typed};
 
 fn select_consumer(state: &mut State, name: &str) {
@@ -182,31 +183,27 @@ fn enter_views_an_entry_fetched_on_demand() {
     let cmds = key(&mut s, Intent::View);
     let first = id(40_000, 0);
     assert_eq!(cmds, vec![EngineCommand::FetchEntry(first)]);
-    assert_eq!(
-        s.view.mode,
-        Mode::Entry {
-            id: first,
-            fields: None
-        }
-    );
-    let fields = vec![("kind".to_owned(), "email".to_owned())];
+    let loading = EntryView {
+        id: first,
+        ..EntryView::default()
+    };
+    assert_eq!(s.view.mode, Mode::Entry(loading.clone()));
+    let fields = Fetched::Fields(vec![(b"kind".to_vec(), b"email".to_vec())]);
     update(
         &mut s,
         Action::Outcome {
             outcome: Outcome::Entry {
                 id: first,
-                fields: Some(fields.clone()),
+                fields: fields.clone(),
             },
             at_ms: NOW,
         },
     );
-    assert_eq!(
-        s.view.mode,
-        Mode::Entry {
-            id: first,
-            fields: Some(Some(fields))
-        }
-    );
+    let shown = EntryView {
+        fields: Some(fields),
+        ..loading
+    };
+    assert_eq!(s.view.mode, Mode::Entry(shown));
     key(&mut s, Intent::Close);
     assert_eq!(s.view.mode, Mode::Normal);
 }

@@ -79,6 +79,7 @@ async fn show_watch(
         now_ms(),
     );
     state.access = access;
+    state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     state.watch_reason = reason;
     state.screen = home.screen;
     state.overview.pattern = home.pattern;

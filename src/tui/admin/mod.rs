@@ -195,7 +195,7 @@ pub fn submit(state: &mut State, prompt: Prompt, text: &str) -> Done {
             pending,
         } => group::move_pending(state, group, consumer, pending, text.trim()),
         Prompt::SetId { group } => group::set_id_to(state, group, text),
-        Prompt::Filter | Prompt::StreamFilter => Ok(Vec::new()),
+        Prompt::Filter | Prompt::StreamFilter | Prompt::GoTo | Prompt::Search => Ok(Vec::new()),
     }
 }
 
