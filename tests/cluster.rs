@@ -119,6 +119,27 @@ async fn every_command_goes_to_the_node_that_owns_its_key() {
     assert!(sockets.values().all(|&n| n == 1), "{sockets:?}");
 }
 
+/// Clients named `name` that the server reports blocked (`flags=b`), by port.
+fn blocked_named(name: &str) -> HashMap<u16, usize> {
+    let c = cluster();
+    c.ports()
+        .into_iter()
+        .map(|p| {
+            let list = c.cli_line(p, "CLIENT LIST");
+            let n = list
+                .lines()
+                .filter(|l| l.contains(&format!(" name={name} ")))
+                .filter(|l| {
+                    l.split(' ')
+                        .find_map(|f| f.strip_prefix("flags="))
+                        .is_some_and(|flags| flags.contains('b'))
+                })
+                .count();
+            (p, n)
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
     let c = cluster();
@@ -133,7 +154,10 @@ async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
     )
     .await;
     let role = unique("reader").replace(':', "_");
-    let mut reader = connector.blocking_conn(role.clone(), Duration::from_secs(3));
+    // Nothing is ever added: the read stays blocked until it is aborted
+    // (a minute is far longer than anything below waits).
+    let block = Duration::from_secs(60);
+    let mut reader = connector.blocking_conn(role.clone(), block);
     let read = tokio::spawn(async move {
         let got = streamlab::redis::xreadgroup(
             &mut reader,
@@ -142,25 +166,41 @@ async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
             "c",
             streamlab::redis::GroupRead::New,
             10,
-            Some(3000),
+            Some(u64::try_from(block.as_millis()).expect("ms")),
         )
         .await;
         (got, reader)
     });
     let name = format!("streamlab:{role}");
-    common::wait_for("the reader to block", Duration::from_secs(5), || {
-        let sockets = clients_named(&name);
-        async move { sockets.values().sum::<usize>() == 1 }
-    })
+    common::wait_for(
+        "the reader blocked on the server",
+        Duration::from_secs(10),
+        || {
+            let blocked = blocked_named(&name);
+            async move { blocked.values().sum::<usize>() == 1 }
+        },
+    )
     .await;
     let sockets = clients_named(&name);
     assert_eq!(sockets.get(&masters[1].addr.port), Some(&1), "{sockets:?}");
+    assert_eq!(sockets.values().sum::<usize>(), 1, "{sockets:?}");
     // A command for another key on the same node, from another role, is not
-    // held up behind the blocked read.
+    // held up behind the blocked read: it completes while the read is still
+    // blocked on the server and has not returned.
     let other = cluster::stream_on(&masters[1], &unique("other"), false);
-    let started = std::time::Instant::now();
     raw(&mut admin, &["SET", &other, "v"]).await;
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(!read.is_finished(), "the read returned before the SET did");
+    let blocked = blocked_named(&name);
+    assert_eq!(
+        blocked.get(&masters[1].addr.port),
+        Some(&1),
+        "the read still blocked after the SET: {blocked:?}"
+    );
+    let mut direct = connector_with(&c.url_of(masters[1].addr.port), Some("false")).conn("direct");
+    assert_eq!(
+        raw(&mut direct, &["GET", &other]).await,
+        Value::BulkString(b"v".to_vec())
+    );
     read.abort();
 }
 
