@@ -193,11 +193,10 @@ impl Scan {
                 b'$' => match number(head)? {
                     -1 => pos = after,
                     len => {
-                        let end = after + length(len)? + 2;
-                        if buf.len() < end {
+                        let Some(end) = bulk_end(buf, after, length(len)?)? else {
                             self.pos = Some(pos);
                             return Ok(None);
-                        }
+                        };
                         pos = end;
                     }
                 },
@@ -279,6 +278,24 @@ fn length(n: i64) -> RedisResult<usize> {
     usize::try_from(n).map_err(|_| protocol_error("a negative length"))
 }
 
+/// Where a bulk string of `len` bytes from `at` ends, past its CRLF;
+/// `None` until all of it has arrived. A payload not followed by CRLF
+/// means the declared length is wrong (a desync): reading on would build
+/// wrong replies from the bytes after it, so the link fails instead.
+fn bulk_end(buf: &[u8], at: usize, len: usize) -> RedisResult<Option<usize>> {
+    let end = at
+        .checked_add(len)
+        .and_then(|e| e.checked_add(2))
+        .ok_or_else(|| protocol_error("a bulk string longer than memory"))?;
+    match buf.get(end - 2..end) {
+        None => Ok(None),
+        Some(b"\r\n") => Ok(Some(end)),
+        Some(_) => Err(protocol_error(
+            "a bulk string not followed by CRLF (its declared length is wrong)",
+        )),
+    }
+}
+
 /// Build the reply that [`Scan`] found complete in `buf`.
 fn parse(buf: &[u8], pos: &mut usize, depth: usize) -> RedisResult<Value> {
     let (kind, head, after) =
@@ -295,12 +312,10 @@ fn parse(buf: &[u8], pos: &mut usize, depth: usize) -> RedisResult<Value> {
         b'$' => match number(head)? {
             -1 => Value::Nil,
             len => {
-                let end = after + length(len)?;
-                let data = buf
-                    .get(after..end)
+                let end = bulk_end(buf, after, length(len)?)?
                     .ok_or_else(|| protocol_error("a truncated bulk string"))?;
-                *pos = end + 2;
-                Value::BulkString(data.to_vec())
+                *pos = end;
+                Value::BulkString(buf[after..end - 2].to_vec())
             }
         },
         b'*' => match number(head)? {
@@ -422,6 +437,51 @@ mod tests {
             proptest::prop_assert_eq!(scan.advance(&bytes, 0).unwrap(), Some(bytes.len()));
             let (ours, theirs) = both(&bytes);
             proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
+    fn a_bulk_whose_declared_length_is_wrong_is_an_error_not_a_misparse() {
+        for bad in [
+            // Shorter than the payload: read as "ab", "c\r\n" left over.
+            &b"$2\r\nabc\r\n"[..],
+            // Longer, reaching into the next reply.
+            b"$5\r\nabc\r\n:1\r\n",
+            // Inside an array, where every later element would shift.
+            b"*2\r\n$2\r\nabc\r\n$1\r\nx\r\n",
+            b"*2\r\n$4\r\nabc\r\n$1\r\nx\r\n",
+            b"$0\r\nx\r\n",
+        ] {
+            let text = String::from_utf8_lossy(bad);
+            assert!(Scan::default().advance(bad, 0).is_err(), "{text}");
+            assert!(parse_one(bad).is_err(), "{text}");
+            assert!(parse(bad, &mut 0, 0).is_err(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any wrong length on a payload without CR: never a reply. Shorter
+        /// is an error at once; longer is not complete yet (the link reads
+        /// on, and fails once the bytes where the CRLF should be are in).
+        #[test]
+        fn a_wrong_bulk_length_never_gives_a_reply(
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            declared in 0usize..60,
+        ) {
+            let payload: Vec<u8> = payload
+                .into_iter()
+                .map(|b| if b == b'\r' { b'x' } else { b })
+                .collect();
+            proptest::prop_assume!(declared != payload.len());
+            let mut bytes = format!("${declared}\r\n").into_bytes();
+            bytes.extend_from_slice(&payload);
+            bytes.extend_from_slice(b"\r\n");
+            let got = parse_one(&bytes);
+            if declared < payload.len() {
+                proptest::prop_assert!(got.is_err(), "{got:?}");
+            } else {
+                proptest::prop_assert!(matches!(got, Ok(None) | Err(_)), "{got:?}");
+            }
         }
     }
 
