@@ -119,6 +119,27 @@ async fn every_command_goes_to_the_node_that_owns_its_key() {
     assert!(sockets.values().all(|&n| n == 1), "{sockets:?}");
 }
 
+/// Clients named `name` that the server reports blocked (`flags=b`), by port.
+fn blocked_named(name: &str) -> HashMap<u16, usize> {
+    let c = cluster();
+    c.ports()
+        .into_iter()
+        .map(|p| {
+            let list = c.cli_line(p, "CLIENT LIST");
+            let n = list
+                .lines()
+                .filter(|l| l.contains(&format!(" name={name} ")))
+                .filter(|l| {
+                    l.split(' ')
+                        .find_map(|f| f.strip_prefix("flags="))
+                        .is_some_and(|flags| flags.contains('b'))
+                })
+                .count();
+            (p, n)
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
     let c = cluster();
@@ -133,7 +154,10 @@ async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
     )
     .await;
     let role = unique("reader").replace(':', "_");
-    let mut reader = connector.blocking_conn(role.clone(), Duration::from_secs(3));
+    // Nothing is ever added: the read stays blocked until it is aborted
+    // (a minute is far longer than anything below waits).
+    let block = Duration::from_secs(60);
+    let mut reader = connector.blocking_conn(role.clone(), block);
     let read = tokio::spawn(async move {
         let got = streamlab::redis::xreadgroup(
             &mut reader,
@@ -142,25 +166,41 @@ async fn a_blocking_reader_keeps_one_socket_to_its_stream_s_node_only() {
             "c",
             streamlab::redis::GroupRead::New,
             10,
-            Some(3000),
+            Some(u64::try_from(block.as_millis()).expect("ms")),
         )
         .await;
         (got, reader)
     });
     let name = format!("streamlab:{role}");
-    common::wait_for("the reader to block", Duration::from_secs(5), || {
-        let sockets = clients_named(&name);
-        async move { sockets.values().sum::<usize>() == 1 }
-    })
+    common::wait_for(
+        "the reader blocked on the server",
+        Duration::from_secs(10),
+        || {
+            let blocked = blocked_named(&name);
+            async move { blocked.values().sum::<usize>() == 1 }
+        },
+    )
     .await;
     let sockets = clients_named(&name);
     assert_eq!(sockets.get(&masters[1].addr.port), Some(&1), "{sockets:?}");
+    assert_eq!(sockets.values().sum::<usize>(), 1, "{sockets:?}");
     // A command for another key on the same node, from another role, is not
-    // held up behind the blocked read.
+    // held up behind the blocked read: it completes while the read is still
+    // blocked on the server and has not returned.
     let other = cluster::stream_on(&masters[1], &unique("other"), false);
-    let started = std::time::Instant::now();
     raw(&mut admin, &["SET", &other, "v"]).await;
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(!read.is_finished(), "the read returned before the SET did");
+    let blocked = blocked_named(&name);
+    assert_eq!(
+        blocked.get(&masters[1].addr.port),
+        Some(&1),
+        "the read still blocked after the SET: {blocked:?}"
+    );
+    let mut direct = connector_with(&c.url_of(masters[1].addr.port), Some("false")).conn("direct");
+    assert_eq!(
+        raw(&mut direct, &["GET", &other]).await,
+        Value::BulkString(b"v".to_vec())
+    );
     read.abort();
 }
 
@@ -312,4 +352,85 @@ async fn a_single_server_runs_a_fresh_connector_s_first_pipeline_across_slots() 
         .expect("a single server takes a pipeline across slots");
     assert_eq!(xlen(&mut conn, &a).await.expect("XLEN"), 1);
     assert_eq!(xlen(&mut conn, &b).await.expect("XLEN"), 1);
+}
+
+/// One pipeline over a slot caught mid-migration, some of its keys already
+/// MIGRATEd to the target and the others still at the source: the source
+/// runs the commands on its keys and answers ASK for the moved ones, which
+/// alone are sent again (with ASKING) at the target. Every command runs
+/// exactly once (the counters and explicit stream ids would show a second
+/// run, or a lost one) and the replies come back in the pipeline's order.
+#[tokio::test]
+async fn a_pipeline_partly_redirected_by_ask_runs_each_command_once_in_order() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let masters = connector.masters().await.expect("masters");
+    let (from, to) = (masters[0].addr.port, masters[1].addr.port);
+    let tag = cluster::stream_on(&masters[0], &unique("half"), true);
+    let slot = key_slot(&tag);
+    let [moved, stayed, moved_log, stayed_log] =
+        [":moved", ":stayed", ":moved-log", ":stayed-log"].map(|k| format!("{tag}{k}"));
+    let mut conn = connector.conn("half");
+    raw(&mut conn, &["SET", &moved, "20"]).await;
+    raw(&mut conn, &["SET", &stayed, "10"]).await;
+    for log in [&moved_log, &stayed_log] {
+        raw(&mut conn, &["XADD", log, "1-0", "f", "v"]).await;
+    }
+    c.begin_partial_migration(slot, from, to, &[&moved, &moved_log]);
+    let asks = c.error_count(from, "ASK");
+
+    // Moved and not-moved keys interleaved, each increment different, so a
+    // reply in the wrong place or a command run twice shows in the values.
+    let mut pipe = redis::pipe();
+    pipe.cmd("INCRBY").arg(&stayed).arg(1);
+    pipe.cmd("INCRBY").arg(&moved).arg(10);
+    pipe.cmd("XADD")
+        .arg(&moved_log)
+        .arg("2-0")
+        .arg("f")
+        .arg("v");
+    pipe.cmd("INCRBY").arg(&stayed).arg(100);
+    pipe.cmd("XADD")
+        .arg(&stayed_log)
+        .arg("2-0")
+        .arg("f")
+        .arg("v");
+    pipe.cmd("INCRBY").arg(&moved).arg(1000);
+    let replies = conn
+        .run_pipeline(&pipe, "INCRBY", true, 6)
+        .await
+        .expect("the pipeline runs");
+    let id = || Value::BulkString(b"2-0".to_vec());
+    assert_eq!(
+        replies,
+        vec![
+            Value::Int(11),
+            Value::Int(30),
+            id(),
+            Value::Int(111),
+            id(),
+            Value::Int(1030)
+        ]
+    );
+    // The three commands on moved keys were refused once each, the others
+    // not at all: the pipeline really was split between the two nodes.
+    assert_eq!(c.error_count(from, "ASK") - asks, 3);
+    assert_eq!(c.cli_line(from, &format!("GET {stayed}")).trim(), "111");
+
+    // Settle the slot at the target, then read every key where it lives.
+    c.migrate_rest(slot, from, to);
+    c.end_migration(slot, to);
+    let text = |v: Value| match v {
+        Value::BulkString(b) => String::from_utf8(b).expect("utf-8"),
+        other => panic!("not a string: {other:?}"),
+    };
+    assert_eq!(text(raw(&mut conn, &["GET", &moved]).await), "1030");
+    assert_eq!(text(raw(&mut conn, &["GET", &stayed]).await), "111");
+    for log in [&moved_log, &stayed_log] {
+        let entries = streamlab::redis::xrange(&mut conn, log, "-", "+", 10)
+            .await
+            .expect("XRANGE");
+        let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+        assert_eq!(ids, ["1-0", "2-0"], "{log}");
+    }
 }

@@ -20,14 +20,30 @@ async fn an_abandoned_blocking_read_does_not_shift_later_replies() {
         &["XGROUP", "CREATE", &stream, "g", "$", "MKSTREAM"],
     )
     .await;
-    // A read that would block for 3 s, abandoned after 50 ms: its reply
-    // (nil, or an entry) is still due on that socket.
-    let read = xreadgroup(&mut conn, &stream, "g", "c", GroupRead::New, 10, Some(3000));
-    assert!(
-        tokio::time::timeout(Duration::from_millis(50), read)
-            .await
-            .is_err()
-    );
+    // A read that would block for 3 s, abandoned once the server has it
+    // blocked: its reply (nil, or an entry) is still due on that socket.
+    let mut read = Box::pin(xreadgroup(
+        &mut conn,
+        &stream,
+        "g",
+        "c",
+        GroupRead::New,
+        10,
+        Some(3000),
+    ));
+    let mut probe = common::connector(&server.url()).conn("probe");
+    let deadline = common::Deadline::new("the read blocked on the server", Duration::from_secs(10));
+    loop {
+        tokio::select! {
+            got = &mut read => panic!("the read returned before it was abandoned: {got:?}"),
+            () = deadline.tick() => {}
+        }
+        let fields = common::client_fields(&mut probe, "streamlab:reader").await;
+        if fields.is_some_and(|f| f.get("flags").is_some_and(|flags| flags.contains('b'))) {
+            break;
+        }
+    }
+    drop(read);
     let mut other = common::connector(&server.url()).conn("writer");
     common::add_tasks(&mut other, &stream, 3).await;
     // The next command on the same Conn gets its own reply, not the read's.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{
     BinProcess, Deadline, RunningWorker, add_tasks, connector, pending_count, raw,
-    read_without_ack, run_bin, server, test_worker_config, unique,
+    read_without_ack, run_bin, server, test_worker_config, unique, wait_pel_empty,
 };
 use serde_json::Value as Json;
 use streamlab::engine::Event;
@@ -314,7 +314,8 @@ async fn restarted_worker_drains_its_own_pending_entries_before_new_ones() {
         .position(|e| matches!(e, Event::Processed { id, .. } if *id == new[0]))
         .expect("new entry processed");
     assert!(drained_at < first_new_at, "drained before reading `>`");
-    assert_eq!(pending_count(&mut conn, &stream, "g").await, 0);
+    // `processed` is written before the XACK: the PEL empties just after.
+    wait_pel_empty(&mut conn, &stream, "g", WAIT).await;
     assert_eq!(worker.stop().await, WorkerExit::Stopped);
 }
 
@@ -344,11 +345,8 @@ async fn xautoclaim_acks_away_ids_deleted_while_pending_and_reports_them() {
 
     assert_eq!(deleted_while_pending(&worker.events()), gone);
     assert!(!worker.processed().iter().any(|id| gone.contains(id)));
-    assert_eq!(
-        pending_count(&mut conn, &stream, "g").await,
-        0,
-        "PEL cleared"
-    );
+    // The survivors' XACK follows their `processed` events: wait for it.
+    wait_pel_empty(&mut conn, &stream, "g", WAIT).await;
     worker.stop().await;
 }
 
@@ -376,10 +374,7 @@ async fn draining_own_pel_acks_away_ids_deleted_while_pending() {
         deadline.tick().await;
     }
     assert_eq!(deleted_while_pending(&worker.events()), vec![ids[1]]);
-    let deadline = Deadline::new("PEL empty", WAIT);
-    while pending_count(&mut conn, &stream, "g").await > 0 {
-        deadline.tick().await;
-    }
+    wait_pel_empty(&mut conn, &stream, "g", WAIT).await;
     worker.stop().await;
 }
 
@@ -499,10 +494,7 @@ async fn worker_json_events_are_a_ledger_of_every_produced_id() {
     {
         deadline.tick().await;
     }
-    let deadline = Deadline::new("all acked", WAIT);
-    while pending_count(&mut conn, &stream, "g").await > 0 {
-        deadline.tick().await;
-    }
+    wait_pel_empty(&mut conn, &stream, "g", WAIT).await;
     worker.terminate();
     assert!(
         worker.wait_exit(WAIT).await.success(),

@@ -165,6 +165,8 @@ fn is_wrong_arity(reply: &[Value]) -> bool {
         if e.details().is_some_and(|d| d.contains("wrong number of arguments for 'auth' command")))
 }
 
+/// Out of line: every caller is on the parser's hot path, the error never.
+#[cold]
 fn protocol_error(what: &str) -> RedisError {
     io::Error::new(io::ErrorKind::InvalidData, format!("RESP: {what}")).into()
 }
@@ -197,6 +199,14 @@ impl Scan {
                         if buf.len() < end {
                             self.pos = Some(pos);
                             return Ok(None);
+                        }
+                        // A payload that does not end in CRLF where its
+                        // length says means a desync: building replies from
+                        // the bytes after it would be wrong, so fail instead.
+                        if buf[end - 2..end] != *b"\r\n" {
+                            return Err(protocol_error(
+                                "a bulk string not followed by CRLF (its declared length is wrong)",
+                            ));
                         }
                         pos = end;
                     }
@@ -279,7 +289,7 @@ fn length(n: i64) -> RedisResult<usize> {
     usize::try_from(n).map_err(|_| protocol_error("a negative length"))
 }
 
-/// Build the reply that [`Scan`] found complete in `buf`.
+/// Build the reply that [`Scan`] found complete (and well-formed) in `buf`.
 fn parse(buf: &[u8], pos: &mut usize, depth: usize) -> RedisResult<Value> {
     let (kind, head, after) =
         header(buf, *pos)?.ok_or_else(|| protocol_error("a truncated reply"))?;
@@ -299,6 +309,7 @@ fn parse(buf: &[u8], pos: &mut usize, depth: usize) -> RedisResult<Value> {
                 let data = buf
                     .get(after..end)
                     .ok_or_else(|| protocol_error("a truncated bulk string"))?;
+                // [`Scan`] checked the CRLF after it.
                 *pos = end + 2;
                 Value::BulkString(data.to_vec())
             }
@@ -422,6 +433,50 @@ mod tests {
             proptest::prop_assert_eq!(scan.advance(&bytes, 0).unwrap(), Some(bytes.len()));
             let (ours, theirs) = both(&bytes);
             proptest::prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
+    fn a_bulk_whose_declared_length_is_wrong_is_an_error_not_a_misparse() {
+        for bad in [
+            // Shorter than the payload: read as "ab", "c\r\n" left over.
+            &b"$2\r\nabc\r\n"[..],
+            // Longer, reaching into the next reply.
+            b"$5\r\nabc\r\n:1\r\n",
+            // Inside an array, where every later element would shift.
+            b"*2\r\n$2\r\nabc\r\n$1\r\nx\r\n",
+            b"*2\r\n$4\r\nabc\r\n$1\r\nx\r\n",
+            b"$0\r\nx\r\n",
+        ] {
+            let text = String::from_utf8_lossy(bad);
+            assert!(Scan::default().advance(bad, 0).is_err(), "{text}");
+            assert!(parse_one(bad).is_err(), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any wrong length on a payload without CR: never a reply. Shorter
+        /// is an error at once; longer is not complete yet (the link reads
+        /// on, and fails once the bytes where the CRLF should be are in).
+        #[test]
+        fn a_wrong_bulk_length_never_gives_a_reply(
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            declared in 0usize..60,
+        ) {
+            let payload: Vec<u8> = payload
+                .into_iter()
+                .map(|b| if b == b'\r' { b'x' } else { b })
+                .collect();
+            proptest::prop_assume!(declared != payload.len());
+            let mut bytes = format!("${declared}\r\n").into_bytes();
+            bytes.extend_from_slice(&payload);
+            bytes.extend_from_slice(b"\r\n");
+            let got = parse_one(&bytes);
+            if declared < payload.len() {
+                proptest::prop_assert!(got.is_err(), "{got:?}");
+            } else {
+                proptest::prop_assert!(matches!(got, Ok(None) | Err(_)), "{got:?}");
+            }
         }
     }
 

@@ -11,9 +11,21 @@ impl LocalCluster {
     /// the source, then MIGRATE every key of the slot. Clients meet ASK
     /// for the moved keys until [`end_migration`](Self::end_migration).
     pub fn begin_migration(&self, slot: u16, from: u16, to: u16) {
-        let (from_id, to_id) = (self.node_id(from), self.node_id(to));
-        self.setslot(to, slot, "IMPORTING", &from_id);
-        self.setslot(from, slot, "MIGRATING", &to_id);
+        self.mark_migrating(slot, from, to);
+        self.migrate_rest(slot, from, to);
+    }
+
+    /// A migration caught half-way: the slot marked as in
+    /// [`begin_migration`](Self::begin_migration), then only `keys`
+    /// MIGRATEd; the slot's other keys stay on `from`, which answers ASK
+    /// for the moved ones and runs commands on the others.
+    pub fn begin_partial_migration(&self, slot: u16, from: u16, to: u16, keys: &[&str]) {
+        self.mark_migrating(slot, from, to);
+        self.migrate(from, to, keys.iter().map(|k| (*k).to_owned()));
+    }
+
+    /// MIGRATE every key `from` still holds in `slot`.
+    pub fn migrate_rest(&self, slot: u16, from: u16, to: u16) {
         loop {
             let listed = self.cli_line(from, &format!("CLUSTER GETKEYSINSLOT {slot} 100"));
             let keys: Vec<String> = listed
@@ -25,24 +37,35 @@ impl LocalCluster {
             if keys.is_empty() {
                 return;
             }
-            let mut migrate: Vec<String> = [
-                "MIGRATE",
-                "127.0.0.1",
-                &to.to_string(),
-                "",
-                "0",
-                "5000",
-                "AUTH",
-                PASSWORD,
-                "KEYS",
-            ]
-            .iter()
-            .map(|a| (*a).to_owned())
-            .collect();
-            migrate.extend(keys);
-            let out = self.cli(from, &migrate);
-            assert!(out.contains("OK"), "MIGRATE: {out}");
+            self.migrate(from, to, keys);
         }
+    }
+
+    /// SETSLOT IMPORTING on the target, then MIGRATING on the source.
+    fn mark_migrating(&self, slot: u16, from: u16, to: u16) {
+        let (from_id, to_id) = (self.node_id(from), self.node_id(to));
+        self.setslot(to, slot, "IMPORTING", &from_id);
+        self.setslot(from, slot, "MIGRATING", &to_id);
+    }
+
+    fn migrate(&self, from: u16, to: u16, keys: impl IntoIterator<Item = String>) {
+        let mut migrate: Vec<String> = [
+            "MIGRATE",
+            "127.0.0.1",
+            &to.to_string(),
+            "",
+            "0",
+            "5000",
+            "AUTH",
+            PASSWORD,
+            "KEYS",
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        migrate.extend(keys);
+        let out = self.cli(from, &migrate);
+        assert!(out.contains("OK"), "MIGRATE: {out}");
     }
 
     /// Second half: SETSLOT NODE on every master, then wait until every

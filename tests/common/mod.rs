@@ -176,6 +176,15 @@ pub async fn pending_count(conn: &mut Conn, stream: &str, group: &str) -> u64 {
         .count
 }
 
+/// Wait until the group's PEL is empty. A worker reports an entry
+/// processed before it sends the XACK, so the PEL empties a moment later.
+pub async fn wait_pel_empty(conn: &mut Conn, stream: &str, group: &str, within: Duration) {
+    let deadline = Deadline::new(format!("{group}'s PEL on {stream} empty"), within);
+    while pending_count(conn, stream, group).await > 0 {
+        deadline.tick().await;
+    }
+}
+
 /// Read up to `count` new entries for `consumer` without acking them, so
 /// they sit in its PEL (a consumer that read and then died).
 pub async fn read_without_ack(
