@@ -364,6 +364,28 @@ pub struct WorkerTuning {
     pub max_deliveries: u64,
 }
 
+/// The thresholds of the consumer diagnosis and the poison flag, shared by
+/// `monitor`, `watch` and the dashboard.
+#[derive(Debug, Clone, Args)]
+pub struct DiagnosisArgs {
+    /// A consumer whose oldest pending entry is idle this long is stalled (it stopped reading) or leaking (it reads on)
+    #[arg(long, env = "STREAMLAB_STUCK_AFTER", default_value = "5m", value_parser = stuck_arg)]
+    pub stuck_after: Duration,
+    /// An entry delivered this many times is poison (flagged, never touched)
+    #[arg(long, env = "STREAMLAB_POISON_AFTER", default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub poison_after: u64,
+}
+
+fn stuck_arg(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!(
+            "stuck-after {s} is too short: use 1s or more (entries in flight are idle for a moment)"
+        ));
+    }
+    Ok(d)
+}
+
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Monitor options")]
 pub struct MonitorArgs {
@@ -388,6 +410,8 @@ pub struct MonitorArgs {
     /// With --all: only streams whose key matches this glob (SCAN MATCH)
     #[arg(long = "match", value_name = "PATTERN", requires = "all")]
     pub pattern: Option<String>,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
 use crate::monitor::poll::MAX_PAGE;
@@ -26,10 +27,18 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
     let mut conn = connector.conn("monitor");
     let cancel = shutdown_on_signal();
     let mut tick = tokio::time::interval(args.interval);
-    let page = args.pel_page.map(|n| PelQuery {
-        group: global.group(),
+    let report = Report {
+        only: global.group.clone(),
+        thresholds: Thresholds::new(args.diagnosis.stuck_after, args.diagnosis.poison_after),
+        json: args.json,
+    };
+    // The group asked for is polled in detail wherever XINFO GROUPS lists it.
+    let page = report.only.as_ref().map(|group| PelQuery {
+        group: group.clone(),
         start: None,
-        count: usize::try_from(n).unwrap_or(MAX_PAGE),
+        count: args
+            .pel_page
+            .map_or(0, |n| usize::try_from(n).unwrap_or(MAX_PAGE)),
         consumer: None,
     });
     let mut polls = 0;
@@ -42,6 +51,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         polls += 1;
         match poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await {
             Ok(parts) => {
+                report.check_group(&parts)?;
                 // Compared with the last good poll, so a loss during an
                 // outage is reported once the server answers again.
                 for (before, now) in last.iter().flatten().zip(&parts) {
@@ -49,7 +59,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                         crate::stderr_line!("warning: {note}");
                     }
                 }
-                print_poll(&session, &layout, &parts, args.json);
+                print_poll(&session, &layout, &parts, &report);
                 last = Some(parts);
             }
             Err(e) if args.once => return Err(e.into()),
@@ -63,14 +73,63 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
     Ok(())
 }
 
+/// What one poll's report shows: one group or all, with which thresholds.
+struct Report {
+    /// `--group`: that group only; it must exist.
+    only: Option<String>,
+    thresholds: Thresholds,
+    json: bool,
+}
+
+impl Report {
+    /// `--group` names a group the stream has, or the command ends naming
+    /// those it has (a typo must not print nothing and exit 0).
+    fn check_group(&self, parts: &[Snapshot]) -> Result<(), Failure> {
+        let Some(wanted) = &self.only else {
+            return Ok(());
+        };
+        let mut names: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| p.group_infos().map(|g| g.name.as_str()))
+            .collect();
+        if names.contains(&wanted.as_str()) {
+            return Ok(());
+        }
+        names.sort_unstable();
+        names.dedup();
+        let stream = parts.first().map_or("", |p| p.key.as_str());
+        let has = if names.is_empty() {
+            "it has no consumer groups".to_owned()
+        } else {
+            format!("its groups: {}", names.join(", "))
+        };
+        Err(Failure::usage(format!(
+            "--group {wanted}: stream '{stream}' has no such group ({has}); drop --group to see them all"
+        )))
+    }
+
+    /// `snap` with only the group asked for.
+    fn narrowed(&self, snap: &Snapshot) -> Snapshot {
+        let mut s = snap.clone();
+        if let Some(only) = &self.only {
+            s.groups.retain(|g| g.info.name == *only);
+            s.more_groups.clear();
+            s.groups_omitted = 0;
+        }
+        s
+    }
+}
+
 /// One poll's report: a plain stream as before; a partitioned one as its
 /// totals plus one entry (JSON) or block (text) per partition.
-fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool) {
+fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], report: &Report) {
     let server = session.connector.server();
-    if json {
-        let mut v = match parts {
-            [one] if !layout.is_partitioned() => one.to_json_on(server),
-            _ => partitioned::to_json(&layout.stream, parts, &nodes(session, layout)),
+    let parts: Vec<Snapshot> = parts.iter().map(|p| report.narrowed(p)).collect();
+    let t = &report.thresholds;
+    if report.json {
+        let mut v = match parts.as_slice() {
+            [one] if !layout.is_partitioned() => one.to_json_on(server, t),
+            _ => partitioned::to_json(&layout.stream, &parts, &nodes(session, layout), t),
         };
         if let Some(server) = server {
             v["server"] = server.to_json();
@@ -78,16 +137,16 @@ fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool
         stdout::line(&v.to_string());
         return;
     }
-    match parts {
+    match parts.as_slice() {
         [one] if !layout.is_partitioned() => {
-            stdout::print(&table(one, server));
+            stdout::print(&table(one, server, t));
         }
         _ => {
-            let total = partitioned::totals(&layout.stream, parts);
+            let total = partitioned::totals(&layout.stream, &parts);
             let mut text = format!("{} partitions, totals:\n", layout.partition_count());
-            text.push_str(&table(&total, server));
-            for p in parts {
-                text.push_str(&table(p, server));
+            text.push_str(&table(&total, server, t));
+            for p in &parts {
+                text.push_str(&table(p, server, t));
             }
             stdout::print(&text);
         }
@@ -112,13 +171,12 @@ fn nodes(session: &Session, layout: &Layout) -> Vec<String> {
 }
 
 /// A readable multi-line report of one snapshot.
-pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
+pub fn table(s: &Snapshot, server: Option<&ServerInfo>, t: &Thresholds) -> String {
     let mut out = String::new();
     let Some(info) = &s.stream else {
         let _ = writeln!(out, "stream '{}' does not exist (yet)", s.key);
         return out;
     };
-    let id = |i: Option<crate::redis::EntryId>| i.map_or_else(|| "-".to_owned(), |i| i.to_string());
     let _ = writeln!(
         out,
         "stream '{}': length {}  first {}  last {}  added {}",
@@ -130,31 +188,59 @@ pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
             .map_or_else(|| "?".into(), |n| n.to_string())
     );
     for g in &s.groups {
-        let lag = g.info.lag.map_or_else(
-            || format!("unknown ({})", lag_unknown_reason(server)),
-            |l| l.to_string(),
-        );
-        let oldest = g
-            .oldest_pending
-            .as_ref()
-            .map_or_else(|| "-".to_owned(), |p| format!("{} ms", p.idle_ms));
-        let _ = writeln!(
-            out,
-            "  group '{}': pending {}  last delivered {}  lag {lag}  oldest pending idle {oldest}",
-            g.info.name,
-            g.pending.count,
-            id(g.info.last_delivered_id)
-        );
-        for c in &g.consumers {
-            let _ = writeln!(
-                out,
-                "    consumer '{}': pending {}  idle {} ms",
-                c.name, c.pending, c.idle_ms
-            );
-        }
+        group_lines(&mut out, g, server, t);
     }
     if s.groups.is_empty() {
         let _ = writeln!(out, "  no consumer groups");
     }
     out
+}
+
+fn id(i: Option<crate::redis::EntryId>) -> String {
+    i.map_or_else(|| "-".to_owned(), |i| i.to_string())
+}
+
+/// A group's line, its consumers' (with their diagnosis) and its PEL
+/// page when one was asked for.
+fn group_lines(
+    out: &mut String,
+    g: &crate::monitor::GroupSnapshot,
+    server: Option<&ServerInfo>,
+    t: &Thresholds,
+) {
+    let lag = g.info.lag.map_or_else(
+        || format!("unknown ({})", lag_unknown_reason(server)),
+        |l| l.to_string(),
+    );
+    let oldest = g
+        .oldest_pending
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |p| format!("{} ms", p.idle_ms));
+    let _ = writeln!(
+        out,
+        "  group '{}': pending {}  last delivered {}  lag {lag}  oldest pending idle {oldest}",
+        g.info.name,
+        g.pending.count,
+        id(g.info.last_delivered_id)
+    );
+    for c in &g.consumers {
+        let oldest = g.oldest_pending_of(&c.name).map_or_else(String::new, |p| {
+            format!("  oldest pending idle {} ms", p.idle_ms)
+        });
+        let diagnosis = g
+            .diagnosis_of(c, t)
+            .map_or_else(String::new, |d| format!("  {}", d.label()));
+        let _ = writeln!(
+            out,
+            "    consumer '{}': pending {}  idle {} ms{oldest}{diagnosis}",
+            c.name, c.pending, c.idle_ms
+        );
+    }
+    for p in g.pel_page.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "    pending {}  consumer '{}'  idle {} ms  deliveries {}",
+            p.id, p.consumer, p.idle_ms, p.deliveries
+        );
+    }
 }

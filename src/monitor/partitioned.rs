@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::engine::registry;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::poller::StreamFocus;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::monitor::{PelQuery, poll_once};
@@ -160,7 +161,26 @@ fn merge_group(parts: &[&GroupSnapshot]) -> GroupSnapshot {
             .cloned(),
         next_undelivered: parts.iter().filter_map(|g| g.next_undelivered).min(),
         pel_page: None,
+        oldest_by_consumer: merge_oldest(parts),
     }
+}
+
+/// Each consumer's most idle oldest entry over the partitions where the
+/// poll read one.
+fn merge_oldest(parts: &[&GroupSnapshot]) -> BTreeMap<String, crate::redis::PendingEntry> {
+    let mut out: BTreeMap<String, crate::redis::PendingEntry> = BTreeMap::new();
+    for g in parts {
+        for c in &g.consumers {
+            let Some(p) = g.oldest_pending_of(&c.name) else {
+                continue;
+            };
+            let keep = out.get(&c.name).is_none_or(|old| old.idle_ms < p.idle_ms);
+            if keep {
+                out.insert(c.name.clone(), p.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Consumers by name: pending summed, the most recent activity kept.
@@ -185,13 +205,13 @@ fn merge_consumers<'a>(all: impl Iterator<Item = &'a ConsumerInfo>) -> Vec<Consu
 /// `monitor --json` for a logical stream: the totals' object, plus
 /// `"partitions": [{"key", "node", "length", "groups": [...]}]` with each
 /// partition's own figures (`nodes[i]` serves partition `i`).
-pub fn to_json(stream: &str, parts: &[Snapshot], nodes: &[String]) -> Value {
-    let mut v = totals(stream, parts).to_json();
+pub fn to_json(stream: &str, parts: &[Snapshot], nodes: &[String], t: &Thresholds) -> Value {
+    let mut v = totals(stream, parts).to_json_with(t);
     let rows: Vec<Value> = parts
         .iter()
         .zip(nodes)
         .map(|(p, node)| {
-            let own = p.to_json();
+            let own = p.to_json_with(t);
             json!({
                 "key": p.key,
                 "node": node,

@@ -102,6 +102,7 @@ fn workers_group() -> GroupSnapshot {
         oldest_pending: Some(page[0].clone()),
         next_undelivered: Some(id(1_500, 0)),
         pel_page: Some(page),
+        ..GroupSnapshot::default()
     }
 }
 
