@@ -544,6 +544,8 @@ pub struct WatchArgs {
     /// Time between polls of Redis
     #[arg(long, env = "STREAMLAB_REFRESH", default_value = "500ms", value_parser = interval_arg)]
     pub refresh: Duration,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
 }
 
 /// Options of the dashboard (no subcommand).
@@ -573,6 +575,8 @@ pub struct DashboardArgs {
     pub partitioning: PartitionArgs,
     #[command(flatten)]
     pub tuning: WorkerTuning,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
 }
 
 #[cfg(test)]

@@ -149,3 +149,76 @@ async fn monitor_group_prints_that_group_only_and_an_unknown_one_is_an_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
+
+/// XCLAIM to the same consumer, `times` times: each adds a delivery, as a
+/// reclaimer that keeps taking the same failing entries back does.
+async fn redeliver(conn: &mut Conn, stream: &str, group: &str, id: EntryId, times: usize) {
+    for _ in 0..times {
+        let at = id.to_string();
+        raw(conn, &["XCLAIM", stream, group, "reclaimer", "0", &at]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_entries_are_found_over_the_whole_pel_in_bounded_pages() {
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("poison");
+    let mut conn = connector(&url).conn("driver");
+    add_tasks(&mut conn, &stream, 1200).await;
+    create_group(&mut conn, &stream, "g", "0").await.unwrap();
+    let ids = read_without_ack(&mut conn, &stream, "g", "c1", 1200).await;
+    // Three entries far apart in the PEL (well past one page) loop.
+    let looping = [ids[10], ids[700], ids[1150]];
+    for id in looping {
+        redeliver(&mut conn, &stream, "g", id, 2).await;
+    }
+    // Another twice only: below the threshold.
+    redeliver(&mut conn, &stream, "g", ids[300], 1).await;
+
+    let v = monitor_json(&url, &stream, "").await;
+    let g = &v["groups"][0];
+    assert_eq!(g["poison_scan"]["complete"], true, "{g}");
+    assert_eq!(g["poison_scan"]["scanned"], 1200, "{g}");
+    let poison = g["poison"].as_array().expect("poison array");
+    let found: Vec<&str> = poison.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let wanted: Vec<String> = looping.iter().map(ToString::to_string).collect();
+    assert_eq!(found, wanted, "{g}");
+    for p in poison {
+        assert_eq!(p["deliveries"], 3, "{p}");
+        assert_eq!(p["consumer"], "reclaimer");
+        assert!(p["idle_ms"].is_u64(), "{p}");
+    }
+    let strict = monitor_json(&url, &stream, "--poison-after 4").await;
+    assert_eq!(strict["groups"][0]["poison"], Json::Array(vec![]));
+    // A running monitor walks one page (100) a poll: the first polls see
+    // part of the PEL, and once the walk has been through it all, every
+    // poison entry.
+    let line = format!("monitor --json --polls 14 --interval 50ms --url {url} --stream {stream}");
+    let out = run_bin(&line, &[], WAIT).await;
+    let polls: Vec<Json> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let scan = |v: &Json| v["groups"][0]["poison_scan"].clone();
+    assert_eq!(
+        scan(&polls[0]),
+        serde_json::json!({"complete": false, "scanned": 100})
+    );
+    let last = polls.last().expect("14 polls");
+    assert_eq!(scan(last)["complete"], true, "{last}");
+    assert_eq!(
+        last["groups"][0]["poison"].as_array().map(Vec::len),
+        Some(3)
+    );
+    // The text report names them too.
+    let line = format!("monitor --once --url {url} --stream {stream}");
+    let out = run_bin(&line, &[], WAIT).await;
+    assert!(
+        out.stdout.contains("poison: 3 entries (whole PEL"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&wanted[1]), "{}", out.stdout);
+}

@@ -8,6 +8,7 @@ use crate::failure::Failure;
 use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
+use crate::monitor::pel_walk::PelWalker;
 use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
@@ -43,15 +44,30 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
     });
     let mut polls = 0;
     let mut last: Option<Vec<Snapshot>> = None;
+    let mut walkers: Vec<PelWalker> = layout
+        .partitions
+        .iter()
+        .map(|_| PelWalker::default())
+        .collect();
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             _ = tick.tick() => {}
         }
         polls += 1;
-        match poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await {
+        let polled = async {
+            let mut parts = poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await?;
+            report.check_group(&parts).map_err(Stop::Usage)?;
+            for (part, walker) in parts.iter_mut().zip(&mut walkers) {
+                walk(&mut conn, walker, part, &report, args.once).await?;
+            }
+            Ok::<_, Stop>(parts)
+        };
+        match polled.await {
+            Err(Stop::Usage(usage)) => return Err(usage),
+            Err(Stop::Redis(e)) if args.once => return Err(e.into()),
+            Err(Stop::Redis(e)) => crate::stderr_line!("poll failed (retrying): {e}"),
             Ok(parts) => {
-                report.check_group(&parts)?;
                 // Compared with the last good poll, so a loss during an
                 // outage is reported once the server answers again.
                 for (before, now) in last.iter().flatten().zip(&parts) {
@@ -62,8 +78,6 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                 print_poll(&session, &layout, &parts, &report);
                 last = Some(parts);
             }
-            Err(e) if args.once => return Err(e.into()),
-            Err(e) => crate::stderr_line!("poll failed (retrying): {e}"),
         }
         // The reader went away (`| head`): nobody sees another poll.
         if args.once || args.polls.is_some_and(|n| polls >= n) || stdout::closed() {
@@ -72,6 +86,45 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
     }
     Ok(())
 }
+
+/// Why a poll gave no report: bad input ends the command, Redis errors
+/// are retried (except with `--once`).
+enum Stop {
+    Usage(Failure),
+    Redis(crate::redis::RedisFailure),
+}
+
+impl From<crate::redis::RedisFailure> for Stop {
+    fn from(e: crate::redis::RedisFailure) -> Self {
+        Self::Redis(e)
+    }
+}
+
+/// `--once` walks each group's PEL to its end (at most [`ONCE_PAGES`]
+/// pages of [`ONCE_PAGE`]); a running monitor one page of a few groups per
+/// poll, in rotation, as the dashboard does.
+async fn walk(
+    conn: &mut crate::redis::Conn,
+    walker: &mut PelWalker,
+    part: &mut Snapshot,
+    report: &Report,
+    once: bool,
+) -> Result<(), crate::redis::RedisFailure> {
+    let after = report.thresholds.poison_after;
+    if once {
+        walker
+            .complete(conn, part, after, ONCE_PAGE, ONCE_PAGES)
+            .await
+    } else {
+        walker.step(conn, part, after, report.only.as_deref()).await
+    }
+}
+
+/// Entries per page of `--once`'s PEL walk.
+const ONCE_PAGE: usize = 500;
+/// Pages of `--once`'s walk per group: past 10,000 entries the scan is
+/// reported incomplete rather than holding Redis longer.
+const ONCE_PAGES: usize = 20;
 
 /// What one poll's report shows: one group or all, with which thresholds.
 struct Report {
@@ -236,11 +289,48 @@ fn group_lines(
             c.name, c.pending, c.idle_ms
         );
     }
+    if let Some(scan) = &g.poison {
+        poison_lines(out, scan);
+    }
     for p in g.pel_page.iter().flatten() {
         let _ = writeln!(
             out,
             "    pending {}  consumer '{}'  idle {} ms  deliveries {}",
             p.id, p.consumer, p.idle_ms, p.deliveries
+        );
+    }
+}
+
+/// Poison entries shown in the text report; the JSON lists them all.
+const POISON_LINES: usize = 20;
+
+fn poison_lines(out: &mut String, scan: &crate::monitor::pel_walk::PoisonScan) {
+    let how = if scan.complete {
+        "whole PEL"
+    } else {
+        "PEL not walked to its end yet"
+    };
+    if scan.poison.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "    poison: {} ({how}, {} entries read)",
+        crate::words::entries(scan.poison.len() as u64),
+        scan.scanned
+    );
+    for p in scan.poison.iter().take(POISON_LINES) {
+        let _ = writeln!(
+            out,
+            "      {}  consumer '{}'  deliveries {}  idle {} ms",
+            p.id, p.consumer, p.deliveries, p.idle_ms
+        );
+    }
+    if scan.poison.len() > POISON_LINES {
+        let _ = writeln!(
+            out,
+            "      ... {} more (--json lists all)",
+            scan.poison.len() - POISON_LINES
         );
     }
 }

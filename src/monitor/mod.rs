@@ -7,6 +7,7 @@ pub mod diagnosis;
 pub mod keyspace;
 pub mod loss;
 pub mod partitioned;
+pub mod pel_walk;
 pub mod poll;
 pub mod poller;
 pub mod snapshot;

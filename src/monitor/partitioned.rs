@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::engine::registry;
 use crate::monitor::diagnosis::Thresholds;
+use crate::monitor::pel_walk::PoisonScan;
 use crate::monitor::poller::StreamFocus;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::monitor::{PelQuery, poll_once};
@@ -162,7 +163,27 @@ fn merge_group(parts: &[&GroupSnapshot]) -> GroupSnapshot {
         next_undelivered: parts.iter().filter_map(|g| g.next_undelivered).min(),
         pel_page: None,
         oldest_by_consumer: merge_oldest(parts),
+        poison: merge_poison(parts),
     }
+}
+
+/// The partitions' poison scans as one: every entry found, complete when
+/// every partition's walk is.
+fn merge_poison(parts: &[&GroupSnapshot]) -> Option<PoisonScan> {
+    let scans: Vec<&PoisonScan> = parts.iter().filter_map(|g| g.poison.as_ref()).collect();
+    if scans.is_empty() {
+        return None;
+    }
+    Some(PoisonScan {
+        poison: scans
+            .iter()
+            .flat_map(|s| s.poison.iter().cloned())
+            .collect(),
+        complete: scans.len() == parts.len() && scans.iter().all(|s| s.complete),
+        scanned: scans.iter().map(|s| s.scanned).sum(),
+        deleted: scans.iter().map(|s| s.deleted).sum(),
+        unchecked: scans.iter().map(|s| s.unchecked).sum(),
+    })
 }
 
 /// Each consumer's most idle oldest entry over the partitions where the

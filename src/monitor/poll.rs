@@ -210,6 +210,7 @@ async fn poll_groups(
             next_undelivered,
             pel_page,
             oldest_by_consumer: std::collections::BTreeMap::new(),
+            poison: None,
         });
     }
     Ok(out)

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::monitor::POLL_TIMEOUT;
 use crate::monitor::advice::{Health, server_health};
 use crate::monitor::partitioned::{LayoutCache, PartitionRow, poll_focus};
+use crate::monitor::pel_walk::PelWalker;
 use crate::monitor::poll::PelQuery;
 use crate::monitor::snapshot::Snapshot;
 use crate::redis::server::server_info;
@@ -89,10 +90,13 @@ pub struct PollerHandle {
 
 /// Start polling `key` (or nothing yet, paused) every `refresh` until
 /// `cancel`; `focus` on the handle moves it to another stream or pauses it.
+/// Each poll also walks a page of the PELs for entries delivered
+/// `poison_after` times or more ([`PelWalker`]).
 pub fn spawn_poller(
     connector: &Connector,
     key: Option<String>,
     refresh: Duration,
+    poison_after: u64,
     cancel: CancellationToken,
 ) -> PollerHandle {
     let initial = PollState {
@@ -117,6 +121,7 @@ pub fn spawn_poller(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failures = 0;
         let mut layouts = LayoutCache::default();
+        let mut walker = PelWalker::default();
         let mut next_health = Some(tokio::time::Instant::now());
         loop {
             tokio::select! {
@@ -143,7 +148,17 @@ pub fn spawn_poller(
                     () = sleep_until(next_health) => continue,
                 }
             };
-            let poll = poll_focus(&mut conn, &focus, &mut layouts);
+            let poll = async {
+                let (mut snap, rows) = poll_focus(&mut conn, &focus, &mut layouts).await?;
+                // A partitioned stream's totals have no PEL of their own.
+                if rows.is_empty() {
+                    let first = focus.page.as_ref().map(|q| q.group.as_str());
+                    walker
+                        .step(&mut conn, &mut snap, poison_after, first)
+                        .await?;
+                }
+                Ok((snap, rows))
+            };
             let result = tokio::time::timeout(POLL_TIMEOUT, poll).await;
             match result {
                 Ok(Ok((snap, partitions))) => {

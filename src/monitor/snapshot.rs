@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::monitor::diagnosis::{Diagnosis, Thresholds, diagnose};
+use crate::monitor::pel_walk::PoisonScan;
 use crate::redis::{
     ConsumerInfo, EntryId, Feature, GroupInfo, PendingEntry, PendingSummary, ServerInfo, StreamInfo,
 };
@@ -64,6 +65,9 @@ pub struct GroupSnapshot {
     /// Each probed consumer's oldest pending entry (XPENDING - + 1
     /// <consumer>, at most [`crate::monitor::poll::MAX_PROBES`] a poll).
     pub oldest_by_consumer: BTreeMap<String, PendingEntry>,
+    /// Poison entries found by the PEL walk ([`crate::monitor::pel_walk`]);
+    /// `None` when this poll did not walk.
+    pub poison: Option<PoisonScan>,
 }
 
 impl GroupSnapshot {
@@ -158,6 +162,20 @@ impl Snapshot {
 
     fn group_json(&self, g: &GroupSnapshot, t: &Thresholds) -> Value {
         let mut v = self.group_figures(g, t);
+        let scan = g.poison.clone().unwrap_or_default();
+        v["poison"] = scan
+            .poison
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id.to_string(),
+                    "consumer": p.consumer,
+                    "deliveries": p.deliveries,
+                    "idle_ms": p.idle_ms,
+                })
+            })
+            .collect();
+        v["poison_scan"] = json!({ "complete": scan.complete, "scanned": scan.scanned });
         if let Some(page) = &g.pel_page {
             v["pel_page"] = page.iter().map(pending_json).collect();
         }

@@ -43,6 +43,7 @@ use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::engine::Event;
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::keyspace::KeyspaceConfig;
 use crate::monitor::keyspace::poller::spawn_keyspace;
 use crate::monitor::spawn_poller;
@@ -84,7 +85,11 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         }
         Gate::Watch { reason } => {
             tracing::info!(stream = %global.stream, "watch, not lab: {reason}");
-            return watch::instead_of_lab(session, global, args.refresh, reason).await;
+            let view = watch::Viewing {
+                refresh: args.refresh,
+                thresholds: thresholds(args),
+            };
+            return watch::instead_of_lab(session, global, view, reason).await;
         }
     };
     let worker = lab_worker(global, args);
@@ -100,7 +105,8 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         on: args.produce,
         rate: args.produce_rate,
     };
-    let state = State::new(lab, production, now_ms());
+    let mut state = State::new(lab, production, now_ms());
+    state.thresholds = thresholds(args);
     let connector = session.connector.clone();
     let start = |events, outcomes| {
         let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);
@@ -135,7 +141,14 @@ async fn show(
     let cancel = CancellationToken::new();
     // Paused from the start when the overview is shown first.
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
-    let poller = spawn_poller(poll_with, key, state.lab.refresh, cancel.clone());
+    let poison_after = state.thresholds.poison_after;
+    let poller = spawn_poller(
+        poll_with,
+        key,
+        state.lab.refresh,
+        poison_after,
+        cancel.clone(),
+    );
     let interval = state.lab.refresh.max(OVERVIEW_MIN_INTERVAL);
     let config = KeyspaceConfig::new(state.overview.pattern.clone(), interval);
     let overview = spawn_keyspace(&poll_with.read_only(), config, cancel.clone());
@@ -159,6 +172,10 @@ async fn show(
     let _ = tokio::time::timeout(Duration::from_secs(1), overview.task).await;
     drop(session);
     result
+}
+
+fn thresholds(args: &DashboardArgs) -> Thresholds {
+    Thresholds::new(args.diagnosis.stuck_after, args.diagnosis.poison_after)
 }
 
 /// The embedded workers' settings: the shared flags with lab defaults.

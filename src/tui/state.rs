@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::monitor::advice::Health;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, LinkState, Snapshot};
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
@@ -233,6 +234,9 @@ pub struct State {
     pub claimed_by_hand: HashSet<EntryId>,
     /// The last command's outcome, shown in the footer.
     pub status: Option<String>,
+    /// `--stuck-after` and `--poison-after`: the consumer diagnosis and the
+    /// poison marker.
+    pub thresholds: Thresholds,
     pub quit: bool,
 }
 

@@ -1,0 +1,300 @@
+//! Walking a group's PEL in bounded pages, in rotation: poison entries
+//! (delivered at least `--poison-after` times) and entries deleted while
+//! pending, found at a cost per poll that does not grow with the PEL.
+//!
+//! Each step reads one page per group (`XPENDING key group <cursor> + COUNT
+//! n`, never IDLE, which walks the whole PEL until it finds COUNT matches)
+//! and moves the group's cursor past it; a short page ends a pass and the
+//! next step starts again from the PEL's start. What a group reports
+//! merges the two most recent passes: entries below the cursor come from
+//! the pass under way, the rest from the last complete one, so an entry
+//! acked since is dropped when the walk next passes it.
+//!
+//! Whether a pending id's entry is gone ([`deleted_flags`]) is read from
+//! XINFO STREAM's figures the poll already has where they decide it: an id
+//! below the stream's first entry was trimmed or deleted, an id above
+//! `max-deleted-entry-id` (Redis 7.0+; XDEL raises it, trims do not) is
+//! still there. Only ids in between cost a command each (`XRANGE id id`,
+//! pipelined), at most `max_checks` per call; the rest stay unknown.
+
+use std::collections::HashMap;
+
+use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
+use crate::redis::{
+    Conn, EntryId, PendingEntry, RedisFailure, StreamInfo, parse_pending_range, xpending_range_cmd,
+    xrange_cmd,
+};
+
+/// Entries per page in the dashboard's and `monitor`'s walk.
+pub const WALK_PAGE: usize = 100;
+/// Groups one step walks a page of (the others wait for their turn).
+pub const WALK_GROUPS_PER_STEP: usize = 4;
+/// Per-id existence checks one step may send.
+pub const DELETED_CHECKS_PER_STEP: usize = 32;
+
+/// One group's poison entries and how much of its PEL they were drawn from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoisonScan {
+    /// Entries delivered at least the threshold's times, by id.
+    pub poison: Vec<PendingEntry>,
+    /// Whether the walk has been through the whole PEL at least once.
+    pub complete: bool,
+    /// PEL entries read: in the last complete pass, or so far when none is.
+    pub scanned: u64,
+    /// Of those, entries found deleted while pending.
+    pub deleted: u64,
+    /// Of those, entries whose existence was not checked (budget).
+    pub unchecked: u64,
+}
+
+/// One pass over a group's PEL.
+#[derive(Debug, Clone, Default)]
+struct Pass {
+    poison: Vec<PendingEntry>,
+    scanned: u64,
+    deleted: u64,
+    unchecked: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct GroupWalk {
+    /// Where the next page starts; `None` at the PEL's start.
+    cursor: Option<EntryId>,
+    current: Pass,
+    last: Option<Pass>,
+}
+
+impl GroupWalk {
+    /// The merged view: the pass under way below the cursor, the last
+    /// complete pass above it.
+    fn report(&self) -> PoisonScan {
+        let mut poison = self.current.poison.clone();
+        if let (Some(last), Some(cursor)) = (&self.last, self.cursor) {
+            poison.extend(last.poison.iter().filter(|p| p.id >= cursor).cloned());
+        } else if let (Some(last), None) = (&self.last, self.cursor) {
+            poison.clone_from(&last.poison);
+        }
+        let shown = self.last.as_ref().unwrap_or(&self.current);
+        PoisonScan {
+            poison,
+            complete: self.last.is_some(),
+            scanned: shown.scanned,
+            deleted: shown.deleted,
+            unchecked: shown.unchecked,
+        }
+    }
+
+    /// Take in one page read from the cursor; `full` when it held as many
+    /// entries as asked (the pass goes on).
+    fn take(
+        &mut self,
+        page: &[PendingEntry],
+        deleted: &[Option<bool>],
+        poison_after: u64,
+        full: bool,
+    ) {
+        let c = &mut self.current;
+        c.scanned += page.len() as u64;
+        c.deleted += deleted.iter().filter(|d| **d == Some(true)).count() as u64;
+        c.unchecked += deleted.iter().filter(|d| d.is_none()).count() as u64;
+        c.poison.extend(
+            page.iter()
+                .filter(|p| p.deliveries >= poison_after)
+                .cloned(),
+        );
+        match page.last() {
+            Some(p) if full => self.cursor = p.id.next(),
+            _ => {
+                self.last = Some(std::mem::take(&mut self.current));
+                self.cursor = None;
+            }
+        }
+    }
+}
+
+/// The walker of one stream's groups, kept between polls.
+#[derive(Debug, Default)]
+pub struct PelWalker {
+    key: String,
+    groups: HashMap<String, GroupWalk>,
+    /// The group whose turn is next.
+    turn: usize,
+}
+
+impl PelWalker {
+    /// Walk one page of up to [`WALK_GROUPS_PER_STEP`] groups of `snap`
+    /// (the first `first` of them when named, the others in turn) and
+    /// put every group's merged report on `snap`.
+    pub async fn step(
+        &mut self,
+        conn: &mut Conn,
+        snap: &mut Snapshot,
+        poison_after: u64,
+        first: Option<&str>,
+    ) -> Result<(), RedisFailure> {
+        self.follow(snap);
+        let chosen = self.choose(snap, first);
+        for name in chosen {
+            self.walk_page(conn, snap, &name, WALK_PAGE, poison_after)
+                .await?;
+            snap.commands += 1;
+        }
+        self.report(snap);
+        Ok(())
+    }
+
+    /// Walk every group of `snap` to the end of a pass, `max_pages` pages
+    /// of `page` entries each at most (`monitor --once`).
+    pub async fn complete(
+        &mut self,
+        conn: &mut Conn,
+        snap: &mut Snapshot,
+        poison_after: u64,
+        page: usize,
+        max_pages: usize,
+    ) -> Result<(), RedisFailure> {
+        self.follow(snap);
+        let names: Vec<String> = walkable(snap).map(|g| g.info.name.clone()).collect();
+        for name in names {
+            for _ in 0..max_pages {
+                self.walk_page(conn, snap, &name, page, poison_after)
+                    .await?;
+                snap.commands += 1;
+                if self.groups.get(&name).is_some_and(|g| g.last.is_some()) {
+                    break;
+                }
+            }
+        }
+        self.report(snap);
+        Ok(())
+    }
+
+    /// Forget the walk of another stream, and of groups no longer there.
+    fn follow(&mut self, snap: &Snapshot) {
+        if self.key != snap.key {
+            self.key.clone_from(&snap.key);
+            self.groups.clear();
+        }
+        // A group gone, or whose PEL emptied, starts again from nothing.
+        self.groups
+            .retain(|name, _| walkable(snap).any(|g| g.info.name == *name));
+    }
+
+    fn choose(&mut self, snap: &Snapshot, first: Option<&str>) -> Vec<String> {
+        let names: Vec<&str> = walkable(snap).map(|g| g.info.name.as_str()).collect();
+        let mut chosen: Vec<String> = first
+            .filter(|f| names.contains(f))
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        let others: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| Some(*n) != first)
+            .collect();
+        let room = WALK_GROUPS_PER_STEP
+            .saturating_sub(chosen.len())
+            .min(others.len());
+        for i in 0..room {
+            chosen.push(others[(self.turn + i) % others.len()].to_owned());
+        }
+        self.turn = self.turn.wrapping_add(room);
+        chosen
+    }
+
+    async fn walk_page(
+        &mut self,
+        conn: &mut Conn,
+        snap: &Snapshot,
+        group: &str,
+        count: usize,
+        poison_after: u64,
+    ) -> Result<(), RedisFailure> {
+        let walk = self.groups.entry(group.to_owned()).or_default();
+        let start = walk
+            .cursor
+            .map_or_else(|| "-".to_owned(), |c| c.to_string());
+        let c = xpending_range_cmd(&snap.key, group, &start, "+", count, None);
+        let page = parse_pending_range(&conn.run(&c, "XPENDING", false).await?)?;
+        let ids: Vec<EntryId> = page.iter().map(|p| p.id).collect();
+        let deleted = deleted_flags(
+            conn,
+            &snap.key,
+            snap.stream.as_ref(),
+            &ids,
+            DELETED_CHECKS_PER_STEP,
+        )
+        .await?;
+        let walk = self.groups.entry(group.to_owned()).or_default();
+        walk.take(&page, &deleted, poison_after, page.len() >= count);
+        Ok(())
+    }
+
+    fn report(&self, snap: &mut Snapshot) {
+        for g in &mut snap.groups {
+            let empty = PoisonScan {
+                complete: g.pending.count == 0,
+                ..PoisonScan::default()
+            };
+            let walked = self.groups.get(&g.info.name).map(GroupWalk::report);
+            g.poison = Some(walked.unwrap_or(empty));
+        }
+    }
+}
+
+/// Groups with entries to walk; an empty PEL is a complete, empty scan.
+fn walkable(snap: &Snapshot) -> impl Iterator<Item = &GroupSnapshot> {
+    snap.groups.iter().filter(|g| g.pending.count > 0)
+}
+
+/// For each of `ids` (pending ids of `key`, whose XINFO STREAM figures are
+/// `info`, `None` when the key is gone): `Some(true)` when its entry is no
+/// longer in the stream, `Some(false)` when it is, `None` when telling
+/// would take more than `max_checks` commands (see the module's notes).
+pub async fn deleted_flags(
+    conn: &mut Conn,
+    key: &str,
+    info: Option<&StreamInfo>,
+    ids: &[EntryId],
+    max_checks: usize,
+) -> Result<Vec<Option<bool>>, RedisFailure> {
+    let mut flags: Vec<Option<bool>> = ids.iter().map(|id| known_deleted(info, *id)).collect();
+    let ask: Vec<usize> = (0..ids.len())
+        .filter(|i| flags[*i].is_none())
+        .take(max_checks)
+        .collect();
+    if ask.is_empty() {
+        return Ok(flags);
+    }
+    let mut pipe = ::redis::pipe();
+    for i in &ask {
+        let at = ids[*i].to_string();
+        pipe.add_command(xrange_cmd(key, &at, &at, 1));
+    }
+    let replies = conn.run_pipeline(&pipe, "XRANGE", false, ask.len()).await?;
+    for (i, reply) in ask.into_iter().zip(&replies) {
+        let empty = crate::redis::reply::items(reply).is_some_and(<[::redis::Value]>::is_empty);
+        flags[i] = Some(empty);
+    }
+    Ok(flags)
+}
+
+/// What XINFO STREAM's figures alone say about `id`.
+pub fn known_deleted(info: Option<&StreamInfo>, id: EntryId) -> Option<bool> {
+    let Some(info) = info else {
+        return Some(true);
+    };
+    match info.first_id {
+        None => return Some(true),
+        Some(first) if id < first => return Some(true),
+        Some(_) => {}
+    }
+    match info.max_deleted_id {
+        Some(max) if id > max => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "pel_walk_tests.rs"]
+mod tests;
