@@ -26,6 +26,7 @@ pub mod outcomes;
 pub mod overview;
 pub mod panes;
 pub mod partitions;
+pub mod reclaims;
 pub mod screens;
 pub mod state;
 pub mod terminal;

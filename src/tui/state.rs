@@ -15,6 +15,7 @@ use crate::supervisor::{Roster, WorkerReport};
 use crate::tui::access::{self, Access, Needs};
 use crate::tui::confirm::Confirmation;
 use crate::tui::overview::OverviewView;
+use crate::tui::reclaims::OwnMove;
 use crate::tui::trend::GroupTrend;
 
 /// Samples kept for the sparklines (one per poll).
@@ -173,6 +174,13 @@ pub struct Previous {
     /// Owner and delivery count of each entry on the last PEL page.
     pub owners_group: String,
     pub owners: HashMap<EntryId, (String, u64)>,
+    /// The group whose acks the rates counted (`entries_read`, `pending`).
+    pub acked_group: String,
+    /// Of the group on screen (`owners_group`): each consumer's pending
+    /// count, entries read and last-delivered id, to count reclaims.
+    pub consumers: HashMap<String, u64>,
+    pub group_reads: Option<u64>,
+    pub group_last_delivered: Option<EntryId>,
 }
 
 /// How an event-log line is coloured.
@@ -232,6 +240,10 @@ pub struct State {
     pub view: View,
     /// Entries claimed by hand: not reported again as inferred reclaims.
     pub claimed_by_hand: HashSet<EntryId>,
+    /// Moves the dashboard made, until a poll shows them (see `reclaims`).
+    pub own_moves: Vec<OwnMove>,
+    /// Poison entries of a group already logged.
+    pub poison_seen: (String, HashSet<EntryId>),
     /// The last command's outcome, shown in the footer.
     pub status: Option<String>,
     /// `--stuck-after` and `--poison-after`: the consumer diagnosis and the

@@ -2,13 +2,15 @@
 //! never awaits and never talks to Redis; what should happen in the engine
 //! is returned as [`EngineCommand`]s for the loop to hand to the supervisor.
 
-use crate::supervisor::EngineCommand;
+use crate::supervisor::{EngineCommand, PendingOfDeleted};
 use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
 use crate::tui::hints;
 use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, Screen, State};
-use crate::tui::{confirm, derive, engine_intents, layout, log, navigate, partitions, screens};
+use crate::tui::{
+    confirm, derive, engine_intents, layout, log, navigate, partitions, reclaims, screens,
+};
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
     match action {
@@ -142,14 +144,35 @@ fn confirm(state: &mut State) -> Vec<EngineCommand> {
             return Vec::new();
         }
     };
-    if let EngineCommand::Claim { id, .. } = &command {
-        // Our own XCLAIM must not come back as an inferred reclaim.
-        if state.claimed_by_hand.len() > 1000 {
-            state.claimed_by_hand.clear();
-        }
-        state.claimed_by_hand.insert(*id);
-    }
+    expect_own_moves(state, &command);
     vec![command]
+}
+
+/// Our own XCLAIMs must not come back as inferred reclaims.
+fn expect_own_moves(state: &mut State, command: &EngineCommand) {
+    match command {
+        EngineCommand::Claim { id, to, .. } => {
+            if state.claimed_by_hand.len() > 1000 {
+                state.claimed_by_hand.clear();
+            }
+            state.claimed_by_hand.insert(*id);
+            reclaims::expect(state, to, 1);
+        }
+        EngineCommand::DeleteConsumer {
+            group,
+            consumer,
+            pending: PendingOfDeleted::ClaimTo(to),
+        } => {
+            let held = state
+                .snapshot
+                .as_ref()
+                .and_then(|s| s.group(group))
+                .and_then(|g| g.consumers.iter().find(|c| c.name == *consumer))
+                .map_or(0, |c| c.pending);
+            reclaims::expect(state, to, held);
+        }
+        _ => {}
+    }
 }
 
 /// Keys and typed text as the tests of `update` and the admin actions send them.

@@ -1,6 +1,8 @@
 //! The pending-entries pane: one page of the selected group's PEL (the
 //! only page fetched), filtered by consumer (server side) and minimum idle
-//! (client side), with entries near max deliveries highlighted.
+//! (client side), with entries near max deliveries highlighted and poison
+//! entries (delivered `--poison-after` times or more) marked; the title
+//! counts the poison the PEL walk found in the whole PEL.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -24,6 +26,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let Some(page) = state.group().and_then(|g| g.pel_page.as_ref()) else {
         let text = if state.group().is_some() {
             "loading…"
+        } else if state.view.group.is_empty() {
+            "no consumer group on this stream: nothing is pending"
         } else {
             "no such group"
         };
@@ -41,9 +45,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let chosen = state.view.pel_row.min(rows.len() - 1);
-    let max = state.lab.max_deliveries;
+    let limits = Limits {
+        max: state.lab.max_deliveries,
+        poison: state.thresholds.poison_after,
+    };
     let table_rows = rows.iter().enumerate().map(|(i, p)| {
-        let r = row(p, max);
+        let r = row(p, limits);
         if i == chosen {
             r.style(selected(state, Pane::Pending))
         } else {
@@ -54,13 +61,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Constraint::Length(17),
         Constraint::Fill(1),
         Constraint::Length(6),
-        Constraint::Length(6),
+        Constraint::Length(9),
     ];
     let header = Row::new(["id", "consumer", "idle", "deliv"]).style(header_style());
     frame.render_widget(Table::new(table_rows, widths).header(header).block(b), area);
 }
 
 fn title(state: &State) -> String {
+    if state.view.group.is_empty() {
+        return " Pending: no group ".to_owned();
+    }
     let mut total = state.group().map_or(0, |g| g.pending.count);
     let mut of = state.view.group.clone();
     // A partitioned stream's page comes from the selected partition.
@@ -83,22 +93,55 @@ fn title(state: &State) -> String {
         format!(", {}", filter.join(", "))
     };
     format!(
-        " Pending in {of}: {} total, page {}{filter} ",
+        " Pending in {of}: {} total, page {}{filter}{} ",
         fmt::count(total),
-        state.view.pel_pages.len() + 1
+        state.view.pel_pages.len() + 1,
+        poison_summary(state)
     )
 }
 
-/// Entries one delivery from dead-lettering are yellow; at or past it, red.
-fn row(p: &PendingEntry, max: u64) -> Row<'static> {
-    let style = if p.deliveries >= max {
+/// `, 3 poison` (`3+ poison` until the walk has been through the PEL).
+fn poison_summary(state: &State) -> String {
+    let Some(scan) = state.group().and_then(|g| g.poison.as_ref()) else {
+        return String::new();
+    };
+    let n = scan.poison.len();
+    match (n, scan.complete) {
+        (0, _) => String::new(),
+        (n, true) => format!(", {n} poison"),
+        (n, false) => format!(", {n}+ poison"),
+    }
+}
+
+/// The delivery counts a row is judged by.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// The lab's dead-letter limit (`u64::MAX` in a watch: not known).
+    max: u64,
+    /// `--poison-after`.
+    poison: u64,
+}
+
+/// Entries one delivery from dead-lettering are yellow; at or past it,
+/// red; poison entries are marked (magenta unless already red).
+fn row(p: &PendingEntry, limits: Limits) -> Row<'static> {
+    let poison = p.deliveries >= limits.poison;
+    let style = if p.deliveries >= limits.max {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
-    } else if p.deliveries + 1 >= max {
+    } else if poison {
+        Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    } else if p.deliveries.saturating_add(1) >= limits.max {
         Style::new().fg(Color::Yellow)
     } else {
         Style::new()
     };
-    let marker = if p.deliveries + 1 >= max { " !" } else { "" };
+    let marker = if poison {
+        " poison"
+    } else if p.deliveries.saturating_add(1) >= limits.max {
+        " !"
+    } else {
+        ""
+    };
     Row::new(vec![
         p.id.to_string(),
         p.consumer.clone(),

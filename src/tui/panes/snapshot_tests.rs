@@ -71,6 +71,29 @@ fn consumers_ours_and_external() {
     insta::assert_snapshot!(draw(54, 8, &fixture::state(), panes::consumers::render));
 }
 
+/// With a lab-sized `--stuck-after` (30s): `host-7` and `w3` hold entries
+/// idle past it and have not read for as long (stalled); `w2` reads on
+/// while its oldest entry is 45s idle (leaking). The header counts them.
+#[test]
+fn consumers_diagnosed_stalled_and_leaking() {
+    let mut s = fixture::state();
+    s.thresholds.stuck_after_ms = 30_000;
+    if let Some(snap) = s.snapshot.as_mut() {
+        let g = &mut std::sync::Arc::make_mut(snap).groups[1];
+        g.oldest_by_consumer
+            .insert("w2".into(), fixture::pending(11_000, "w2", 45_000, 2));
+        g.poison = Some(crate::monitor::pel_walk::PoisonScan {
+            poison: vec![fixture::pending(30_000, "host-7", 29_000, 5)],
+            complete: false,
+            scanned: 100,
+            ..Default::default()
+        });
+    }
+    insta::assert_snapshot!(draw(64, 8, &s, panes::consumers::render));
+    insta::assert_snapshot!(draw(130, 3, &s, panes::header::render));
+    insta::assert_snapshot!(draw(70, 4, &s, panes::pending::render));
+}
+
 #[test]
 fn pending_page_highlights_near_max_deliveries() {
     let mut s = fixture::state();
