@@ -57,7 +57,7 @@ async fn read_ack_keep(conn: &mut Conn, stream: &str, name: &str, keep: usize) {
         .await
         .unwrap();
     let ack: Vec<EntryId> = batch.iter().skip(keep).map(|e| e.id).collect();
-    xack(conn, stream, "billing", &ack).await.unwrap();
+    xack(conn, stream, "billing", &ack).await.expect("XACK");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
