@@ -55,7 +55,7 @@ fn diagnosed(screen: &str, name: &str, word: &str) -> bool {
 async fn read_ack_keep(conn: &mut Conn, stream: &str, name: &str, keep: usize) {
     let batch = xreadgroup(conn, stream, "billing", name, GroupRead::New, 50, None)
         .await
-        .unwrap();
+        .expect("XREADGROUP");
     let ack: Vec<EntryId> = batch.iter().skip(keep).map(|e| e.id).collect();
     xack(conn, stream, "billing", &ack).await.expect("XACK");
 }
