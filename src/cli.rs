@@ -214,6 +214,8 @@ pub enum Command {
     Dlq(DlqArgs),
     /// Measure produce, drain and end-to-end throughput and latency
     Bench(BenchArgs),
+    /// A group's pending entries (PEL): list them, or ack, claim, requeue or dead-letter them
+    Pending(PendingArgs),
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -477,6 +479,94 @@ pub enum DlqAction {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         count: u64,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PendingArgs {
+    #[command(subcommand)]
+    pub action: PendingAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PendingAction {
+    /// List the entries (oldest first): id, consumer, idle, deliveries, deleted
+    #[command(next_help_heading = "List options")]
+    List {
+        #[command(flatten)]
+        select: PendingSelect,
+        /// One JSON line per entry: {"id", "consumer", "idle_ms", "deliveries", "deleted"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// XACK them: they leave the PEL and are never delivered again
+    #[command(next_help_heading = "Ack options")]
+    Ack {
+        #[command(flatten)]
+        select: PendingSelect,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+    /// XCLAIM them to a consumer (useful when it reads its own PEL again)
+    #[command(next_help_heading = "Claim options")]
+    Claim {
+        #[command(flatten)]
+        select: PendingSelect,
+        /// The consumer that takes them (XCLAIM creates it if the group has none of that name)
+        #[arg(long, value_name = "CONSUMER")]
+        to: String,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+    /// Add a copy of each (same fields, byte for byte) and XACK the original in one MULTI/EXEC: readers of `>` get it again
+    #[command(next_help_heading = "Requeue options")]
+    Requeue {
+        #[command(flatten)]
+        select: PendingSelect,
+        /// One JSON line per entry: {"from": "<old id>", "to": "<new id>"}
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+    /// Copy each to <stream>:dead with the reason and XACK it, as the worker does
+    #[command(next_help_heading = "Dead-letter options")]
+    DeadLetter {
+        #[command(flatten)]
+        select: PendingSelect,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+}
+
+/// Which pending entries a `pending` subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct PendingSelect {
+    /// Only this consumer's entries
+    #[arg(long, value_name = "NAME")]
+    pub consumer: Option<String>,
+    /// Only entries idle at least this long (e.g. 5m, 4m30s)
+    #[arg(long, value_parser = duration_arg, value_name = "DURATION")]
+    pub min_idle: Option<Duration>,
+    /// Only entries delivered at least this many times
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_deliveries: Option<u64>,
+    /// Only these ids, comma separated; `-` reads them from stdin (one or more a line)
+    #[arg(long, value_name = "ID,...|-")]
+    pub ids: Option<String>,
+    /// At most this many entries (default: all, read 500 at a time)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+}
+
+/// How a writing `pending` subcommand is confirmed.
+#[derive(Debug, Clone, Args)]
+pub struct PendingWrite {
+    /// Print the exact commands it would send, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do it without asking (needed when stdin is not a terminal)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Args)]

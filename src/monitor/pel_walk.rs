@@ -295,6 +295,135 @@ pub fn known_deleted(info: Option<&StreamInfo>, id: EntryId) -> Option<bool> {
     }
 }
 
+/// Which pending entries a listing or a repair picks (`streamlab pending`,
+/// the dashboard's `*`). Idle time and deliveries are filtered here, on
+/// pages read without XPENDING's IDLE option.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingFilter {
+    pub consumer: Option<String>,
+    pub min_idle_ms: u64,
+    pub min_deliveries: u64,
+    /// Only these ids; the PEL is then looked up id by id, not walked.
+    pub ids: Option<Vec<EntryId>>,
+}
+
+impl PendingFilter {
+    pub fn matches(&self, p: &PendingEntry) -> bool {
+        p.idle_ms >= self.min_idle_ms
+            && p.deliveries >= self.min_deliveries
+            && self.consumer.as_ref().is_none_or(|c| *c == p.consumer)
+    }
+}
+
+/// Entries per XPENDING page (or ids per pipeline) when selecting.
+pub const SELECT_PAGE: usize = 500;
+
+/// The matching entries of a group's PEL, a page at a time, in id order.
+/// A page is read from where the last one ended, so entries acked or
+/// claimed behind the walk (a repair acting page by page) do not move it.
+#[derive(Debug)]
+pub struct Selector {
+    key: String,
+    group: String,
+    filter: PendingFilter,
+    /// Where the next XPENDING page starts; `None` once the walk is done.
+    cursor: Option<EntryId>,
+    /// With `ids`: how many were looked up so far.
+    looked_up: usize,
+    /// Asked-for ids that were not pending.
+    pub not_pending: Vec<EntryId>,
+}
+
+impl Selector {
+    pub fn new(key: &str, group: &str, filter: PendingFilter) -> Self {
+        Self {
+            key: key.to_owned(),
+            group: group.to_owned(),
+            filter,
+            cursor: Some(EntryId::ZERO),
+            looked_up: 0,
+            not_pending: Vec::new(),
+        }
+    }
+
+    /// The next page's matches (possibly none); `None` when the PEL (or
+    /// the id list) has been read to its end.
+    pub async fn next_page(
+        &mut self,
+        conn: &mut Conn,
+    ) -> Result<Option<Vec<PendingEntry>>, RedisFailure> {
+        if self.filter.ids.is_some() {
+            return self.look_up(conn).await;
+        }
+        let Some(start) = self.cursor else {
+            return Ok(None);
+        };
+        let consumer = self.filter.consumer.as_deref();
+        let c = xpending_range_cmd(
+            &self.key,
+            &self.group,
+            &start.to_string(),
+            "+",
+            SELECT_PAGE,
+            consumer,
+        );
+        let page = parse_pending_range(&conn.run(&c, "XPENDING", false).await?)?;
+        self.cursor = match page.last() {
+            Some(last) if page.len() >= SELECT_PAGE => last.id.next(),
+            _ => None,
+        };
+        Ok(Some(
+            page.into_iter()
+                .filter(|p| self.filter.matches(p))
+                .collect(),
+        ))
+    }
+
+    /// The next chunk of `ids`, each looked up with `XPENDING key group id
+    /// id 1` (pipelined).
+    async fn look_up(
+        &mut self,
+        conn: &mut Conn,
+    ) -> Result<Option<Vec<PendingEntry>>, RedisFailure> {
+        let ids = self.filter.ids.as_deref().unwrap_or_default();
+        let chunk: Vec<EntryId> = ids
+            .iter()
+            .skip(self.looked_up)
+            .take(SELECT_PAGE)
+            .copied()
+            .collect();
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        self.looked_up += chunk.len();
+        let mut pipe = ::redis::pipe();
+        let consumer = self.filter.consumer.as_deref();
+        for id in &chunk {
+            let at = id.to_string();
+            pipe.add_command(xpending_range_cmd(
+                &self.key,
+                &self.group,
+                &at,
+                &at,
+                1,
+                consumer,
+            ));
+        }
+        let replies = conn
+            .run_pipeline(&pipe, "XPENDING", false, chunk.len())
+            .await?;
+        let mut found = Vec::new();
+        for (id, reply) in chunk.into_iter().zip(&replies) {
+            match parse_pending_range(reply)?.into_iter().next() {
+                Some(p) if self.filter.matches(&p) => found.push(p),
+                Some(_) => {}
+                None => self.not_pending.push(id),
+            }
+        }
+        Ok(Some(found))
+    }
+}
+
 #[cfg(test)]
 #[path = "pel_walk_tests.rs"]
 mod tests;
