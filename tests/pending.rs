@@ -25,7 +25,9 @@ const WAIT: Duration = Duration::from_secs(20);
 /// next 4; entry 2 was redelivered twice (3 deliveries).
 async fn queue(conn: &mut Conn, s: &str) -> Vec<EntryId> {
     add_tasks(conn, s, 12).await;
-    create_group(conn, s, "g", "0").await.expect("XGROUP CREATE");
+    create_group(conn, s, "g", "0")
+        .await
+        .expect("XGROUP CREATE");
     let mut ids = read_without_ack(conn, s, "g", "c1", 6).await;
     ids.extend(read_without_ack(conn, s, "g", "c2", 4).await);
     for _ in 0..2 {

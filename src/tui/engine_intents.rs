@@ -130,7 +130,10 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
     };
     match prompt {
         Prompt::Filter => match parse_filter(&text) {
-            Ok(f) => navigate::set_filter(state, f),
+            Ok(f) => {
+                navigate::set_filter(state, f);
+                state.status = Some("PEL filter set (Esc clears it)".into());
+            }
             Err(e) => state.status = Some(e),
         },
         Prompt::StreamFilter => crate::tui::screens::set_filter(state, text),

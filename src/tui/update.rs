@@ -114,7 +114,7 @@ fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
             (keys.join("/"), b.help)
         },
     );
-    why.explain(&keys, what)
+    why.explain(&keys, what, state)
 }
 
 fn close(state: &mut State) {

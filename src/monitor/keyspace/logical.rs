@@ -162,6 +162,8 @@ fn merge_group(name: &str, parts: &[(&GroupStats, bool)]) -> GroupStats {
             .filter_map(|(g, _)| g.next_undelivered)
             .min(),
         next_for: None,
+        // Each partition's row keeps its own: counted there, not twice.
+        consumer_stats: Vec::new(),
     }
 }
 

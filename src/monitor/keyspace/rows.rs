@@ -62,6 +62,28 @@ impl Row {
         self.groups().iter().filter_map(|g| g.lag).max()
     }
 
+    /// Consumers (of any group) stalled or leaking at `now_ms`; a
+    /// partitioned row counts its partitions'.
+    pub fn stuck(&self, now_ms: u64, stuck_after_ms: u64) -> usize {
+        use crate::monitor::diagnosis::Diagnosis;
+        let own = self
+            .groups()
+            .iter()
+            .flat_map(|g| &g.consumer_stats)
+            .filter(|c| {
+                matches!(
+                    c.diagnosis(now_ms, stuck_after_ms),
+                    Some(Diagnosis::Stalled | Diagnosis::Leaking)
+                )
+            })
+            .count();
+        own + self
+            .partitions
+            .iter()
+            .map(|p| p.stuck(now_ms, stuck_after_ms))
+            .sum::<usize>()
+    }
+
     /// Groups whose lag Redis does not know.
     pub fn unknown_lags(&self) -> usize {
         self.groups().iter().filter(|g| g.lag.is_none()).count()

@@ -32,8 +32,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let chosen = state.selected_consumer();
+    // The name column gets what the others leave; longer names are cut
+    // in the middle, with `…`.
+    let name_width = usize::from(area.width.saturating_sub(2 + 7 + 6 + 7 + 8 + 6 + 5));
     let rows = names.iter().map(|name| {
-        let (row, color) = consumer_row(state, name);
+        let (row, color) = consumer_row(state, name, name_width);
         if Some(name) == chosen.as_ref() {
             row.style(selected(state, Pane::Consumers).fg(color))
         } else {
@@ -105,7 +108,7 @@ pub fn group_title(state: &State) -> String {
 
 /// One consumer: pending, idle, its oldest entry's idle, its state and
 /// rate, and the colour of its state.
-fn consumer_row(state: &State, name: &str) -> (Row<'static>, Color) {
+fn consumer_row(state: &State, name: &str, name_width: usize) -> (Row<'static>, Color) {
     let group = state.group();
     let info = group.and_then(|g| g.consumers.iter().find(|c| c.name == name));
     let (pending, idle) = info.map_or_else(
@@ -116,7 +119,8 @@ fn consumer_row(state: &State, name: &str) -> (Row<'static>, Color) {
         .and_then(|g| g.oldest_pending_of(name))
         .map_or_else(|| "-".to_owned(), |p| fmt::age(p.idle_ms));
     let (kind, color, rate) = describe(state, name);
-    let row = Row::new(vec![name.to_owned(), pending, idle, oldest, kind, rate]);
+    let shown = fmt::fit_name(name, name_width.max(6));
+    let row = Row::new(vec![shown, pending, idle, oldest, kind, rate]);
     (row.style(Style::new().fg(color)), color)
 }
 

@@ -44,6 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let keep: Vec<usize> = (0..COLUMNS.len())
         .filter(|i| area.width >= 110 || !matches!(i, 3 | 4))
         .collect();
+    let name_width = name_width(area.width, &keep, &infos);
     let rows: Vec<Row> = infos
         .into_iter()
         .map(|info| {
@@ -53,17 +54,47 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 Style::new()
             };
             let detail = snap.and_then(|s| s.group(&info.name));
-            let cells = cells(info, detail, state);
+            let mut cells = cells(info, detail, state);
+            cells[0] = fmt::fit_name(&info.name, usize::from(name_width));
             Row::new(keep.iter().map(|i| cells[*i].clone())).style(style)
         })
         .collect();
-    let widths = keep.iter().map(|i| COLUMNS[*i].1);
+    let widths = keep.iter().map(|i| match i {
+        0 => Constraint::Length(name_width),
+        _ => COLUMNS[*i].1,
+    });
     let header = Row::new(keep.iter().map(|i| COLUMNS[*i].0)).style(header_style());
     let table = Table::new(rows, widths).header(header).block(b);
     let mut at =
         TableState::default().with_selected(names.iter().position(|n| *n == state.view.group));
     frame.render_stateful_widget(table, area, &mut at);
 }
+
+/// The group column: as wide as the longest name, from 12 up to what the
+/// other columns leave (the last keeps [`OLDEST_MIN`]); longer names are
+/// cut in the middle, with `…`.
+fn name_width(area_width: u16, keep: &[usize], infos: &[&GroupInfo]) -> u16 {
+    let others: u16 = keep
+        .iter()
+        .filter(|i| **i != 0 && **i != COLUMNS.len() - 1)
+        .map(|i| match COLUMNS[*i].1 {
+            Constraint::Length(n) => n + 1,
+            _ => 1,
+        })
+        .sum();
+    let room = area_width.saturating_sub(2 + others + OLDEST_MIN + 1);
+    let longest = infos
+        .iter()
+        .map(|g| g.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    u16::try_from(longest)
+        .unwrap_or(u16::MAX)
+        .clamp(12, room.max(12))
+}
+
+/// Columns the "oldest pending" column keeps when names are long.
+const OLDEST_MIN: u16 = 22;
 
 /// The pane's frame: how many groups wait to be polled in detail, and
 /// why a lag or entries-read is unknown when one of `infos` has none.

@@ -49,8 +49,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         max: state.lab.max_deliveries,
         poison: state.thresholds.poison_after,
     };
+    let consumer_width = usize::from(area.width.saturating_sub(2 + 17 + 6 + 9 + 3)).max(6);
     let table_rows = rows.iter().enumerate().map(|(i, p)| {
-        let r = row(p, limits);
+        let r = row(p, limits, consumer_width);
         if i == chosen {
             r.style(selected(state, Pane::Pending))
         } else {
@@ -124,7 +125,7 @@ struct Limits {
 
 /// Entries one delivery from dead-lettering are yellow; at or past it,
 /// red; poison entries are marked (magenta unless already red).
-fn row(p: &PendingEntry, limits: Limits) -> Row<'static> {
+fn row(p: &PendingEntry, limits: Limits, consumer_width: usize) -> Row<'static> {
     let poison = p.deliveries >= limits.poison;
     let style = if p.deliveries >= limits.max {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
@@ -144,7 +145,7 @@ fn row(p: &PendingEntry, limits: Limits) -> Row<'static> {
     };
     Row::new(vec![
         p.id.to_string(),
-        p.consumer.clone(),
+        fmt::fit_name(&p.consumer, consumer_width),
         fmt::age(p.idle_ms),
         format!("{}{marker}", p.deliveries),
     ])
