@@ -17,6 +17,9 @@ use crate::monitor::snapshot::Snapshot;
 use crate::redis::server::server_info;
 use crate::redis::{Connector, ServerInfo};
 
+/// How long a stream the ACL refuses is left before it is polled again.
+pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
+
 /// How often the poller reads INFO for the header's memory state and
 /// advice: one command every 5 s, whatever the refresh.
 pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
@@ -122,6 +125,7 @@ pub fn spawn_poller(
         let mut failures = 0;
         let mut layouts = LayoutCache::default();
         let mut walker = PelWalker::default();
+        let mut refused: Option<(String, tokio::time::Instant)> = None;
         let mut next_health = Some(tokio::time::Instant::now());
         loop {
             tokio::select! {
@@ -148,6 +152,21 @@ pub fn spawn_poller(
                     () = sleep_until(next_health) => continue,
                 }
             };
+            // A stream the ACL refuses is asked again once a minute, not
+            // every tick: each refusal grows the server's ACL LOG.
+            if let Some(until) = refused
+                .as_ref()
+                .filter(|(k, _)| *k == focus.key)
+                .map(|r| r.1)
+                && tokio::time::Instant::now() < until
+            {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = focus_rx.changed() => continue,
+                    () = tokio::time::sleep_until(until) => {}
+                    () = sleep_until(next_health) => continue,
+                }
+            }
             let poll = async {
                 let (mut snap, rows) = poll_focus(&mut conn, &focus, &mut layouts).await?;
                 // A partitioned stream's totals have no PEL of their own.
@@ -163,6 +182,7 @@ pub fn spawn_poller(
             match result {
                 Ok(Ok((snap, partitions))) => {
                     failures = 0;
+                    refused = None;
                     let commands = u64::from(snap.commands);
                     tx.send_modify(|s| {
                         s.snapshot = Some(Arc::new(snap));
@@ -174,6 +194,10 @@ pub fn spawn_poller(
                 }
                 Ok(Err(e)) => {
                     failures += 1;
+                    if matches!(e, crate::redis::RedisFailure::Auth(_)) {
+                        let until = tokio::time::Instant::now() + REFUSED_RETRY;
+                        refused = Some((focus.key.clone(), until));
+                    }
                     tx.send_modify(|s| s.link = LinkState::failed(&e, failures));
                 }
                 Err(_) => {

@@ -29,6 +29,8 @@ pub struct Row {
     pub dead: Option<u64>,
     /// Why the last refresh failed (a permission, a key of another type).
     pub problem: Option<String>,
+    /// A refusal (ACL) is not asked again before this (local clock, ms).
+    pub refused_until_ms: u64,
     /// A partitioned stream's row: its partitions' rows, in order (its own
     /// figures are their sums). Empty for a plain stream.
     pub partitions: Vec<Row>,

@@ -10,8 +10,8 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
-use crate::monitor::GroupSnapshot;
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::monitor::{GroupSnapshot, LinkState};
 use crate::output::fmt;
 use crate::redis::GroupInfo;
 use crate::tui::access::Needs;
@@ -26,7 +26,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let snap = state.snapshot.as_ref();
     let names = state.group_names();
     if names.is_empty() {
-        let text = if state.can(Needs::Lab) {
+        let text = if let Some(LinkState::Refused { error }) = &state.link {
+            // Not "no groups": the groups could not be read.
+            format!(
+                "cannot read '{}': {error}; the user needs read access to it (e.g. `ACL SETUSER <user> %R~{}`), asked again in a minute",
+                state.view.stream, state.view.stream
+            )
+        } else if state.can(Needs::Lab) {
             format!(
                 "no consumer groups yet: w spawns a worker, which creates '{}'",
                 state.lab.group
@@ -35,7 +41,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             "no consumer groups on this stream".to_owned()
         };
         let b = titled_block(state, &[]);
-        frame.render_widget(Paragraph::new(text).style(dim()).block(b), area);
+        let p = Paragraph::new(text)
+            .style(dim())
+            .wrap(ratatui::widgets::Wrap { trim: true });
+        frame.render_widget(p.block(b), area);
         return;
     }
     let infos: Vec<&GroupInfo> = snap.into_iter().flat_map(|s| s.group_infos()).collect();
