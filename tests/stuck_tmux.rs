@@ -141,3 +141,96 @@ async fn a_watch_counts_every_reclaimed_entry_and_names_stalled_leaking_and_pois
     t.keys("q");
     t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
 }
+
+/// Send `text` as typed characters.
+fn type_text(t: &Tmux, text: &str) {
+    t.run(&["send-keys", "-t", "main", "-l", text]);
+}
+
+/// `watch --allow-writes`: `*` marks every entry of the PEL (more than a
+/// page), `R` requeues them after the stream's name is typed (150 >= 100),
+/// and a reader of `>` gets them again; Space marks two more, `c` claims
+/// them to a named consumer, and no inferred reclaim is logged for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_actions_requeue_the_whole_pel_and_claim_marked_entries() {
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("bulk");
+    let mut conn = connector(&url).conn("driver");
+    add_tasks(&mut conn, &stream, 150).await;
+    create_group(&mut conn, &stream, "billing", "0")
+        .await
+        .unwrap();
+    read_without_ack(&mut conn, &stream, "billing", "dead-1", 150).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = watch(&url, &stream, &dir.path().join("log"), &["--allow-writes"]);
+    let t = Tmux::start(&args, 160, 48);
+    t.wait("the PEL", WAIT, |s| s.contains("Pending in billing: 150"));
+    t.keys("Tab");
+    type_text(&t, "*");
+    t.wait("all marked", WAIT, |s| {
+        s.contains("150 marked over the whole PEL")
+    });
+    type_text(&t, "R");
+    t.wait("a typed confirmation", WAIT, |s| {
+        s.contains("Requeue 150 entries") && s.contains("100 entries or more")
+    });
+    type_text(&t, &stream);
+    t.keys("Enter");
+    t.wait("requeued", WAIT, |s| s.contains("requeued 150 entries"));
+    assert_eq!(
+        common::pending_count(&mut conn, &stream, "billing").await,
+        0
+    );
+    let again = xreadgroup(
+        &mut conn,
+        &stream,
+        "billing",
+        "live",
+        GroupRead::New,
+        500,
+        None,
+    )
+    .await
+    .expect("XREADGROUP");
+    assert_eq!(again.len(), 150, "a reader of > gets them again");
+
+    // Two of the live reader's: marked one by one, claimed to `rescuer`.
+    t.wait("the new PEL, live's entries", WAIT, |s| {
+        s.contains("Pending in billing: 150") && s.matches(" live ").count() > 3
+    });
+    t.keys("Space");
+    t.keys("Down");
+    t.keys("Space");
+    t.wait("two marked", WAIT, |s| s.contains("2 marked"));
+    type_text(&t, "c");
+    t.wait("the claim prompt", WAIT, |s| {
+        s.contains("Claim the marked entries")
+    });
+    for _ in 0..20 {
+        t.keys("BSpace");
+    }
+    type_text(&t, "rescuer");
+    t.keys("Enter");
+    t.wait("the confirmation", WAIT, |s| s.contains("Claim 2 entries"));
+    type_text(&t, "y");
+    t.wait("claimed", WAIT, |s| {
+        s.contains("claimed 2 entries to rescuer")
+    });
+    let held = raw(
+        &mut conn,
+        &["XPENDING", &stream, "billing", "-", "+", "10", "rescuer"],
+    )
+    .await;
+    assert_eq!(
+        streamlab::redis::parse_pending_range(&held).unwrap().len(),
+        2
+    );
+    t.wait("rescuer listed", WAIT, |s| {
+        consumer_row(s, "rescuer").is_some()
+    });
+    let screen = t.screen();
+    assert!(!screen.contains("(inferred) rescuer"), "{screen}");
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::Sender;
 
-use super::{Done, EngineCommand, Outcome, Refusal, group_admin};
+use super::{Done, EngineCommand, Outcome, Refusal, bulk, group_admin};
 use crate::engine::dead_key;
 use crate::engine::dead_letter::{BY_HAND, DeadLetter};
 use crate::redis::{
@@ -19,6 +19,9 @@ use crate::redis::{
 
 /// Longest a user-triggered command may take before it is reported failed.
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest a bulk action (or marking every matching entry) may take: it
+/// walks the PEL and sends a command per 500 entries, up to the mark limit.
+pub const BULK_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) struct Admin {
     conn: Arc<Mutex<Conn>>,
@@ -88,11 +91,36 @@ impl Admin {
             EngineCommand::FetchEntry(id) => {
                 self.spawn(format!("fetch {id}"), fetch(conn, key, id))
             }
+            EngineCommand::MarkMatching { group, filter } => {
+                let op = async move {
+                    bulk::mark_matching(&mut *conn.lock().await, &key, group, filter).await
+                };
+                self.spawn_for("mark matching entries".into(), BULK_TIMEOUT, op);
+            }
+            EngineCommand::Repair {
+                group,
+                repair,
+                entries,
+            } => {
+                let what = format!("{} {} entries", repair.done_word(), entries.len());
+                let op = async move {
+                    bulk::repair(&mut *conn.lock().await, &key, group, repair, entries).await
+                };
+                self.spawn_for(what, BULK_TIMEOUT, op);
+            }
             _ => {}
         }
     }
 
     fn spawn<F>(&self, what: String, op: F)
+    where
+        F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
+    {
+        self.spawn_for(what, ADMIN_TIMEOUT, op);
+    }
+
+    /// Run `op` in a task bounded by `limit`, and report its outcome.
+    fn spawn_for<F>(&self, what: String, limit: Duration, op: F)
     where
         F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
     {
@@ -106,7 +134,7 @@ impl Admin {
                 let _ = ping(&mut *conn.lock().await).await;
                 op.await
             };
-            let outcome = match tokio::time::timeout(ADMIN_TIMEOUT, checked).await {
+            let outcome = match tokio::time::timeout(limit, checked).await {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => Outcome::Refused(Refusal::Redis {
                     what,
@@ -117,10 +145,7 @@ impl Admin {
                     if let Ok(mut c) = conn.try_lock() {
                         c.disconnect();
                     }
-                    Outcome::Refused(Refusal::TimedOut {
-                        what,
-                        after: ADMIN_TIMEOUT,
-                    })
+                    Outcome::Refused(Refusal::TimedOut { what, after: limit })
                 }
             };
             match &outcome {

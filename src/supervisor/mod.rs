@@ -8,6 +8,7 @@
 //! the tasks themselves) and as [`Outcome`]s (from the supervisor).
 
 mod admin;
+mod bulk;
 mod feeders;
 mod group_admin;
 mod outcome;
@@ -24,9 +25,14 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::event::{ChannelSink, Event, SharedSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
+use crate::engine::repair::Repair;
 use crate::engine::retention::Target;
 use crate::engine::worker::WorkerConfig;
-use crate::redis::{Connector, EntryId, Retention};
+use crate::monitor::pel_walk::PendingFilter;
+use crate::redis::{Connector, EntryId, PendingEntry, Retention};
+
+/// Entries `*` marks at most (the bulk actions' batch bound).
+pub const MARK_LIMIT: usize = 10_000;
 
 pub use admin::ADMIN_TIMEOUT;
 pub use outcome::{ClaimStop, Done, Outcome, Refusal};
@@ -83,6 +89,18 @@ pub enum EngineCommand {
     },
     /// XRANGE id id: the entry's fields, for the detail view.
     FetchEntry(EntryId),
+    /// Walk the PEL for every entry matching `filter` (all pages, at most
+    /// [`MARK_LIMIT`]): answered with [`Outcome::Marked`].
+    MarkMatching {
+        group: String,
+        filter: PendingFilter,
+    },
+    /// Ack, claim, requeue or dead-letter these pending entries.
+    Repair {
+        group: String,
+        repair: Repair,
+        entries: Vec<PendingEntry>,
+    },
     /// The stream on screen changed: the one-shot commands (trim, group
     /// and PEL actions, entry fetches) act on this stream from now on.
     Focus(String),

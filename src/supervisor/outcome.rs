@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::engine::retention::{self, Plan};
-use crate::redis::EntryId;
+use crate::redis::{EntryId, PendingEntry};
 use crate::supervisor::workers::{WorkerMode, WorkerStatus};
 
 /// What the supervisor reports back, besides the engine's own events.
@@ -23,6 +23,13 @@ pub enum Outcome {
     },
     /// A planned trim, to confirm before it is sent.
     TrimPlan(Box<Plan>),
+    /// The entries of `group` matching a filter, over the whole PEL;
+    /// `complete` is false when there were more than the mark limit.
+    Marked {
+        group: String,
+        entries: Vec<PendingEntry>,
+        complete: bool,
+    },
 }
 
 /// A request carried out. `command` is the command line as it was sent.
@@ -81,6 +88,17 @@ pub enum Done {
         id: EntryId,
         dead_key: String,
         dead_id: EntryId,
+    },
+    /// A bulk action on marked entries (`engine::repair`).
+    Repaired {
+        /// `acked`, `claimed`, `requeued`, `dead-lettered`.
+        what: &'static str,
+        group: String,
+        /// Where the entries went: the consumer (claim) or key.
+        to: Option<String>,
+        done: u64,
+        not_pending: u64,
+        gone: u64,
     },
 }
 

@@ -15,6 +15,7 @@ pub const RATES: [f64; 13] = [
 ];
 
 pub fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
+    let marks = !state.marked().is_empty();
     let result = match intent {
         Intent::EnqueueOne => Ok(vec![EngineCommand::Enqueue(1)]),
         Intent::EnqueueBurst => Ok(vec![EngineCommand::Enqueue(BURST)]),
@@ -28,9 +29,16 @@ pub fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         Intent::Trim => admin::trim(state),
         Intent::TrimSafe => admin::trim_safe(state),
         Intent::Filter => prompt(state, Prompt::Filter, filter_text(&state.view.filter)),
+        // With marks, the bulk action; else the selected entry.
+        Intent::Ack if marks => admin::bulk::ack(state),
+        Intent::Claim if marks => admin::bulk::claim(state),
+        Intent::DeadLetter if marks => admin::bulk::dead_letter(state),
         Intent::Ack => admin::ack(state),
         Intent::Claim => admin::claim(state),
         Intent::DeadLetter => admin::dead_letter(state),
+        Intent::Requeue => admin::bulk::requeue(state),
+        Intent::Mark => admin::bulk::mark(state),
+        Intent::MarkAll => admin::bulk::mark_all(state),
         Intent::DeleteConsumer => admin::delete_consumer(state),
         Intent::SetId => admin::set_id(state),
         Intent::DestroyGroup => admin::destroy(state),

@@ -66,6 +66,9 @@ pub fn on_roster(state: &mut State, roster: Roster, at_ms: u64) {
 pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
     match outcome {
         Outcome::Done(done) => {
+            if matches!(done, crate::supervisor::Done::Repaired { .. }) {
+                state.view.marks = crate::tui::state::Marks::default();
+            }
             let text = outcomes::done(&done);
             state.status = Some(text.clone());
             state.push_log(at_ms, LogKind::Lifecycle, text);
@@ -76,6 +79,11 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
             state.push_log(at_ms, LogKind::Failure, text);
         }
         Outcome::TrimPlan(plan) => admin::on_plan(state, &plan),
+        Outcome::Marked {
+            group,
+            entries,
+            complete,
+        } => admin::bulk::on_marked(state, &group, entries, complete),
         Outcome::Entry { id, fields } => {
             if let Mode::Entry {
                 id: shown,

@@ -2,7 +2,7 @@
 //! the panes. Derived figures (rates, sparkline history) live here too,
 //! computed when a snapshot arrives, so drawing never computes them.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +58,10 @@ pub enum Prompt {
     /// MAXLEN n, MINID id or `safe`.
     Trim,
     Filter,
+    /// The consumer that takes the marked entries.
+    ClaimMarkedTo {
+        group: String,
+    },
     /// The consumer that takes a pending entry.
     ClaimTo {
         group: String,
@@ -117,6 +121,17 @@ pub struct PelFilter {
     pub min_idle_ms: Option<u64>,
 }
 
+/// PEL entries marked for a bulk action (Space, `*`), on one stream's
+/// group: marks on another group or stream do not count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    pub stream: String,
+    pub group: String,
+    pub entries: BTreeMap<EntryId, PendingEntry>,
+    /// `*` matched more than the mark limit: only the first are marked.
+    pub truncated: bool,
+}
+
 /// Selection, focus, paging: what the user is looking at.
 #[derive(Debug, Clone, Default)]
 pub struct View {
@@ -142,6 +157,7 @@ pub struct View {
     pub partition: usize,
     /// The partition key one-shot commands were last told to act on.
     pub partition_focus: Option<String>,
+    pub marks: Marks,
 }
 
 /// Rates and their history, from the last two snapshots.
@@ -336,6 +352,15 @@ impl State {
             .and_then(|g| g.pel_page.as_ref())
             .map(|page| page.iter().filter(|p| p.idle_ms >= min).collect())
             .unwrap_or_default()
+    }
+
+    /// The marked entries of the group on screen, by id.
+    pub fn marked(&self) -> Vec<&PendingEntry> {
+        let m = &self.view.marks;
+        if m.stream != self.view.stream || m.group != self.view.group {
+            return Vec::new();
+        }
+        m.entries.values().collect()
     }
 
     pub fn selected_pending(&self) -> Option<&PendingEntry> {

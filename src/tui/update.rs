@@ -82,7 +82,12 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
             state.status = Some("cancelled".into());
         }
         Intent::Submit => {
-            return confirm::submit_typed(state).unwrap_or_else(|| engine_intents::submit(state));
+            let commands =
+                confirm::submit_typed(state).unwrap_or_else(|| engine_intents::submit(state));
+            for c in &commands {
+                expect_own_moves(state, c);
+            }
+            return commands;
         }
         Intent::Backspace => {
             if let Mode::Input { text, .. } = &mut state.view.mode {
@@ -120,7 +125,10 @@ fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
 fn close(state: &mut State) {
     match state.view.mode {
         Mode::Normal => {
-            if state.view.filter != Default::default() {
+            if !state.marked().is_empty() {
+                state.view.marks = crate::tui::state::Marks::default();
+                state.status = Some("marks cleared".into());
+            } else if state.view.filter != Default::default() {
                 navigate::set_filter(state, Default::default());
                 state.status = Some("PEL filter cleared".into());
             } else {
@@ -171,6 +179,11 @@ fn expect_own_moves(state: &mut State, command: &EngineCommand) {
                 .map_or(0, |c| c.pending);
             reclaims::expect(state, to, held);
         }
+        EngineCommand::Repair {
+            repair: crate::engine::repair::Repair::Claim { to, .. },
+            entries,
+            ..
+        } => reclaims::expect(state, to, entries.len() as u64),
         _ => {}
     }
 }

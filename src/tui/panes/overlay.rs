@@ -149,6 +149,10 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
             "Filter the PEL".into(),
             "a consumer name and/or a min idle, e.g. w1 5s (empty clears)",
         ),
+        Prompt::ClaimMarkedTo { group } => (
+            format!("Claim the marked entries to which consumer of {group}?"),
+            "a consumer name; one that does not exist yet is created",
+        ),
         Prompt::ClaimTo { group, id, owner } => (
             format!("Claim {id} (owner {owner}) to which consumer of {group}?"),
             "a consumer name; one that does not exist yet is created",

@@ -18,7 +18,7 @@ use crate::tui::state::{Pane, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let keys = if state.can(Needs::Writes) {
-        " Enter view · a/c/d ack/claim/dead · ]/[ page · / filter "
+        " Enter view · Space/* mark · a/c/R/d ack/claim/requeue/dead · ]/[ page · / filter "
     } else {
         " Enter view · ]/[ page · / filter "
     };
@@ -49,9 +49,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         max: state.lab.max_deliveries,
         poison: state.thresholds.poison_after,
     };
-    let consumer_width = usize::from(area.width.saturating_sub(2 + 17 + 6 + 9 + 3)).max(6);
+    let consumer_width = usize::from(area.width.saturating_sub(2 + 1 + 17 + 6 + 9 + 4)).max(6);
+    let marked: std::collections::HashSet<crate::redis::EntryId> =
+        state.marked().iter().map(|p| p.id).collect();
     let table_rows = rows.iter().enumerate().map(|(i, p)| {
-        let r = row(p, limits, consumer_width);
+        let r = row(p, limits, consumer_width, marked.contains(&p.id));
         if i == chosen {
             r.style(selected(state, Pane::Pending))
         } else {
@@ -59,12 +61,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         }
     });
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(17),
         Constraint::Fill(1),
         Constraint::Length(6),
         Constraint::Length(9),
     ];
-    let header = Row::new(["id", "consumer", "idle", "deliv"]).style(header_style());
+    let header = Row::new(["", "id", "consumer", "idle", "deliv"]).style(header_style());
     frame.render_widget(Table::new(table_rows, widths).header(header).block(b), area);
 }
 
@@ -93,8 +96,13 @@ fn title(state: &State) -> String {
     } else {
         format!(", {}", filter.join(", "))
     };
+    let marked = match state.marked().len() {
+        0 => String::new(),
+        n if state.view.marks.truncated => format!(", {n} marked (more matched)"),
+        n => format!(", {n} marked"),
+    };
     format!(
-        " Pending in {of}: {} total, page {}{filter}{} ",
+        " Pending in {of}: {} total, page {}{filter}{}{marked} ",
         fmt::count(total),
         state.view.pel_pages.len() + 1,
         poison_summary(state)
@@ -125,7 +133,7 @@ struct Limits {
 
 /// Entries one delivery from dead-lettering are yellow; at or past it,
 /// red; poison entries are marked (magenta unless already red).
-fn row(p: &PendingEntry, limits: Limits, consumer_width: usize) -> Row<'static> {
+fn row(p: &PendingEntry, limits: Limits, consumer_width: usize, marked: bool) -> Row<'static> {
     let poison = p.deliveries >= limits.poison;
     let style = if p.deliveries >= limits.max {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
@@ -144,6 +152,7 @@ fn row(p: &PendingEntry, limits: Limits, consumer_width: usize) -> Row<'static> 
         ""
     };
     Row::new(vec![
+        if marked { "●" } else { " " }.to_owned(),
         p.id.to_string(),
         fmt::fit_name(&p.consumer, consumer_width),
         fmt::age(p.idle_ms),
