@@ -123,7 +123,7 @@ mod tests {
                 "{text}"
             );
             assert_eq!(
-                parse_duration(&crate::duration::show(Duration::from_millis(ms))),
+                parse_duration(&show(Duration::from_millis(ms))),
                 Ok(Duration::from_millis(ms))
             );
         }
