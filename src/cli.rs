@@ -661,6 +661,9 @@ pub struct DashboardArgs {
     /// Simulated work per task for the embedded workers
     #[arg(long = "dashboard-work-ms", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub work_ms: u64,
+    /// Start the lab with a pathology on its stream: crash, poison, stall, leak or backlog (README "Lab scenarios")
+    #[arg(long, value_name = "NAME", value_parser = ["crash", "poison", "stall", "leak", "backlog"])]
+    pub scenario: Option<String>,
     #[command(flatten)]
     pub partitioning: PartitionArgs,
     #[command(flatten)]

@@ -12,6 +12,7 @@ mod bulk;
 mod feeders;
 mod group_admin;
 mod outcome;
+mod scenario;
 mod workers;
 
 use std::time::Duration;
@@ -36,6 +37,12 @@ pub const MARK_LIMIT: usize = 10_000;
 
 pub use admin::ADMIN_TIMEOUT;
 pub use outcome::{ClaimStop, Done, Outcome, Refusal};
+pub use scenario::Scenario;
+
+/// The `--stuck-after` a scenario's screen uses.
+pub fn scenario_stuck_after() -> Duration {
+    scenario::STUCK_AFTER
+}
 pub use workers::{WorkerMode, WorkerReport, WorkerStatus};
 
 /// What the user asked the engine to do.
@@ -104,6 +111,8 @@ pub enum EngineCommand {
     /// The stream on screen changed: the one-shot commands (trim, group
     /// and PEL actions, entry fetches) act on this stream from now on.
     Focus(String),
+    /// Set up a pathology on the lab's stream (lab only).
+    Scenario(Scenario),
 }
 
 /// What deleting a consumer does with the entries it still has pending.
@@ -156,7 +165,8 @@ pub struct Supervisor {
     outcomes: Sender<Outcome>,
     /// Events the dashboard's channel had no room for.
     events_dropped: Arc<AtomicU64>,
-    workers: workers::Workers,
+    /// Shared with the scenarios' tasks, which start their workers late.
+    workers: Arc<std::sync::Mutex<workers::Workers>>,
     /// The lab's producer and basic consumer; `None` in a watch.
     feeders: Option<Feeders>,
     admin: admin::Admin,
@@ -206,7 +216,7 @@ impl Supervisor {
         let admin = admin::Admin::new(connector.conn("admin"), stream, outcomes.clone());
         Self {
             connector,
-            workers: workers::Workers::new(root.clone()),
+            workers: Arc::new(std::sync::Mutex::new(workers::Workers::new(root.clone()))),
             config,
             sink,
             outcomes,
@@ -225,6 +235,7 @@ impl Supervisor {
             EngineCommand::Enqueue(_)
                 | EngineCommand::SetProduction(_)
                 | EngineCommand::SpawnWorker
+                | EngineCommand::Scenario(_)
         );
         if lab_part && self.feeders.is_none() {
             self.report(Outcome::Refused(Refusal::NoLab));
@@ -243,16 +254,17 @@ impl Supervisor {
                 }
                 None
             }
-            EngineCommand::SpawnWorker => Some(self.workers.spawn(
+            EngineCommand::SpawnWorker => Some(self.workers().spawn(
                 &self.connector,
                 &self.config,
                 &self.sink,
             )),
-            EngineCommand::Kill(name) => Some(self.workers.kill(&name, &self.config.worker)),
-            EngineCommand::Stop(name) => Some(self.workers.stop(&name)),
+            EngineCommand::Kill(name) => Some(self.workers().kill(&name, &self.config.worker)),
+            EngineCommand::Stop(name) => Some(self.workers().stop(&name)),
             EngineCommand::SetMode(name, mode) => {
-                Some(self.workers.set_mode(&name, mode, self.config.work_ms))
+                Some(self.workers().set_mode(&name, mode, self.config.work_ms))
             }
+            EngineCommand::Scenario(scenario) => self.scenario(scenario),
             other => {
                 self.admin.run(other);
                 None
@@ -262,6 +274,13 @@ impl Supervisor {
             tracing::info!(outcome = ?o, "dashboard command done");
             self.report(o);
         }
+    }
+
+    /// The workers, locked for a moment (never across an await).
+    fn workers(&self) -> std::sync::MutexGuard<'_, workers::Workers> {
+        self.workers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Send an outcome without waiting: one comes per key press, so a full
@@ -285,7 +304,7 @@ impl Supervisor {
     /// What runs now; also notices workers whose task ended.
     pub fn roster(&mut self) -> Roster {
         Roster {
-            workers: self.workers.reports(),
+            workers: self.workers().reports(),
             produced: self.feeders.as_ref().map_or(0, |f| f.producer.produced()),
             basic: self
                 .feeders
@@ -297,9 +316,10 @@ impl Supervisor {
 
     /// Cancel everything, give workers `grace` to finish in-flight work,
     /// then abort what is left (its entries stay pending, as in a crash).
-    pub async fn shutdown(mut self, grace: Duration) {
+    pub async fn shutdown(self, grace: Duration) {
         self.root.cancel();
-        self.workers.join_all(grace).await;
+        let handles = self.workers().take_handles();
+        workers::Workers::join_all(handles, grace).await;
         if let Some(f) = &self.feeders {
             f.producer.abort();
             f.basic.abort();

@@ -89,6 +89,13 @@ pub enum Done {
         dead_key: String,
         dead_id: EntryId,
     },
+    /// A lab scenario set up (its workers start once its group exists).
+    ScenarioStarted {
+        scenario: crate::supervisor::Scenario,
+        group: String,
+        /// The production rate it set, if it set one.
+        production: Option<f64>,
+    },
     /// A bulk action on marked entries (`engine::repair`).
     Repaired {
         /// `acked`, `claimed`, `requeued`, `dead-lettered`.
@@ -135,6 +142,10 @@ pub enum Refusal {
     NoLongerPending {
         action: &'static str,
         id: EntryId,
+    },
+    /// Scenarios run on a plain stream: a partitioned lab has none.
+    ScenarioNeedsPlainStream {
+        scenario: &'static str,
     },
     /// Redis answered with an error; `what` names the request.
     Redis {

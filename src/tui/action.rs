@@ -40,6 +40,8 @@ pub enum Intent {
     Mark,
     /// Mark every pending entry matching the filter, over the whole PEL.
     MarkAll,
+    /// Start a lab scenario (asks which).
+    Scenario,
     View,
     FocusNext,
     FocusPrev,

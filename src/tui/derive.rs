@@ -60,7 +60,12 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
 /// create it.
 fn select_a_group(state: &mut State) {
     let lab_group = state.on_lab_stream() && state.view.group == state.lab.group;
-    if lab_group || state.group_names().contains(&state.view.group) {
+    // A scenario's group is created a moment after the screen turns to it.
+    let awaited = state.awaited_group.as_ref() == Some(&state.view.group);
+    if state.group_names().contains(&state.view.group) {
+        state.awaited_group = None;
+    }
+    if lab_group || awaited || state.group_names().contains(&state.view.group) {
         return;
     }
     let Some(snap) = &state.snapshot else { return };

@@ -39,6 +39,7 @@ pub fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         Intent::Requeue => admin::bulk::requeue(state),
         Intent::Mark => admin::bulk::mark(state),
         Intent::MarkAll => admin::bulk::mark_all(state),
+        Intent::Scenario => prompt(state, Prompt::Scenario, String::new()),
         Intent::DeleteConsumer => admin::delete_consumer(state),
         Intent::SetId => admin::set_id(state),
         Intent::DestroyGroup => admin::destroy(state),
@@ -145,6 +146,10 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
             Err(e) => state.status = Some(e),
         },
         Prompt::StreamFilter => crate::tui::screens::set_filter(state, text),
+        Prompt::Scenario => match crate::tui::scenarios::from_prompt(state, &text) {
+            Ok(commands) => return commands,
+            Err(why) => state.status = Some(why),
+        },
         other => match admin::submit(state, other, &text) {
             Ok(commands) => return commands,
             Err(why) => state.status = Some(why),

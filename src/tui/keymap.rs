@@ -163,6 +163,12 @@ pub const BINDINGS: &[Binding] = &[
         Intent::CycleMode,
         "cycle the selected worker: normal / slow / failing",
     )),
+    lab(bind(
+        Normal,
+        &[ch('z')],
+        Intent::Scenario,
+        "start a scenario: crash, poison, stall, leak or backlog",
+    )),
     writes(bind(
         Normal,
         &[ch('t')],

@@ -66,8 +66,20 @@ pub fn on_roster(state: &mut State, roster: Roster, at_ms: u64) {
 pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
     match outcome {
         Outcome::Done(done) => {
-            if matches!(done, crate::supervisor::Done::Repaired { .. }) {
-                state.view.marks = crate::tui::state::Marks::default();
+            match &done {
+                crate::supervisor::Done::Repaired { .. } => {
+                    state.view.marks = crate::tui::state::Marks::default();
+                }
+                crate::supervisor::Done::ScenarioStarted {
+                    production: Some(rate),
+                    ..
+                } => {
+                    state.production = crate::tui::state::Production {
+                        on: true,
+                        rate: *rate,
+                    };
+                }
+                _ => {}
             }
             let text = outcomes::done(&done);
             state.status = Some(text.clone());

@@ -27,6 +27,7 @@ pub mod overview;
 pub mod panes;
 pub mod partitions;
 pub mod reclaims;
+pub mod scenarios;
 pub mod screens;
 pub mod state;
 pub mod terminal;
@@ -53,7 +54,7 @@ use crate::redis::id::now_ms;
 use crate::setup::session::Session;
 use crate::setup::streams::spread_of;
 use crate::setup::worker::worker_config;
-use crate::supervisor::{Outcome, Supervisor, SupervisorConfig};
+use crate::supervisor::{Outcome, Scenario, Supervisor, SupervisorConfig};
 use crate::tui::lab_gate::Gate;
 use crate::tui::state::{Lab, Production, Screen, State};
 
@@ -84,6 +85,12 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
                 global.stream
             )));
         }
+        Gate::Watch { .. } if args.scenario.is_some() => {
+            return Err(Failure::usage(format!(
+                "--scenario: stream '{}' already exists and streamlab did not create it, so the lab (and a scenario) does not run on it: pick another --stream, or add --lab",
+                global.stream
+            )));
+        }
         Gate::Watch { reason } => {
             tracing::info!(stream = %global.stream, "watch, not lab: {reason}");
             let view = watch::Viewing {
@@ -108,10 +115,15 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     };
     let mut state = State::new(lab, production, now_ms());
     state.thresholds = thresholds(args);
+    let scenario = args.scenario.as_deref().and_then(Scenario::from_name);
+    let scenario_commands = scenario.map(|s| scenarios::start(&mut state, s));
     let connector = session.connector.clone();
     let start = |events, outcomes| {
         let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);
         sup.start(args.workers, args.produce.then_some(args.produce_rate));
+        for c in scenario_commands.into_iter().flatten() {
+            sup.apply(c);
+        }
         sup
     };
     show(session, &connector, state, start).await

@@ -69,6 +69,11 @@ pub fn done(done: &Done) -> String {
             dead_key,
             dead_id,
         } => format!("dead-lettered {id} by hand to {dead_key} as {dead_id} (and acked)"),
+        Done::ScenarioStarted {
+            scenario,
+            group,
+            production,
+        } => crate::tui::scenarios::what_to_watch(*scenario, group, *production),
         Done::Repaired {
             what,
             group,
@@ -143,6 +148,9 @@ pub fn refused(refusal: &Refusal) -> String {
         Refusal::NoLongerPending { action, id } => {
             format!("{action} {id}: it was no longer pending")
         }
+        Refusal::ScenarioNeedsPlainStream { scenario } => format!(
+            "scenario {scenario}: scenarios run on a plain lab stream, not a partitioned one (start the lab on another --stream)"
+        ),
         Refusal::Redis { what, error } => format!("{what}: {error}"),
         Refusal::TimedOut { what, after } => {
             format!("{what}: Redis did not answer within {after:?}")

@@ -81,6 +81,8 @@ pub enum Prompt {
     },
     /// The overview's glob on stream names.
     StreamFilter,
+    /// A lab scenario's name.
+    Scenario,
 }
 
 /// Which screen is shown.
@@ -258,6 +260,9 @@ pub struct State {
     pub claimed_by_hand: HashSet<EntryId>,
     /// Moves the dashboard made, until a poll shows them (see `reclaims`).
     pub own_moves: Vec<OwnMove>,
+    /// A group the screen turned to before it exists (a scenario's): kept
+    /// selected until it appears.
+    pub awaited_group: Option<String>,
     /// Poison entries of a group already logged.
     pub poison_seen: (String, HashSet<EntryId>),
     /// The last command's outcome, shown in the footer.

@@ -167,6 +167,10 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
             format!("XGROUP SETID {group} to which id?"),
             "an id (ms-seq), 0 (the stream's start) or $ (its end)",
         ),
+        Prompt::Scenario => (
+            "Start which scenario?".into(),
+            "crash · poison · stall · leak · backlog (on the lab's stream; the log says what to watch)",
+        ),
         Prompt::StreamFilter => (
             "Filter streams by name".into(),
             "a glob: orders*, *:eu, tasks-[0-9] (empty clears)",
