@@ -33,9 +33,14 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         thresholds: Thresholds::new(args.diagnosis.stuck_after, args.diagnosis.poison_after),
         json: args.json,
     };
-    // The group asked for is polled in detail wherever XINFO GROUPS lists it.
-    let page = report.only.as_ref().map(|group| PelQuery {
-        group: group.clone(),
+    // The group asked for is polled in detail wherever XINFO GROUPS lists
+    // it; `--pel-page` alone pages the default group, as it always did.
+    let paged = report
+        .only
+        .clone()
+        .or_else(|| args.pel_page.map(|_| global.group()));
+    let page = paged.map(|group| PelQuery {
+        group,
         start: None,
         count: args
             .pel_page
@@ -56,7 +61,9 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         }
         polls += 1;
         let polled = async {
-            let mut parts = poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await?;
+            let stuck = report.thresholds.stuck_after_ms;
+            let mut parts =
+                poll_partitions(&mut conn, &layout.partitions, page.as_ref(), stuck).await?;
             report.check_group(&parts).map_err(Stop::Usage)?;
             for (part, walker) in parts.iter_mut().zip(&mut walkers) {
                 walk(&mut conn, walker, part, &report, args.once).await?;

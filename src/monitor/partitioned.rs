@@ -53,7 +53,13 @@ pub async fn poll_focus(
         cache.stream.clone_from(&focus.key);
     }
     if cache.keys.len() == 1 {
-        let snap = poll_once(conn, &cache.keys[0], focus.page.as_ref()).await?;
+        let snap = poll_once(
+            conn,
+            &cache.keys[0],
+            focus.page.as_ref(),
+            focus.stuck_after_ms,
+        )
+        .await?;
         if snap.stream.is_none() {
             cache.keys.clear();
         }
@@ -62,7 +68,7 @@ pub async fn poll_focus(
     let mut rows = Vec::with_capacity(cache.keys.len());
     for (i, key) in cache.keys.iter().enumerate() {
         let page = focus.page.as_ref().filter(|_| i == focus.partition);
-        let snapshot = Arc::new(poll_once(conn, key, page).await?);
+        let snapshot = Arc::new(poll_once(conn, key, page, focus.stuck_after_ms).await?);
         let node = conn.connector().node_of(key).map(|n| n.to_string());
         rows.push(PartitionRow {
             key: key.clone(),
@@ -89,10 +95,11 @@ pub async fn poll_partitions(
     conn: &mut Conn,
     keys: &[String],
     page: Option<&PelQuery>,
+    stuck_after_ms: u64,
 ) -> Result<Vec<Snapshot>, RedisFailure> {
     let mut parts = Vec::with_capacity(keys.len());
     for key in keys {
-        parts.push(poll_once(conn, key, page).await?);
+        parts.push(poll_once(conn, key, page, stuck_after_ms).await?);
     }
     Ok(parts)
 }

@@ -230,6 +230,13 @@ impl PelWalker {
         Ok(())
     }
 
+    /// Put the last walk's reports on `snap` without walking (a poll
+    /// between two steps), forgetting groups gone or emptied.
+    pub fn report_last(&mut self, snap: &mut Snapshot) {
+        self.follow(snap);
+        self.report(snap);
+    }
+
     fn report(&self, snap: &mut Snapshot) {
         for g in &mut snap.groups {
             let empty = PoisonScan {

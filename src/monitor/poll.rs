@@ -44,11 +44,14 @@ pub struct PelQuery {
     pub consumer: Option<String>,
 }
 
-/// Poll `key` once. `page` asks for a PEL page of one group.
+/// Poll `key` once. `page` asks for a PEL page of one group;
+/// `stuck_after_ms` is the diagnosis's threshold (round 3 is skipped for a
+/// group none of whose entries can be that idle).
 pub async fn poll_once(
     conn: &mut Conn,
     key: &str,
     page: Option<&PelQuery>,
+    stuck_after_ms: u64,
 ) -> Result<Snapshot, RedisFailure> {
     let started = std::time::Instant::now();
     let mut pipe = ::redis::pipe();
@@ -79,17 +82,12 @@ pub async fn poll_once(
     snap.groups_omitted = snap.more_groups.len();
     let last_generated = snap.stream.as_ref().and_then(|s| s.last_generated_id);
     snap.groups = poll_groups(conn, key, groups, page, last_generated, &mut snap.commands).await?;
-    let turn = usize::try_from(now_ms() / 1000).unwrap_or(0);
-    let wanted = page.map(|q| q.group.as_str());
-    probe_consumers(
-        conn,
-        key,
-        &mut snap.groups,
-        wanted,
-        turn,
-        &mut snap.commands,
-    )
-    .await?;
+    let probes = Probes {
+        wanted: page.map(|q| q.group.as_str()),
+        turn: usize::try_from(now_ms() / 1000).unwrap_or(0),
+        stuck_after_ms,
+    };
+    probe_consumers(conn, key, &mut snap.groups, &probes, &mut snap.commands).await?;
     snap.taken_ms = now_ms();
     snap.poll_us = elapsed_us(started);
     Ok(snap)
@@ -216,19 +214,35 @@ async fn poll_groups(
     Ok(out)
 }
 
-/// Which consumers round 3 asks about, as (group index, consumer): those
-/// holding entries whose oldest the poll does not know, the group on
-/// screen's first, then a window of the rest that moves on each `turn`,
-/// [`MAX_PROBES`] in all.
-fn choose_probes(
-    groups: &[GroupSnapshot],
-    wanted: Option<&str>,
+/// What round 3 is for: the group on screen, the rotation's turn, and the
+/// threshold a consumer's oldest entry is judged by.
+struct Probes<'a> {
+    wanted: Option<&'a str>,
     turn: usize,
-) -> Vec<(usize, String)> {
+    stuck_after_ms: u64,
+}
+
+/// Whether any entry of `g` can have been idle `stuck_after_ms`: an
+/// entry is delivered after it is added, and its id says when that was,
+/// so none can be idle longer than the oldest pending id is old (ids
+/// given by hand in the future would hide a stuck entry).
+fn may_be_stuck(g: &GroupSnapshot, stuck_after_ms: u64) -> bool {
+    g.pending
+        .min
+        .is_some_and(|id| id.age_ms(now_ms()) >= stuck_after_ms)
+}
+
+/// Which consumers round 3 asks about, as (group index, consumer): those
+/// holding entries whose oldest the poll does not know, in groups where
+/// one may be stuck, the group on screen's first, then a window of the
+/// rest that moves on each turn, [`MAX_PROBES`] in all.
+fn choose_probes(groups: &[GroupSnapshot], p: &Probes) -> Vec<(usize, String)> {
+    let (wanted, turn) = (p.wanted, p.turn);
     let unknown = |(i, g): (usize, &GroupSnapshot)| {
+        let worth = may_be_stuck(g, p.stuck_after_ms);
         g.consumers
             .iter()
-            .filter(|c| c.pending > 0 && g.oldest_pending_of(&c.name).is_none())
+            .filter(move |c| worth && c.pending > 0 && g.oldest_pending_of(&c.name).is_none())
             .map(move |c| (i, c.name.clone()))
             .collect::<Vec<_>>()
     };
@@ -261,11 +275,10 @@ async fn probe_consumers(
     conn: &mut Conn,
     key: &str,
     groups: &mut [GroupSnapshot],
-    wanted: Option<&str>,
-    turn: usize,
+    p: &Probes<'_>,
     commands: &mut u32,
 ) -> Result<(), RedisFailure> {
-    let probes = choose_probes(groups, wanted, turn);
+    let probes = choose_probes(groups, p);
     if probes.is_empty() {
         return Ok(());
     }
@@ -378,6 +391,56 @@ mod tests {
         };
         detail_first(&mut groups, Some(&early));
         assert_eq!(groups[3].name, "g3");
+    }
+
+    /// Consumers holding entries are probed only in a group whose oldest
+    /// pending entry is old enough to be stuck, the group on screen first.
+    #[test]
+    fn probes_go_where_an_entry_may_be_stuck() {
+        let now = now_ms();
+        let group = |name: &str, oldest_ms: u64, holders: usize| {
+            let mut g = GroupSnapshot::default();
+            g.info.name = name.into();
+            g.pending.min = Some(EntryId {
+                ms: oldest_ms,
+                seq: 0,
+            });
+            g.consumers = (0..holders)
+                .map(|i| ConsumerInfo {
+                    name: format!("{name}-c{i}"),
+                    pending: 1,
+                    ..ConsumerInfo::default()
+                })
+                .collect();
+            g
+        };
+        let groups = vec![
+            group("fresh", now - 1_000, 3),
+            group("old", now - 600_000, 2),
+            group("screen", now - 600_000, 40),
+        ];
+        let p = Probes {
+            wanted: Some("screen"),
+            turn: 0,
+            stuck_after_ms: 300_000,
+        };
+        let chosen = choose_probes(&groups, &p);
+        assert_eq!(chosen.len(), MAX_PROBES);
+        assert!(
+            chosen.iter().all(|(i, _)| *i == 2),
+            "the group on screen fills the cap"
+        );
+        let fewer = vec![
+            group("fresh", now - 1_000, 3),
+            group("old", now - 600_000, 2),
+        ];
+        let chosen = choose_probes(&fewer, &Probes { wanted: None, ..p });
+        let names: Vec<&str> = chosen.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["old-c0", "old-c1"],
+            "none in a group too young to be stuck"
+        );
     }
 
     #[test]

@@ -10,12 +10,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::monitor::POLL_TIMEOUT;
 use crate::monitor::advice::{Health, server_health};
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::partitioned::{LayoutCache, PartitionRow, poll_focus};
 use crate::monitor::pel_walk::PelWalker;
 use crate::monitor::poll::PelQuery;
 use crate::monitor::snapshot::Snapshot;
 use crate::redis::server::server_info;
 use crate::redis::{Connector, ServerInfo};
+
+/// How often the poller walks a page of the PELs (poison entries).
+pub const WALK_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a stream the ACL refuses is left before it is polled again.
 pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
@@ -81,6 +85,8 @@ pub struct StreamFocus {
     pub page: Option<PelQuery>,
     /// On a partitioned stream, the partition whose PEL page is fetched.
     pub partition: usize,
+    /// `--stuck-after`: consumers are probed only where it can matter.
+    pub stuck_after_ms: u64,
 }
 
 pub struct PollerHandle {
@@ -93,13 +99,13 @@ pub struct PollerHandle {
 
 /// Start polling `key` (or nothing yet, paused) every `refresh` until
 /// `cancel`; `focus` on the handle moves it to another stream or pauses it.
-/// Each poll also walks a page of the PELs for entries delivered
-/// `poison_after` times or more ([`PelWalker`]).
+/// Polls also walk a page of the PELs (at most once a second) for
+/// entries delivered `t.poison_after` times or more ([`PelWalker`]).
 pub fn spawn_poller(
     connector: &Connector,
     key: Option<String>,
     refresh: Duration,
-    poison_after: u64,
+    t: Thresholds,
     cancel: CancellationToken,
 ) -> PollerHandle {
     let initial = PollState {
@@ -116,6 +122,7 @@ pub fn spawn_poller(
         key,
         page: None,
         partition: 0,
+        stuck_after_ms: t.stuck_after_ms,
     });
     let (focus_tx, mut focus_rx) = watch::channel(focus);
     let mut conn = connector.conn("monitor");
@@ -125,6 +132,7 @@ pub fn spawn_poller(
         let mut failures = 0;
         let mut layouts = LayoutCache::default();
         let mut walker = PelWalker::default();
+        let mut next_walk: Option<tokio::time::Instant> = None;
         let mut refused: Option<(String, tokio::time::Instant)> = None;
         let mut next_health = Some(tokio::time::Instant::now());
         loop {
@@ -170,11 +178,16 @@ pub fn spawn_poller(
             let poll = async {
                 let (mut snap, rows) = poll_focus(&mut conn, &focus, &mut layouts).await?;
                 // A partitioned stream's totals have no PEL of their own.
-                if rows.is_empty() {
+                // Once a second at most: a step reads up to 4 pages.
+                let due = next_walk.is_none_or(|at| tokio::time::Instant::now() >= at);
+                if rows.is_empty() && due {
                     let first = focus.page.as_ref().map(|q| q.group.as_str());
                     walker
-                        .step(&mut conn, &mut snap, poison_after, first)
+                        .step(&mut conn, &mut snap, t.poison_after, first)
                         .await?;
+                    next_walk = Some(tokio::time::Instant::now() + WALK_EVERY);
+                } else if rows.is_empty() {
+                    walker.report_last(&mut snap);
                 }
                 Ok((snap, rows))
             };

@@ -154,12 +154,11 @@ async fn show(
     let cancel = CancellationToken::new();
     // Paused from the start when the overview is shown first.
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
-    let poison_after = state.thresholds.poison_after;
     let poller = spawn_poller(
         poll_with,
         key,
         state.lab.refresh,
-        poison_after,
+        state.thresholds,
         cancel.clone(),
     );
     let interval = state.lab.refresh.max(OVERVIEW_MIN_INTERVAL);
