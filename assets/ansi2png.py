@@ -1,8 +1,25 @@
 #!/usr/bin/env python3
 """Render a terminal capture with ANSI colours (`tmux capture-pane -e -p`)
-to a PNG, for the README screenshot. Needs Pillow and DejaVu Sans Mono.
+to a PNG, for the README screenshot. Needs Pillow (`pip install pillow`)
+and DejaVu Sans Mono (fonts-dejavu-core).
 
     tmux capture-pane -e -p -t dash | python3 assets/ansi2png.py assets/dashboard.png
+
+How assets/dashboard.png was made (a 132x44 terminal, Redis 7.0.15, the
+binary of `cargo install --locked --path .`; the lab's w1 is selected when
+it starts, and keys are sent a few tenths of a second apart):
+
+    redis-server --port 6390 --save "" --appendonly no &   # any free port
+    tmux -L shot new-session -d -s dash -x 132 -y 44 \
+        'streamlab --url redis://127.0.0.1:6390'
+    k() { tmux -L shot send-keys -t dash "$1"; sleep 0.4; }
+    k r; sleep 10                       # production on, 20/s
+    k f; sleep 1; k P; sleep 1.5; k x   # w1 slow, a burst, w1 killed with its batch
+    k j; k j; k f; k f                  # w3 failing
+    streamlab worker --url redis://127.0.0.1:6390 --work-ms 50 \
+        --read-count 10 --name laptop-2 >/dev/null &   # an external consumer
+    sleep 16; k P; sleep 2.5            # a second burst: the lag's trend moves
+    tmux -L shot capture-pane -e -p -t dash | python3 assets/ansi2png.py assets/dashboard.png
 """
 
 import re

@@ -114,7 +114,7 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     pub log_file: Option<PathBuf>,
-    /// Never start a private redis-server when 127.0.0.1:6379 does not answer
+    /// The lab: never start a private redis-server when 127.0.0.1:6379 does not answer
     #[arg(
         long,
         global = true,
@@ -151,13 +151,15 @@ pub fn definition() -> clap::Command {
             })
             .collect()
     };
-    let (info, bench) = (
+    let (info, bench, read) = (
         globals_hiding(&["stream", "group"]),
+        globals_hiding(&["group"]),
         globals_hiding(&["group"]),
     );
     cmd.clone()
         .mut_subcommand("info", |s| s.args(info))
         .mut_subcommand("bench", |s| s.args(bench))
+        .mut_subcommand("read", |s| s.args(read))
 }
 
 /// Parse the command line like `Cli::try_parse_from`, also noting which
@@ -214,6 +216,8 @@ pub enum Command {
     Dlq(DlqArgs),
     /// Measure produce, drain and end-to-end throughput and latency
     Bench(BenchArgs),
+    /// Print the stream's entries, read-only (XRANGE; --follow waits for new ones with XREAD)
+    Read(ReadArgs),
     /// A group's pending entries (PEL): list them, or ack, claim, requeue or dead-letter them
     Pending(PendingArgs),
 }
@@ -239,6 +243,12 @@ pub struct ProduceArgs {
     pub payload_bytes: u64,
     #[command(flatten)]
     pub partitioning: PartitionArgs,
+    /// Add the entries of `streamlab read --json` lines from FILE (- for stdin): their fields, with new ids
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["count", "rate", "payload_bytes"])]
+    pub from_file: Option<PathBuf>,
+    /// With --from-file: keep each entry's id when it is above the stream's last id
+    #[arg(long, requires = "from_file")]
+    pub keep_ids: bool,
 }
 
 /// Partitioned streams, for the commands that may create a stream.
@@ -620,6 +630,38 @@ pub enum BenchPhase {
     Drain,
     E2e,
     Latency,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Read options")]
+pub struct ReadArgs {
+    /// First entry: an id (or its milliseconds), -, an RFC 3339 time, a local time (2026-12-05 07:58) or an age (15m: that long ago)
+    #[arg(long, default_value = "-", value_name = "POSITION")]
+    pub from: String,
+    /// Last entry, in the same forms as --from (+ is the newest)
+    #[arg(long, default_value = "+", value_name = "POSITION")]
+    pub to: String,
+    /// Only the N newest entries (of those that match), printed oldest first
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub last: Option<u64>,
+    /// Stop after printing N entries
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Newest first
+    #[arg(long)]
+    pub reverse: bool,
+    /// Only entries with a field FIELD whose value matches the glob (repeatable: all must hold)
+    #[arg(long = "match", value_name = "FIELD=GLOB")]
+    pub matches: Vec<String>,
+    /// Only entries where some field name or value contains TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// After the range, wait for new entries (XREAD BLOCK; no group, nothing written)
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per line: {"stream", "id", "ms", "fields": [[name, value], ...]}
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]

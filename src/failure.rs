@@ -5,6 +5,7 @@
 //! 4 a worker crashed on purpose (`--crash-rate`), 5 Redis is out of memory.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::redis::RedisFailure;
 use crate::redis::config::ConfigError;
@@ -24,6 +25,9 @@ pub enum ExitKind {
 pub struct Failure {
     pub kind: ExitKind,
     message: String,
+    /// Set for an unexpected failure: `main` prints this report in full
+    /// (`crate::report`) instead of the one line.
+    report: Option<Arc<color_eyre::Report>>,
 }
 
 impl Failure {
@@ -31,7 +35,24 @@ impl Failure {
         Self {
             kind,
             message: message.into(),
+            report: None,
         }
+    }
+
+    /// streamlab's own machinery failed where nothing the user did was
+    /// wrong: a runtime error whose report keeps every cause and where it
+    /// was raised. Its line (for the log) is the chain of causes.
+    pub fn unexpected(report: color_eyre::Report) -> Self {
+        Self {
+            kind: ExitKind::Runtime,
+            message: format!("{report:#}"),
+            report: Some(Arc::new(report)),
+        }
+    }
+
+    /// The full report of an unexpected failure.
+    pub fn report(&self) -> Option<&color_eyre::Report> {
+        self.report.as_deref()
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
@@ -82,5 +103,29 @@ impl From<RedisFailure> for Failure {
             _ => ExitKind::Runtime,
         };
         Self::new(kind, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use color_eyre::eyre::{WrapErr as _, eyre};
+
+    use super::*;
+
+    #[test]
+    fn an_unexpected_failure_keeps_its_report_and_logs_its_causes_on_one_line() {
+        let inner: Result<(), _> = Err(eyre!("Resource temporarily unavailable"));
+        let report = inner
+            .wrap_err("cannot start the async runtime")
+            .unwrap_err();
+        let failure = Failure::unexpected(report);
+        assert_eq!(failure.exit_code(), 1);
+        assert_eq!(
+            failure.to_string(),
+            "cannot start the async runtime: Resource temporarily unavailable"
+        );
+        let kept = failure.report().expect("the report is kept for main");
+        assert_eq!(kept.chain().count(), 2);
+        assert!(Failure::runtime("x").report().is_none(), "expected: a line");
     }
 }

@@ -13,6 +13,7 @@ pub mod logging;
 pub mod monitor;
 pub mod output;
 pub mod redis;
+pub mod report;
 pub mod setup;
 pub mod supervisor;
 pub mod tui;

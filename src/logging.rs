@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use color_eyre::eyre::WrapErr as _;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -43,9 +44,13 @@ impl<'a> MakeWriter<'a> for RedactingFile {
 
 /// Send logs to `path` (appending). `STREAMLAB_LOG` sets the filter
 /// (default `info`). Without a path nothing is logged.
-pub fn init(path: Option<&Path>) -> io::Result<()> {
+pub fn init(path: Option<&Path>) -> color_eyre::Result<()> {
     let Some(path) = path else { return Ok(()) };
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .wrap_err_with(|| format!("cannot open the log file {}", path.display()))?;
     let filter =
         EnvFilter::try_from_env("STREAMLAB_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

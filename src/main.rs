@@ -1,11 +1,13 @@
-//! streamlab's entry point: load `.env`, parse flags, dispatch, and turn
-//! any failure into one redacted line and an exit code.
+//! streamlab's entry point: install the report hooks, load `.env`, parse
+//! flags, dispatch, and turn an expected failure into one redacted line and
+//! an exit code, an unexpected one into a report.
 
 use std::process::ExitCode;
 
+use color_eyre::eyre::WrapErr as _;
 use streamlab::cli::{Cli, Command};
 use streamlab::failure::Failure;
-use streamlab::{commands, logging, redis, tui};
+use streamlab::{commands, logging, redis, report, tui};
 
 /// mimalloc instead of glibc malloc: the RESP parser allocates every reply
 /// element, and glibc's malloc/free were a fifth of the drain's client CPU.
@@ -13,6 +15,8 @@ use streamlab::{commands, logging, redis, tui};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // First: a panic from here on gives the terminal back, then reports.
+    report::install(tui::terminal::restore);
     if let Err(e) = load_env_file() {
         streamlab::stderr_line!("error: {e}");
         return ExitCode::from(2);
@@ -21,32 +25,50 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    report::set_log_file(cli.global.log_file.as_deref());
     redis::connect::install_crypto_provider();
     if let Err(e) = logging::init(cli.global.log_file.as_deref()) {
-        streamlab::stderr_line!("error: cannot open the log file: {e}");
+        // Expected: the path given is not writable (bad input).
+        streamlab::stderr_line!(
+            "error: {e:#}: give --log-file (STREAMLAB_LOG_FILE) a file in a directory you can write"
+        );
         return ExitCode::from(2);
     }
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(Command::Bench(bench)) = &cli.command {
-        // A local Redis needs a core of its own: on 2 cores, one client
-        // thread drained ~13% faster than two (scripts/bench.sh).
-        builder.worker_threads(usize::try_from(bench.client_threads).unwrap_or(1));
-    }
-    let runtime = match builder.enable_all().build() {
+    let runtime = match runtime(&cli) {
         Ok(rt) => rt,
-        Err(e) => {
-            streamlab::stderr_line!("error: cannot start the async runtime: {e}");
+        Err(unexpected) => {
+            report::print(&unexpected);
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(dispatch(&cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            tracing::error!("{failure}");
-            streamlab::stderr_line!("error: {failure}");
+            match failure.report() {
+                Some(unexpected) => report::print(unexpected),
+                None => {
+                    tracing::error!("{failure}");
+                    streamlab::stderr_line!("error: {failure}");
+                }
+            }
             ExitCode::from(failure.exit_code())
         }
     }
+}
+
+/// The async runtime; failing to start it is unexpected (threads or file
+/// descriptors refused by the system), so it is a report, not a line.
+fn runtime(cli: &Cli) -> color_eyre::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(Command::Bench(bench)) = &cli.command {
+        // A local Redis needs a core of its own: on 2 cores, one client
+        // thread drained ~13% faster than two (scripts/bench.sh).
+        builder.worker_threads(usize::try_from(bench.client_threads).unwrap_or(1));
+    }
+    builder
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")
 }
 
 async fn dispatch(cli: &Cli) -> Result<(), Failure> {
@@ -62,6 +84,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Some(Command::Trim(a)) => commands::trim::run(g, a).await,
         Some(Command::Dlq(a)) => commands::dlq::run(g, a).await,
         Some(Command::Bench(a)) => commands::bench::run(g, a).await,
+        Some(Command::Read(a)) => commands::read::run(g, a).await,
         Some(Command::Pending(a)) => commands::pending::run(g, a).await,
     }
 }

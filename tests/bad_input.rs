@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::standalone::{ServerOptions, TestServer, TlsFiles, free_port};
 use common::{BinOutput, BinProcess, add_tasks, raw, run_bin, server, server_with, unique};
 use serde_json::Value as Json;
-use streamlab::redis::embedded::{EmbeddedServer, ServerOptions, TlsFiles, free_port};
 use streamlab::redis::{Conn, EntryId, parse_groups, xpending_summary};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -143,16 +143,131 @@ async fn unknown_host_is_a_connection_error_naming_the_host() {
     );
 }
 
+/// A refused port names the problem and the fix in one line, the password
+/// masked.
 #[tokio::test]
-async fn refused_port_is_a_connection_error() {
+async fn refused_port_is_a_connection_error_naming_the_fix() {
     let port = free_port().unwrap();
     let out = run_bin(
-        &format!("produce --count 1 --url redis://127.0.0.1:{port}"),
+        &format!("produce --count 1 --url redis://u:Pw-hidden-3@127.0.0.1:{port}"),
         &[],
         WAIT,
     )
     .await;
-    assert_error(&out, EXIT_CONNECTION, &["cannot connect", "refused"]);
+    let line = assert_error(
+        &out,
+        EXIT_CONNECTION,
+        &[
+            &format!("cannot connect to redis://u:***@127.0.0.1:{port}: nothing answers there"),
+            "is Redis running?",
+            "REDIS_URL or --url",
+            "REDIS_HOST and REDIS_PORT",
+        ],
+    );
+    assert!(!line.contains("Pw-hidden-3"), "{line}");
+    assert!(!line.contains("only the lab"), "a URL was given: {line}");
+}
+
+/// The argv that runs `streamlab <line>` with nothing configured (no
+/// environment but PATH and TERM, an empty working directory, so no .env)
+/// where nothing answers on 127.0.0.1:6379: in a network namespace of its
+/// own (`unshare -rn`, loopback up), since this machine's 6379 may serve a
+/// real Redis. A private redis-server the binary starts listens there too.
+fn where_nothing_answers(line: &str, cwd: &Path) -> Vec<String> {
+    let probe = Command::new("unshare")
+        .args(["-rn", "ip", "link", "set", "lo", "up"])
+        .status();
+    assert!(
+        probe.is_ok_and(|s| s.success()),
+        "these tests need `unshare -rn` (user namespaces, util-linux) and `ip` (iproute2)"
+    );
+    let path = std::env::var("PATH").unwrap_or_default();
+    let script = format!(
+        "cd {} && ip link set lo up && exec {} {line}",
+        cwd.display(),
+        common::bin()
+    );
+    ["env", "-i", &format!("PATH={path}"), "TERM=screen"]
+        .into_iter()
+        .chain(["unshare", "-rn", "sh", "-c", &script])
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// With nothing configured and nothing on 127.0.0.1:6379, every command but
+/// the lab says that nothing answers and how to point it at a server, and
+/// starts no private server to report on (exit 3).
+#[tokio::test]
+async fn with_nothing_configured_no_command_but_the_lab_starts_a_private_server() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    for line in [
+        "info",
+        "monitor --once",
+        "monitor --all --once",
+        "produce --count 1",
+        "consume",
+        "worker",
+        "dlq list",
+        "trim --safe",
+        "bench --tasks 10",
+    ] {
+        let argv = where_nothing_answers(line, cwd.path());
+        let out = tokio::time::timeout(
+            WAIT,
+            tokio::process::Command::new(&argv[0])
+                .args(&argv[1..])
+                .stdin(std::process::Stdio::null())
+                .output(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{line} did not finish within {WAIT:?}"))
+        .expect("run streamlab");
+        let out = BinOutput {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(
+            !out.stderr.contains("started a private"),
+            "{line}: {}",
+            out.stderr
+        );
+        assert_error(
+            &out,
+            EXIT_CONNECTION,
+            &[
+                "cannot connect to redis://127.0.0.1:6379: nothing answers there",
+                "REDIS_URL or --url",
+                "only the lab",
+            ],
+        );
+    }
+}
+
+/// The same, in a terminal: `watch` refuses like the headless commands,
+/// the lab starts a private server and says so in its header, and the lab
+/// with `--no-embedded` refuses too.
+#[test]
+fn with_nothing_configured_the_lab_alone_runs_on_a_private_server() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let watch = tmux::Tmux::start(&where_nothing_answers("watch", cwd.path()), 160, 45);
+    let gone = watch.wait("watch to exit", WAIT, |s| s.contains("EXITED"));
+    assert!(gone.contains("EXITED 3"), "{gone}");
+    assert!(gone.contains("nothing answers there"), "{gone}");
+    assert!(!gone.contains("started a private"), "{gone}");
+
+    let lab = tmux::Tmux::start(&where_nothing_answers("", cwd.path()), 160, 45);
+    let up = lab.wait("the lab on a private server", WAIT, |s| {
+        s.contains("● connected")
+    });
+    assert!(up.contains("[private server"), "{up}");
+    lab.keys("q");
+    lab.wait("the lab to quit", WAIT, |s| s.contains("EXITED 0"));
+
+    let refused = tmux::Tmux::start(&where_nothing_answers("--no-embedded", cwd.path()), 160, 45);
+    let gone = refused.wait("the lab to exit", WAIT, |s| s.contains("EXITED"));
+    assert!(gone.contains("EXITED 3"), "{gone}");
+    assert!(gone.contains("nothing answers there"), "{gone}");
 }
 
 /// A worker told to stop while it is still connecting (a supervisor
@@ -316,7 +431,7 @@ async fn delivered(conn: &mut Conn, stream: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn password_server(password: &str) -> EmbeddedServer {
+fn password_server(password: &str) -> TestServer {
     server_with(ServerOptions {
         extra: vec!["--requirepass".into(), password.into()],
         ..ServerOptions::default()
@@ -414,7 +529,7 @@ fn make_tls_files(dir: &Path) -> TlsFiles {
     }
 }
 
-fn tls_server(dir: &Path) -> (EmbeddedServer, TlsFiles) {
+fn tls_server(dir: &Path) -> (TestServer, TlsFiles) {
     let files = make_tls_files(dir);
     let server = server_with(ServerOptions {
         tls: Some(files.clone()),

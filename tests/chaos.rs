@@ -35,11 +35,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use common::standalone::{ServerOptions, TestServer};
 use common::{connector, server_with, unique, wait_for};
 use procs::{GROUP, Proc, count_events, events, ledger, ledger_id, worker};
 use streamlab::engine::dead_key;
 use streamlab::engine::task::Task;
-use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
 use streamlab::redis::{Conn, Connector, EntryId, RedisFailure, xadd_batch, xpending_summary};
 
 /// Low on purpose, so that failures (`--fail-rate`) and fault-induced
@@ -126,7 +126,7 @@ impl Fault {
 
 /// What the chaos runs against.
 enum Target {
-    Single(EmbeddedServer),
+    Single(TestServer),
     Cluster(&'static cluster::LocalCluster),
 }
 

@@ -13,8 +13,8 @@ mod tmux;
 
 use std::time::Duration;
 
+use common::standalone::ServerOptions;
 use common::{connector, raw_line, server_with, unique};
-use streamlab::redis::embedded::ServerOptions;
 use streamlab::redis::server::probe;
 use streamlab::redis::{RedisFailure, xadd_batch};
 use tmux::Tmux;

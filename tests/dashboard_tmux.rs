@@ -318,3 +318,65 @@ async fn dead_letter_ack_and_trim_keys_reach_redis() {
         s.contains("EXITED 0")
     });
 }
+
+/// A panic inside the dashboard (the test build's `STREAMLAB_TEST_PANIC`,
+/// right after the first frame, its message holding the password): the
+/// terminal is given back first (the normal screen, not the alternate
+/// one), then color-eyre's report names the log file, and neither the
+/// screen nor the log shows the password.
+#[tokio::test]
+async fn a_panic_gives_the_terminal_back_then_reports_the_log_file_without_the_password() {
+    let password = "Pz7-p@nic";
+    let redis = common::server_with(common::standalone::ServerOptions {
+        extra: vec!["--requirepass".into(), password.into()],
+        ..Default::default()
+    });
+    let url = format!("redis://default:{password}@127.0.0.1:{}", redis.port);
+    let key = unique("dash-panic");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("panic.log");
+    let panic_message = format!("STREAMLAB_TEST_PANIC=lost {url}");
+    let mut args: Vec<String> = ["env", "-u", "RUST_BACKTRACE", &panic_message]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    args.extend(dashboard(&url, &key, &log, &["--workers", "1"]));
+    let t = Tmux::start(&args, 160, 45);
+    let screen = t.wait("the process to end", Duration::from_secs(20), |s| {
+        s.contains("EXITED")
+    });
+    assert!(
+        screen.contains("EXITED 101"),
+        "a panic's exit code:\n{screen}"
+    );
+    let alternate = t.run(&["display-message", "-p", "-t", "main", "#{alternate_on}"]);
+    assert_eq!(
+        alternate.trim(),
+        "0",
+        "left the alternate screen:\n{screen}"
+    );
+    assert!(
+        !screen.contains("Consumers of workers") && !screen.contains("Events (newest"),
+        "no dashboard pane left on the normal screen:\n{screen}"
+    );
+    assert!(screen.contains("The application panicked"), "{screen}");
+    assert!(
+        screen.contains("Message:  lost redis://default:***@"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("Log file: {}", log.display())),
+        "the report names the log file:\n{screen}"
+    );
+    assert!(
+        !screen.contains("Pz7-p"),
+        "the password on screen:\n{screen}"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("The application panicked"), "{logged}");
+    assert!(
+        !logged.contains("Pz7-p"),
+        "the password in the log:\n{logged}"
+    );
+    assert!(!logged.contains('\u{1b}'), "no colour codes in the log");
+}

@@ -7,9 +7,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::standalone::ServerOptions;
 use common::{connector, raw_line, run_bin, server_with};
 use serde_json::Value as Json;
-use streamlab::redis::embedded::ServerOptions;
 use streamlab::redis::server::probe;
 
 const WAIT: Duration = Duration::from_secs(20);

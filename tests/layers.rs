@@ -21,6 +21,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("usage", &["cli"][..]),
         ("failure", &["redis"][..]),
         ("logging", &["redis"][..]),
+        ("report", &["redis"][..]),
         (
             "setup",
             &["redis", "engine", "output", "cli", "failure"][..],

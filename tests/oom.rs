@@ -8,6 +8,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::standalone::{ServerOptions, TestServer};
 use common::{
     Deadline, RunningWorker, connector, pending_count, raw_line, run_bin, server_with,
     test_worker_config, unique,
@@ -15,14 +16,13 @@ use common::{
 use streamlab::engine::Event;
 use streamlab::engine::task::Task;
 use streamlab::engine::worker::Behaviour;
-use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
 use streamlab::redis::memory::memory_state;
 use streamlab::redis::{Conn, EntryId, RedisFailure, create_group, xadd_batch, xlen};
 
 const WAIT: Duration = Duration::from_secs(30);
 const EXIT_OUT_OF_MEMORY: i32 = 5;
 
-fn small_server() -> EmbeddedServer {
+fn small_server() -> TestServer {
     server_with(ServerOptions {
         extra: ["--maxmemory", "3mb", "--maxmemory-policy", "noeviction"]
             .map(String::from)

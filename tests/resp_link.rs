@@ -86,7 +86,7 @@ async fn a_large_reply_in_many_reads_is_parsed_whole() {
 /// `/3` land in database 3 and nowhere else, and a wrong password fails.
 #[tokio::test]
 async fn the_link_authenticates_and_selects_the_urls_database() {
-    let server = common::server_with(streamlab::redis::embedded::ServerOptions {
+    let server = common::server_with(common::standalone::ServerOptions {
         extra: vec!["--requirepass".into(), "s3cret-db-test".into()],
         ..Default::default()
     });

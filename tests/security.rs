@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use common::standalone::{ServerOptions, TlsFiles, free_port};
 use common::{
     BinOutput, RunningWorker, add_tasks, raw, raw_line, run_bin, server, server_with,
     test_worker_config, unique,
@@ -16,7 +17,6 @@ use common::{
 use serde_json::Value as Json;
 use streamlab::engine::worker::Behaviour;
 use streamlab::redis::config::{RedisInputs, RedisSettings};
-use streamlab::redis::embedded::{ServerOptions, TlsFiles, free_port};
 use streamlab::redis::{Connector, RedisFailure, create_group, reply, xlen};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -186,7 +186,7 @@ fn make_pki(dir: &Path) -> TestPki {
     }
 }
 
-fn tls_server(pki: &TestPki) -> (streamlab::redis::embedded::EmbeddedServer, String) {
+fn tls_server(pki: &TestPki) -> (common::standalone::TestServer, String) {
     let server = server_with(ServerOptions {
         tls: Some(pki.server.clone()),
         ..ServerOptions::default()

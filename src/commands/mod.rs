@@ -8,6 +8,8 @@ pub mod monitor;
 pub mod monitor_all;
 pub mod pending;
 pub mod produce;
+pub mod produce_file;
+pub mod read;
 pub mod trim;
 pub mod worker;
 

@@ -21,6 +21,9 @@ use crate::setup::streams::open_stream;
 use crate::setup::streams::spread_of;
 
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
+    if let Some(file) = &args.from_file {
+        return crate::commands::produce_file::run(global, args, file).await;
+    }
     let session = Session::open(global).await?;
     let mut conn = session.connector.conn("producer");
     let (_, layout) = open_stream(
@@ -158,7 +161,7 @@ async fn out_of_memory(
 }
 
 /// Create `group` (from id 0) on every partition, saying what happened.
-async fn create_groups(
+pub(crate) async fn create_groups(
     conn: &mut crate::redis::Conn,
     layout: &Layout,
     group: &str,

@@ -3,6 +3,7 @@
 //! [`Event`]s. They never touch a terminal; the headless commands print
 //! events, the dashboard shows them.
 
+pub mod browse;
 pub mod consumer;
 pub mod dead_letter;
 pub mod event;

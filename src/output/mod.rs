@@ -4,6 +4,7 @@
 //! It sits above `engine/` and `monitor/` (it words what they report) and
 //! below `commands/` and `tui/`.
 
+pub mod entries;
 pub mod events;
 pub mod fmt;
 pub mod stdout;

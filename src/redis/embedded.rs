@@ -1,9 +1,10 @@
-//! A private `redis-server` on a free port in a temporary directory.
-//!
-//! Used when nothing is configured and nothing answers on 127.0.0.1:6379,
-//! and by the integration tests, which never touch the shared 6379. The
-//! process is killed when the handle is dropped.
+//! The lab's private `redis-server`: started on a free port in a temporary
+//! directory when nothing is configured and nothing answers on
+//! 127.0.0.1:6379, killed when the handle is dropped. The integration
+//! tests start their own servers (tests/common/standalone.rs).
 
+use std::fs::File;
+use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,37 +12,18 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-/// How to start a server. `extra` args are passed as-is (`--requirepass x`).
-#[derive(Debug, Clone, Default)]
-pub struct ServerOptions {
-    pub extra: Vec<String>,
-    /// Serve TLS on this many extra ports given by `tls_args(port)`.
-    pub tls: Option<TlsFiles>,
-    /// Keep data across restarts with appendonly + appendfsync always.
-    pub durable: bool,
-    /// Start on this port instead of a fresh free one (a restart).
-    pub port: Option<u16>,
-    /// The server binary (`valkey-server`, another Redis); `redis-server`
-    /// from PATH when unset. Tests set it from `STREAMLAB_TEST_SERVER`.
-    pub binary: Option<PathBuf>,
-}
+/// How long a server may take to say it is ready.
+const READY_WITHIN: Duration = Duration::from_secs(10);
 
-/// Certificate files for a TLS-serving test server.
-#[derive(Debug, Clone)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-    pub ca: PathBuf,
-}
+/// How many lines of the server's own output a start failure quotes.
+const QUOTED_LINES: usize = 3;
 
 /// A running private server.
 pub struct EmbeddedServer {
-    child: Option<Child>,
+    child: Child,
+    /// Deleted with the handle, after the process is killed.
     dir: TempDir,
     pub port: u16,
-    /// The TLS port when started with TLS (plain `port` is then also open).
-    pub tls_port: Option<u16>,
-    options: ServerOptions,
 }
 
 /// True when a `redis-server` binary is on PATH.
@@ -54,160 +36,78 @@ pub fn redis_server_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A port nobody listens on right now.
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 impl EmbeddedServer {
-    /// Start a server and wait until it accepts connections.
-    pub fn start(options: ServerOptions) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("streamlab-redis-")
-            .tempdir()?;
-        Self::start_in(dir, options)
+    /// Start a server and wait until it accepts connections. The waiting
+    /// (a child process, files, a deadline) runs on a blocking thread, not
+    /// on the async runtime's workers.
+    pub async fn start() -> io::Result<Self> {
+        tokio::task::spawn_blocking(|| Self::start_blocking(&[]))
+            .await
+            .map_err(io::Error::other)?
     }
 
-    fn start_in(dir: TempDir, options: ServerOptions) -> std::io::Result<Self> {
-        let mut server = Self {
-            child: None,
-            dir,
-            port: 0,
-            tls_port: None,
-            options,
-        };
-        let mut last_err = e_other("could not start redis-server");
-        // A free port can be taken between probing and binding: retry.
+    /// A free port can be taken between probing and binding: retried. On
+    /// failure the error quotes the server's last words, since its
+    /// directory (and log) goes away with it.
+    fn start_blocking(extra: &[&str]) -> io::Result<Self> {
+        let mut last_err = io::Error::other("could not start redis-server");
         for _ in 0..5 {
-            server.port = match server.options.port {
-                Some(p) => p,
-                None => free_port()?,
-            };
-            server.tls_port = if server.options.tls.is_some() {
-                Some(free_port()?)
-            } else {
-                None
-            };
-            let log_from = server.log_len();
-            match spawn(
-                server.dir.path(),
-                server.port,
-                server.tls_port,
-                &server.options,
-            ) {
-                Ok(child) => {
-                    server.child = Some(child);
-                    match server.wait_ready(Duration::from_secs(10), log_from) {
-                        Ok(()) => return Ok(server),
-                        Err(e) => {
-                            server.kill();
-                            last_err = e;
-                        }
-                    }
-                }
+            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            match Self::start_on(port, extra) {
+                Ok(server) => return Ok(server),
                 Err(e) => last_err = e,
-            }
-            if server.options.port.is_some() {
-                break;
             }
         }
         Err(last_err)
     }
 
+    fn start_on(port: u16, extra: &[&str]) -> io::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("streamlab-redis-")
+            .tempdir()?;
+        let child = spawn(dir.path(), port, extra)?;
+        let mut server = Self { child, dir, port };
+        match server.wait_ready() {
+            Ok(()) => Ok(server),
+            Err(why) => {
+                server.kill();
+                let said = last_words(server.dir.path());
+                Err(io::Error::other(if said.is_empty() {
+                    why
+                } else {
+                    format!("{why}; it said: {said}")
+                }))
+            }
+        }
+    }
+
     /// Wait until the server we spawned is listening. The port answering
     /// is not enough: when another process took the free port first, our
     /// server fails to bind and exits while the port answers for the other
-    /// one (seen as "connection refused" once that one stopped). So its own
-    /// log, written after `log_from`, must also say it is ready.
-    fn wait_ready(&mut self, within: Duration, log_from: u64) -> std::io::Result<()> {
-        let deadline = Instant::now() + within;
-        let port = self.port;
+    /// one. So its own log must also say it is ready.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + READY_WITHIN;
+        let log = log_path(self.dir.path());
         while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut()
-                && let Some(status) = child.try_wait()?
-            {
-                return Err(e_other(&format!(
-                    "redis-server exited at start ({status}); see {}",
-                    self.log_path().display()
-                )));
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("redis-server exited at start ({status})"));
             }
-            if self.log_says_ready(log_from)
-                && TcpStream::connect(("127.0.0.1", port)).is_ok()
-                && self
-                    .tls_port
-                    .is_none_or(|p| TcpStream::connect(("127.0.0.1", p)).is_ok())
-            {
+            if log_says_ready(&log) && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());
             }
+            // A blocking thread (see `start`): polling the child and its
+            // log is the only way to learn either.
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(e_other(
-            "redis-server did not accept connections within 10 s",
+        Err(format!(
+            "redis-server did not accept connections within {} s",
+            READY_WITHIN.as_secs()
         ))
     }
 
-    fn log_len(&self) -> u64 {
-        std::fs::metadata(self.log_path()).map_or(0, |m| m.len())
-    }
-
-    /// Redis 6 and 7 and Valkey all log this line once they listen.
-    fn log_says_ready(&self, log_from: u64) -> bool {
-        let Ok(log) = std::fs::read(self.log_path()) else {
-            return false;
-        };
-        let start = usize::try_from(log_from)
-            .unwrap_or(usize::MAX)
-            .min(log.len());
-        String::from_utf8_lossy(&log[start..]).contains("Ready to accept connections")
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn log_path(&self) -> PathBuf {
-        self.dir.path().join("redis.log")
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
-    }
-
-    /// SIGKILL the server (a crash: nothing flushed beyond what fsync did).
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Start it again on the same port and directory (its AOF, if durable).
-    pub fn restart(&mut self) -> std::io::Result<()> {
-        self.kill();
-        let log_from = self.log_len();
-        let child = spawn(self.dir.path(), self.port, self.tls_port, &self.options)?;
-        self.child = Some(child);
-        self.wait_ready(Duration::from_secs(20), log_from)
-    }
-
-    /// Start it again with nothing on disk: the stream and groups are gone.
-    pub fn restart_empty(&mut self) -> std::io::Result<()> {
-        self.kill();
-        for entry in std::fs::read_dir(self.dir.path())?.flatten() {
-            let p = entry.path();
-            if p.file_name().is_some_and(|n| n != "redis.log") {
-                let _ = if p.is_dir() {
-                    std::fs::remove_dir_all(&p)
-                } else {
-                    std::fs::remove_file(&p)
-                };
-            }
-        }
-        self.restart()
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -217,55 +117,63 @@ impl Drop for EmbeddedServer {
     }
 }
 
-fn spawn(
-    dir: &Path,
-    port: u16,
-    tls_port: Option<u16>,
-    options: &ServerOptions,
-) -> std::io::Result<Child> {
-    let mut cmd = Command::new(
-        options
-            .binary
-            .as_deref()
-            .unwrap_or_else(|| Path::new("redis-server")),
-    );
-    cmd.arg("--port")
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join("redis.log")
+}
+
+/// Where a server that never opened its log (a bad argument) writes why.
+fn stderr_path(dir: &Path) -> PathBuf {
+    dir.join("redis.stderr")
+}
+
+/// Redis 6 and 7 and Valkey all log this line once they listen.
+fn log_says_ready(log: &Path) -> bool {
+    std::fs::read(log)
+        .is_ok_and(|text| String::from_utf8_lossy(&text).contains("Ready to accept connections"))
+}
+
+fn spawn(dir: &Path, port: u16, extra: &[&str]) -> io::Result<Child> {
+    Command::new("redis-server")
+        .arg("--port")
         .arg(port.to_string())
-        .arg("--bind")
-        .arg("127.0.0.1")
+        .args(["--bind", "127.0.0.1"])
         .arg("--dir")
         .arg(dir)
         .arg("--logfile")
-        .arg(dir.join("redis.log"))
-        .arg("--save")
-        .arg("")
-        .arg("--daemonize")
-        .arg("no");
-    if options.durable {
-        cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
-    } else {
-        cmd.args(["--appendonly", "no"]);
-    }
-    if let (Some(tls), Some(tls_port)) = (&options.tls, tls_port) {
-        cmd.arg("--tls-port")
-            .arg(tls_port.to_string())
-            .arg("--tls-cert-file")
-            .arg(&tls.cert)
-            .arg("--tls-key-file")
-            .arg(&tls.key)
-            .arg("--tls-ca-cert-file")
-            .arg(&tls.ca)
-            .args(["--tls-auth-clients", "no"]);
-    }
-    cmd.args(&options.extra);
-    cmd.stdin(Stdio::null())
+        .arg(log_path(dir))
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .args(extra)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd.spawn()
+        .stderr(File::create(stderr_path(dir))?)
+        .spawn()
 }
 
-fn e_other(msg: &str) -> std::io::Error {
-    std::io::Error::other(msg.to_owned())
+/// The last lines the server wrote (its stderr, then its log without the
+/// pid/time prefix), joined on one line.
+fn last_words(dir: &Path) -> String {
+    let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+    let stderr = read(stderr_path(dir));
+    let log = read(log_path(dir));
+    let mut lines: Vec<&str> = stderr
+        .lines()
+        .chain(log.lines().map(without_prefix))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let keep = lines.len().saturating_sub(QUOTED_LINES);
+    lines.drain(..keep);
+    lines.join(" | ")
+}
+
+/// `123:M 01 Jan 2025 10:00:00.000 # Failed listening` -> `Failed
+/// listening`: the level mark (`.`, `-`, `*`, `#`) ends the prefix.
+fn without_prefix(line: &str) -> &str {
+    [" # ", " * ", " - ", " . "]
+        .iter()
+        .filter_map(|mark| line.find(mark).map(|at| &line[at + mark.len()..]))
+        .min_by_key(|rest| std::cmp::Reverse(rest.len()))
+        .unwrap_or(line)
 }
 
 #[cfg(test)]
@@ -276,13 +184,32 @@ mod tests {
     fn a_port_another_process_answers_on_is_not_taken_for_our_server() {
         let other = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = other.local_addr().expect("addr").port();
-        let started = EmbeddedServer::start(ServerOptions {
-            port: Some(port),
-            ..ServerOptions::default()
-        });
-        let err = started
+        let err = EmbeddedServer::start_on(port, &[])
             .err()
             .expect("our server could not bind, so it is not ready");
-        assert!(err.to_string().contains("exited at start"), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("exited at start"), "{text}");
+        // The log is gone with the directory: its words are in the error.
+        assert!(text.contains("Address already in use"), "{text}");
+    }
+
+    #[test]
+    fn a_server_that_refuses_its_arguments_says_which() {
+        let err = EmbeddedServer::start_blocking(&["--no-such-directive", "x"])
+            .err()
+            .expect("redis-server refuses an unknown directive");
+        let text = err.to_string();
+        assert!(text.contains("exited at start"), "{text}");
+        assert!(text.contains("no-such-directive"), "{text}");
+        assert!(!text.contains('\n'), "one line: {text}");
+    }
+
+    #[test]
+    fn the_log_prefix_is_dropped_from_quoted_lines() {
+        assert_eq!(
+            without_prefix("42:M 01 Jan 2025 10:00:00.000 # Failed listening on port 1"),
+            "Failed listening on port 1"
+        );
+        assert_eq!(without_prefix("Bad directive"), "Bad directive");
     }
 }

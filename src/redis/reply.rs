@@ -33,6 +33,87 @@ impl Entry {
     }
 }
 
+/// One stream entry exactly as Redis holds it: field names and values as
+/// bytes, in order, duplicates included (`XADD k * f 1 f 2` keeps both).
+/// What the entries browser, the entry view and `read` show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEntry {
+    pub id: EntryId,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// An entry list (XRANGE, XREVRANGE) with byte-exact names. A nil body
+/// (an entry deleted while pending, seen only through a PEL) is skipped:
+/// a range never returns one.
+pub fn into_raw_entries(v: Value) -> Result<Vec<RawEntry>, RedisFailure> {
+    let list = match v {
+        Value::Nil => return Ok(Vec::new()),
+        Value::Array(list) | Value::Set(list) => list,
+        other => return Err(bad("entry list", &other)),
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        let (Value::Array(pair) | Value::Set(pair)) = item else {
+            if matches!(item, Value::Nil) {
+                continue;
+            }
+            return Err(bad("stream entry", &item));
+        };
+        let mut pair = pair.into_iter();
+        let (Some(id_v), Some(body), None) = (pair.next(), pair.next(), pair.next()) else {
+            return Err(bad("stream entry", &Value::Nil));
+        };
+        let id = id_of(&id_v).ok_or_else(|| bad("entry id", &id_v))?;
+        if let Some(fields) = into_raw_fields(body) {
+            out.push(RawEntry { id, fields });
+        }
+    }
+    Ok(out)
+}
+
+/// The entries of the first (only) stream of an XREAD reply, byte-exact.
+pub fn into_raw_read_reply(v: Value) -> Result<Vec<RawEntry>, RedisFailure> {
+    match v {
+        Value::Nil => Ok(Vec::new()),
+        Value::Map(streams) => streams
+            .into_iter()
+            .next()
+            .map_or(Ok(Vec::new()), |(_, e)| into_raw_entries(e)),
+        Value::Array(streams) => match streams.into_iter().next() {
+            None => Ok(Vec::new()),
+            Some(Value::Array(kb) | Value::Set(kb)) if kb.len() == 2 => kb
+                .into_iter()
+                .nth(1)
+                .map_or(Ok(Vec::new()), into_raw_entries),
+            Some(other) => Err(bad("XREAD stream", &other)),
+        },
+        other => Err(bad("XREAD reply", &other)),
+    }
+}
+
+/// Field/value pairs as bytes; `None` for a nil body.
+fn into_raw_fields(v: Value) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    match v {
+        Value::Map(pairs) => Some(
+            pairs
+                .into_iter()
+                .filter_map(|(k, v)| Some((into_bytes(k)?, into_bytes(v)?)))
+                .collect(),
+        ),
+        Value::Array(a) => {
+            let mut out = Vec::with_capacity(a.len() / 2);
+            let mut it = a.into_iter();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                if let (Some(k), Some(v)) = (into_bytes(k), into_bytes(v)) {
+                    out.push((k, v));
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 /// One reply of an `ignore_errors` pipeline: an error reply becomes that
 /// command's [`RedisFailure`], so each command's failure is told apart.
 pub fn checked(v: &Value) -> Result<&Value, RedisFailure> {
@@ -333,6 +414,26 @@ mod tests {
             ]
         );
         assert_eq!(raw_fields(&Value::Nil), None);
+    }
+
+    #[test]
+    fn raw_entries_keep_binary_names_order_and_duplicates() {
+        let body = Value::Array(vec![
+            bulk("f"),
+            bulk("1"),
+            Value::BulkString(vec![0xff, b'n']),
+            Value::BulkString(vec![0, 1]),
+            bulk("f"),
+            bulk("2"),
+        ]);
+        let list = Value::Array(vec![Value::Array(vec![bulk("7-1"), body]), Value::Nil]);
+        let got = into_raw_entries(list).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].id, EntryId { ms: 7, seq: 1 });
+        let names: Vec<&[u8]> = got[0].fields.iter().map(|(k, _)| k.as_slice()).collect();
+        assert_eq!(names, vec![&b"f"[..], &[0xff, b'n'][..], &b"f"[..]]);
+        assert_eq!(got[0].fields[1].1, vec![0, 1]);
+        assert!(into_raw_entries(Value::Int(1)).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One-shot commands the user triggers (trim, ack, claim, dead-letter,
-//! fetch an entry): each runs in its own task, bounded by a timeout, on a
-//! shared admin connection, and reports an [`Outcome`].
+//! fetch an entry, a page or a search step of the entries view): each runs
+//! in its own task, bounded by a timeout, on a shared admin connection
+//! (what only reads: on a read-only one), and reports an [`Outcome`].
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,12 +10,17 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::Sender;
 
-use super::{Done, EngineCommand, Outcome, Refusal, bulk, group_admin};
+use super::{
+    BrowseRequest, Done, EngineCommand, Outcome, Refusal, SearchRequest, bulk, group_admin,
+};
+use crate::engine::browse::Fetched;
+use crate::engine::browse::page::{page, pending_of};
+use crate::engine::browse::search::search_step;
 use crate::engine::dead_key;
 use crate::engine::dead_letter::{BY_HAND, DeadLetter};
 use crate::redis::{
     Conn, EntryId, RedisFailure, command_line, dead_letter, ping, xack, xack_cmd, xclaim,
-    xclaim_cmd, xrange,
+    xclaim_cmd, xrange, xrange_raw,
 };
 
 /// Longest a user-triggered command may take before it is reported failed.
@@ -25,14 +31,17 @@ pub const BULK_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) struct Admin {
     conn: Arc<Mutex<Conn>>,
+    /// A read-only connection for what only looks (entries, pages, searches).
+    browse: Arc<Mutex<Conn>>,
     stream: String,
     outcomes: Sender<Outcome>,
 }
 
 impl Admin {
-    pub(super) fn new(conn: Conn, stream: String, outcomes: Sender<Outcome>) -> Self {
+    pub(super) fn new(conn: Conn, browse: Conn, stream: String, outcomes: Sender<Outcome>) -> Self {
         Self {
             conn: Arc::new(Mutex::new(conn)),
+            browse: Arc::new(Mutex::new(browse)),
             stream,
             outcomes,
         }
@@ -46,6 +55,7 @@ impl Admin {
             return;
         }
         let (conn, key) = (self.conn.clone(), self.stream.clone());
+        let browse = self.browse.clone();
         match command {
             EngineCommand::Trim(retention) => self.spawn("trim".into(), async move {
                 group_admin::trim(&mut *conn.lock().await, &key, &retention).await
@@ -89,13 +99,27 @@ impl Admin {
                 self.spawn(format!("dead-letter {id}"), kill_entry(conn, key, id, why));
             }
             EngineCommand::FetchEntry(id) => {
-                self.spawn(format!("fetch {id}"), fetch(conn, key, id))
+                self.spawn_on(&self.browse, format!("fetch {id}"), fetch(browse, key, id));
+            }
+            EngineCommand::Browse(request) => {
+                self.spawn_on(
+                    &self.browse,
+                    "read a page of entries".into(),
+                    browse_page(browse, request),
+                );
+            }
+            EngineCommand::Search(request) => {
+                self.spawn_on(
+                    &self.browse,
+                    "search entries".into(),
+                    search(browse, request),
+                );
             }
             EngineCommand::MarkMatching { group, filter } => {
                 let op = async move {
                     bulk::mark_matching(&mut *conn.lock().await, &key, group, filter).await
                 };
-                self.spawn_for("mark matching entries".into(), BULK_TIMEOUT, op);
+                self.spawn_for(&self.conn, "mark matching entries".into(), BULK_TIMEOUT, op);
             }
             EngineCommand::Repair {
                 group,
@@ -106,7 +130,7 @@ impl Admin {
                 let op = async move {
                     bulk::repair(&mut *conn.lock().await, &key, group, repair, entries).await
                 };
-                self.spawn_for(what, BULK_TIMEOUT, op);
+                self.spawn_for(&self.conn, what, BULK_TIMEOUT, op);
             }
             _ => {}
         }
@@ -116,16 +140,25 @@ impl Admin {
     where
         F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
     {
-        self.spawn_for(what, ADMIN_TIMEOUT, op);
+        self.spawn_on(&self.conn, what, op);
     }
 
-    /// Run `op` in a task bounded by `limit`, and report its outcome.
-    fn spawn_for<F>(&self, what: String, limit: Duration, op: F)
+    /// Run `op` (which locks `conn`) in a task, bounded by [`ADMIN_TIMEOUT`].
+    fn spawn_on<F>(&self, conn: &Shared, what: String, op: F)
+    where
+        F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
+    {
+        self.spawn_for(conn, what, ADMIN_TIMEOUT, op);
+    }
+
+    /// Run `op` (which locks `conn`) in a task bounded by `limit`, and
+    /// report its outcome.
+    fn spawn_for<F>(&self, conn: &Shared, what: String, limit: Duration, op: F)
     where
         F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
     {
         let tx = self.outcomes.clone();
-        let conn = self.conn.clone();
+        let conn = conn.clone();
         tokio::spawn(async move {
             let checked = async {
                 // The admin socket idles between key presses; one broken by a
@@ -151,6 +184,16 @@ impl Admin {
             match &outcome {
                 // Payloads stay out of the log file.
                 Outcome::Entry { id, .. } => tracing::info!(%id, "entry fetched"),
+                Outcome::Page { page, commands, .. } => {
+                    tracing::debug!(rows = page.rows.len(), commands, "page read");
+                }
+                Outcome::Searched { step, .. } => {
+                    tracing::debug!(
+                        examined = step.examined,
+                        found = step.found.is_some(),
+                        "search step"
+                    );
+                }
                 other => tracing::info!(outcome = ?other, "dashboard command done"),
             }
             // Waits for room: a reader that went away closes the channel.
@@ -243,15 +286,38 @@ async fn kill_entry(
     }))
 }
 
+/// The entry's fields, byte-exact; `Deleted` when the stream no longer
+/// holds it (a pending id whose entry was deleted or trimmed).
 async fn fetch(conn: Shared, key: String, id: EntryId) -> Result<Outcome, RedisFailure> {
     let mut c = conn.lock().await;
-    let found = xrange(&mut c, &key, &id.to_string(), &id.to_string(), 1).await?;
-    let fields = found.into_iter().find(|e| e.id == id).and_then(|e| {
-        e.fields.map(|f| {
-            f.into_iter()
-                .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
-                .collect()
-        })
-    });
+    let at = id.to_string();
+    let found = xrange_raw(&mut c, &key, &at, &at, 1).await?;
+    let fields = match found.into_iter().find(|e| e.id == id) {
+        Some(e) => Fetched::Fields(e.fields),
+        None => Fetched::Deleted,
+    };
     Ok(Outcome::Entry { id, fields })
+}
+
+/// A page of entries, then the page's pending entries in the group.
+async fn browse_page(conn: Shared, r: BrowseRequest) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let page = page(&mut c, &r.keys, &r.query).await?;
+    let (pending, more) = match &r.group {
+        Some(g) => pending_of(&mut c, &r.keys, g, &page.rows).await?,
+        None => (Vec::new(), 0),
+    };
+    let commands = page.commands + more;
+    Ok(Outcome::Page {
+        seq: r.seq,
+        page,
+        pending,
+        commands,
+    })
+}
+
+async fn search(conn: Shared, r: SearchRequest) -> Result<Outcome, RedisFailure> {
+    let mut c = conn.lock().await;
+    let step = search_step(&mut c, &r.keys, &r.query).await?;
+    Ok(Outcome::Searched { seq: r.seq, step })
 }

@@ -1,11 +1,13 @@
 //! The supervisor: starts, kills, stops and re-tunes the dashboard's
 //! embedded engine parts (group workers, the producer, the basic consumer)
 //! and runs the one-shot commands the user triggers (enqueue, trim, ack,
-//! claim, dead-letter, fetch an entry).
+//! claim, dead-letter, fetch an entry, pages and search steps of the
+//! entries view).
 //!
 //! Every method is synchronous and only spawns tasks, so the dashboard's
 //! loop never waits on Redis. Results come back as engine [`Event`]s (from
-//! the tasks themselves) and as [`Outcome`]s (from the supervisor).
+//! the tasks themselves) and as [`Outcome`]s (from the supervisor): data,
+//! which the dashboard words (`tui/outcomes.rs`).
 
 mod admin;
 mod bulk;
@@ -15,14 +17,15 @@ mod outcome;
 mod scenario;
 mod workers;
 
-use std::time::Duration;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::browse::page::PageQuery;
+use crate::engine::browse::search::SearchQuery;
 use crate::engine::event::{ChannelSink, Event, SharedSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
@@ -108,11 +111,36 @@ pub enum EngineCommand {
         repair: Repair,
         entries: Vec<PendingEntry>,
     },
+    /// A page of a logical stream's entries (and, with a group, the
+    /// page's pending entries in it), for the entries view: answered with
+    /// [`Outcome::Page`]. Read on the read-only connection.
+    Browse(BrowseRequest),
+    /// One bounded search step: answered with [`Outcome::Searched`].
+    Search(SearchRequest),
     /// The stream on screen changed: the one-shot commands (trim, group
     /// and PEL actions, entry fetches) act on this stream from now on.
     Focus(String),
     /// Set up a pathology on the lab's stream (lab only).
     Scenario(Scenario),
+}
+
+/// A page the entries view asks for; `seq` pairs the answer with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowseRequest {
+    pub seq: u64,
+    /// The logical stream's partition keys (one for a plain stream).
+    pub keys: Vec<String>,
+    pub query: PageQuery,
+    /// The group whose pending entries on the page are read, if any.
+    pub group: Option<String>,
+}
+
+/// A search step the entries view asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub seq: u64,
+    pub keys: Vec<String>,
+    pub query: SearchQuery,
 }
 
 /// What deleting a consumer does with the entries it still has pending.
@@ -213,7 +241,10 @@ impl Supervisor {
         let events_dropped = channel.dropped();
         let sink: SharedSink = Arc::new(channel);
         let stream = config.worker.stream.clone();
-        let admin = admin::Admin::new(connector.conn("admin"), stream, outcomes.clone());
+        // Looking at entries never needs more than reading, whatever the
+        // actions may do: those reads go through a read-only connection.
+        let browse = connector.read_only().conn("browse");
+        let admin = admin::Admin::new(connector.conn("admin"), browse, stream, outcomes.clone());
         Self {
             connector,
             workers: Arc::new(std::sync::Mutex::new(workers::Workers::new(root.clone()))),

@@ -5,6 +5,9 @@
 
 use std::time::Duration;
 
+use crate::engine::browse::Fetched;
+use crate::engine::browse::page::Page;
+use crate::engine::browse::search::SearchStep;
 use crate::engine::retention::{self, Plan};
 use crate::redis::{EntryId, PendingEntry};
 use crate::supervisor::workers::{WorkerMode, WorkerStatus};
@@ -16,11 +19,19 @@ pub enum Outcome {
     Done(Done),
     /// A request that could not be done, with the reason.
     Refused(Refusal),
-    /// An entry's fields; `None` when it is no longer in the stream.
-    Entry {
-        id: EntryId,
-        fields: Option<Vec<(String, String)>>,
+    /// An entry's fields, byte-exact, or word that it is gone.
+    Entry { id: EntryId, fields: Fetched },
+    /// A page of entries the entries view asked for (request `seq`), with
+    /// the page's pending entries in the group asked about.
+    Page {
+        seq: u64,
+        page: Page,
+        pending: Vec<(usize, PendingEntry)>,
+        /// Commands it took (the header counts them).
+        commands: u32,
     },
+    /// A search step's result (request `seq`).
+    Searched { seq: u64, step: SearchStep },
     /// A planned trim, to confirm before it is sent.
     TrimPlan(Box<Plan>),
     /// The entries of `group` matching a filter, over the whole PEL;

@@ -64,6 +64,19 @@ pub enum Intent {
     No,
     Submit,
     Backspace,
+    /// The stream's entries (the entries screen).
+    Entries,
+    /// The entries: the oldest / the newest (following); in the entry
+    /// view, its top / bottom.
+    Oldest,
+    Newest,
+    /// The entries: go to an id, a time or an age.
+    GoTo,
+    /// The entries: the search's next match (older) / previous (newer).
+    NextMatch,
+    PrevMatch,
+    /// The entry view: values raw, or JSON pretty-printed.
+    Raw,
 }
 
 #[derive(Debug, Clone)]

@@ -23,7 +23,7 @@ use crate::setup::signals::{Listen, Signals};
 use crate::supervisor::{Outcome, Supervisor};
 use crate::tui::action::{Action, Intent};
 use crate::tui::state::{Screen, State};
-use crate::tui::{keymap, navigate, ui, update};
+use crate::tui::{keymap, navigate, terminal, ui, update};
 
 /// How often the screen redraws without input (ages move on).
 const TICK: Duration = Duration::from_millis(100);
@@ -53,10 +53,17 @@ pub async fn run(
     let mut last_draw: Option<Instant> = None;
     let mut urgent = true;
     loop {
+        if !terminal::taken() {
+            // A task panicked and its report is on the normal screen.
+            return Err(Failure::runtime(
+                "the dashboard stopped after a panic: see the report above",
+            ));
+        }
         sync_pollers(state, ch);
         if urgent || last_draw.is_none_or(|t| t.elapsed() >= MIN_FRAME) {
             term.draw(|f| ui::render(f, state)).map_err(io)?;
             last_draw = Some(Instant::now());
+            test_panic();
         }
         if state.quit {
             return Ok(());
@@ -76,6 +83,19 @@ pub async fn run(
         }
     }
 }
+
+/// Tests only (the binary the tests build has `test-support`): a panic
+/// inside the dashboard, its message from `STREAMLAB_TEST_PANIC`, to show
+/// that the terminal comes back and the report is useful and redacted.
+#[cfg(feature = "test-support")]
+fn test_panic() {
+    if let Some(message) = std::env::var_os("STREAMLAB_TEST_PANIC") {
+        panic!("{}", message.to_string_lossy());
+    }
+}
+
+#[cfg(not(feature = "test-support"))]
+fn test_panic() {}
 
 fn io(e: std::io::Error) -> Failure {
     Failure::runtime(format!("terminal: {e}"))
@@ -145,7 +165,9 @@ fn from_terminal(state: &State, event: TermEvent) -> Option<Action> {
 /// Tell the pollers what is on screen (only when it changed): the stream
 /// and its PEL page, or the overview's rows; the other one pauses.
 fn sync_pollers(state: &State, ch: &Channels) {
-    let on_stream = state.screen == Screen::Stream;
+    // The entries screen keeps its stream polled: the last id (to follow
+    // new entries) and each group's last-delivered id (the statuses).
+    let on_stream = state.screen != Screen::Overview;
     let focus = on_stream.then(|| StreamFocus {
         key: state.view.stream.clone(),
         page: Some(navigate::pel_query(state)),

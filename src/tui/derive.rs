@@ -42,11 +42,13 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     for note in lost {
         state.push_log(snap.taken_ms, LogKind::Failure, note);
     }
+    // The header's cost counts the entries view's pages and searches too.
+    let commands_total = poll.commands_total + state.entries.commands_total;
     if let Some(prev) = state.previous.take() {
-        rates(state, &prev, &snap, poll.commands_total);
+        rates(state, &prev, &snap, commands_total);
         reclaims::infer(state, &prev, &snap);
     }
-    state.previous = Some(remember(state, &snap, poll.commands_total));
+    state.previous = Some(remember(state, &snap, commands_total));
     trend::on_snapshot(&mut state.trends, &snap);
     state.polls = poll.polls;
     state.snapshot = Some(snap);

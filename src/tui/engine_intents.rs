@@ -2,9 +2,9 @@
 //! worker lifecycle, the PEL filter; the admin actions are in `admin`.
 
 use crate::duration::parse_duration;
-use crate::supervisor::EngineCommand;
+use crate::supervisor::{EngineCommand, WorkerMode};
 use crate::tui::action::Intent;
-use crate::tui::state::{Mode, Pane, PelFilter, Prompt, State};
+use crate::tui::state::{EntryView, Mode, Pane, PelFilter, Prompt, State};
 use crate::tui::{admin, navigate};
 
 /// Tasks `P` enqueues at once.
@@ -93,9 +93,16 @@ fn own_alive(state: &State) -> Result<String, String> {
     }
 }
 
-fn cycle(state: &State) -> Result<Vec<EngineCommand>, String> {
+/// The new mode is recorded at once: the supervisor's own report comes
+/// with the next tick (100 ms), and a quick second `f` before it used to
+/// send the same mode again instead of the next one.
+fn cycle(state: &mut State) -> Result<Vec<EngineCommand>, String> {
     let name = own_alive(state)?;
-    let mode = state.ours(&name).map(|w| w.mode.next()).unwrap_or_default();
+    let worker = state.roster.workers.iter_mut().find(|w| w.name == name);
+    let mode = worker.map_or_else(WorkerMode::default, |w| {
+        w.mode = w.mode.next();
+        w.mode
+    });
     Ok(vec![EngineCommand::SetMode(name, mode)])
 }
 
@@ -128,7 +135,11 @@ fn view(state: &mut State) -> Vec<EngineCommand> {
         state.status = Some("select a pending entry first (Tab to Pending, j/k)".into());
         return Vec::new();
     };
-    state.view.mode = Mode::Entry { id, fields: None };
+    state.view.mode = Mode::Entry(EntryView {
+        id,
+        key: state.selected_partition().map(str::to_owned),
+        ..EntryView::default()
+    });
     vec![EngineCommand::FetchEntry(id)]
 }
 
@@ -150,6 +161,8 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
             Ok(commands) => return commands,
             Err(why) => state.status = Some(why),
         },
+        Prompt::GoTo => return crate::tui::entries::go_to(state, &text),
+        Prompt::Search => return crate::tui::entries::start_search(state, &text),
         other => match admin::submit(state, other, &text) {
             Ok(commands) => return commands,
             Err(why) => state.status = Some(why),

@@ -13,6 +13,7 @@ use crate::redis::{
     ServerName, StreamInfo, Version,
 };
 use crate::supervisor::{BasicReport, Roster, WorkerMode, WorkerReport, WorkerStatus};
+use crate::tui::access::Access;
 use crate::tui::state::{Lab, LogKind, Production, State};
 use crate::tui::trend::GroupTrend;
 
@@ -197,6 +198,63 @@ pub fn state() -> State {
     add_log(&mut s);
     s.status = Some("w2 is now slow (1000 ms per task, 0% fail)".into());
     s
+}
+
+/// The same stream seen from a watch (`access` is `Watch` or
+/// `WatchWrites`): nothing of the lab's (no parts, production, worker
+/// rates, dead-letter limit, or a status line about a worker), and only
+/// what a watch can log: reclaims it inferred, and a loss it noticed.
+pub fn watch(access: Access) -> State {
+    let full = state();
+    let mut s = State::new(
+        Lab {
+            url: full.lab.url.clone(),
+            stream: full.lab.stream.clone(),
+            group: full.lab.group.clone(),
+            refresh: full.lab.refresh,
+            // As `watch` sets it: the watched consumers' limit is unknown.
+            max_deliveries: u64::MAX,
+            ..Lab::default()
+        },
+        Production::default(),
+        NOW,
+    );
+    s.access = access;
+    s.link = full.link;
+    s.server = full.server;
+    s.snapshot = full.snapshot;
+    s.polls = full.polls;
+    s.rates.produced_per_s = full.rates.produced_per_s;
+    s.rates.acked_per_s = full.rates.acked_per_s;
+    s.rates.commands_per_s = full.rates.commands_per_s;
+    s.rates.produced = full.rates.produced;
+    s.rates.acked = full.rates.acked;
+    s.view.size = full.view.size;
+    s.trends = full.trends;
+    add_watch_log(&mut s);
+    s
+}
+
+fn add_watch_log(s: &mut State) {
+    for (ago, kind, text) in [
+        (
+            9_000,
+            LogKind::Reclaim,
+            "(inferred) w1 reclaimed 2 from w3: 1699999990000-0, 1699999991000-0",
+        ),
+        (
+            6_000,
+            LogKind::Reclaim,
+            "(inferred) host-9 reclaimed 1 from host-7: 1699999992000-0",
+        ),
+        (
+            2_000,
+            LogKind::Failure,
+            "group 'audit' on 'tasks' was reset: its last delivered id went from 1700000030000-0 back to 1700000010000-0 (destroyed and re-created, XGROUP SETID, or lost with the server's data)",
+        ),
+    ] {
+        s.push_log(NOW - ago, kind, text.into());
+    }
 }
 
 /// The workers group's lag over the last polls, acking 25 a second.

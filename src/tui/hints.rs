@@ -108,9 +108,22 @@ const OVERVIEW_FOOTER: &[Hint] = &[
     (&[Intent::Quit], "quit"),
 ];
 
+/// The entries screen's footer.
+const ENTRIES_FOOTER: &[Hint] = &[
+    (&[Intent::GoTo], "go to"),
+    (&[Intent::Filter], "search"),
+    (&[Intent::NextMatch, Intent::PrevMatch], "next/prev"),
+    (&[Intent::View], "open"),
+    (&[Intent::Newest], "newest"),
+    (&[Intent::Close], "back"),
+    (&[Intent::Help], "keys"),
+    (&[Intent::Quit], "quit"),
+];
+
 pub fn footer(access: Access, screen: Screen) -> &'static [Hint] {
     match (screen, access) {
         (Screen::Overview, _) => OVERVIEW_FOOTER,
+        (Screen::Entries, _) => ENTRIES_FOOTER,
         (Screen::Stream, Access::Lab) => LAB_FOOTER,
         (Screen::Stream, Access::Watch | Access::WatchWrites) => WATCH_FOOTER,
     }

@@ -22,6 +22,8 @@ pub enum Scope {
     Input,
     Confirm,
     Entry,
+    /// No overlay open, on the entries screen.
+    Entries,
 }
 
 impl Scope {
@@ -29,6 +31,7 @@ impl Scope {
     pub fn of(mode: &Mode, screen: Screen) -> Self {
         match mode {
             Mode::Normal if screen == Screen::Overview => Self::Overview,
+            Mode::Normal if screen == Screen::Entries => Self::Entries,
             Mode::Normal => Self::Normal,
             Mode::Help => Self::Help,
             Mode::Server => Self::Server,
@@ -36,7 +39,7 @@ impl Scope {
             // A confirmation that needs the stream's name typed is a prompt.
             Mode::Confirm(c) if c.loses_data() => Self::Input,
             Mode::Confirm(_) => Self::Confirm,
-            Mode::Entry { .. } => Self::Entry,
+            Mode::Entry(_) => Self::Entry,
         }
     }
 }
@@ -100,8 +103,8 @@ const fn lab(b: Binding) -> Binding {
     }
 }
 
-use KeyCode::{BackTab, Backspace, Down, Enter, Esc, PageDown, PageUp, Tab, Up};
-use Scope::{Any, Confirm, Entry, Help, Input, Normal, Overview, Server};
+use KeyCode::{BackTab, Backspace, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
+use Scope::{Any, Confirm, Entries, Entry, Help, Input, Normal, Overview, Server};
 
 /// Every binding. Order is the order of the help overlay.
 pub const BINDINGS: &[Binding] = &[
@@ -241,6 +244,12 @@ pub const BINDINGS: &[Binding] = &[
         Intent::View,
         "view the selected pending entry",
     ),
+    bind(
+        Normal,
+        &[ch('e')],
+        Intent::Entries,
+        "the stream's entries: browse, go to a time, search",
+    ),
     bind(Normal, &[code(Tab)], Intent::FocusNext, "next pane"),
     bind(Normal, &[code(BackTab)], Intent::FocusPrev, "previous pane"),
     bind(
@@ -363,6 +372,77 @@ pub const BINDINGS: &[Binding] = &[
         Intent::Close,
         "close",
     ),
+    bind(Entry, &[ch('j'), code(Down)], Intent::Down, "scroll down"),
+    bind(Entry, &[ch('k'), code(Up)], Intent::Up, "scroll up"),
+    bind(Entry, &[code(PageDown)], Intent::PageDown, "page down"),
+    bind(Entry, &[code(PageUp)], Intent::PageUp, "page up"),
+    bind(Entry, &[code(Home)], Intent::Oldest, "top"),
+    bind(Entry, &[code(End)], Intent::Newest, "bottom"),
+    bind(
+        Entry,
+        &[ch('r')],
+        Intent::Raw,
+        "values raw, or JSON pretty-printed",
+    ),
+    bind(Entries, &[ch('q')], Intent::Quit, "quit"),
+    bind(Entries, &[ch('?')], Intent::Help, "this help"),
+    bind(Entries, &[ch('j'), code(Down)], Intent::Down, "older entry"),
+    bind(Entries, &[ch('k'), code(Up)], Intent::Up, "newer entry"),
+    bind(
+        Entries,
+        &[code(PageDown), ch(']')],
+        Intent::PageDown,
+        "older page",
+    ),
+    bind(
+        Entries,
+        &[code(PageUp), ch('[')],
+        Intent::PageUp,
+        "newer page",
+    ),
+    bind(Entries, &[code(Home)], Intent::Oldest, "the oldest entry"),
+    bind(
+        Entries,
+        &[code(End)],
+        Intent::Newest,
+        "the newest entry (new ones then show as they come)",
+    ),
+    bind(
+        Entries,
+        &[ch('g')],
+        Intent::GoTo,
+        "go to an id, a time (2026-12-05 07:58, RFC 3339) or an age (15m)",
+    ),
+    bind(
+        Entries,
+        &[ch('/')],
+        Intent::Filter,
+        "search: field=value, field~text (contains), or any text",
+    ),
+    bind(
+        Entries,
+        &[ch('n')],
+        Intent::NextMatch,
+        "next match (older; 10,000 entries a step)",
+    ),
+    bind(
+        Entries,
+        &[ch('N')],
+        Intent::PrevMatch,
+        "previous match (newer)",
+    ),
+    bind(
+        Entries,
+        &[code(Enter)],
+        Intent::View,
+        "the whole entry: every field, escaped, scrollable",
+    ),
+    bind(
+        Entries,
+        &[code(Esc)],
+        Intent::Close,
+        "stop a search, else back to the stream",
+    ),
 ];
 
 fn matches(key: Key, event: &KeyEvent) -> bool {
@@ -412,6 +492,8 @@ pub fn label(key: Key) -> String {
         PageUp => "PgUp".into(),
         PageDown => "PgDn".into(),
         Backspace => "Backspace".into(),
+        Home => "Home".into(),
+        End => "End".into(),
         other => format!("{other:?}"),
     };
     if key.ctrl {

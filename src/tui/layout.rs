@@ -93,3 +93,20 @@ pub fn pel_rows(width: u16, height: u16, state: &State) -> usize {
     );
     usize::from(a.pending.height.saturating_sub(3)).max(1)
 }
+
+/// The entries screen: header, the entries, footer.
+pub fn entries_areas(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// How many entries fit on the entries screen (borders, the column
+/// header and the note line excluded): the page size asked for.
+pub fn entries_rows(height: u16) -> usize {
+    let [_, table, _] = entries_areas(Rect::new(0, 0, MIN_WIDTH, height));
+    usize::from(table.height.saturating_sub(4)).max(1)
+}

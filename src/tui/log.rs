@@ -4,9 +4,9 @@
 
 use crate::engine::Event;
 use crate::output::events::{describe, line, stream_of};
-use crate::supervisor::{Outcome, Roster};
+use crate::supervisor::{EngineCommand, Outcome, Roster};
 use crate::tui::state::{LogKind, Mode, State};
-use crate::tui::{admin, outcomes};
+use crate::tui::{admin, entries, outcomes};
 
 pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
     let kind = match event {
@@ -63,7 +63,9 @@ pub fn on_roster(state: &mut State, roster: Roster, at_ms: u64) {
     state.roster = roster;
 }
 
-pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
+/// An outcome arrived; a search step that found a match asks for the
+/// page it is on.
+pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) -> Vec<EngineCommand> {
     match outcome {
         Outcome::Done(done) => {
             match &done {
@@ -97,16 +99,21 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) {
             complete,
         } => admin::bulk::on_marked(state, &group, entries, complete),
         Outcome::Entry { id, fields } => {
-            if let Mode::Entry {
-                id: shown,
-                fields: slot,
-            } = &mut state.view.mode
-                && *shown == id
+            if let Mode::Entry(view) = &mut state.view.mode
+                && view.id == id
             {
-                *slot = Some(fields);
+                view.fields = Some(fields);
             }
         }
+        Outcome::Page {
+            seq,
+            page,
+            pending,
+            commands,
+        } => entries::on_page(state, seq, page, pending, commands),
+        Outcome::Searched { seq, step } => return entries::on_search(state, seq, step),
     }
+    Vec::new()
 }
 
 #[cfg(test)]

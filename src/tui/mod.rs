@@ -14,6 +14,11 @@ pub mod app;
 pub mod confirm;
 pub mod derive;
 pub mod engine_intents;
+pub mod entries;
+pub mod entry_view;
+// Test data, not compiled into the binary: unit tests get it by cfg(test),
+// the frame-time example through the `test-support` feature.
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fixture;
 pub mod hints;
@@ -74,7 +79,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The lab: the dashboard with its embedded parts.
 pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failure> {
     terminal::check()?;
-    let session = Session::open(global).await?;
+    let session = Session::open_lab(global).await?;
     // Before any embedded part creates the stream, so a new one is ours.
     let partitions = &args.partitioning;
     let layout = match lab_gate::decide(&session, &global.stream, args.lab, partitions).await? {
@@ -115,6 +120,7 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     };
     let mut state = State::new(lab, production, now_ms());
     state.thresholds = thresholds(args);
+    state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     let scenario = args.scenario.as_deref().and_then(Scenario::from_name);
     let scenario_commands = scenario.map(|s| scenarios::start(&mut state, s));
     let connector = session.connector.clone();
@@ -175,7 +181,7 @@ async fn show(
     };
     let result = match terminal::TerminalGuard::enter() {
         Ok(mut guard) => app::run(&mut guard.terminal, &mut state, &mut sup, &mut ch).await,
-        Err(e) => Err(terminal::unusable(&e)),
+        Err(report) => Err(Failure::unexpected(report)),
     };
     // The terminal is restored by now; stopping the engine may take a moment.
     cancel.cancel();

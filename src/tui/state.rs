@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::tz::TimeZone;
+
+use crate::engine::browse::Fetched;
 use crate::monitor::advice::Health;
 use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::partitioned::PartitionRow;
@@ -14,6 +17,7 @@ use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::supervisor::{Roster, WorkerReport};
 use crate::tui::access::{self, Access, Needs};
 use crate::tui::confirm::Confirmation;
+use crate::tui::entries::EntriesView;
 use crate::tui::overview::OverviewView;
 use crate::tui::reclaims::OwnMove;
 use crate::tui::trend::GroupTrend;
@@ -83,6 +87,10 @@ pub enum Prompt {
     StreamFilter,
     /// A lab scenario's name.
     Scenario,
+    /// The entries view: go to an id, a time or an age.
+    GoTo,
+    /// The entries view: search (`field=value`, `field~text`, text).
+    Search,
 }
 
 /// Which screen is shown.
@@ -93,6 +101,8 @@ pub enum Screen {
     /// One stream: its groups, consumers, PEL and events (the lab's home).
     #[default]
     Stream,
+    /// One stream's entries, newest first (`e` on the stream screen).
+    Entries,
 }
 
 /// The key mode: which overlay (if any) takes the keys.
@@ -109,11 +119,33 @@ pub enum Mode {
     },
     /// An action's exact commands, waiting for `y` or the typed stream name.
     Confirm(Confirmation),
-    /// An entry's fields: `None` while loading, `Some(None)` when gone.
-    Entry {
-        id: EntryId,
-        fields: Option<Option<Vec<(String, String)>>>,
-    },
+    /// One entry, whole: every field, escaped, wrapped and scrollable.
+    Entry(EntryView),
+}
+
+/// The entry view, the same from the entries view and from the PEL.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EntryView {
+    pub id: EntryId,
+    /// The partition key holding it, on a partitioned stream.
+    pub key: Option<String>,
+    /// `None` while it is being read.
+    pub fields: Option<Fetched>,
+    /// Display lines scrolled past.
+    pub scroll: usize,
+    /// Values as they are (JSON not pretty-printed).
+    pub raw: bool,
+}
+
+/// The time zone the dashboard shows times in and reads typed times in
+/// (the system's; UTC in tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tz(pub TimeZone);
+
+impl Default for Tz {
+    fn default() -> Self {
+        Self(TimeZone::UTC)
+    }
 }
 
 /// Client-side filter of the PEL page (never XPENDING IDLE).
@@ -271,6 +303,9 @@ pub struct State {
     /// poison marker.
     pub thresholds: Thresholds,
     pub quit: bool,
+    /// The entries screen.
+    pub entries: EntriesView,
+    pub tz: Tz,
 }
 
 impl State {

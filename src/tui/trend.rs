@@ -11,6 +11,13 @@ use crate::monitor::{GroupSnapshot, Snapshot};
 pub const LAG_HISTORY: usize = 120;
 /// Weight of the newest ack-rate sample (acks come in batches).
 const SMOOTHING: f64 = 0.4;
+/// A backlog the group works through in this long at its ack rate is what
+/// it has in flight, not a queue to clear.
+const IN_FLIGHT_SECONDS: f64 = 2.0;
+/// Rates within this share of the ack rate balance: a smaller difference
+/// is noise of two smoothed rates, and dividing by it gave "clears in"
+/// figures of thousands of days on a steady queue.
+const BALANCED: f64 = 0.05;
 
 /// One group's trend.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,6 +45,12 @@ pub enum Eta {
     In(u64),
     /// Acks do not keep up with production: the backlog grows this fast.
     Growing(f64),
+    /// Acks keep pace with production and the backlog is what is in
+    /// flight (done within [`IN_FLIGHT_SECONDS`] at the ack rate).
+    KeepingUp,
+    /// Acks and production balance over a backlog larger than that: it
+    /// neither clears nor grows noticeably.
+    Steady,
     /// A backlog, and no acks at all.
     Stalled,
     /// Redis does not know the lag.
@@ -99,9 +112,17 @@ impl GroupTrend {
             return Eta::Measuring;
         };
         let net = acked - added_per_s;
+        #[expect(clippy::cast_precision_loss, reason = "a count against a rate")]
+        let backlog_f = backlog as f64;
         if acked < 0.05 {
             Eta::Stalled
-        } else if net <= 0.0 {
+        } else if net.abs() <= BALANCED * acked {
+            if backlog_f <= acked * IN_FLIGHT_SECONDS {
+                Eta::KeepingUp
+            } else {
+                Eta::Steady
+            }
+        } else if net < 0.0 {
             Eta::Growing(-net)
         } else {
             #[expect(
@@ -188,6 +209,22 @@ mod tests {
             (1_000, group(Some(9), Some(10), 5)),
         ]);
         assert_eq!(stuck.eta(&group(Some(9), Some(10), 5), 0.0), Eta::Stalled);
+    }
+
+    #[test]
+    fn a_steady_queue_is_keeping_up_not_clearing_in_days() {
+        // 20 read and 20 acked a second, one entry in flight, 20 added.
+        let t = trend(&[
+            (0, group(Some(0), Some(1_000), 1)),
+            (1_000, group(Some(0), Some(1_020), 1)),
+        ]);
+        assert_eq!(t.acked_per_s, Some(20.0));
+        let now = group(Some(0), Some(1_020), 1);
+        assert_eq!(t.eta(&now, 19.99), Eta::KeepingUp);
+        assert_eq!(t.eta(&now, 20.5), Eta::KeepingUp);
+        let deep = group(Some(5_000), Some(1_020), 1);
+        assert_eq!(t.eta(&deep, 19.99), Eta::Steady);
+        assert_eq!(t.eta(&deep, 10.0), Eta::In(500_100));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::tui::access::{Access, Needs, Unmet, unmet};
 use crate::tui::hints;
 use crate::tui::keymap::Scope;
 use crate::tui::layout::{
-    MIN_HEIGHT, MIN_WIDTH, areas, group_rows, overview_areas, partition_rows, too_small,
+    MIN_HEIGHT, MIN_WIDTH, areas, entries_areas, group_rows, overview_areas, partition_rows,
+    too_small,
 };
 use crate::tui::panes::{self, dim};
 use crate::tui::state::{Mode, Screen, State};
@@ -33,6 +34,14 @@ pub fn render(frame: &mut Frame, state: &State) {
         let [header, table, footer_area] = overview_areas(area);
         panes::overview::header(frame, header, state);
         panes::overview::render(frame, table, state);
+        footer(frame, footer_area, state);
+        panes::overlay::render(frame, area, state);
+        return;
+    }
+    if state.screen == Screen::Entries {
+        let [header, table, footer_area] = entries_areas(area);
+        panes::header::render(frame, header, state);
+        panes::entries::render(frame, table, state);
         footer(frame, footer_area, state);
         panes::overlay::render(frame, area, state);
         return;

@@ -9,7 +9,8 @@ use crate::tui::hints;
 use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, Screen, State};
 use crate::tui::{
-    confirm, derive, engine_intents, layout, log, navigate, partitions, reclaims, screens,
+    confirm, derive, engine_intents, entries, entry_view, layout, log, navigate, partitions,
+    reclaims, screens,
 };
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
@@ -32,14 +33,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
             log::on_roster(state, roster, now_ms);
             derive::on_poll(state, poll, now_ms);
             fit_page(state);
-            return partitions::focus_commands(state);
+            let mut commands = partitions::focus_commands(state);
+            commands.extend(entries::on_poll(state));
+            return commands;
         }
         Action::Overview { poll, now_ms } => {
             state.now_ms = now_ms;
             state.overview.on_poll(poll, now_ms);
         }
         Action::Engine { event, at_ms } => log::on_event(state, &event, at_ms),
-        Action::Outcome { outcome, at_ms } => log::on_outcome(state, outcome, at_ms),
+        Action::Outcome { outcome, at_ms } => return log::on_outcome(state, outcome, at_ms),
         Action::Tick { now_ms, roster } => {
             state.now_ms = now_ms;
             log::on_roster(state, roster, now_ms);
@@ -59,6 +62,7 @@ fn fit_page(state: &mut State) {
     if w > 0 && h > 0 {
         state.view.pel_rows = layout::pel_rows(w, h, state);
         state.overview.set_height(layout::overview_rows(h));
+        state.entries.height = layout::entries_rows(h);
     }
 }
 
@@ -70,6 +74,12 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
     let global = matches!(intent, Intent::Quit | Intent::Help | Intent::ServerInfo);
     if state.screen == Screen::Overview && state.view.mode == Mode::Normal && !global {
         return screens::on_overview(state, intent);
+    }
+    if state.screen == Screen::Entries && state.view.mode == Mode::Normal && !global {
+        return entries::on_intent(state, intent);
+    }
+    if matches!(state.view.mode, Mode::Entry(_)) && entry_view::on_intent(state, intent) {
+        return Vec::new();
     }
     match intent {
         Intent::Quit => state.quit = true,
@@ -102,6 +112,7 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         | Intent::Down
         | Intent::PageUp
         | Intent::PageDown => navigate::on_intent(state, intent),
+        Intent::Entries => return entries::open(state),
         Intent::NextPartition => return partitions::step(state, 1),
         Intent::PrevPartition => return partitions::step(state, -1),
         other => return engine_intents::on_intent(state, other),

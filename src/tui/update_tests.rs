@@ -1,11 +1,12 @@
 //! `update` as a plain function: keys in, state and engine commands out.
 
 use super::update;
+use crate::engine::browse::Fetched;
 use crate::supervisor::{EngineCommand, Outcome, WorkerMode};
 use crate::tui::action::{Action, Intent};
 use crate::tui::fixture::{self, NOW, id};
 use crate::tui::navigate::{after, pel_query};
-use crate::tui::state::{Mode, Pane, State};
+use crate::tui::state::{EntryView, Mode, Pane, State};
 use crate::tui::update::press::{key, status, typed};
 
 fn select_consumer(state: &mut State, name: &str) {
@@ -67,6 +68,15 @@ fn kill_stop_and_mode_act_on_our_selected_worker_only() {
     assert_eq!(
         key(&mut s, Intent::CycleMode),
         vec![EngineCommand::SetMode("w1".into(), WorkerMode::Slow)]
+    );
+    // A second `f` before the supervisor's next report moves on.
+    assert_eq!(
+        key(&mut s, Intent::CycleMode),
+        vec![EngineCommand::SetMode("w1".into(), WorkerMode::Failing)]
+    );
+    assert_eq!(
+        key(&mut s, Intent::CycleMode),
+        vec![EngineCommand::SetMode("w1".into(), WorkerMode::Normal)]
     );
     select_consumer(&mut s, "host-7");
     assert!(key(&mut s, Intent::Kill).is_empty());
@@ -176,31 +186,27 @@ fn enter_views_an_entry_fetched_on_demand() {
     let cmds = key(&mut s, Intent::View);
     let first = id(40_000, 0);
     assert_eq!(cmds, vec![EngineCommand::FetchEntry(first)]);
-    assert_eq!(
-        s.view.mode,
-        Mode::Entry {
-            id: first,
-            fields: None
-        }
-    );
-    let fields = vec![("kind".to_owned(), "email".to_owned())];
+    let loading = EntryView {
+        id: first,
+        ..EntryView::default()
+    };
+    assert_eq!(s.view.mode, Mode::Entry(loading.clone()));
+    let fields = Fetched::Fields(vec![(b"kind".to_vec(), b"email".to_vec())]);
     update(
         &mut s,
         Action::Outcome {
             outcome: Outcome::Entry {
                 id: first,
-                fields: Some(fields.clone()),
+                fields: fields.clone(),
             },
             at_ms: NOW,
         },
     );
-    assert_eq!(
-        s.view.mode,
-        Mode::Entry {
-            id: first,
-            fields: Some(Some(fields))
-        }
-    );
+    let shown = EntryView {
+        fields: Some(fields),
+        ..loading
+    };
+    assert_eq!(s.view.mode, Mode::Entry(shown));
     key(&mut s, Intent::Close);
     assert_eq!(s.view.mode, Mode::Normal);
 }
@@ -334,17 +340,10 @@ fn resize_sets_the_pel_page_to_what_fits() {
     assert_eq!(pel_query(&s).count, s.view.pel_rows);
 }
 
-fn watching(access: crate::tui::access::Access) -> State {
-    let mut s = fixture::state();
-    s.access = access;
-    s.roster = Default::default();
-    s
-}
-
 #[test]
 fn a_read_only_watch_refuses_writes_and_lab_keys_and_says_how_to_enable_them() {
     use crate::tui::access::Access;
-    let mut s = watching(Access::Watch);
+    let mut s = fixture::watch(Access::Watch);
     s.view.focus = Pane::Pending;
     for intent in [Intent::Ack, Intent::Claim, Intent::DeadLetter, Intent::Trim] {
         assert!(key(&mut s, intent).is_empty(), "{intent:?}");
@@ -369,8 +368,9 @@ fn a_read_only_watch_refuses_writes_and_lab_keys_and_says_how_to_enable_them() {
         let why = s.status.clone().unwrap_or_default();
         assert!(why.contains("the lab's own producer"), "{why}");
     }
-    assert!(
-        (s.production.rate - 20.0).abs() < f64::EPSILON,
+    assert_eq!(
+        s.production,
+        crate::tui::state::Production::default(),
         "nothing changed"
     );
     // Looking around still works: viewing an entry only reads it.
@@ -383,7 +383,7 @@ fn a_read_only_watch_refuses_writes_and_lab_keys_and_says_how_to_enable_them() {
 #[test]
 fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
     use crate::tui::access::Access;
-    let mut s = watching(Access::WatchWrites);
+    let mut s = fixture::watch(Access::WatchWrites);
     s.view.focus = Pane::Pending;
     key(&mut s, Intent::Ack);
     assert!(matches!(s.view.mode, Mode::Confirm(_)), "{:?}", s.view.mode);
@@ -406,7 +406,7 @@ fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
 fn enter_on_the_overview_opens_a_stream_afresh_and_esc_comes_back() {
     use crate::tui::access::Access;
     use crate::tui::state::Screen;
-    let mut s = watching(Access::Watch);
+    let mut s = fixture::watch(Access::Watch);
     s.screen = Screen::Overview;
     s.overview.rows = std::sync::Arc::new(fixture::overview_rows());
     s.overview.set_height(10);

@@ -91,6 +91,7 @@ async fn show_watch(
     );
     state.thresholds = view.thresholds;
     state.access = access;
+    state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     state.watch_reason = reason;
     state.screen = home.screen;
     state.overview.pattern = home.pattern;

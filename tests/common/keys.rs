@@ -51,6 +51,8 @@ pub fn press(t: &Tmux, key: Key) {
         KeyCode::PageUp => "PPage".into(),
         KeyCode::PageDown => "NPage".into(),
         KeyCode::Backspace => "BSpace".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
         other => panic!("no tmux name for {other:?}"),
     };
     t.keys(&name);
@@ -126,6 +128,61 @@ fn view_keys(t: &Tmux) {
     });
 }
 
+/// `e` opens the entries; every key of that screen (prompts answered and
+/// cancelled), the entry view's keys, then Esc back to the stream.
+fn entries_keys(t: &Tmux) {
+    use streamlab::tui::action::Intent;
+    t.keys("e");
+    clean(t.wait("the entries", WAIT, |s| s.contains("Entries of")));
+    for b in BINDINGS.iter().filter(|b| b.scope == Scope::Entries) {
+        match b.intent {
+            Intent::Quit | Intent::Help | Intent::Close => {}
+            Intent::GoTo => {
+                t.keys("g");
+                t.wait("the go-to prompt", WAIT, |s| s.contains("Go to"));
+                t.run(&["send-keys", "-t", "main", "-l", "15m"]);
+                t.keys("Enter");
+                clean(t.wait("gone to 15m ago", WAIT, |s| s.contains("at 15m")));
+            }
+            Intent::Filter => {
+                t.keys("/");
+                t.wait("the search prompt", WAIT, |s| {
+                    s.contains("Search the entries")
+                });
+                t.run(&["send-keys", "-t", "main", "-l", "kind=none"]);
+                t.keys("Enter");
+                clean(t.wait("the search ends", WAIT, |s| {
+                    s.contains("no match for kind=none")
+                }));
+            }
+            Intent::View => {
+                t.keys("End");
+                t.keys("Enter");
+                clean(t.wait("the entry view", WAIT, |s| {
+                    s.contains("Entry ") && s.contains("bytes")
+                }));
+                for key in BINDINGS.iter().filter(|b| b.scope == Scope::Entry) {
+                    if key.intent != Intent::Close {
+                        key.keys.iter().for_each(|k| press(t, *k));
+                    }
+                }
+                t.keys("Escape");
+                t.wait("the entry view closes", WAIT, |s| !s.contains("Entry 1"));
+            }
+            _ => {
+                for key in b.keys {
+                    press(t, *key);
+                }
+            }
+        }
+        settle(t);
+    }
+    t.keys("Escape");
+    clean(t.wait("back on the stream", WAIT, |s| {
+        s.contains("e shows its entries")
+    }));
+}
+
 /// Every key the keymap binds on the stream screen (and in the overlays it
 /// opens), then every other printable character.
 pub fn press_every_stream_key(t: &Tmux) {
@@ -135,6 +192,7 @@ pub fn press_every_stream_key(t: &Tmux) {
             Intent::Quit => continue,
             Intent::Filter => filter_prompt(t),
             Intent::View => view_keys(t),
+            Intent::Entries => entries_keys(t),
             // Covered by the help's own keys, the filter and the views.
             Intent::Help | Intent::Close => {}
             _ => {
@@ -159,7 +217,8 @@ pub fn press_every_stream_key(t: &Tmux) {
             t.wait("the help closes", WAIT, |s| !s.contains(HELP));
         }
     }
-    let unbound: String = (' '..='~').filter(|c| !"q?/".contains(*c)).collect();
+    // `e` opens the entries screen, pressed above with its keys.
+    let unbound: String = (' '..='~').filter(|c| !"q?/e".contains(*c)).collect();
     t.run(&["send-keys", "-t", "main", "-l", &unbound]);
     settle(t);
 }

@@ -15,22 +15,25 @@ use streamlab::engine::event::{SharedSink, VecSink};
 use streamlab::engine::task::Task;
 use streamlab::engine::worker::{Behaviour, Worker, WorkerConfig, WorkerExit};
 use streamlab::redis::config::{RedisInputs, RedisSettings};
-use streamlab::redis::embedded::{EmbeddedServer, ServerOptions};
 use streamlab::redis::{Conn, Connector, EntryId, GroupRead};
 use tokio_util::sync::CancellationToken;
 
+pub mod standalone;
+
+use standalone::{ServerOptions, TestServer};
+
 /// Start a plain private server.
-pub fn server() -> EmbeddedServer {
+pub fn server() -> TestServer {
     server_with(ServerOptions::default())
 }
 
 /// Start a private server with `options`, of the binary the run tests
 /// (see [`server_binary`]) unless `options` names one.
-pub fn server_with(mut options: ServerOptions) -> EmbeddedServer {
+pub fn server_with(mut options: ServerOptions) -> TestServer {
     if options.binary.is_none() {
         options.binary = server_binary();
     }
-    EmbeddedServer::start(options).unwrap_or_else(|e| {
+    TestServer::start(options).unwrap_or_else(|e| {
         panic!(
             "cannot start {} (it must be installed to run the integration tests): {e}",
             server_binary_name()

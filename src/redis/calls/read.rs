@@ -7,7 +7,7 @@ use super::{AutoClaim, GroupRead, xack_cmd, xclaim_cmd};
 use crate::redis::connect::Conn;
 use crate::redis::errors::RedisFailure;
 use crate::redis::id::EntryId;
-use crate::redis::reply::{self, Entry, bad, count, id, items, text};
+use crate::redis::reply::{self, Entry, RawEntry, bad, count, id, items, text};
 
 /// XREAD COUNT n BLOCK ms STREAMS key after.
 pub async fn xread(
@@ -220,6 +220,57 @@ pub async fn xrevrange(
         .arg(count_max)
         .clone();
     reply::into_entries(conn.run(&c, "XREVRANGE", false).await?)
+}
+
+/// XRANGE key start end COUNT n, byte-exact (names as bytes, duplicates kept).
+pub async fn xrange_raw(
+    conn: &mut Conn,
+    key: &str,
+    start: &str,
+    end: &str,
+    count_max: usize,
+) -> Result<Vec<RawEntry>, RedisFailure> {
+    let c = xrange_cmd(key, start, end, count_max);
+    reply::into_raw_entries(conn.run(&c, "XRANGE", false).await?)
+}
+
+/// XREVRANGE key end start COUNT n, byte-exact: newest first.
+pub async fn xrevrange_raw(
+    conn: &mut Conn,
+    key: &str,
+    end: &str,
+    start: &str,
+    count_max: usize,
+) -> Result<Vec<RawEntry>, RedisFailure> {
+    let c = cmd("XREVRANGE")
+        .arg(key)
+        .arg(end)
+        .arg(start)
+        .arg("COUNT")
+        .arg(count_max)
+        .clone();
+    reply::into_raw_entries(conn.run(&c, "XREVRANGE", false).await?)
+}
+
+/// XREAD COUNT n BLOCK ms STREAMS key after, byte-exact. Reads only: no
+/// group, no consumer, nothing saved.
+pub async fn xread_raw(
+    conn: &mut Conn,
+    key: &str,
+    after: EntryId,
+    count: usize,
+    block_ms: u64,
+) -> Result<Vec<RawEntry>, RedisFailure> {
+    let c = cmd("XREAD")
+        .arg("COUNT")
+        .arg(count)
+        .arg("BLOCK")
+        .arg(block_ms)
+        .arg("STREAMS")
+        .arg(key)
+        .arg(after)
+        .clone();
+    reply::into_raw_read_reply(conn.run(&c, "XREAD", false).await?)
 }
 
 /// Which of `ids` the stream no longer holds (one pipelined XRANGE id id

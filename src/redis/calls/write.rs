@@ -142,6 +142,37 @@ pub async fn xadd_rows<const N: usize>(
     send_xadds(conn, &pipe, rows.len()).await
 }
 
+/// One entry to add as it was read: its id (`None`: a new one, `*`) and
+/// its field/value pairs as bytes, in order.
+pub struct RawXadd<'a> {
+    pub id: Option<EntryId>,
+    pub fields: &'a [(Vec<u8>, Vec<u8>)],
+}
+
+/// XADD entries given as bytes (a replay of `read --json`), in one round
+/// trip; returns their ids in order.
+pub async fn xadd_raw_batch(
+    conn: &mut Conn,
+    key: &str,
+    entries: &[RawXadd<'_>],
+) -> Result<Vec<EntryId>, RedisFailure> {
+    let mut pipe = ::redis::Pipeline::with_capacity(entries.len());
+    for e in entries {
+        let bytes: usize = e.fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let mut c = Cmd::with_capacity(2 * e.fields.len() + 3, key.len() + bytes + 48);
+        c.arg("XADD").arg(key);
+        match e.id {
+            Some(id) => c.arg(id),
+            None => c.arg("*"),
+        };
+        for (k, v) in e.fields {
+            c.arg(k.as_slice()).arg(v.as_slice());
+        }
+        pipe.add_command(c);
+    }
+    send_xadds(conn, &pipe, entries.len()).await
+}
+
 async fn send_xadds(
     conn: &mut Conn,
     pipe: &::redis::Pipeline,

@@ -62,10 +62,6 @@ impl Conn {
         &self.connector
     }
 
-    pub fn is_connected(&self) -> bool {
-        !self.links.is_empty()
-    }
-
     /// Open a socket now (useful to fail fast at start-up); the first
     /// connection of a connector also finds out whether it is a cluster.
     pub async fn connect(&mut self) -> Result<(), RedisFailure> {

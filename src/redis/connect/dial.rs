@@ -125,6 +125,9 @@ fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -
     match classify(err) {
         // rustls reports certificate problems as I/O errors, so the hint is
         // needed on connection failures as much as on server replies.
+        RedisFailure::Connection(_) if err.is_connection_refusal() => {
+            RedisFailure::Connection(format!("cannot connect to {settings}: {REFUSED_HINT}"))
+        }
         RedisFailure::Connection(m) | RedisFailure::Server(m) | RedisFailure::Reply(m) => {
             let hint = match tls_hint(&m) {
                 "" => scheme_hint(settings.is_tls(), &m),
@@ -137,6 +140,11 @@ fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -
         other => other,
     }
 }
+
+/// A refused connection: nothing listens at that address (or no socket
+/// file is there). The likely fixes are to start Redis there or to point
+/// streamlab at the server it meant.
+const REFUSED_HINT: &str = "nothing answers there (connection refused): is Redis running? Start it, or point streamlab at your server with REDIS_URL or --url (or REDIS_HOST and REDIS_PORT)";
 
 /// A TLS client on a plain port waits for a handshake answer that never
 /// comes; a plain client on a TLS port is dropped. Both look like network

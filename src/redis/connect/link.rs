@@ -55,8 +55,9 @@ impl Link {
                 let replies = within(timeout, r.request(&packed, pipe.len() + 2)).await?;
                 exec_result(pipe, replies).await
             }
-            // The crate's own transaction reading hides a queued command's
-            // error behind "Invalid response when parsing multi response":
+            // The crate's own transaction reading aborts on a queued
+            // command's error ("Transaction aborted: [(Index 0, error:
+            // Moved ...)]" on 1.8.1) without saying which reply to follow:
             // on a cluster that error is the MOVED or ASK to follow. So
             // every reply is read here, as on the RESP link.
             Self::Crate(_) => self.transaction_as_commands(pipe, false, timeout).await,

@@ -197,7 +197,11 @@ pub fn submit(state: &mut State, prompt: Prompt, text: &str) -> Done {
         } => group::move_pending(state, group, consumer, pending, text.trim()),
         Prompt::SetId { group } => group::set_id_to(state, group, text),
         Prompt::ClaimMarkedTo { group } => bulk::claim_to(state, group, text.trim()),
-        Prompt::Filter | Prompt::StreamFilter | Prompt::Scenario => Ok(Vec::new()),
+        Prompt::Filter
+        | Prompt::StreamFilter
+        | Prompt::Scenario
+        | Prompt::GoTo
+        | Prompt::Search => Ok(Vec::new()),
     }
 }
 

@@ -470,9 +470,7 @@ fn admin_keys_need_writes_and_are_plain_characters_in_a_typed_confirmation() {
 #[test]
 fn a_read_only_watch_refuses_every_admin_action() {
     use crate::tui::access::Access;
-    let mut s = fixture::state();
-    s.access = Access::Watch;
-    s.roster = Default::default();
+    let mut s = fixture::watch(Access::Watch);
     for i in [
         Intent::TrimSafe,
         Intent::DeleteConsumer,

@@ -206,6 +206,8 @@ fn eta(eta: Eta) -> String {
         Eta::Clear => "clear".into(),
         Eta::In(ms) => fmt::age(ms),
         Eta::Growing(per_s) => format!("+{}", fmt::rate(per_s)),
+        Eta::KeepingUp => "keeping up".into(),
+        Eta::Steady => "steady".into(),
         Eta::Stalled => "no acks".into(),
         Eta::Unknown => "unknown*".into(),
         Eta::Measuring => "…".into(),

@@ -204,6 +204,13 @@ fn cost_line(state: &State) -> Line<'_> {
         " poller: {per_poll} cmds every {:?} = {:.1} cmds/s, rtt {rtt_ms:.1}ms",
         lab.refresh, state.rates.commands_per_s
     ))];
+    if state.entries.commands_total > 0 {
+        // In the rate above too; the last move's own cost here.
+        spans.push(Span::raw(format!(
+            "  │ entries: {} cmds last move, {} in all",
+            state.entries.last_cost, state.entries.commands_total
+        )));
+    }
     if state.access == Access::Lab {
         spans.push(Span::styled(
             format!(

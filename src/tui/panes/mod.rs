@@ -5,6 +5,7 @@ pub mod access;
 pub mod basic;
 pub mod confirm;
 pub mod consumers;
+pub mod entries;
 pub mod events;
 pub mod groups;
 pub mod header;
@@ -70,5 +71,7 @@ pub fn log_style(kind: LogKind) -> Style {
 
 #[cfg(test)]
 mod confirm_tests;
+#[cfg(test)]
+mod entries_tests;
 #[cfg(test)]
 mod snapshot_tests;

@@ -8,10 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::tui::access::{Unmet, unmet};
+use crate::tui::entry_view::{self, LineKind};
 use crate::tui::hints::help;
 use crate::tui::keymap::Scope;
 use crate::tui::panes::dim;
-use crate::tui::state::{Mode, Prompt, State};
+use crate::tui::state::{EntryView, Mode, Prompt, State};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     match &state.view.mode {
@@ -20,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Mode::Server => super::server::render(frame, area, state),
         Mode::Input { prompt, text } => input(frame, area, prompt, text),
         Mode::Confirm(c) => super::confirm::render(frame, area, c),
-        Mode::Entry { id, fields } => entry(frame, area, &id.to_string(), fields.as_ref()),
+        Mode::Entry(view) => entry(frame, area, view),
     }
 }
 
@@ -175,26 +176,51 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
             "Filter streams by name".into(),
             "a glob: orders*, *:eu, tasks-[0-9] (empty clears)",
         ),
+        Prompt::GoTo => (
+            "Go to".into(),
+            "an id, a time (2026-12-05 07:58 local, or RFC 3339), an age (15m), - or +",
+        ),
+        Prompt::Search => (
+            "Search the entries (older from the selected one)".into(),
+            "field=value, field~text (contains), or text in any field or value",
+        ),
     }
 }
 
-fn entry(frame: &mut Frame, area: Rect, id: &str, fields: Option<&Option<Vec<(String, String)>>>) {
-    let lines: Vec<Line> = match fields {
-        None => vec![Line::styled("loading (XRANGE id id)…", dim())],
-        Some(None) => vec![Line::raw(
-            "not in the stream any more: deleted or trimmed while pending (XACK clears it from the PEL)",
-        )],
-        Some(Some(f)) => f
-            .iter()
-            .map(|(k, v)| {
-                Line::from(vec![
-                    Span::styled(format!("{k:>12}  "), Style::new().fg(Color::Yellow)),
-                    Span::raw(v.clone()),
-                ])
-            })
-            .collect(),
-    };
-    let height = u16::try_from(lines.len()).unwrap_or(20).clamp(1, 20) + 2;
-    let inner = popup(frame, area, 72, height, &format!("Entry {id} (Esc closes)"));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+/// The whole entry in a box over nearly all the screen: every field,
+/// escaped or pretty-printed, wrapped, scrolled.
+fn entry(frame: &mut Frame, area: Rect, view: &EntryView) {
+    let on = view
+        .key
+        .as_ref()
+        .map_or_else(String::new, |k| format!(" on {k}"));
+    let size = entry_view::box_size((area.width, area.height));
+    let inner = popup(
+        frame,
+        area,
+        size.0,
+        size.1,
+        &format!("Entry {}{on}", view.id),
+    );
+    let [text, hint] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    let all = entry_view::lines(view, usize::from(text.width));
+    let shown: Vec<Line> = all
+        .iter()
+        .skip(view.scroll)
+        .take(usize::from(text.height))
+        .map(|(kind, line)| match kind {
+            LineKind::Name => Line::styled(line.clone(), Style::new().fg(Color::Yellow)),
+            LineKind::Value => Line::raw(line.clone()),
+            LineKind::Note => Line::styled(line.clone(), Style::new().fg(Color::Red)),
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(shown).wrap(Wrap { trim: false }), text);
+    let last = (view.scroll + usize::from(text.height)).min(all.len());
+    let mode = if view.raw { "pretty JSON" } else { "raw" };
+    let words = format!(
+        "lines {}-{last} of {} · j/k/PgUp/PgDn/Home/End · r {mode} · Esc",
+        (view.scroll + 1).min(last.max(1)),
+        all.len()
+    );
+    frame.render_widget(Line::styled(words, dim()), hint);
 }

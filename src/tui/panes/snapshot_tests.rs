@@ -131,9 +131,7 @@ fn too_small_terminal_gets_a_message() {
 
 #[test]
 fn a_dashboard_that_fell_back_to_a_watch_says_why() {
-    let mut s = fixture::state();
-    s.access = crate::tui::access::Access::Watch;
-    s.roster = Default::default();
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.watch_reason =
         crate::tui::lab_gate::watch_reason("tasks", &crate::tui::lab_gate::Found::Foreign);
     insta::assert_snapshot!(screen(120, 40, &s));
@@ -165,14 +163,15 @@ fn trim_prompt_and_confirmation() {
 #[test]
 fn entry_view() {
     let mut s = fixture::state();
-    s.view.mode = Mode::Entry {
+    s.view.mode = Mode::Entry(crate::tui::state::EntryView {
         id: id(12_000, 0),
-        fields: Some(Some(vec![
-            ("kind".into(), "email".into()),
-            ("payload".into(), "{\"task\":42}".into()),
-            ("seq".into(), "42".into()),
+        fields: Some(crate::engine::browse::Fetched::Fields(vec![
+            (b"kind".to_vec(), b"email".to_vec()),
+            (b"payload".to_vec(), b"{\"task\":42}".to_vec()),
+            (b"seq".to_vec(), b"42".to_vec()),
         ])),
-    };
+        ..Default::default()
+    });
     insta::assert_snapshot!(screen(100, 30, &s));
 }
 
@@ -183,37 +182,28 @@ fn help_overlay_on_a_short_terminal_uses_two_columns() {
     insta::assert_snapshot!(screen(160, 24, &s));
 }
 
-fn watch(access: crate::tui::access::Access) -> State {
-    let mut s = fixture::state();
-    s.access = access;
-    s.roster = Default::default();
-    s.lab.max_deliveries = u64::MAX;
-    s.status = None;
-    s
-}
-
 #[test]
 fn whole_screen_in_a_read_only_watch() {
-    let s = watch(crate::tui::access::Access::Watch);
+    let s = fixture::watch(crate::tui::access::Access::Watch);
     insta::assert_snapshot!(screen(120, 40, &s));
 }
 
 #[test]
 fn help_in_a_read_only_watch_marks_unavailable_keys() {
-    let mut s = watch(crate::tui::access::Access::Watch);
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.view.mode = Mode::Help;
     insta::assert_snapshot!(screen(120, 40, &s));
 }
 
 #[test]
 fn whole_screen_in_a_watch_that_may_write() {
-    let s = watch(crate::tui::access::Access::WatchWrites);
+    let s = fixture::watch(crate::tui::access::Access::WatchWrites);
     insta::assert_snapshot!(screen(120, 40, &s));
 }
 
 /// A read-only watch on its overview of a busy database.
 fn overview() -> State {
-    let mut s = watch(crate::tui::access::Access::Watch);
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.screen = crate::tui::state::Screen::Overview;
     let o = &mut s.overview;
     o.rows = std::sync::Arc::new(fixture::overview_rows());
@@ -386,7 +376,7 @@ fn long_group_names_take_the_room_there_is() {
 /// panes say there is no group, not an empty name.
 #[test]
 fn a_stream_without_groups_says_so_everywhere() {
-    let mut s = watch(crate::tui::access::Access::Watch);
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
     s.view.group = String::new();
     if let Some(snap) = s.snapshot.as_mut() {
         let snap = std::sync::Arc::make_mut(snap);
