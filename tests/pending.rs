@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::{add_tasks, bin, connector, raw, raw_line, read_without_ack, run_bin, server, unique};
 use serde_json::Value as Json;
 use stats::{command_stats, write_commands};
-use streamlab::redis::reply::{entries, raw_fields};
+use streamlab::redis::reply::{entries, into_raw_entries};
 use streamlab::redis::{Conn, EntryId, GroupRead, create_group, xreadgroup};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -233,13 +233,14 @@ async fn requeue_copies_byte_for_byte_and_a_reader_of_new_entries_gets_it_again(
     let url = redis.url();
     let s = unique("requeue");
     let mut conn = connector(&url).conn("t");
-    // A library's entry: binary name and value, a repeated field.
-    let bin_name = "\u{1}name";
-    raw(
-        &mut conn,
-        &["XADD", &s, "*", "job", "a", bin_name, "x\ty", "job", "b"],
-    )
-    .await;
+    // A library's entry: a name that is not UTF-8, a binary value with a
+    // NUL and a tab, a repeated field.
+    let mut add = redis::cmd("XADD");
+    add.arg(&s).arg("*").arg("job").arg("a");
+    add.arg(&[0xff_u8, b'n'][..])
+        .arg(&[b'x', 0, b'\t', 0xfe][..]);
+    add.arg("job").arg("b");
+    conn.run(&add, "XADD", true).await.expect("XADD");
     create_group(&mut conn, &s, "g", "0").await.unwrap();
     let old = read_without_ack(&mut conn, &s, "g", "dead-worker", 1).await[0];
     let line = format!("pending requeue --url {url} --stream {s} --group g --yes --json");
@@ -250,13 +251,11 @@ async fn requeue_copies_byte_for_byte_and_a_reader_of_new_entries_gets_it_again(
     assert_eq!(moved[0]["from"], old.to_string().as_str());
     let new: EntryId = moved[0]["to"].as_str().unwrap().parse().unwrap();
     let both = raw(&mut conn, &["XRANGE", &s, "-", "+"]).await;
-    let [a, b] = streamlab::redis::reply::items(&both).unwrap() else {
-        panic!("{both:?}")
-    };
-    let body =
-        |e: &redis::Value| raw_fields(&streamlab::redis::reply::items(e).unwrap()[1]).unwrap();
-    assert_eq!(body(a), body(b), "same fields, same order, byte for byte");
-    assert_eq!(body(b).len(), 3, "the repeated field is kept");
+    let [a, b] = <[_; 2]>::try_from(into_raw_entries(both.clone()).unwrap()).unwrap();
+    assert_eq!(b.id, new);
+    assert_eq!(a.fields, b.fields, "same fields, same order, byte for byte");
+    assert_eq!(b.fields.len(), 3, "the repeated field is kept");
+    assert_eq!(b.fields[1].0, vec![0xff, b'n']);
     assert_eq!(
         common::pending_count(&mut conn, &s, "g").await,
         0,

@@ -278,27 +278,9 @@ pub fn into_fields(v: Value) -> Option<Vec<(String, Vec<u8>)>> {
 }
 
 /// Fields of an entry as bytes, names too, in the order Redis keeps them,
-/// duplicates included: what a faithful copy of the entry needs.
+/// duplicates included: what a faithful copy of the entry needs (a
+/// [`RawEntry`]'s fields).
 pub type RawFields = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// An entry body (`[f1, v1, f2, v2, ...]`, or a RESP3 map) as [`RawFields`].
-pub fn raw_fields(v: &Value) -> Option<RawFields> {
-    let bytes = |v: &Value| match v {
-        Value::BulkString(b) => Some(b.clone()),
-        other => text(other).map(String::into_bytes),
-    };
-    match v {
-        Value::Map(pairs) => pairs
-            .iter()
-            .map(|(k, v)| Some((bytes(k)?, bytes(v)?)))
-            .collect(),
-        Value::Array(a) => a
-            .chunks_exact(2)
-            .map(|kv| Some((bytes(&kv[0])?, bytes(&kv[1])?)))
-            .collect(),
-        _ => None,
-    }
-}
 
 /// [`entry`], by value.
 pub fn into_entry(v: Value) -> Result<Entry, RedisFailure> {
@@ -392,28 +374,6 @@ mod tests {
         ]);
         let e = entry(&Value::Array(vec![bulk("5-1"), body])).unwrap();
         assert_eq!(e.field("payload"), Some(&[0xff, 0x00, 0xfe][..]));
-    }
-
-    #[test]
-    fn raw_fields_keep_binary_names_order_and_duplicates() {
-        let body = Value::Array(vec![
-            Value::BulkString(vec![0xff, b'k']),
-            bulk("1"),
-            bulk("a"),
-            bulk("2"),
-            Value::BulkString(vec![0xff, b'k']),
-            Value::BulkString(vec![0, 1]),
-        ]);
-        let f = raw_fields(&body).unwrap();
-        assert_eq!(
-            f,
-            vec![
-                (vec![0xff, b'k'], b"1".to_vec()),
-                (b"a".to_vec(), b"2".to_vec()),
-                (vec![0xff, b'k'], vec![0, 1]),
-            ]
-        );
-        assert_eq!(raw_fields(&Value::Nil), None);
     }
 
     #[test]

@@ -313,17 +313,13 @@ pub async fn entries_as_bytes(
         pipe.add_command(xrange_cmd(key, &at, &at, 1));
     }
     let replies = conn.run_pipeline(&pipe, "XRANGE", false, ids.len()).await?;
-    Ok(ids
-        .iter()
-        .zip(&replies)
+    ids.iter()
+        .zip(replies)
         .map(|(want, r)| {
-            let [entry] = items(r)? else { return None };
-            let [got, body] = items(entry)? else {
-                return None;
-            };
-            (id(got) == Some(*want)).then(|| reply::raw_fields(body))?
+            let found = reply::into_raw_entries(r)?.into_iter().next();
+            Ok(found.filter(|e| e.id == *want).map(|e| e.fields))
         })
-        .collect())
+        .collect()
 }
 
 pub async fn xlen(conn: &mut Conn, key: &str) -> Result<u64, RedisFailure> {
