@@ -100,7 +100,7 @@ fn no_lab(key: &str, what: &str, state: &State) -> String {
             state.lab.stream
         ),
         (_, Some(_)) => format!(
-            "{key}: this dashboard only watches '{}' (streamlab did not create it); `streamlab --lab --stream {}` runs the lab on it anyway ({does}: its workers would ack its entries)",
+            "{key}: this dashboard only watches '{}' (not created by streamlab); `streamlab --lab --stream {}` runs the lab on it, whose workers ack its entries ({what})",
             state.view.stream, state.view.stream
         ),
         (_, None) => format!(
