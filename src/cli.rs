@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration::parse_duration;
+use crate::redis::TrimMode;
 use crate::redis::config::RedisInputs;
 
 #[derive(Debug, Parser)]
@@ -90,6 +91,41 @@ pub struct GlobalArgs {
         value_name = "auto|true|false"
     )]
     pub cluster: Option<String>,
+    /// Redis Sentinel: the sentinels' addresses (the master is asked of them)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL",
+        value_name = "HOST:PORT,..."
+    )]
+    pub sentinel: Option<String>,
+    /// Redis Sentinel: the master's name as the sentinels know it
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL_MASTER",
+        value_name = "NAME"
+    )]
+    pub sentinel_master: Option<String>,
+    /// Redis Sentinel: the sentinels' ACL user (the data nodes keep --username)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL_USERNAME"
+    )]
+    pub sentinel_username: Option<String>,
+    /// Redis Sentinel: the sentinels' password (prefer the environment or .env)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Connection",
+        env = "REDIS_SENTINEL_PASSWORD",
+        hide_env_values = true
+    )]
+    pub sentinel_password: Option<String>,
     /// Stream key
     #[arg(
         long,
@@ -192,6 +228,10 @@ impl GlobalArgs {
             ca_cert: self.ca_cert.clone(),
             tls_insecure: self.tls_insecure,
             cluster: self.cluster.clone(),
+            sentinel: self.sentinel.clone(),
+            sentinel_master: self.sentinel_master.clone(),
+            sentinel_username: self.sentinel_username.clone(),
+            sentinel_password: self.sentinel_password.clone(),
         }
     }
 }
@@ -210,7 +250,7 @@ pub enum Command {
     Monitor(MonitorArgs),
     /// Which server this is (version, features) and queue-safety advice from INFO
     Info(InfoArgs),
-    /// Trim the stream: XTRIM MAXLEN or MINID, or --safe (only what every group is done with)
+    /// Trim the stream: XTRIM MAXLEN or MINID, --safe (only what every group is done with) or --acked (Redis 8.2)
     Trim(TrimArgs),
     /// Inspect or replay the dead-letter stream `<stream>:dead`
     Dlq(DlqArgs),
@@ -236,8 +276,13 @@ pub struct ProduceArgs {
     #[arg(long, env = "STREAMLAB_RATE", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Keep about this many entries (XADD MAXLEN ~)
-    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "minid")]
     pub maxlen: Option<u64>,
+    /// Remove entries with ids below this one as tasks are added (XADD MINID ~)
+    #[arg(long, env = "STREAMLAB_MINID", value_name = "ID")]
+    pub minid: Option<String>,
+    #[command(flatten)]
+    pub trim_mode: TrimModeArgs,
     /// Payload size in bytes
     #[arg(long, env = "STREAMLAB_PAYLOAD_BYTES", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=16_777_216))]
     pub payload_bytes: u64,
@@ -249,6 +294,37 @@ pub struct ProduceArgs {
     /// With --from-file: keep each entry's id when it is above the stream's last id
     #[arg(long, requires = "from_file")]
     pub keep_ids: bool,
+}
+
+/// `--trim-mode`: what a trim does about the entries' references in the
+/// groups' PELs (Redis 8.2).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct TrimModeArgs {
+    /// Redis 8.2+: keepref leaves removed entries' ids in the PELs, delref removes them too, acked removes only what every group has read and acked
+    #[arg(
+        long = "trim-mode",
+        env = "STREAMLAB_TRIM_MODE",
+        value_enum,
+        value_name = "keepref|delref|acked"
+    )]
+    pub mode: Option<TrimModeArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrimModeArg {
+    Keepref,
+    Delref,
+    Acked,
+}
+
+impl TrimModeArgs {
+    pub fn mode(self) -> Option<TrimMode> {
+        self.mode.map(|m| match m {
+            TrimModeArg::Keepref => TrimMode::KeepRef,
+            TrimModeArg::Delref => TrimMode::DelRef,
+            TrimModeArg::Acked => TrimMode::Acked,
+        })
+    }
 }
 
 /// Partitioned streams, for the commands that may create a stream.
@@ -374,6 +450,9 @@ pub struct WorkerTuning {
     /// Deliveries after which an entry goes to <stream>:dead
     #[arg(long, env = "STREAMLAB_MAX_DELIVERIES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_deliveries: u64,
+    /// Redis 8.2+: ack with XACKDEL ... ACKED, so an entry leaves the stream once every group has acked it
+    #[arg(long, env = "STREAMLAB_ACK_DELETE")]
+    pub ack_delete: bool,
 }
 
 /// The thresholds of the consumer diagnosis and the poison flag, shared by
@@ -444,12 +523,16 @@ fn interval_arg(s: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Trim options")]
-#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid", "safe"])))]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["maxlen", "minid", "safe", "acked"])))]
 pub struct TrimArgs {
     /// Remove only what every group has delivered and acked (XTRIM MINID
     /// to the lowest group position); refused when a position is unknown
     #[arg(long)]
     pub safe: bool,
+    /// Redis 8.2+: remove every entry that every group has read and acked
+    /// (XTRIM MAXLEN = 0 ACKED), also those after one a group still holds
+    #[arg(long)]
+    pub acked: bool,
     /// Keep about this many entries (exactly with --exact)
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..))]
     pub maxlen: Option<u64>,
@@ -459,9 +542,11 @@ pub struct TrimArgs {
     /// Remove entries with ids below this one
     #[arg(long)]
     pub minid: Option<String>,
-    /// Show what --safe or --minid would remove, and remove nothing
+    /// Show what --safe, --acked or --minid would remove, and remove nothing
     #[arg(long, conflicts_with = "maxlen")]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub trim_mode: TrimModeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -696,6 +781,11 @@ pub struct DashboardArgs {
     /// Start continuous production at once
     #[arg(long)]
     pub produce: bool,
+    /// The lab's producer keeps about this many entries (XADD MAXLEN ~)
+    #[arg(long, env = "STREAMLAB_MAXLEN", value_parser = clap::value_parser!(u64).range(1..))]
+    pub maxlen: Option<u64>,
+    #[command(flatten)]
+    pub trim_mode: TrimModeArgs,
     /// Run the lab (producer, basic consumer, workers: they add, read and
     /// ack entries) even on a stream streamlab did not create
     #[arg(long)]

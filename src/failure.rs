@@ -98,7 +98,8 @@ impl From<RedisFailure> for Failure {
             RedisFailure::WrongType(_)
             | RedisFailure::ReadOnlyMode(_)
             | RedisFailure::CrossSlot(_)
-            | RedisFailure::WrongNode(_) => ExitKind::Usage,
+            | RedisFailure::WrongNode(_)
+            | RedisFailure::UnknownMaster(_) => ExitKind::Usage,
             RedisFailure::OutOfMemory { .. } => ExitKind::OutOfMemory,
             _ => ExitKind::Runtime,
         };

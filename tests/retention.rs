@@ -356,7 +356,7 @@ async fn counting_on_a_long_stream_reads_a_bounded_number_of_entries() {
     assert!(about.is_some_and(|a| a >= min), "{about:?}");
     // Whatever the count says, the trim itself removes exactly the 50,000
     // entries before the stuck one, and the stuck one stays.
-    let removed = xtrim(&mut conn, &key, &Retention::MinId(plan.minid))
+    let removed = xtrim(&mut conn, &key, &Retention::min_id(plan.minid))
         .await
         .expect("XTRIM");
     assert_eq!(removed, 50_000);

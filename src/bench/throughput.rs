@@ -185,6 +185,7 @@ async fn reader(
         min_idle: Duration::from_secs(3600),
         claim_count: 100,
         max_deliveries: 5,
+        ack_delete: false,
     };
     let mut conn = connector.blocking_conn(format!("bench-worker-{w}:p{p}"), config.block);
     conn.connect_for(key).await?;

@@ -15,7 +15,7 @@ use crate::redis::memory::MemoryState;
 use crate::redis::reply::text;
 use crate::redis::server::info_fields;
 use crate::redis::topology::NodeAddr;
-use crate::redis::{Conn, Feature, RedisFailure, ServerInfo, ServerMode};
+use crate::redis::{Conn, Connector, Feature, RedisFailure, ServerInfo, ServerMode};
 use crate::setup::session::Session;
 
 pub async fn run(global: &GlobalArgs, args: &InfoArgs) -> Result<(), Failure> {
@@ -86,7 +86,9 @@ fn memory_json(m: &MemoryState) -> Value {
     json!({ "used": m.used, "maxmemory": m.max, "policy": m.policy })
 }
 
-/// `{"server", "url", "memory", "nodes" (clusters), "advice", "advice_unavailable"}`.
+/// `{"server", "url", "sentinel", "memory", "nodes" (clusters), "advice",
+/// "advice_unavailable"}`; `"sentinel"` is `{"master", "address",
+/// "sentinels"}` behind Redis Sentinel, else null.
 fn to_json(server: &ServerInfo, session: &Session, nodes: &[NodeReport]) -> Value {
     let mut advice: Vec<&Advice> = nodes.iter().flat_map(|n| &n.advice).collect();
     advice.sort_by_key(|a| a.level);
@@ -105,9 +107,15 @@ fn to_json(server: &ServerInfo, session: &Session, nodes: &[NodeReport]) -> Valu
             })
             .collect::<Vec<_>>()
     });
+    let connector = &session.connector;
     json!({
         "server": server.to_json(),
-        "url": session.connector.settings().to_string(),
+        "url": url(connector),
+        "sentinel": connector.sentinel().map(|s| json!({
+            "master": s.master,
+            "address": s.address.map(|a| a.to_string()),
+            "sentinels": s.sentinels.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })),
         "memory": memory,
         "nodes": per_node,
         "advice": advice.iter().map(|a| a.to_json()).collect::<Vec<_>>(),
@@ -115,18 +123,38 @@ fn to_json(server: &ServerInfo, session: &Session, nodes: &[NodeReport]) -> Valu
     })
 }
 
+/// The redacted URL; behind Sentinel, that of the master they name now.
+fn url(connector: &Connector) -> String {
+    let settings = connector.settings();
+    let master = connector.sentinel().and_then(|s| s.address);
+    master
+        .and_then(|m| settings.for_node(&m.host, m.port).ok())
+        .map_or_else(|| settings.to_string(), |node| node.to_string())
+}
+
 fn report(server: &ServerInfo, session: &Session, nodes: &[NodeReport]) -> String {
     let mut out = String::new();
-    let settings = session.connector.settings();
+    let connector = &session.connector;
     // Name and version, then the mode in words (the Display of
     // `ServerInfo` adds "(cluster)" already, which read twice here).
     let _ = writeln!(
         out,
-        "server    {} {} ({}) at {settings}",
+        "server    {} {} ({}) at {}",
         server.name.title(),
         server.version,
-        server.mode.as_str()
+        server.mode.as_str(),
+        url(connector)
     );
+    if let Some(s) = connector.sentinel() {
+        let at = s.address.map_or_else(|| "?".to_owned(), |a| a.to_string());
+        let list: Vec<String> = s.sentinels.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "sentinel  {} → {at} (sentinels {})",
+            s.master,
+            list.join(", ")
+        );
+    }
     let names: Vec<&str> = server.features.iter().map(|f| f.name()).collect();
     let _ = writeln!(out, "features  {}", names.join(", "));
     for missing in Feature::ALL.iter().filter_map(|f| server.missing(*f)) {

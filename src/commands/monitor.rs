@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
+use crate::monitor::dangling::deleted_pending;
 use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
@@ -13,7 +14,7 @@ use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
 use crate::output::stdout;
-use crate::redis::ServerInfo;
+use crate::redis::{Conn, RedisFailure, ServerInfo};
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
 use crate::setup::streams::resolve_stream;
@@ -65,6 +66,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
             let mut parts =
                 poll_partitions(&mut conn, &layout.partitions, page.as_ref(), stuck).await?;
             report.check_group(&parts).map_err(Stop::Usage)?;
+            count_deleted(&mut conn, &mut parts).await?;
             for (part, walker) in parts.iter_mut().zip(&mut walkers) {
                 walk(&mut conn, walker, part, &report, args.once).await?;
             }
@@ -178,6 +180,29 @@ impl Report {
         }
         s
     }
+}
+
+/// Each group's pending entries whose stream entry is gone: free while
+/// nothing was deleted from the stream (see `monitor::dangling`).
+async fn count_deleted(conn: &mut Conn, parts: &mut [Snapshot]) -> Result<(), RedisFailure> {
+    for snap in parts {
+        let Some(info) = snap.stream.clone() else {
+            continue;
+        };
+        for g in &mut snap.groups {
+            let count = deleted_pending(
+                conn,
+                &snap.key,
+                &info,
+                &g.info.name,
+                g.pending.count,
+                g.pending.min,
+            )
+            .await?;
+            g.deleted_pending = Some(count);
+        }
+    }
+    Ok(())
 }
 
 /// One poll's report: a plain stream as before; a partitioned one as its
@@ -294,6 +319,14 @@ fn group_lines(
             out,
             "    consumer '{}': pending {}  idle {} ms{oldest}{diagnosis}",
             c.name, c.pending, c.idle_ms
+        );
+    }
+    if let Some(d) = g.deleted_pending.filter(|d| d.count > 0) {
+        let at_least = if d.exact { "" } else { "at least " };
+        let _ = writeln!(
+            out,
+            "    {at_least}{} gone from the stream (deleted or trimmed while pending): ack them, or on Redis 8.2+ trim with --trim-mode delref",
+            crate::words::count(d.count, "pending entry is", "pending entries are")
         );
     }
     if let Some(scan) = &g.poison {

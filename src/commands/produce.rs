@@ -8,23 +8,29 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{GlobalArgs, ProduceArgs};
 use crate::commands::stderr_is_terminal;
+use crate::engine::event::SharedSink;
 use crate::engine::partition::Layout;
 use crate::engine::producer::{MAX_BATCH, Producer, ProducerConfig, ProducerStats};
 use crate::engine::registry::CreatedBy;
 use crate::failure::{ExitKind, Failure};
 use crate::output::events::TextSink;
 use crate::redis::memory::out_of_memory_detail;
-use crate::redis::{Retention, create_group, xlen};
+use crate::redis::{EntryId, create_group, xlen};
+use crate::setup::failover::report_failovers;
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
 use crate::setup::streams::open_stream;
 use crate::setup::streams::spread_of;
+use crate::setup::trimming::{Limits, producer_retention};
 
 pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure> {
     if let Some(file) = &args.from_file {
         return crate::commands::produce_file::run(global, args, file).await;
     }
     let session = Session::open(global).await?;
+    // Refused before anything is sent (the stream is not even created).
+    let limits = limits(args)?;
+    producer_retention(limits, 1, session.connector.server())?;
     let mut conn = session.connector.conn("producer");
     let (_, layout) = open_stream(
         &mut conn,
@@ -39,15 +45,14 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
             global.stream
         );
     }
+    let config = producer_config(args, limits, &layout, &session)?;
     if let Some(group) = &global.group {
         create_groups(&mut conn, &layout, group).await?;
     }
-    let mut producer = Producer::new(
-        conn,
-        producer_config(args, &layout),
-        Arc::new(TextSink::PLAIN),
-    );
+    let sink: SharedSink = Arc::new(TextSink::PLAIN);
+    let mut producer = Producer::new(conn, config, sink.clone());
     let cancel = shutdown_on_signal();
+    let failovers = report_failovers(&session.connector, sink, cancel.clone());
     let started = Instant::now();
     let result = with_progress(args, producer.stats.clone(), async {
         match args.rate {
@@ -56,9 +61,19 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
         }
     })
     .await;
+    if let Some(reporter) = failovers {
+        reporter.abort();
+    }
     match result {
         Ok(done) => {
             report(&session, global, &layout, done, started).await;
+            let resent = producer.stats.resent.load(Ordering::Relaxed);
+            if resent > 0 {
+                crate::stdout_line!(
+                    "{} sent again after a connection error: a batch whose reply was lost may have landed too, so those may be in the stream twice",
+                    crate::words::entries(resent)
+                );
+            }
             Ok(())
         }
         Err(e) if e.is_out_of_memory() => {
@@ -70,19 +85,41 @@ pub async fn run(global: &GlobalArgs, args: &ProduceArgs) -> Result<(), Failure>
 }
 
 /// The producer's settings. `--maxlen` bounds the logical stream: each
-/// partition keeps its share.
-fn producer_config(args: &ProduceArgs, layout: &Layout) -> ProducerConfig {
-    let per_partition = |len: u64| len.div_ceil(layout.partition_count() as u64);
-    ProducerConfig {
+/// partition keeps its share. A trim mode the server lacks is refused
+/// here, before anything is sent.
+fn producer_config(
+    args: &ProduceArgs,
+    limits: Limits,
+    layout: &Layout,
+    session: &Session,
+) -> Result<ProducerConfig, Failure> {
+    let server = session.connector.server();
+    let (retention, notes) = producer_retention(limits, layout.partition_count(), server)?;
+    for note in notes {
+        crate::stderr_line!("note: {note}");
+    }
+    Ok(ProducerConfig {
         spread: spread_of(&args.partitioning),
-        retention: args.maxlen.map(|len| Retention::MaxLen {
-            len: per_partition(len),
-            exact: false,
-        }),
+        retention,
         payload_bytes: usize::try_from(args.payload_bytes).unwrap_or(usize::MAX),
         first_seq: 1,
         layout: layout.clone(),
-    }
+    })
+}
+
+/// `--maxlen`, `--minid` and `--trim-mode` as given.
+fn limits(args: &ProduceArgs) -> Result<Limits, Failure> {
+    let minid = args
+        .minid
+        .as_deref()
+        .map(str::parse::<EntryId>)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("--minid: {e}")))?;
+    Ok(Limits {
+        maxlen: args.maxlen,
+        minid,
+        mode: args.trim_mode.mode(),
+    })
 }
 
 /// Run `work` with a progress bar on a terminal (long runs only).

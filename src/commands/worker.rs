@@ -10,10 +10,13 @@ use crate::engine::partition::workers::run_on_partitions;
 use crate::engine::worker::{Behaviour, WorkerConfig, WorkerExit};
 use crate::failure::{ExitKind, Failure};
 use crate::output::events::{JsonLinesSink, TextSink};
+use crate::setup::failover::report_failovers;
 use crate::setup::session::Session;
 use crate::setup::signals::shutdown_on_signal;
 use crate::setup::streams::resolve_stream;
-use crate::setup::worker::{DEFAULT_CLAIM_EVERY, DEFAULT_MIN_IDLE, default_name, worker_config};
+use crate::setup::worker::{
+    DEFAULT_CLAIM_EVERY, DEFAULT_MIN_IDLE, check_ack_delete, default_name, worker_config,
+};
 
 pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> {
     let name = args.name.clone().unwrap_or_else(default_name);
@@ -31,6 +34,7 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
         DEFAULT_CLAIM_EVERY,
         DEFAULT_MIN_IDLE,
     );
+    check_ack_delete(&config, session.connector.server())?;
     let layout = resolve_stream(&session.connector, &global.stream).await?;
     let sink = event_sink(args.events, &layout);
     if args.events != EventsFormat::Json {
@@ -43,10 +47,14 @@ pub async fn run(global: &GlobalArgs, args: &WorkerArgs) -> Result<(), Failure> 
     ));
     let stats = Arc::default();
     let connector = &session.connector;
+    let failovers = report_failovers(connector, sink.clone(), cancel.clone());
     let exit = run_on_partitions(
         connector, &layout, &config, &behaviour, &sink, &cancel, &stats,
     )
     .await;
+    if let Some(reporter) = failovers {
+        reporter.abort();
+    }
     sink.flush();
     drop(session);
     match exit {
@@ -81,14 +89,19 @@ fn event_sink(format: EventsFormat, layout: &Layout) -> SharedSink {
 /// The line on stderr saying what this worker does.
 fn banner(config: &WorkerConfig, layout: &Layout) -> String {
     format!(
-        "worker '{}' on stream '{}'{} group '{}' (claim every {}, min idle {}, max deliveries {}); Ctrl-C stops after in-flight work",
+        "worker '{}' on stream '{}'{} group '{}' (claim every {}, min idle {}, max deliveries {}{}); Ctrl-C stops after in-flight work",
         config.consumer,
         config.stream,
         partitions_note(layout),
         config.group,
         show(config.claim_every),
         show(config.min_idle),
-        config.max_deliveries
+        config.max_deliveries,
+        if config.ack_delete {
+            ", acks with XACKDEL ACKED: an entry leaves the stream once every group acked it"
+        } else {
+            ""
+        }
     )
 }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::redis::EntryId;
+use crate::redis::topology::NodeAddr;
 
 /// Something that happened in the engine, named for what happened.
 /// Serialized as one JSON object with an `event` tag (`worker --events json`).
@@ -41,6 +42,13 @@ pub enum Event {
         ids: Vec<EntryId>,
         consumer: String,
         count: u64,
+        /// `--ack-delete` (XACKDEL ... ACKED): how many left the stream too.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deleted: Option<u64>,
+        /// `--ack-delete`: acked but kept in the stream, because another
+        /// group has not read or acked them yet.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kept: Option<Vec<EntryId>>,
     },
     Failed {
         /// The stream key it happened on (a partition's key when partitioned).
@@ -156,6 +164,23 @@ pub enum Event {
     },
     Trimmed {
         removed: u64,
+    },
+    /// After a failover the producer checked its recent entries on the new
+    /// master: `missing` of `checked` were lost by Redis in the switch
+    /// (acknowledged by the old master, never passed on) and were added
+    /// again.
+    RestoredAfterFailover {
+        stream: String,
+        checked: u64,
+        missing: u64,
+    },
+    /// Redis Sentinel named another master: every connection follows it
+    /// (each on its next request).
+    Failover {
+        /// The master's name as the sentinels know it.
+        master: String,
+        old: NodeAddr,
+        new: NodeAddr,
     },
     Error {
         role: String,
@@ -303,6 +328,8 @@ mod tests {
             ids: vec![EntryId { ms: 1, seq: 0 }],
             consumer: "w1".into(),
             count: 1,
+            deleted: None,
+            kept: None,
         });
         sink.emit(started("w1"));
         sink.emit(started("w2"));

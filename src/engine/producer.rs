@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{Event, SharedSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
 use crate::engine::task::{kind_of, write_payload};
+use crate::redis::connect::Failover;
 use crate::redis::id::now_ms;
 use crate::redis::{Conn, EntryId, FieldValue, RedisFailure, Retention, xadd_rows};
 
@@ -35,6 +37,13 @@ pub struct ProducerConfig {
 #[derive(Debug, Default)]
 pub struct ProducerStats {
     pub produced: AtomicU64,
+    /// Entries sent again after a batch failed with a connection error:
+    /// its reply was lost, so it may have landed too (XADD is
+    /// at-least-once): each may be in the stream twice.
+    pub resent: AtomicU64,
+    /// Entries added again after a failover: the old master acknowledged
+    /// them and never passed them on (see `recheck`).
+    pub restored: AtomicU64,
 }
 
 pub struct Producer {
@@ -43,17 +52,28 @@ pub struct Producer {
     next_seq: u64,
     pub stats: Arc<ProducerStats>,
     sink: SharedSink,
+    /// Behind Redis Sentinel: failovers seen, and the entries added lately
+    /// to check on the new master after one (see [`recheck`]).
+    failovers: Option<watch::Receiver<Option<Failover>>>,
+    recent: recheck::Recent,
+    recheck_due: bool,
 }
+
+mod recheck;
 
 impl Producer {
     pub fn new(conn: Conn, config: ProducerConfig, sink: SharedSink) -> Self {
         let next_seq = config.first_seq;
+        let failovers = conn.connector().failovers();
         Self {
             conn,
             config,
             next_seq,
             stats: Arc::default(),
             sink,
+            failovers,
+            recent: recheck::Recent::default(),
+            recheck_due: false,
         }
     }
 
@@ -69,6 +89,7 @@ impl Producer {
         if n == 0 {
             return Ok(None);
         }
+        self.recheck_after_failover().await?;
         let now = now_ms();
         let payloads = Payloads::generate(self.next_seq, n, self.config.payload_bytes);
         let rows = payloads.rows(now);
@@ -77,8 +98,24 @@ impl Producer {
         for (key, rows) in by_partition(&self.config, rows) {
             let retention = self.config.retention.as_ref();
             match xadd_rows(&mut self.conn, key, retention, &rows).await {
-                Ok(ids) => last = ids.last().copied().or(last),
+                Ok(ids) => {
+                    last = ids.last().copied().or(last);
+                    if self.failovers.is_some() {
+                        let seqs: Vec<u64> = rows
+                            .iter()
+                            .map(|r| row_key(r, &Spread::RoundRobin).0)
+                            .collect();
+                        self.recent.record(key, &ids, &seqs, now);
+                    }
+                }
                 Err(e) => {
+                    // Lost on the way (a connection error after a pipeline
+                    // reached a socket, or after an earlier partition's
+                    // landed): the batch is sent again, so its entries may
+                    // land twice. Counted, never guessed away.
+                    if e.is_connection() && (landed > 0 || self.conn.request_reached_socket()) {
+                        self.stats.resent.fetch_add(n as u64, Ordering::Relaxed);
+                    }
                     // Out of memory mid-batch: the XADDs before the refusal
                     // landed (and the producer stops): count them, so
                     // "added N" stays exact.
@@ -166,6 +203,33 @@ impl Producer {
             }
         }
         Ok(done)
+    }
+
+    /// After a failover (once, retried until it succeeds): add again the
+    /// recent entries the new master lacks, and say what was found.
+    async fn recheck_after_failover(&mut self) -> Result<(), RedisFailure> {
+        if let Some(changes) = &mut self.failovers
+            && changes.has_changed().unwrap_or(false)
+        {
+            changes.borrow_and_update();
+            self.recheck_due = true;
+        }
+        if !self.recheck_due {
+            return Ok(());
+        }
+        let retention = self.config.retention.as_ref();
+        let found = self
+            .recent
+            .recheck(&mut self.conn, retention, self.config.payload_bytes)
+            .await?;
+        self.recheck_due = false;
+        for (key, f) in found {
+            self.stats
+                .restored
+                .fetch_add(f.missing as u64, Ordering::Relaxed);
+            self.sink.emit(recheck::event(key, &f));
+        }
+        Ok(())
     }
 
     async fn backoff(&mut self, attempt: u32, error: &RedisFailure, cancel: &CancellationToken) {

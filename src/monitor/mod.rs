@@ -3,6 +3,7 @@
 //! stream's length or the PEL's size.
 
 pub mod advice;
+pub mod dangling;
 pub mod diagnosis;
 pub mod keyspace;
 pub mod loss;

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::engine::registry;
+use crate::monitor::PelQuery;
+use crate::monitor::dangling::DeletedPending;
 use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::pel_walk::PoisonScan;
+use crate::monitor::poll::poll_once_with;
 use crate::monitor::poller::StreamFocus;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
-use crate::monitor::{PelQuery, poll_once};
 use crate::redis::{Conn, ConsumerInfo, GroupInfo, PendingSummary, RedisFailure, StreamInfo};
 
 /// One partition as the dashboard lists it.
@@ -53,7 +55,7 @@ pub async fn poll_focus(
         cache.stream.clone_from(&focus.key);
     }
     if cache.keys.len() == 1 {
-        let snap = poll_once(
+        let snap = poll_once_with(
             conn,
             &cache.keys[0],
             focus.page.as_ref(),
@@ -68,7 +70,7 @@ pub async fn poll_focus(
     let mut rows = Vec::with_capacity(cache.keys.len());
     for (i, key) in cache.keys.iter().enumerate() {
         let page = focus.page.as_ref().filter(|_| i == focus.partition);
-        let snapshot = Arc::new(poll_once(conn, key, page, focus.stuck_after_ms).await?);
+        let snapshot = Arc::new(poll_once_with(conn, key, page, focus.stuck_after_ms).await?);
         let node = conn.connector().node_of(key).map(|n| n.to_string());
         rows.push(PartitionRow {
             key: key.clone(),
@@ -85,6 +87,11 @@ pub async fn poll_focus(
             .and_then(|g| g.pel_page.clone());
         if let Some(g) = total.groups.iter_mut().find(|g| g.info.name == q.group) {
             g.pel_page = page;
+            g.deleted_in_page = row
+                .snapshot
+                .group(&q.group)
+                .map(|p| p.deleted_in_page.clone())
+                .unwrap_or_default();
         }
     }
     Ok((total, rows))
@@ -99,7 +106,7 @@ pub async fn poll_partitions(
 ) -> Result<Vec<Snapshot>, RedisFailure> {
     let mut parts = Vec::with_capacity(keys.len());
     for key in keys {
-        parts.push(poll_once(conn, key, page, stuck_after_ms).await?);
+        parts.push(poll_once_with(conn, key, page, stuck_after_ms).await?);
     }
     Ok(parts)
 }
@@ -134,6 +141,16 @@ pub fn totals(stream: &str, parts: &[Snapshot]) -> Snapshot {
         commands: parts.iter().map(|p| p.commands).sum(),
         poll_us: parts.iter().map(|p| p.poll_us).sum(),
     }
+}
+
+/// Deleted pending entries over the partitions: known where every one was
+/// counted, exact where every count was.
+fn merge_deleted(parts: &[&GroupSnapshot]) -> Option<DeletedPending> {
+    let counts: Option<Vec<DeletedPending>> = parts.iter().map(|g| g.deleted_pending).collect();
+    counts.map(|c| DeletedPending {
+        count: c.iter().map(|d| d.count).sum(),
+        exact: c.iter().all(|d| d.exact),
+    })
 }
 
 /// One group's figures summed over the partitions it exists on.
@@ -171,6 +188,8 @@ fn merge_group(parts: &[&GroupSnapshot]) -> GroupSnapshot {
         pel_page: None,
         oldest_by_consumer: merge_oldest(parts),
         poison: merge_poison(parts),
+        deleted_in_page: Vec::new(),
+        deleted_pending: merge_deleted(parts),
     }
 }
 

@@ -62,6 +62,8 @@ fn part(
             }),
             next_undelivered: lag.filter(|&l| l > 0).map(|_| id(last)),
             pel_page: None,
+            deleted_in_page: Vec::new(),
+            deleted_pending: None,
             ..GroupSnapshot::default()
         }],
         groups_omitted: 0,

@@ -10,19 +10,18 @@
 //! the pass under way, the rest from the last complete one, so an entry
 //! acked since is dropped when the walk next passes it.
 //!
-//! Whether a pending id's entry is gone ([`deleted_flags`]) is read from
-//! XINFO STREAM's figures the poll already has where they decide it: an id
-//! below the stream's first entry was trimmed or deleted, an id above
-//! `max-deleted-entry-id` (Redis 7.0+; XDEL raises it, trims do not) is
-//! still there. Only ids in between cost a command each (`XRANGE id id`,
-//! pipelined), at most `max_checks` per call; the rest stay unknown.
+//! Whether a pending id's entry is gone ([`deleted_flags`]) is decided by
+//! [`crate::monitor::dangling`]: from XINFO STREAM's figures the poll
+//! already has where they tell (below the first entry: gone; above
+//! `max-deleted-entry-id`: there), else one `XRANGE id id` per id, at most
+//! [`DELETED_CHECKS_PER_STEP`] a walk step; the rest stay unknown.
 
 use std::collections::HashMap;
 
+use crate::monitor::dangling;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::redis::{
     Conn, EntryId, PendingEntry, RedisFailure, StreamInfo, parse_pending_range, xpending_range_cmd,
-    xrange_cmd,
 };
 
 /// Entries per page in the dashboard's and `monitor`'s walk.
@@ -257,7 +256,8 @@ fn walkable(snap: &Snapshot) -> impl Iterator<Item = &GroupSnapshot> {
 /// For each of `ids` (pending ids of `key`, whose XINFO STREAM figures are
 /// `info`, `None` when the key is gone): `Some(true)` when its entry is no
 /// longer in the stream, `Some(false)` when it is, `None` when telling
-/// would take more than `max_checks` commands (see the module's notes).
+/// would take more than `max_checks` commands (see
+/// [`crate::monitor::dangling`]).
 pub async fn deleted_flags(
     conn: &mut Conn,
     key: &str,
@@ -265,41 +265,11 @@ pub async fn deleted_flags(
     ids: &[EntryId],
     max_checks: usize,
 ) -> Result<Vec<Option<bool>>, RedisFailure> {
-    let mut flags: Vec<Option<bool>> = ids.iter().map(|id| known_deleted(info, *id)).collect();
-    let ask: Vec<usize> = (0..ids.len())
-        .filter(|i| flags[*i].is_none())
-        .take(max_checks)
-        .collect();
-    if ask.is_empty() {
-        return Ok(flags);
-    }
-    let mut pipe = ::redis::pipe();
-    for i in &ask {
-        let at = ids[*i].to_string();
-        pipe.add_command(xrange_cmd(key, &at, &at, 1));
-    }
-    let replies = conn.run_pipeline(&pipe, "XRANGE", false, ask.len()).await?;
-    for (i, reply) in ask.into_iter().zip(&replies) {
-        let empty = crate::redis::reply::items(reply).is_some_and(<[::redis::Value]>::is_empty);
-        flags[i] = Some(empty);
-    }
-    Ok(flags)
-}
-
-/// What XINFO STREAM's figures alone say about `id`.
-pub fn known_deleted(info: Option<&StreamInfo>, id: EntryId) -> Option<bool> {
     let Some(info) = info else {
-        return Some(true);
+        return Ok(vec![Some(true); ids.len()]);
     };
-    match info.first_id {
-        None => return Some(true),
-        Some(first) if id < first => return Some(true),
-        Some(_) => {}
-    }
-    match info.max_deleted_id {
-        Some(max) if id > max => Some(false),
-        _ => None,
-    }
+    let (flags, _) = dangling::deleted_flags_up_to(conn, key, info, ids, max_checks).await?;
+    Ok(flags)
 }
 
 /// Which pending entries a listing or a repair picks (`streamlab pending`,

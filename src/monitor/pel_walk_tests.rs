@@ -52,33 +52,6 @@ fn deleted_and_unchecked_entries_are_counted_per_pass() {
 }
 
 #[test]
-fn the_stream_figures_decide_most_ids_without_a_command() {
-    let info = StreamInfo {
-        length: 5,
-        first_id: Some(id(10)),
-        max_deleted_id: Some(id(20)),
-        ..StreamInfo::default()
-    };
-    assert_eq!(known_deleted(Some(&info), id(9)), Some(true), "trimmed");
-    assert_eq!(
-        known_deleted(Some(&info), id(21)),
-        Some(false),
-        "after any XDEL"
-    );
-    assert_eq!(known_deleted(Some(&info), id(15)), None, "needs a look");
-    assert_eq!(known_deleted(None, id(15)), Some(true), "the key is gone");
-    let empty = StreamInfo::default();
-    assert_eq!(known_deleted(Some(&empty), id(15)), Some(true));
-    // Redis 6.2 reports no max-deleted id: everything past the first entry
-    // needs a look.
-    let old = StreamInfo {
-        max_deleted_id: None,
-        ..info
-    };
-    assert_eq!(known_deleted(Some(&old), id(21)), None);
-}
-
-#[test]
 fn a_step_walks_the_group_asked_for_first_and_the_others_in_turn() {
     let mut snap = Snapshot::default();
     for name in ["a", "b", "c", "d", "e", "f"] {

@@ -15,6 +15,7 @@
 //! rotation; skipped for a consumer that owns its group's oldest entry
 //! (round 2 read it), and the round is not sent when nobody holds entries.
 
+use crate::monitor::dangling;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
 use crate::redis::id::now_ms;
 use crate::redis::reply::{checked, entries};
@@ -44,10 +45,21 @@ pub struct PelQuery {
     pub consumer: Option<String>,
 }
 
+/// Poll `key` once. `page` asks for a PEL page of one group; consumers
+/// are judged by the default `--stuck-after` ([`poll_once_with`]).
+pub async fn poll_once(
+    conn: &mut Conn,
+    key: &str,
+    page: Option<&PelQuery>,
+) -> Result<Snapshot, RedisFailure> {
+    let stuck = crate::monitor::diagnosis::DEFAULT_STUCK_AFTER_MS;
+    poll_once_with(conn, key, page, stuck).await
+}
+
 /// Poll `key` once. `page` asks for a PEL page of one group;
 /// `stuck_after_ms` is the diagnosis's threshold (round 3 is skipped for a
 /// group none of whose entries can be that idle).
-pub async fn poll_once(
+pub async fn poll_once_with(
     conn: &mut Conn,
     key: &str,
     page: Option<&PelQuery>,
@@ -88,6 +100,7 @@ pub async fn poll_once(
         stuck_after_ms,
     };
     probe_consumers(conn, key, &mut snap.groups, &probes, &mut snap.commands).await?;
+    mark_deleted(conn, key, &mut snap).await?;
     snap.taken_ms = now_ms();
     snap.poll_us = elapsed_us(started);
     Ok(snap)
@@ -209,6 +222,8 @@ async fn poll_groups(
             pel_page,
             oldest_by_consumer: std::collections::BTreeMap::new(),
             poison: None,
+            deleted_in_page: Vec::new(),
+            deleted_pending: None,
         });
     }
     Ok(out)
@@ -297,6 +312,28 @@ async fn probe_consumers(
         if let Some(p) = parse_pending_range(checked(reply)?)?.into_iter().next() {
             groups[i].oldest_by_consumer.insert(name, p);
         }
+    }
+    Ok(())
+}
+
+/// Mark the ids of the PEL page whose entry is gone: free when XINFO
+/// STREAM's figures tell; a few XRANGE id id otherwise (see
+/// [`crate::monitor::dangling`]).
+async fn mark_deleted(conn: &mut Conn, key: &str, snap: &mut Snapshot) -> Result<(), RedisFailure> {
+    let Some(info) = snap.stream.clone() else {
+        return Ok(());
+    };
+    for g in &mut snap.groups {
+        let Some(page) = &g.pel_page else { continue };
+        let ids: Vec<EntryId> = page.iter().map(|p| p.id).collect();
+        let (flags, checked) = dangling::deleted_flags(conn, key, &info, &ids).await?;
+        snap.commands += u32::try_from(checked).unwrap_or(u32::MAX);
+        g.deleted_in_page = ids
+            .into_iter()
+            .zip(flags)
+            .filter(|(_, f)| *f == Some(true))
+            .map(|(id, _)| id)
+            .collect();
     }
     Ok(())
 }

@@ -142,7 +142,10 @@ pub fn spawn_poller(
             }
             // Known from `Session::open`; a connector made without a
             // session (tests) is probed here once.
-            if tx.borrow().server.is_none()
+            // (The borrow ends before the probe: held across it, the
+            // send below would wait for it forever.)
+            let probed = tx.borrow().server.is_some();
+            if !probed
                 && let Ok(Ok(info)) =
                     tokio::time::timeout(POLL_TIMEOUT, server_info(&mut conn)).await
             {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::monitor::dangling::DeletedPending;
 use crate::monitor::diagnosis::{Diagnosis, Thresholds, diagnose};
 use crate::monitor::pel_walk::PoisonScan;
 use crate::redis::{
@@ -68,6 +69,12 @@ pub struct GroupSnapshot {
     /// Poison entries found by the PEL walk ([`crate::monitor::pel_walk`]);
     /// `None` when this poll did not walk.
     pub poison: Option<PoisonScan>,
+    /// Ids of that page whose stream entry is gone (dangling references,
+    /// see [`crate::monitor::dangling`]).
+    pub deleted_in_page: Vec<EntryId>,
+    /// How many pending entries are gone from the stream; `None` when not
+    /// counted (`monitor` counts, the dashboard marks its page).
+    pub deleted_pending: Option<DeletedPending>,
 }
 
 impl GroupSnapshot {
@@ -201,6 +208,8 @@ impl Snapshot {
                 "oldest_pending_idle_ms": g.oldest_pending_of(&c.name).map(|p| p.idle_ms),
                 "diagnosis": g.diagnosis_of(c, t).map(Diagnosis::label),
             })).collect::<Vec<_>>(),
+            "deleted_pending": g.deleted_pending.map(|d| d.count),
+            "deleted_pending_exact": g.deleted_pending.map(|d| d.exact),
         })
     }
 }

@@ -102,7 +102,8 @@ pub fn stream_of(event: &Event) -> Option<&str> {
         | Event::Crashed { stream, .. }
         | Event::WorkerStopped { stream, .. }
         | Event::Consumed { stream, .. }
-        | Event::OffsetSaved { stream, .. } => Some(stream),
+        | Event::OffsetSaved { stream, .. }
+        | Event::RestoredAfterFailover { stream, .. } => Some(stream),
         Event::Reconnecting { stream, .. }
         | Event::Reconnected { stream, .. }
         | Event::OutOfMemory { stream, .. }
@@ -148,8 +149,25 @@ pub fn describe(event: &Event) -> String {
             ..
         } => format!("{consumer} processed {id} ({kind}, delivery {deliveries})"),
         Event::Acked {
-            consumer, count, ..
-        } => format!("{consumer} acked {count}"),
+            consumer,
+            count,
+            deleted,
+            kept,
+            ..
+        } => {
+            let mut line = format!("{consumer} acked {count}");
+            if let Some(deleted) = deleted {
+                line.push_str(&format!(", deleted {deleted} from the stream"));
+            }
+            if let Some(kept) = kept.as_deref().filter(|k| !k.is_empty()) {
+                line.push_str(&format!(
+                    ", kept {} another group still needs: {}",
+                    kept.len(),
+                    ids(kept)
+                ));
+            }
+            line
+        }
         Event::Failed {
             id,
             consumer,
@@ -196,6 +214,21 @@ pub fn describe(event: &Event) -> String {
                 format!("group {group} already exists")
             }
         }
+        Event::RestoredAfterFailover {
+            checked, missing, ..
+        } => match missing {
+            0 => format!(
+                "producer: after the failover all {} it added lately are on the new master",
+                crate::words::entries(*checked)
+            ),
+            n => format!(
+                "producer: after the failover {} of the {checked} it added lately were missing on the new master (the old one acknowledged them and never passed them on): added again",
+                crate::words::entries(*n)
+            ),
+        },
+        Event::Failover { master, old, new } => format!(
+            "failover: the sentinels moved master '{master}' from {old} to {new}; every connection follows"
+        ),
         Event::GroupRecreated { group, reason, .. } => {
             format!("group {group} re-created: {reason}")
         }

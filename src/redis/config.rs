@@ -10,6 +10,11 @@ use std::path::PathBuf;
 use url::Url;
 
 use crate::redis::secrets;
+use crate::redis::topology::NodeAddr;
+
+mod sentinel;
+
+pub use sentinel::{SENTINEL_PORT, SentinelSettings};
 
 /// Raw connection inputs, as given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +29,14 @@ pub struct RedisInputs {
     pub tls_insecure: bool,
     /// REDIS_CLUSTER: `auto` (or unset) detects a cluster, `true`/`false` force.
     pub cluster: Option<String>,
+    /// REDIS_SENTINEL: `host:port,host:port,...` of the sentinels.
+    pub sentinel: Option<String>,
+    /// REDIS_SENTINEL_MASTER: the master's name as the sentinels know it.
+    pub sentinel_master: Option<String>,
+    /// The sentinels' own credentials (the data nodes keep REDIS_USERNAME
+    /// and REDIS_PASSWORD, or the URL's).
+    pub sentinel_username: Option<String>,
+    pub sentinel_password: Option<String>,
 }
 
 /// Where and how to connect. The URL inside carries the secret; use
@@ -41,11 +54,22 @@ pub struct RedisSettings {
     pub cluster: Option<bool>,
     /// Inputs given but not used, to say so (never their values).
     pub ignored: Vec<&'static str>,
+    /// The master is found through these sentinels (the URL then gives
+    /// only the scheme, credentials and database, not the address).
+    pub sentinel: Option<SentinelSettings>,
+    /// On a node's copy: the master name the sentinels gave its address
+    /// for (what a failed connection's message names).
+    pub(crate) via_sentinel: Option<String>,
 }
 
 impl fmt::Display for RedisSettings {
+    /// The redacted URL, or for a Sentinel-managed master
+    /// `sentinel mymaster (10.0.0.1:26379,10.0.0.2:26379)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.redacted_url())
+        match &self.sentinel {
+            Some(s) => write!(f, "sentinel {} ({})", s.master, s.list()),
+            None => f.write_str(&self.redacted_url()),
+        }
     }
 }
 
@@ -57,6 +81,7 @@ impl fmt::Debug for RedisSettings {
             .field("ca_cert", &self.ca_cert)
             .field("tls_insecure", &self.tls_insecure)
             .field("cluster", &self.cluster)
+            .field("sentinel", &self.sentinel)
             .finish()
     }
 }
@@ -130,13 +155,77 @@ impl RedisSettings {
                 path.display()
             )));
         }
+        let sentinel = sentinel::from_inputs(inputs)?;
+        let mut cluster = parse_cluster(inputs.cluster.as_deref())?;
+        let explicit = explicit || sentinel.is_some();
+        if sentinel.is_some() {
+            if cluster == Some(true) {
+                return Err(ConfigError(
+                    "REDIS_CLUSTER=true and REDIS_SENTINEL are both set: a master found through Sentinel is a single server, so unset REDIS_CLUSTER (or REDIS_SENTINEL for a cluster)".into(),
+                ));
+            }
+            cluster = Some(false);
+            if inputs.host.is_some() || inputs.port.is_some() {
+                ignored.push(
+                    "REDIS_HOST / REDIS_PORT (--host / --port): the sentinels say where the master is",
+                );
+            }
+        } else if inputs.sentinel_username.is_some() || inputs.sentinel_password.is_some() {
+            ignored.push(
+                "REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD: REDIS_SENTINEL is not set",
+            );
+        }
         Ok(Self {
             url,
             explicit,
             ca_cert: inputs.ca_cert.clone(),
             tls_insecure: inputs.tls_insecure,
-            cluster: parse_cluster(inputs.cluster.as_deref())?,
+            cluster,
             ignored,
+            sentinel,
+            via_sentinel: None,
+        })
+    }
+
+    /// The settings to ask one sentinel with: the data nodes' scheme (TLS
+    /// or not), CA and `--tls-insecure`, the sentinels' own credentials,
+    /// no database (a sentinel has none).
+    pub fn for_sentinel(&self, addr: &NodeAddr) -> Result<Self, ConfigError> {
+        let sentinel = self.sentinel.as_ref();
+        let bracketed = if addr.host.contains(':') {
+            format!("[{}]", addr.host)
+        } else {
+            addr.host.clone()
+        };
+        let mut url = Url::parse(&format!(
+            "{}://{bracketed}:{}",
+            self.url.scheme(),
+            addr.port
+        ))
+        .map_err(|e| {
+            ConfigError(format!(
+                "REDIS_SENTINEL entry '{addr}' is not a usable address ({e})"
+            ))
+        })?;
+        if let Some(user) = sentinel.and_then(|s| s.username.as_deref()) {
+            url.set_username(user).map_err(|()| {
+                ConfigError("REDIS_SENTINEL_USERNAME cannot be used in a URL".into())
+            })?;
+        }
+        if let Some(pass) = sentinel.and_then(|s| s.password.as_deref()) {
+            url.set_password(Some(pass)).map_err(|()| {
+                ConfigError("REDIS_SENTINEL_PASSWORD cannot be used in a URL".into())
+            })?;
+            if let Some(encoded) = url.password() {
+                secrets::register(encoded);
+            }
+        }
+        Ok(Self {
+            url,
+            sentinel: None,
+            cluster: Some(false),
+            ignored: Vec::new(),
+            ..self.clone()
         })
     }
 
@@ -196,6 +285,11 @@ impl RedisSettings {
 
     fn at(&self, host: &str, port: u16) -> Result<Self, ()> {
         let mut other = self.clone();
+        // A node is shown by its own URL; it remembers which master the
+        // sentinels named it for.
+        if let Some(s) = other.sentinel.take() {
+            other.via_sentinel = Some(s.master);
+        }
         if host.is_empty() {
             return Err(());
         }

@@ -42,6 +42,9 @@ pub enum RedisFailure {
     /// REDIS_CLUSTER=false, but the node answered MOVED/ASK: it is a
     /// cluster node and the key lives elsewhere. A setting to change.
     WrongNode(String),
+    /// The sentinels answer but know no master of REDIS_SENTINEL_MASTER's
+    /// name. A setting to change.
+    UnknownMaster(String),
 }
 
 impl RedisFailure {
@@ -64,6 +67,7 @@ impl RedisFailure {
                 | Self::ReadOnlyMode(_)
                 | Self::CrossSlot(_)
                 | Self::WrongNode(_)
+                | Self::UnknownMaster(_)
         )
     }
 }
@@ -92,7 +96,7 @@ impl fmt::Display for RedisFailure {
             Self::Reply(m) => format!("unexpected reply from Redis: {m}"),
             Self::CrossSlot(m) => format!("CROSSSLOT: {m}"),
             Self::ClusterChanging(m) => format!("the cluster is changing: {m}"),
-            Self::WrongNode(m) => m.clone(),
+            Self::WrongNode(m) | Self::UnknownMaster(m) => m.clone(),
         };
         f.write_str(&redact(&text))
     }

@@ -5,7 +5,8 @@
 //! every Valkey has what Redis 7.2 had. Later Redis features are only
 //! credited to Valkey when COMMAND INFO shows the command (Valkey 9.1 has
 //! neither XACKDEL nor XDELEX); options of existing commands (XREADGROUP
-//! CLAIM, XADD IDMP) cannot be seen that way and are never assumed there.
+//! CLAIM, XADD IDMP, the trim modes KEEPREF / DELREF / ACKED) cannot be
+//! seen that way and are never assumed there.
 
 use std::fmt;
 use std::str::FromStr;
@@ -68,12 +69,14 @@ pub enum Feature {
     ConsumerInactive,
     XAckDel,
     XDelEx,
+    /// XADD / XTRIM KEEPREF | DELREF | ACKED (8.2).
+    TrimModes,
     XReadGroupClaim,
     XAddIdmp,
 }
 
 impl Feature {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::XAutoClaim,
         Self::XPendingIdle,
         Self::Lag,
@@ -83,6 +86,7 @@ impl Feature {
         Self::ConsumerInactive,
         Self::XAckDel,
         Self::XDelEx,
+        Self::TrimModes,
         Self::XReadGroupClaim,
         Self::XAddIdmp,
     ];
@@ -99,6 +103,7 @@ impl Feature {
             Self::ConsumerInactive => "consumer_inactive",
             Self::XAckDel => "xackdel",
             Self::XDelEx => "xdelex",
+            Self::TrimModes => "trim_modes",
             Self::XReadGroupClaim => "xreadgroup_claim",
             Self::XAddIdmp => "xadd_idmp",
         }
@@ -112,7 +117,7 @@ impl Feature {
                 Version::new(7, 0, 0)
             }
             Self::ConsumerInactive => Version::new(7, 2, 0),
-            Self::XAckDel | Self::XDelEx => Version::new(8, 2, 0),
+            Self::XAckDel | Self::XDelEx | Self::TrimModes => Version::new(8, 2, 0),
             Self::XReadGroupClaim => Version::new(8, 4, 0),
             Self::XAddIdmp => Version::new(8, 6, 0),
         }
@@ -140,6 +145,7 @@ impl Feature {
             Self::ConsumerInactive => "XINFO CONSUMERS inactive",
             Self::XAckDel => "XACKDEL",
             Self::XDelEx => "XDELEX",
+            Self::TrimModes => "XADD/XTRIM KEEPREF|DELREF|ACKED",
             Self::XReadGroupClaim => "XREADGROUP CLAIM",
             Self::XAddIdmp => "XADD IDMP",
         }
@@ -154,6 +160,7 @@ impl Feature {
             Self::XAutoClaimDeleted => {
                 "does not list entries deleted while pending in XAUTOCLAIM's reply".into()
             }
+            Self::TrimModes => "has no trim modes (XADD, XTRIM KEEPREF | DELREF | ACKED)".into(),
             other => format!("has no {}", other.command_words()),
         }
     }
@@ -199,6 +206,8 @@ mod tests {
         assert_eq!(has(Version::new(7, 0, 15)).len(), 6);
         assert!(has(Version::new(7, 2, 4)).contains(&"consumer_inactive"));
         assert!(has(Version::new(8, 2, 0)).contains(&"xackdel"));
+        assert!(has(Version::new(8, 2, 3)).contains(&"trim_modes"));
+        assert!(!has(Version::new(7, 4, 0)).contains(&"trim_modes"));
         assert!(!has(Version::new(8, 2, 0)).contains(&"xreadgroup_claim"));
         assert_eq!(has(Version::new(8, 6, 0)).len(), Feature::ALL.len());
     }
@@ -210,5 +219,6 @@ mod tests {
         assert!(Feature::Lag.expected_in(true, v9));
         assert!(!Feature::XAckDel.expected_in(true, v9));
         assert!(!Feature::XAddIdmp.expected_in(true, v9));
+        assert!(!Feature::TrimModes.expected_in(true, v9));
     }
 }

@@ -22,6 +22,7 @@ use crate::redis::connect::{Conn, Connector};
 use crate::redis::errors::RedisFailure;
 use crate::redis::features::{Feature, Version};
 use crate::redis::reply::{items, table, text};
+use crate::redis::{Retention, TrimMode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerName {
@@ -144,6 +145,47 @@ impl ServerInfo {
             "{self} is too old for streamlab: it lacks {} (Redis 6.2 or later, or any Valkey, is needed)",
             missing.join(" and ")
         ))
+    }
+
+    /// Why this server cannot trim with `mode` (one line naming Redis
+    /// 8.2), or `None` when it can.
+    pub fn trim_mode_refusal(&self, mode: TrimMode) -> Option<String> {
+        if self.has(Feature::TrimModes) {
+            return None;
+        }
+        Some(format!(
+            "trim mode {} needs Redis 8.2 or later, and {self} has no KEEPREF, DELREF or ACKED option (XADD, XTRIM)",
+            mode.word()
+        ))
+    }
+
+    /// Whether approximate trimming (`~`) with `mode` removes nothing on
+    /// this server: ACKED or DELREF on Redis 8.2.0 to 8.4.0 (redis#14656).
+    pub fn approximate_trim_ignored(&self, mode: Option<TrimMode>) -> bool {
+        let broken = Version::new(8, 2, 0)..=Version::new(8, 4, 0);
+        self.name == ServerName::Redis
+            && broken.contains(&self.version)
+            && matches!(mode, Some(TrimMode::Acked | TrimMode::DelRef))
+    }
+
+    /// `retention` as this server can run it: refused (why) when it names
+    /// a trim mode the server lacks; made exact, with a note saying why,
+    /// where approximate trimming with its mode removes nothing.
+    pub fn fit_retention(
+        &self,
+        retention: Retention,
+    ) -> Result<(Retention, Option<String>), String> {
+        if let Some(why) = retention.mode.and_then(|m| self.trim_mode_refusal(m)) {
+            return Err(why);
+        }
+        if retention.exact || !self.approximate_trim_ignored(retention.mode) {
+            return Ok((retention, None));
+        }
+        let mode = retention.mode.map_or("", TrimMode::word);
+        let note = format!(
+            "{self} removes nothing when trimming approximately (~) with {mode} (redis#14656): trimming exactly (=) instead"
+        );
+        Ok((retention.exactly(true), Some(note)))
     }
 
     /// The `"server"` object of `monitor --json` and `info --json`.

@@ -2,6 +2,7 @@
 //! text as Redis 6.0/6.2/7.0 and Valkey 9.1 print it.
 
 use super::*;
+use crate::redis::{Retention, TrimMode};
 
 const REDIS_62: &str = "# Server\r\nredis_version:6.2.14\r\nredis_mode:standalone\r\n# Cluster\r\ncluster_enabled:0\r\n";
 const VALKEY_91: &str = "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\nserver_mode:standalone\r\n";
@@ -121,4 +122,29 @@ fn json_has_the_documented_fields() {
         json["features"],
         serde_json::json!(["xautoclaim", "xpending_idle"])
     );
+}
+
+#[test]
+fn trim_modes_are_refused_before_8_2_and_exact_where_approximate_ones_do_nothing() {
+    let redis_82 = "redis_version:8.2.3\r\nredis_mode:standalone\r\n";
+    let redis_85 = "redis_version:8.6.0\r\nredis_mode:standalone\r\n";
+    let acked = Retention::max_len(100, false).with_mode(Some(TrimMode::Acked));
+    for old in [REDIS_62, VALKEY_91, CLUSTER_70] {
+        let why = from_info(old).fit_retention(acked).expect_err("refused");
+        assert!(why.contains("Redis 8.2"), "{why}");
+        assert!(why.contains("ACKED"), "{why}");
+    }
+    // Without a mode nothing changes anywhere.
+    let plain = Retention::max_len(100, false);
+    assert_eq!(from_info(REDIS_62).fit_retention(plain), Ok((plain, None)));
+    let (fitted, note) = from_info(redis_82).fit_retention(acked).expect("8.2 trims");
+    assert!(fitted.exact, "~ with ACKED removes nothing on 8.2.3");
+    assert!(note.is_some_and(|n| n.contains("14656")));
+    let keepref = plain.with_mode(Some(TrimMode::KeepRef));
+    assert_eq!(
+        from_info(redis_82).fit_retention(keepref),
+        Ok((keepref, None))
+    );
+    let (later, note) = from_info(redis_85).fit_retention(acked).expect("trims");
+    assert!(!later.exact && note.is_none());
 }

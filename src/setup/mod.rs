@@ -3,7 +3,9 @@
 //! stream, build the parts' settings from flags, and listen for signals.
 //! Shared here so `commands/` and `tui/` never import each other.
 
+pub mod failover;
 pub mod session;
 pub mod signals;
 pub mod streams;
+pub mod trimming;
 pub mod worker;

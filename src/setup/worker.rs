@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::cli::{GlobalArgs, WorkerTuning};
 use crate::engine::worker::WorkerConfig;
+use crate::failure::Failure;
+use crate::redis::{Feature, ServerInfo};
 
 /// Defaults of the headless worker (the dashboard uses faster lab ones).
 pub const DEFAULT_CLAIM_EVERY: Duration = Duration::from_secs(5);
@@ -42,5 +44,20 @@ pub fn worker_config(
         min_idle: tuning.min_idle.unwrap_or(min_idle),
         claim_count: usize::try_from(tuning.claim_count).unwrap_or(100),
         max_deliveries: tuning.max_deliveries,
+        ack_delete: tuning.ack_delete,
     }
+}
+
+/// `--ack-delete` on a server without XACKDEL: one line, exit 2, before
+/// any worker starts.
+pub fn check_ack_delete(config: &WorkerConfig, server: Option<&ServerInfo>) -> Result<(), Failure> {
+    let Some(why) = server
+        .filter(|_| config.ack_delete)
+        .and_then(|s| s.missing(Feature::XAckDel))
+    else {
+        return Ok(());
+    };
+    Err(Failure::usage(format!(
+        "--ack-delete needs XACKDEL (Redis 8.2 or later), and {why}: nothing was sent; without it workers ack with XACK, and trim --safe removes what every group acked"
+    )))
 }

@@ -61,7 +61,16 @@ impl Admin {
                 group_admin::trim(&mut *conn.lock().await, &key, &retention).await
             }),
             EngineCommand::PlanTrim(target) => self.spawn("plan a trim".into(), async move {
-                group_admin::plan_trim(&mut *conn.lock().await, &key, target).await
+                group_admin::plan_trim(&mut *conn.lock().await, &key, target, None).await
+            }),
+            EngineCommand::PlanModeTrim(target, mode) => {
+                self.spawn("plan a trim".into(), async move {
+                    let mut c = conn.lock().await;
+                    group_admin::plan_trim(&mut c, &key, target, Some(mode)).await
+                });
+            }
+            EngineCommand::PlanAckedTrim => self.spawn("plan a trim".into(), async move {
+                group_admin::plan_acked_trim(&mut *conn.lock().await, &key).await
             }),
             EngineCommand::SetId { group, id } => self.spawn("XGROUP SETID".into(), async move {
                 group_admin::set_id(&mut *conn.lock().await, &key, &group, &id).await

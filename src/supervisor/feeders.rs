@@ -53,7 +53,7 @@ pub(super) fn spawn_producer(
     let config = ProducerConfig {
         layout: lab.layout.clone(),
         spread: lab.spread.clone(),
-        retention: None,
+        retention: lab.retention,
         payload_bytes: 0,
         first_seq: 1,
     };

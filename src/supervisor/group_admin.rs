@@ -9,9 +9,9 @@ use ::redis::Cmd;
 use super::{ClaimStop, Done, Outcome, PendingOfDeleted, Refusal};
 use crate::engine::retention::{self, PlanError, Target};
 use crate::redis::{
-    Conn, RedisFailure, Retention, command_line, delete_consumer, xclaim, xgroup_delconsumer_cmd,
-    xgroup_destroy, xgroup_destroy_cmd, xgroup_setid, xgroup_setid_cmd, xpending_range, xtrim,
-    xtrim_cmd,
+    Conn, RedisFailure, Retention, TrimMode, command_line, delete_consumer, xclaim,
+    xgroup_delconsumer_cmd, xgroup_destroy, xgroup_destroy_cmd, xgroup_setid, xgroup_setid_cmd,
+    xpending_range, xtrim, xtrim_cmd,
 };
 
 /// Entries per XPENDING + XCLAIM page when moving a consumer's PEL.
@@ -44,14 +44,29 @@ pub(super) async fn plan_trim(
     c: &mut Conn,
     key: &str,
     target: Target,
+    mode: Option<TrimMode>,
 ) -> Result<Outcome, RedisFailure> {
     match retention::plan(c, key, target).await {
-        Ok(plan) => Ok(Outcome::TrimPlan(Box::new(plan))),
-        Err(PlanError::Refused(why)) => Ok(Outcome::Refused(Refusal::NoSafeTrim {
+        Ok(plan) => Ok(Outcome::TrimPlan(Box::new(plan.with_mode(mode)))),
+        Err(e) => refused(key, e),
+    }
+}
+
+/// `XTRIM MAXLEN = 0 ACKED` planned for a confirmation.
+pub(super) async fn plan_acked_trim(c: &mut Conn, key: &str) -> Result<Outcome, RedisFailure> {
+    match retention::plan_acked(c, key).await {
+        Ok(plan) => Ok(Outcome::AckedPlan(Box::new(plan))),
+        Err(e) => refused(key, e),
+    }
+}
+
+fn refused(key: &str, e: PlanError) -> Result<Outcome, RedisFailure> {
+    match e {
+        PlanError::Refused(why) => Ok(Outcome::Refused(Refusal::NoSafeTrim {
             key: key.to_owned(),
             why,
         })),
-        Err(PlanError::Redis(e)) => Err(e),
+        PlanError::Redis(e) => Err(e),
     }
 }
 

@@ -33,7 +33,7 @@ use crate::engine::repair::Repair;
 use crate::engine::retention::Target;
 use crate::engine::worker::WorkerConfig;
 use crate::monitor::pel_walk::PendingFilter;
-use crate::redis::{Connector, EntryId, PendingEntry, Retention};
+use crate::redis::{Connector, EntryId, PendingEntry, Retention, TrimMode};
 
 /// Entries `*` marks at most (the bulk actions' batch bound).
 pub const MARK_LIMIT: usize = 10_000;
@@ -66,6 +66,11 @@ pub enum EngineCommand {
     /// Plan a MINID trim (the safe one, or a chosen id) for a confirmation:
     /// answered with [`Outcome::TrimPlan`].
     PlanTrim(Target),
+    /// The same, to be trimmed with a Redis 8.2 trim mode.
+    PlanModeTrim(Target, TrimMode),
+    /// Plan `XTRIM MAXLEN = 0 ACKED` (Redis 8.2): answered with
+    /// [`Outcome::AckedPlan`].
+    PlanAckedTrim,
     /// XGROUP DELCONSUMER, after dealing with its pending entries.
     DeleteConsumer {
         group: String,
@@ -171,6 +176,10 @@ pub struct Roster {
     pub basic: Option<BasicReport>,
     /// Engine events the screen fell too far behind to receive.
     pub events_dropped: u64,
+    /// `--ack-delete`: entries the workers' XACKDEL removed from the
+    /// stream, and those it kept because another group still needs them.
+    pub ack_deleted: u64,
+    pub ack_kept: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +193,8 @@ pub struct SupervisorConfig {
     pub work_ms: u64,
     /// Name of the basic consumer (its offset key derives from it).
     pub basic_name: String,
+    /// What the lab's producer trims with (`--maxlen`, `--trim-mode`).
+    pub retention: Option<Retention>,
 }
 
 pub struct Supervisor {
@@ -334,14 +345,23 @@ impl Supervisor {
 
     /// What runs now; also notices workers whose task ended.
     pub fn roster(&mut self) -> Roster {
+        // One lock for all three: a guard lives to the end of the
+        // statement, so locking again in the same expression would wait
+        // for itself.
+        let (workers, ack_deleted, ack_kept) = {
+            let mut w = self.workers();
+            (w.reports(), w.total(|s| &s.deleted), w.total(|s| &s.kept))
+        };
         Roster {
-            workers: self.workers().reports(),
+            workers,
             produced: self.feeders.as_ref().map_or(0, |f| f.producer.produced()),
             basic: self
                 .feeders
                 .as_ref()
                 .map(|f| f.basic.report(&self.config.basic_name)),
             events_dropped: self.events_dropped.load(Ordering::Relaxed),
+            ack_deleted,
+            ack_kept,
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::engine::browse::Fetched;
 use crate::engine::browse::page::Page;
 use crate::engine::browse::search::SearchStep;
-use crate::engine::retention::{self, Plan};
+use crate::engine::retention::{self, AckedPlan, Plan};
 use crate::redis::{EntryId, PendingEntry};
 use crate::supervisor::workers::{WorkerMode, WorkerStatus};
 
@@ -41,6 +41,8 @@ pub enum Outcome {
         entries: Vec<PendingEntry>,
         complete: bool,
     },
+    /// A planned `XTRIM MAXLEN = 0 ACKED`, to confirm before it is sent.
+    AckedPlan(Box<AckedPlan>),
 }
 
 /// A request carried out. `command` is the command line as it was sent.

@@ -2,7 +2,7 @@
 //! between normal / slow / failing behaviour while they run.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -231,6 +231,14 @@ impl Workers {
             }
             Err(o) => o,
         }
+    }
+
+    /// One counter summed over every worker, running or not.
+    pub(super) fn total(&self, counter: impl Fn(&WorkerStats) -> &AtomicU64) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| counter(&s.stats).load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Reports of every worker, after noticing the ones whose task ended.

@@ -48,6 +48,8 @@ pub fn lab() -> Lab {
         max_deliveries: 5,
         work_ms: 50,
         basic_name: "basic".into(),
+        ack_delete: false,
+        producer_trim: None,
     }
 }
 
@@ -103,6 +105,8 @@ fn workers_group() -> GroupSnapshot {
         oldest_pending: Some(page[0].clone()),
         next_undelivered: Some(id(1_500, 0)),
         pel_page: Some(page),
+        deleted_in_page: Vec::new(),
+        deleted_pending: None,
         ..GroupSnapshot::default()
     }
 }
@@ -155,6 +159,8 @@ pub fn worker(name: &str, status: WorkerStatus, mode: WorkerMode, processed: u64
 pub fn roster() -> Roster {
     Roster {
         events_dropped: 0,
+        ack_deleted: 0,
+        ack_kept: 0,
         workers: vec![
             worker("w1", WorkerStatus::Running, WorkerMode::Normal, 2_000),
             worker("w2", WorkerStatus::Running, WorkerMode::Slow, 900),

@@ -176,7 +176,7 @@ pub const BINDINGS: &[Binding] = &[
         Normal,
         &[ch('t')],
         Intent::Trim,
-        "trim: MAXLEN n, MINID id or safe (previewed, name typed)",
+        "trim: MAXLEN, MINID, safe, acked (previewed, name typed)",
     )),
     writes(bind(
         Normal,

@@ -9,6 +9,11 @@ use crate::tui::state::{LogKind, Mode, State};
 use crate::tui::{admin, entries, outcomes};
 
 pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
+    if let Event::Failover { new, .. } = event
+        && let Some(sentinel) = &mut state.sentinel
+    {
+        sentinel.address = Some(new.clone());
+    }
     let kind = match event {
         Event::Processed { .. }
         | Event::Acked { .. }
@@ -23,7 +28,8 @@ pub fn on_event(state: &mut State, event: &Event, at_ms: u64) {
         | Event::Error { .. }
         | Event::Reconnecting { .. }
         | Event::OutOfMemory { .. }
-        | Event::GroupRecreated { .. } => LogKind::Failure,
+        | Event::GroupRecreated { .. }
+        | Event::Failover { .. } => LogKind::Failure,
         Event::WorkerStarted { .. }
         | Event::WorkerStopped { .. }
         | Event::Reconnected { .. }
@@ -98,6 +104,7 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) -> Vec<Engine
             entries,
             complete,
         } => admin::bulk::on_marked(state, &group, entries, complete),
+        Outcome::AckedPlan(plan) => admin::on_acked_plan(state, &plan),
         Outcome::Entry { id, fields } => {
             if let Mode::Entry(view) = &mut state.view.mode
                 && view.id == id

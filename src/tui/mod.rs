@@ -41,6 +41,7 @@ pub mod ui;
 pub mod update;
 pub mod watch;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{Sender, channel};
@@ -48,6 +49,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DashboardArgs, GlobalArgs};
 use crate::engine::Event;
+use crate::engine::event::ChannelSink;
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
 use crate::monitor::diagnosis::Thresholds;
@@ -56,12 +58,14 @@ use crate::monitor::keyspace::poller::spawn_keyspace;
 use crate::monitor::spawn_poller;
 use crate::redis::Connector;
 use crate::redis::id::now_ms;
+use crate::setup::failover::report_failovers;
 use crate::setup::session::Session;
 use crate::setup::streams::spread_of;
-use crate::setup::worker::worker_config;
+use crate::setup::trimming::{Limits, producer_retention};
+use crate::setup::worker::{check_ack_delete, worker_config};
 use crate::supervisor::{Outcome, Scenario, Supervisor, SupervisorConfig};
 use crate::tui::lab_gate::Gate;
-use crate::tui::state::{Lab, Production, Screen, State};
+use crate::tui::state::{Lab, LogKind, Production, Screen, State};
 
 /// Lab defaults: recovery shows within seconds (headless workers use 15s/5s).
 pub const LAB_MIN_IDLE: Duration = Duration::from_secs(5);
@@ -106,13 +110,23 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         }
     };
     let worker = lab_worker(global, args);
-    let lab = lab(&session, global, args, &worker);
+    let server = session.connector.server();
+    check_ack_delete(&worker, server)?;
+    let limits = Limits {
+        maxlen: args.maxlen,
+        minid: None,
+        mode: args.trim_mode.mode(),
+    };
+    let (retention, notes) = producer_retention(limits, layout.partition_count(), server)?;
+    let mut lab = lab(&session, global, args, &worker);
+    lab.producer_trim = retention.map(|r| trim_words(&r));
     let config = SupervisorConfig {
         worker,
         layout,
         spread: spread_of(partitions),
         work_ms: args.work_ms,
         basic_name: lab.basic_name.clone(),
+        retention,
     };
     let production = Production {
         on: args.produce,
@@ -120,6 +134,9 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
     };
     let mut state = State::new(lab, production, now_ms());
     state.thresholds = thresholds(args);
+    for note in notes {
+        state.push_log(now_ms(), LogKind::Lifecycle, note);
+    }
     state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     let scenario = args.scenario.as_deref().and_then(Scenario::from_name);
     let scenario_commands = scenario.map(|s| scenarios::start(&mut state, s));
@@ -155,9 +172,12 @@ async fn show(
     // health INFO: never sent for a user the ACL refuses INFO, and 5 s
     // late after a failed first read.
     state.server = poll_with.server().cloned();
+    state.sentinel = poll_with.sentinel();
     let (events_tx, events) = channel(EVENTS_QUEUE);
     let (outcomes_tx, outcomes) = channel(OUTCOMES_QUEUE);
     let cancel = CancellationToken::new();
+    let failovers = Arc::new(ChannelSink::new(events_tx.clone()));
+    let _reporter = report_failovers(poll_with, failovers, cancel.clone());
     // Paused from the start when the overview is shown first.
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
     let poller = spawn_poller(
@@ -224,7 +244,15 @@ fn lab(session: &Session, global: &GlobalArgs, args: &DashboardArgs, worker: &Wo
         max_deliveries: worker.max_deliveries,
         work_ms: args.work_ms,
         basic_name: "basic".into(),
+        ack_delete: worker.ack_delete,
+        producer_trim: None,
     }
+}
+
+/// `MAXLEN ~ 1000 ACKED`: the retention as XADD carries it.
+fn trim_words(retention: &crate::redis::Retention) -> String {
+    let line = crate::redis::command_line(&crate::redis::xtrim_cmd("k", retention));
+    line.trim_start_matches("XTRIM k ").to_owned()
 }
 
 /// The server as the header names it: the redacted URL, and whether it is

@@ -13,6 +13,7 @@ use crate::monitor::advice::Health;
 use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, LinkState, Snapshot};
+use crate::redis::connect::SentinelStatus;
 use crate::redis::{EntryId, PendingEntry, ServerInfo};
 use crate::supervisor::{Roster, WorkerReport};
 use crate::tui::access::{self, Access, Needs};
@@ -40,6 +41,11 @@ pub struct Lab {
     pub max_deliveries: u64,
     pub work_ms: u64,
     pub basic_name: String,
+    /// The lab's workers ack with XACKDEL ... ACKED (`--ack-delete`).
+    pub ack_delete: bool,
+    /// What the lab's producer trims with, as XADD says it
+    /// (`MAXLEN ~ 1000 ACKED`); `None` when it does not trim.
+    pub producer_trim: Option<String>,
 }
 
 /// The focusable panes, in Tab order.
@@ -274,6 +280,9 @@ pub struct State {
     pub lab: Lab,
     pub link: Option<LinkState>,
     pub server: Option<ServerInfo>,
+    /// Behind Redis Sentinel: the master's name and where it is now
+    /// (updated by each `failover` event).
+    pub sentinel: Option<SentinelStatus>,
     /// The server's memory and queue-safety advice (INFO, every 5 s).
     pub health: Option<Health>,
     pub snapshot: Option<Arc<Snapshot>>,

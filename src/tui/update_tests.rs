@@ -110,10 +110,7 @@ fn trim_asks_for_maxlen_then_wants_the_stream_name_typed() {
     assert!(key(&mut s, Intent::Submit).is_empty(), "not the name yet");
     assert!(status(&s).contains("'tasks' exactly"), "{:?}", s.status);
     typed(&mut s, "s");
-    let retention = crate::redis::Retention::MaxLen {
-        len: 1000,
-        exact: true,
-    };
+    let retention = crate::redis::Retention::max_len(1000, true);
     assert_eq!(
         key(&mut s, Intent::Submit),
         vec![EngineCommand::Trim(retention)]
@@ -129,7 +126,7 @@ fn a_bad_maxlen_is_refused_in_words() {
     assert!(key(&mut s, Intent::Submit).is_empty());
     assert_eq!(s.view.mode, Mode::Normal);
     assert!(
-        status(&s).contains("not a length, an id or `safe`"),
+        status(&s).contains("not a length, an id, `safe` or `acked`"),
         "{:?}",
         s.status
     );

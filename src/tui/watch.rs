@@ -102,6 +102,7 @@ async fn show_watch(
         spread: Spread::RoundRobin,
         work_ms: 0,
         basic_name: String::new(),
+        retention: None,
     };
     let start = |events, outcomes| Supervisor::watch(admin, config, events, outcomes);
     super::show(session, &read_only, state, start).await
@@ -132,5 +133,6 @@ fn admin_target(global: &GlobalArgs) -> WorkerConfig {
         min_idle: Duration::from_secs(1),
         claim_count: 1,
         max_deliveries: u64::MAX,
+        ack_delete: false,
     }
 }

@@ -233,6 +233,7 @@ pub fn test_worker_config(stream: &str, group: &str, consumer: &str) -> WorkerCo
         min_idle: Duration::from_secs(600),
         claim_count: 10,
         max_deliveries: 5,
+        ack_delete: false,
     }
 }
 

@@ -101,7 +101,7 @@ async fn last_below(
     Ok(newest.first().map(|e| e.id))
 }
 
-async fn count_below(
+pub(super) async fn count_below(
     conn: &mut Conn,
     key: &str,
     info: &StreamInfo,

@@ -9,17 +9,19 @@
 //! only move forward (SETID aside), and XINFO GROUPS is read before the
 //! PELs, so a plan read while groups work errs towards keeping entries.
 
+mod acked;
 mod count;
 mod preview;
 
 use serde::Serialize;
 
+pub use acked::{AckedGroup, AckedPlan, Kept, plan_acked};
 pub use count::{Cost, EntryCount, PAGE, SCAN_BUDGET};
 
 use crate::redis::reply::checked;
 use crate::redis::{
-    Conn, EntryId, RedisFailure, StreamInfo, is_no_such_key, parse_groups, parse_pending_range,
-    parse_stream_info, xinfo_groups_cmd, xinfo_stream_cmd, xpending_range_cmd,
+    Conn, EntryId, RedisFailure, Retention, StreamInfo, TrimMode, is_no_such_key, parse_groups,
+    parse_pending_range, parse_stream_info, xinfo_groups_cmd, xinfo_stream_cmd, xpending_range_cmd,
 };
 
 /// What a group's PEL says about the oldest entry it has not acked.
@@ -40,6 +42,8 @@ pub struct GroupPosition {
     pub oldest_pending: OldestPending,
     /// Entries after `last_delivered` still in the stream (`None`: unknown).
     pub lag: Option<u64>,
+    /// How many entries its PEL holds (XINFO GROUPS).
+    pub pending: u64,
 }
 
 /// Why a group needs the entries from its limit on.
@@ -86,7 +90,12 @@ impl GroupPosition {
 pub enum Refusal {
     NoStream,
     NoGroups,
-    Unknown { group: String, why: String },
+    /// `trim --acked` on a stream without groups: ACKED would delete all.
+    NoGroupsAcked,
+    Unknown {
+        group: String,
+        why: String,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -95,6 +104,9 @@ impl std::fmt::Display for Refusal {
             Self::NoStream => f.write_str("the stream does not exist"),
             Self::NoGroups => f.write_str(
                 "no consumer group reads it, so nothing says which entries are done: trim with --maxlen or --minid instead",
+            ),
+            Self::NoGroupsAcked => f.write_str(
+                "no consumer group reads it, so ACKED would delete every entry: trim with --maxlen or --minid instead",
             ),
             Self::Unknown { group, why } => write!(
                 f,
@@ -145,12 +157,28 @@ pub struct Plan {
     pub unknown: Vec<(String, String)>,
     pub removal: Removal,
     pub cost: Cost,
+    /// The 8.2 trim mode the trim is sent with (none: the server's default).
+    #[serde(skip)]
+    pub mode: Option<TrimMode>,
 }
 
 impl Plan {
+    /// The trim this plan previews: XTRIM MINID, exact, with `mode`.
+    pub fn retention(&self) -> Retention {
+        Retention::min_id(self.minid).with_mode(self.mode)
+    }
+
+    /// The same plan, trimmed with `mode`.
+    pub fn with_mode(self, mode: Option<TrimMode>) -> Self {
+        Self { mode, ..self }
+    }
+
     /// Groups that would lose entries they still need.
     pub fn losers(&self) -> impl Iterator<Item = &GroupLimit> {
-        self.limits.iter().filter(|l| l.keep_from < self.minid)
+        let acked = self.mode == Some(TrimMode::Acked);
+        self.limits
+            .iter()
+            .filter(move |l| !acked && l.keep_from < self.minid)
     }
 }
 
@@ -200,6 +228,7 @@ pub async fn plan(conn: &mut Conn, key: &str, target: Target) -> Result<Plan, Pl
         unknown,
         removal,
         cost,
+        mode: None,
     })
 }
 
@@ -255,6 +284,7 @@ pub async fn read_positions(
                 .find(|(name, _)| *name == g.name)
                 .map_or(OldestPending::Nothing, |(_, o)| o.clone()),
             lag: g.lag,
+            pending: g.pending,
         })
         .collect();
     Ok(Some((info, positions)))

@@ -14,6 +14,7 @@ fn group(name: &str, last: u64, oldest: OldestPending, lag: Option<u64>) -> Grou
         last_delivered: Some(id(last)),
         oldest_pending: oldest,
         lag,
+        pending: 0,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::engine::event::Event;
 use crate::engine::task::Task;
 use crate::engine::worker::{BatchEnd, Behaviour, Worker, WorkerExit};
 use crate::redis::reply::Entry;
-use crate::redis::{EntryId, RedisFailure, dead_letter, xack};
+use crate::redis::{DeadLetterTo, EntryId, RedisFailure, ack_ids, dead_letter_acking, xack};
 
 impl Worker {
     /// Process a batch. With `defer_ack` the XACK is left for the next
@@ -128,14 +128,19 @@ impl Worker {
             .map(|(k, v)| (k.as_str(), v.as_slice()))
             .collect();
         let dead = dead_key(&c.stream);
+        let how = c.ack_how();
+        let to = DeadLetterTo {
+            key: &dead,
+            fields: &borrowed,
+        };
         loop {
-            match dead_letter(
+            match dead_letter_acking(
                 &mut self.conn,
                 &self.config.stream,
-                &dead,
                 &self.config.group,
                 entry.id,
-                &borrowed,
+                &to,
+                how,
             )
             .await
             {
@@ -170,17 +175,13 @@ impl Worker {
         if ids.is_empty() {
             return Ok(());
         }
+        let how = self.config.ack_how();
         loop {
-            match xack(&mut self.conn, &self.config.stream, &self.config.group, ids).await {
-                Ok(n) => {
+            let (key, group) = (&self.config.stream, &self.config.group);
+            match ack_ids(&mut self.conn, key, group, ids, how).await {
+                Ok(reply) => {
                     self.note_success();
-                    self.stats.acked.fetch_add(n, Ordering::Relaxed);
-                    self.sink.emit(Event::Acked {
-                        stream: self.config.stream.clone(),
-                        ids: ids.to_vec(),
-                        consumer: self.config.consumer.clone(),
-                        count: n,
-                    });
+                    self.report_ack(ids.to_vec(), reply);
                     return Ok(());
                 }
                 // A lost group means the PEL is gone too: nothing left to ack.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::event::{Event, SharedSink};
-use crate::redis::{Conn, EntryId, RedisFailure, xack_and_readgroup};
+use crate::redis::{AckHow, AckReply, Conn, EntryId, RedisFailure, xack_and_readgroup};
 
 mod batch;
 mod claim;
@@ -33,6 +33,19 @@ pub struct WorkerConfig {
     /// Entries per XAUTOCLAIM call.
     pub claim_count: usize,
     pub max_deliveries: u64,
+    /// Ack with XACKDEL ... ACKED (Redis 8.2): an entry leaves the stream
+    /// once every group has acked it.
+    pub ack_delete: bool,
+}
+
+impl WorkerConfig {
+    pub fn ack_how(&self) -> AckHow {
+        if self.ack_delete {
+            AckHow::AckDelete
+        } else {
+            AckHow::Ack
+        }
+    }
 }
 
 /// The simulated work, changeable while the worker runs (the dashboard's
@@ -89,6 +102,10 @@ pub struct WorkerStats {
     pub failed: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub reclaimed: AtomicU64,
+    /// `--ack-delete`: acked entries that left the stream, and those kept
+    /// because another group still needs them.
+    pub deleted: AtomicU64,
+    pub kept: AtomicU64,
 }
 
 /// Why a worker's run ended.
@@ -201,6 +218,7 @@ impl Worker {
                 &self.config.group,
                 &self.config.consumer,
                 &self.deferred_ack,
+                self.config.ack_how(),
                 self.config.count,
                 block_ms,
             )
@@ -228,17 +246,31 @@ impl Worker {
         self.ack(&deferred, cancel).await
     }
 
-    fn report_deferred_ack(&mut self, acked: u64) {
+    fn report_deferred_ack(&mut self, acked: AckReply) {
         let ids = std::mem::take(&mut self.deferred_ack);
         if ids.is_empty() {
             return;
         }
-        self.stats.acked.fetch_add(acked, Ordering::Relaxed);
+        self.report_ack(ids, acked);
+    }
+
+    /// Count an ack and say what it did (what XACKDEL deleted and kept).
+    fn report_ack(&self, ids: Vec<EntryId>, reply: AckReply) {
+        self.stats.acked.fetch_add(reply.acked, Ordering::Relaxed);
+        if let Some(deleted) = reply.deleted {
+            self.stats.deleted.fetch_add(deleted, Ordering::Relaxed);
+            self.stats
+                .kept
+                .fetch_add(reply.kept.len() as u64, Ordering::Relaxed);
+        }
+        let kept = reply.deleted.is_some().then_some(reply.kept);
         self.sink.emit(Event::Acked {
             stream: self.config.stream.clone(),
             ids,
             consumer: self.config.consumer.clone(),
-            count: acked,
+            count: reply.acked,
+            deleted: reply.deleted,
+            kept,
         });
     }
 }

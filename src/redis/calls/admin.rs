@@ -24,17 +24,11 @@ pub fn xclaim_cmd(key: &str, group: &str, to: &str, min_idle_ms: u64, ids: &[Ent
     c
 }
 
-/// XTRIM key MAXLEN =|~ n, or MINID id (exact).
+/// XTRIM key MAXLEN|MINID =|~ limit [KEEPREF|DELREF|ACKED].
 pub fn xtrim_cmd(key: &str, retention: &Retention) -> Cmd {
     let mut c = cmd("XTRIM");
     c.arg(key);
-    match retention {
-        Retention::MaxLen { len, exact } => c
-            .arg("MAXLEN")
-            .arg(if *exact { "=" } else { "~" })
-            .arg(*len),
-        Retention::MinId(min) => c.arg("MINID").arg(min.to_string()),
-    };
+    retention.push_args(&mut c);
     c
 }
 
@@ -134,6 +128,7 @@ pub async fn delete_consumer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redis::TrimMode;
 
     #[test]
     fn command_lines_read_as_typed() {
@@ -146,17 +141,26 @@ mod tests {
             command_line(&xclaim_cmd("orders", "billing", "w2", 0, &[id])),
             "XCLAIM orders billing w2 0 5-1"
         );
-        let maxlen = Retention::MaxLen {
-            len: 10,
-            exact: true,
-        };
+        let maxlen = Retention::max_len(10, true);
         assert_eq!(
             command_line(&xtrim_cmd("orders", &maxlen)),
             "XTRIM orders MAXLEN = 10"
         );
         assert_eq!(
-            command_line(&xtrim_cmd("o", &Retention::MinId(id))),
+            command_line(&xtrim_cmd("o", &Retention::min_id(id))),
             "XTRIM o MINID 5-1"
+        );
+        let acked = Retention::max_len(0, true).with_mode(Some(TrimMode::Acked));
+        assert_eq!(
+            command_line(&xtrim_cmd("o", &acked)),
+            "XTRIM o MAXLEN = 0 ACKED"
+        );
+        let delref = Retention::min_id(id)
+            .exactly(false)
+            .with_mode(Some(TrimMode::DelRef));
+        assert_eq!(
+            command_line(&xtrim_cmd("o", &delref)),
+            "XTRIM o MINID ~ 5-1 DELREF"
         );
         assert_eq!(
             command_line(&xgroup_setid_cmd("o", "g", "$")),

@@ -3,7 +3,7 @@
 
 use ::redis::{Cmd, Value, cmd};
 
-use super::{AutoClaim, GroupRead, xack_cmd, xclaim_cmd};
+use super::{AckHow, AckReply, AutoClaim, GroupRead, xack_cmd, xclaim_cmd};
 use crate::redis::connect::Conn;
 use crate::redis::errors::RedisFailure;
 use crate::redis::id::EntryId;
@@ -57,18 +57,20 @@ pub async fn xreadgroup(
     reply::into_read_reply(conn.run(&c, "XREADGROUP", true).await?)
 }
 
-/// XACK `ack` (if any) and XREADGROUP in one round trip: a worker acks
-/// the batch it just finished while asking for the next one. Returns how
-/// many were acked and the new entries.
+/// XACK (or XACKDEL) `ack`, if any, and XREADGROUP in one round trip: a
+/// worker acks the batch it just finished while asking for the next one.
+/// Returns what the ack did and the new entries.
+#[expect(clippy::too_many_arguments, reason = "one command's arguments, named")]
 pub async fn xack_and_readgroup(
     conn: &mut Conn,
     key: &str,
     group: &str,
     consumer: &str,
     ack: &[EntryId],
+    how: AckHow,
     read_count: usize,
     block_ms: u64,
-) -> Result<(u64, Vec<Entry>), RedisFailure> {
+) -> Result<(AckReply, Vec<Entry>), RedisFailure> {
     if ack.is_empty() {
         let entries = xreadgroup(
             conn,
@@ -80,11 +82,9 @@ pub async fn xack_and_readgroup(
             Some(block_ms),
         )
         .await?;
-        return Ok((0, entries));
+        return Ok((AckReply::default(), entries));
     }
-    let mut xack_cmd = cmd("XACK");
-    xack_cmd.arg(key).arg(group);
-    xack_cmd.arg(ack);
+    let ack_cmd = ack_cmd(key, group, ack, how);
     let read = cmd("XREADGROUP")
         .arg("GROUP")
         .arg(group)
@@ -98,12 +98,66 @@ pub async fn xack_and_readgroup(
         .arg(">")
         .clone();
     let mut pipe = ::redis::pipe();
-    pipe.add_command(xack_cmd).add_command(read);
+    pipe.add_command(ack_cmd).add_command(read);
     let replies = conn.run_pipeline(&pipe, "XACK+XREADGROUP", true, 2).await?;
     let Ok([acked, entries]) = <[Value; 2]>::try_from(replies) else {
         return Err(bad("XACK+XREADGROUP", &Value::Nil));
     };
-    Ok((count(&acked).unwrap_or(0), reply::into_read_reply(entries)?))
+    let acked = parse_ack(&acked, ack, how)?;
+    Ok((acked, reply::into_read_reply(entries)?))
+}
+
+/// XACK key group id..., or XACKDEL key group ACKED IDS n id...
+pub fn ack_cmd(key: &str, group: &str, ids: &[EntryId], how: AckHow) -> Cmd {
+    match how {
+        AckHow::Ack => xack_cmd(key, group, ids),
+        AckHow::AckDelete => xackdel_cmd(key, group, ids),
+    }
+}
+
+/// XACKDEL key group ACKED IDS n id... (Redis 8.2): ack, and delete each
+/// entry no other group still needs.
+pub fn xackdel_cmd(key: &str, group: &str, ids: &[EntryId]) -> Cmd {
+    let mut c = cmd("XACKDEL");
+    c.arg(key)
+        .arg(group)
+        .arg("ACKED")
+        .arg("IDS")
+        .arg(ids.len())
+        .arg(ids);
+    c
+}
+
+/// XACK's count, or XACKDEL's code per id: 1 acked and deleted, 2 acked
+/// but kept (another group holds it), -1 not in the group's PEL.
+pub fn parse_ack(v: &Value, ids: &[EntryId], how: AckHow) -> Result<AckReply, RedisFailure> {
+    if how == AckHow::Ack {
+        let acked = count(v).ok_or_else(|| bad("XACK", v))?;
+        return Ok(AckReply {
+            acked,
+            ..AckReply::default()
+        });
+    }
+    let codes = items(v).ok_or_else(|| bad("XACKDEL", v))?;
+    let mut out = AckReply {
+        deleted: Some(0),
+        ..AckReply::default()
+    };
+    for (id, code) in ids.iter().zip(codes) {
+        match reply::int(code) {
+            Some(1) => {
+                out.acked += 1;
+                out.deleted = out.deleted.map(|d| d + 1);
+            }
+            Some(2) => {
+                out.acked += 1;
+                out.kept.push(*id);
+            }
+            Some(_) => {}
+            None => return Err(bad("XACKDEL code", code)),
+        }
+    }
+    Ok(out)
 }
 
 pub async fn xack(
@@ -117,6 +171,25 @@ pub async fn xack(
     }
     let v = conn.run(&xack_cmd(key, group, ids), "XACK", true).await?;
     count(&v).ok_or_else(|| bad("XACK", &v))
+}
+
+/// XACK or XACKDEL ... ACKED, as `how` says.
+pub async fn ack_ids(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    ids: &[EntryId],
+    how: AckHow,
+) -> Result<AckReply, RedisFailure> {
+    if ids.is_empty() {
+        return Ok(AckReply::default());
+    }
+    let name = match how {
+        AckHow::Ack => "XACK",
+        AckHow::AckDelete => "XACKDEL",
+    };
+    let v = conn.run(&ack_cmd(key, group, ids, how), name, true).await?;
+    parse_ack(&v, ids, how)
 }
 
 /// XAUTOCLAIM key group consumer min-idle start COUNT n.

@@ -4,7 +4,7 @@
 
 use ::redis::{Cmd, Value, cmd};
 
-use super::{Retention, xtrim_cmd};
+use super::{AckHow, Retention, ack_cmd, xtrim_cmd};
 use crate::redis::connect::Conn;
 use crate::redis::errors::RedisFailure;
 use crate::redis::id::EntryId;
@@ -50,16 +50,8 @@ async fn group_exists(conn: &mut Conn, key: &str, group: &str) -> bool {
 fn xadd_head(key: &str, retention: Option<&Retention>, fields: usize, bytes: usize) -> Cmd {
     let mut c = Cmd::with_capacity(2 * fields + 6, key.len() + bytes + 32);
     c.arg("XADD").arg(key);
-    match retention {
-        Some(Retention::MaxLen { len, exact }) => {
-            c.arg("MAXLEN")
-                .arg(if *exact { "=" } else { "~" })
-                .arg(*len);
-        }
-        Some(Retention::MinId(min)) => {
-            c.arg("MINID").arg("~").arg(*min);
-        }
-        None => {}
+    if let Some(retention) = retention {
+        retention.push_args(&mut c);
     }
     c.arg("*");
     c
@@ -222,11 +214,32 @@ pub async fn dead_letter(
     original: EntryId,
     dead_fields: &[(&str, &[u8])],
 ) -> Result<EntryId, RedisFailure> {
-    let ack = cmd("XACK")
-        .arg(key)
-        .arg(group)
-        .arg(original.to_string())
-        .clone();
+    let dead = DeadLetterTo {
+        key: dead_key,
+        fields: dead_fields,
+    };
+    dead_letter_acking(conn, key, group, original, &dead, AckHow::Ack).await
+}
+
+/// Where a dead letter goes and what it holds.
+pub struct DeadLetterTo<'a> {
+    pub key: &'a str,
+    pub fields: &'a [(&'a str, &'a [u8])],
+}
+
+/// [`dead_letter`], acking with XACKDEL ... ACKED when `how` says (a
+/// worker run with `--ack-delete`): the entry then also leaves the stream
+/// unless another group still needs it.
+pub async fn dead_letter_acking(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    original: EntryId,
+    dead: &DeadLetterTo<'_>,
+    how: AckHow,
+) -> Result<EntryId, RedisFailure> {
+    let (dead_key, dead_fields) = (dead.key, dead.fields);
+    let ack = ack_cmd(key, group, &[original], how);
     if conn.one_slot(&[key, dead_key]).await? {
         return xadd_atomically_with(conn, dead_key, dead_fields, ack, "XADD+XACK").await;
     }

@@ -101,6 +101,15 @@ impl ClusterMap {
         NodeId::try_from(nodes.len() - 1).unwrap_or(SEED)
     }
 
+    /// The master the sentinels name now is the seed: connections dial it
+    /// as node 0, as they dial the URL's node otherwise.
+    pub(crate) fn set_seed(&self, addr: &NodeAddr) {
+        let mut nodes = write(&self.nodes);
+        if nodes[usize::from(SEED)] != *addr {
+            nodes[usize::from(SEED)] = addr.clone();
+        }
+    }
+
     pub(crate) fn addr(&self, node: NodeId) -> NodeAddr {
         let nodes = read(&self.nodes);
         nodes

@@ -34,8 +34,14 @@ pub struct Conn {
     pub(super) last_node: Option<NodeId>,
     /// Reconnect attempts since the last successful command.
     attempts: u32,
+    /// Behind Sentinel: the generation of the master the seed's socket
+    /// was dialled to (a newer one means a failover: redial).
+    seed_generation: u64,
     /// Commands sent, for the monitor's own-cost figure.
     pub commands_sent: u64,
+    /// Whether the last request got as far as a socket: if it failed, it
+    /// may still have run (its reply was lost).
+    reached_socket: bool,
 }
 
 impl Conn {
@@ -50,8 +56,17 @@ impl Conn {
             epoch: u64::MAX,
             last_node: None,
             attempts: 0,
+            seed_generation: 0,
             commands_sent: 0,
+            reached_socket: false,
         }
+    }
+
+    /// Whether the last request reached a socket. One that failed before
+    /// (no connection, the sentinels naming nobody) did not run; one that
+    /// failed after may have (a socket closed before the reply came).
+    pub fn request_reached_socket(&self) -> bool {
+        self.reached_socket
     }
 
     pub fn role(&self) -> &str {
@@ -117,6 +132,7 @@ impl Conn {
         name: &'static str,
         writes: bool,
     ) -> Result<Value, RedisFailure> {
+        self.reached_socket = false;
         let result = self.run_routed(cmd, name, writes).await;
         result.map_err(|e| e.naming_key(route::keys(cmd).next()))
     }
@@ -174,6 +190,7 @@ impl Conn {
         writes: bool,
         commands: usize,
     ) -> Result<Vec<Value>, RedisFailure> {
+        self.reached_socket = false;
         self.guard(name, writes, || read_only::pipeline_is_read(pipe))?;
         self.ensure_mode().await?;
         let route = self.route(|| route::of_pipeline(pipe))?;
@@ -226,18 +243,63 @@ impl Conn {
         if let Some(i) = self.links.iter().position(|(n, _)| *n == node) {
             // A request abandoned half-way (its future dropped by a caller's
             // timeout) leaves replies in flight: never reuse that socket.
-            if !self.links[i].1.is_poisoned() {
+            // Behind Sentinel, one to a master another connection saw
+            // replaced is dropped too.
+            if !self.links[i].1.is_poisoned() && !self.seed_replaced(node) {
+                self.reached_socket = true;
                 return Ok(i);
             }
             self.links.swap_remove(i);
         }
-        let addr = self.connector.cluster().addr(node);
-        let link = self
+        let addr = self.address_to_dial(node).await?;
+        let mut link = self
             .connector
             .dial(&self.role, self.response_timeout, &addr)
             .await?;
+        if node == SEED
+            && let Some(sentinels) = self.connector.sentinels()
+        {
+            sentinels
+                .confirm_master(&mut link, self.response_timeout, &addr)
+                .await?;
+            self.seed_generation = sentinels.generation();
+        }
         self.links.push((node, link));
+        self.reached_socket = true;
         Ok(self.links.len() - 1)
+    }
+
+    /// Where `node` is: behind Sentinel the seed is asked of the sentinels
+    /// on every (re)connect; any other node is where the map says.
+    async fn address_to_dial(&self, node: NodeId) -> Result<NodeAddr, RedisFailure> {
+        match self.connector.sentinels() {
+            Some(sentinels) if node == SEED => {
+                let addr = sentinels.resolve().await?;
+                super::sentinel_watch::start(sentinels);
+                self.connector.cluster().set_seed(&addr);
+                Ok(addr)
+            }
+            _ => Ok(self.connector.cluster().addr(node)),
+        }
+    }
+
+    /// Whether the seed's socket goes to a master the sentinels have
+    /// since replaced.
+    fn seed_replaced(&self, node: NodeId) -> bool {
+        node == SEED
+            && self
+                .connector
+                .sentinels()
+                .is_some_and(|s| s.generation() != self.seed_generation)
+    }
+
+    /// Behind Sentinel: forget the master's socket, so the next request
+    /// asks the sentinels again.
+    pub(super) fn drop_seed(&mut self) {
+        self.links.retain(|(n, _)| *n != SEED);
+        if self.last_node == Some(SEED) {
+            self.last_node = None;
+        }
     }
 
     /// A read-only connector refuses a command marked as writing, and any

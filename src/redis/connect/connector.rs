@@ -9,6 +9,7 @@ use ::redis::Client;
 
 use super::cluster_map::{ClusterMap, Mode, SEED};
 use super::dial::build_client;
+use super::sentinel::{Failover, SentinelStatus, Sentinels};
 use super::{BLOCK_MARGIN, Conn, DEFAULT_RESPONSE_TIMEOUT, install_crypto_provider};
 use crate::redis::config::RedisSettings;
 use crate::redis::errors::RedisFailure;
@@ -33,6 +34,8 @@ pub(super) struct ConnectorInner {
     pub(super) identity: Arc<OnceLock<Identity>>,
     /// Shared by every connection of this connector (and its read-only twin).
     pub(super) cluster: Arc<ClusterMap>,
+    /// Where the master is found when it is behind Redis Sentinel.
+    pub(super) sentinels: Option<Arc<Sentinels>>,
 }
 
 impl Connector {
@@ -40,6 +43,9 @@ impl Connector {
     pub fn new(settings: RedisSettings) -> Result<Self, RedisFailure> {
         install_crypto_provider();
         let client = build_client(&settings)?;
+        let sentinels = Sentinels::new(&settings)?.map(Arc::new);
+        // Behind Sentinel the seed is the master they name, set when they
+        // are first asked; until then the URL's (unused) address stands in.
         let seed = NodeAddr::new(settings.host().trim_matches(['[', ']']), settings.port());
         let cluster = Arc::new(ClusterMap::new(seed, settings.cluster));
         Ok(Self {
@@ -50,6 +56,7 @@ impl Connector {
                 server: Arc::default(),
                 identity: Arc::default(),
                 cluster,
+                sentinels,
             }),
         })
     }
@@ -64,8 +71,25 @@ impl Connector {
                 server: self.inner.server.clone(),
                 identity: self.inner.identity.clone(),
                 cluster: self.inner.cluster.clone(),
+                sentinels: self.inner.sentinels.clone(),
             }),
         }
+    }
+
+    pub(super) fn sentinels(&self) -> Option<&Arc<Sentinels>> {
+        self.inner.sentinels.as_ref()
+    }
+
+    /// The Sentinel set-up: the master's name, its address as last
+    /// resolved, the sentinels; `None` when Sentinel is not used.
+    pub fn sentinel(&self) -> Option<SentinelStatus> {
+        self.sentinels().map(|s| s.status())
+    }
+
+    /// Every change of master the sentinels report from now on (the
+    /// latest; `None` until the first), or `None` without Sentinel.
+    pub fn failovers(&self) -> Option<tokio::sync::watch::Receiver<Option<Failover>>> {
+        self.sentinels().map(|s| s.subscribe())
     }
 
     pub fn settings(&self) -> &RedisSettings {

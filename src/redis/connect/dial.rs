@@ -24,12 +24,15 @@ impl Connector {
         node: &NodeAddr,
     ) -> Result<Link, RedisFailure> {
         let seed = &self.inner.settings;
-        let settings = if seed.host() == node.host && seed.port() == node.port {
-            seed.clone()
-        } else {
-            seed.for_node(&node.host, node.port)
-                .map_err(|e| RedisFailure::Reply(e.to_string()))?
-        };
+        // Behind Sentinel every node (the master too) is dialled by its
+        // own address: the URL's is not used.
+        let settings =
+            if seed.sentinel.is_none() && seed.host() == node.host && seed.port() == node.port {
+                seed.clone()
+            } else {
+                seed.for_node(&node.host, node.port)
+                    .map_err(|e| RedisFailure::Reply(e.to_string()))?
+            };
         let info = self.inner.client.get_connection_info();
         let mut link = match info.addr() {
             ConnectionAddr::Tcp(..)
@@ -71,7 +74,8 @@ impl Connector {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(response_timeout));
-        let client = if settings.host() == self.inner.settings.host()
+        let client = if self.inner.settings.sentinel.is_none()
+            && settings.host() == self.inner.settings.host()
             && settings.port() == self.inner.settings.port()
         {
             self.inner.client.clone()
@@ -126,7 +130,13 @@ fn describe_connect_error(err: &::redis::RedisError, settings: &RedisSettings) -
         // rustls reports certificate problems as I/O errors, so the hint is
         // needed on connection failures as much as on server replies.
         RedisFailure::Connection(_) if err.is_connection_refusal() => {
-            RedisFailure::Connection(format!("cannot connect to {settings}: {REFUSED_HINT}"))
+            let hint = match &settings.via_sentinel {
+                Some(master) => format!(
+                    "nothing answers there (connection refused), though the sentinels name it the master of '{master}': a failover may be under way"
+                ),
+                None => REFUSED_HINT.to_owned(),
+            };
+            RedisFailure::Connection(format!("cannot connect to {settings}: {hint}"))
         }
         RedisFailure::Connection(m) | RedisFailure::Server(m) | RedisFailure::Reply(m) => {
             let hint = match tls_hint(&m) {

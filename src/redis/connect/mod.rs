@@ -18,10 +18,13 @@ mod link;
 mod pipeline;
 mod redirect;
 mod route;
+mod sentinel;
+mod sentinel_watch;
 mod slot_map;
 
 pub use conn::Conn;
 pub use connector::Connector;
+pub use sentinel::{Failover, SENTINEL_TIMEOUT, SentinelStatus};
 
 /// Time allowed to open a socket, do the TLS handshake and authenticate.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -81,6 +81,9 @@ impl Conn {
         hops: &mut Hops,
     ) -> Result<Option<(NodeId, bool)>, RedisFailure> {
         hops.0 += 1;
+        if self.connector.sentinels().is_some() && redirect == Redirect::Reroute {
+            return self.follow_sentinels(hops).await.map(Some);
+        }
         if hops.0 > MAX_HOPS || !self.on_a_cluster(&redirect, key)? {
             return Ok(None);
         }
@@ -119,6 +122,28 @@ impl Conn {
                 Ok(Some((self.node_for(route).await?, false)))
             }
         }
+    }
+
+    /// Behind Sentinel, READONLY (a write at a demoted master) or
+    /// UNBLOCKED (a blocked read there) means the sentinels are failing
+    /// the master over: the command did not run. Drop the socket, wait a
+    /// moment and send it again where the sentinels say; after the hops,
+    /// a connection error, so the caller backs off and retries.
+    async fn follow_sentinels(&mut self, hops: &Hops) -> Result<(NodeId, bool), RedisFailure> {
+        let was = self.connector.cluster().addr(SEED);
+        self.drop_seed();
+        if hops.0 > MAX_HOPS {
+            let name = self
+                .connector
+                .sentinels()
+                .map_or("", |s| s.master_name())
+                .to_owned();
+            return Err(RedisFailure::Connection(format!(
+                "{was} still refuses as a replica (READONLY or UNBLOCKED): the sentinels are failing '{name}' over"
+            )));
+        }
+        tokio::time::sleep(WAIT_MIN.saturating_mul(hops.0)).await;
+        Ok((SEED, false))
     }
 
     /// Whether `redirect` is one to follow: always on a cluster. A MOVED

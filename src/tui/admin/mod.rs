@@ -20,7 +20,7 @@ mod group;
 mod trim;
 
 pub use group::{delete_consumer, destroy, set_id};
-pub use trim::{on_plan, trim, trim_safe};
+pub use trim::{on_acked_plan, on_plan, trim, trim_safe};
 
 pub(super) type Done = Result<Vec<EngineCommand>, String>;
 

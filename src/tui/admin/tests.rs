@@ -309,6 +309,7 @@ fn plan(removes: u64) -> Plan {
             commands: 5,
             entries_read: 0,
         },
+        mode: None,
     }
 }
 
@@ -343,7 +344,7 @@ fn a_safe_trim_is_planned_by_the_engine_then_confirmed_by_typing() {
     );
     assert_eq!(
         confirm_by_typing(&mut s),
-        vec![EngineCommand::Trim(Retention::MinId(id(40_000, 0)))]
+        vec![EngineCommand::Trim(Retention::min_id(id(40_000, 0)))]
     );
     // A plan that removes nothing only says so.
     update(
@@ -487,4 +488,153 @@ fn a_read_only_watch_refuses_every_admin_action() {
             "{i:?}"
         );
     }
+}
+
+/// The fixture's server, made a Redis 8.2.3.
+fn on_redis_8_2(s: &mut State) {
+    use crate::redis::server::Identity;
+    use crate::redis::{ServerInfo, ServerMode, ServerName, Version};
+    let identity = Identity {
+        name: ServerName::Redis,
+        version: Version::new(8, 2, 3),
+        mode: ServerMode::Standalone,
+    };
+    s.server = Some(ServerInfo::derive(identity, None));
+}
+
+#[test]
+fn trim_modes_on_8_2_show_the_exact_command_and_are_refused_before() {
+    use crate::redis::TrimMode;
+    let mut s = fixture::state();
+    // The fixture's Redis 7.2 has no trim modes: refused, nothing sent.
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "1000 acked");
+    assert!(key(&mut s, Intent::Submit).is_empty());
+    assert!(status(&s).contains("Redis 8.2"), "{:?}", s.status);
+    assert!(status(&s).contains("nothing was sent"), "{:?}", s.status);
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "acked");
+    assert!(key(&mut s, Intent::Submit).is_empty());
+    assert!(status(&s).contains("Redis 8.2"), "{:?}", s.status);
+
+    on_redis_8_2(&mut s);
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "1000 ACKED");
+    assert!(key(&mut s, Intent::Submit).is_empty(), "confirmed first");
+    let c = confirmation(&s);
+    assert_eq!(
+        c.commands,
+        vec!["XTRIM tasks MAXLEN = 1000 ACKED".to_owned()]
+    );
+    assert!(c.effects[0].contains("only those every group has read and acked"));
+    let retention = Retention::max_len(1000, true).with_mode(Some(TrimMode::Acked));
+    assert_eq!(
+        confirm_by_typing(&mut s),
+        vec![EngineCommand::Trim(retention)]
+    );
+
+    let minid: crate::redis::EntryId = "1700000000000-5".parse().unwrap();
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "1700000000000-5 delref");
+    assert_eq!(
+        key(&mut s, Intent::Submit),
+        vec![EngineCommand::PlanModeTrim(
+            Target::MinId(minid),
+            TrimMode::DelRef
+        )]
+    );
+    key(&mut s, Intent::Trim);
+    typed(&mut s, "acked");
+    assert_eq!(
+        key(&mut s, Intent::Submit),
+        vec![EngineCommand::PlanAckedTrim]
+    );
+    for bad in ["safe acked", "1000 sometimes", "acked delref"] {
+        key(&mut s, Intent::Trim);
+        typed(&mut s, bad);
+        assert!(key(&mut s, Intent::Submit).is_empty(), "{bad}");
+        assert!(s.status.is_some(), "{bad}");
+    }
+}
+
+#[test]
+fn a_planned_minid_with_a_mode_confirms_the_command_it_sends() {
+    use crate::redis::TrimMode;
+    let mut s = fixture::state();
+    on_redis_8_2(&mut s);
+    let planned = plan(20).with_mode(Some(TrimMode::Acked));
+    update(
+        &mut s,
+        Action::Outcome {
+            outcome: Outcome::TrimPlan(Box::new(planned)),
+            at_ms: fixture::NOW,
+        },
+    );
+    let c = confirmation(&s);
+    assert_eq!(
+        c.commands,
+        vec![format!("XTRIM tasks MINID {} ACKED", id(40_000, 0))]
+    );
+    assert!(
+        c.effects[0].contains("removes at most 20"),
+        "{:?}",
+        c.effects
+    );
+    assert_eq!(
+        confirm_by_typing(&mut s),
+        vec![EngineCommand::Trim(
+            Retention::min_id(id(40_000, 0)).with_mode(Some(TrimMode::Acked))
+        )]
+    );
+}
+
+#[test]
+fn an_acked_plan_is_confirmed_with_its_count_or_says_nothing_is_done() {
+    use crate::engine::retention::{AckedGroup, AckedPlan, Kept};
+    let acked = |removes| AckedPlan {
+        key: "tasks".into(),
+        length: 100,
+        read_by_all: Some(id(30_000, 0)),
+        groups: vec![AckedGroup {
+            name: "workers".into(),
+            last_delivered: Some(id(30_000, 0)),
+            pending: 3,
+        }],
+        read: EntryCount::Exact(60),
+        kept: Kept::Exact(3),
+        removal: EntryCount::Exact(removes),
+        cost: Cost::default(),
+    };
+    let mut s = fixture::state();
+    on_redis_8_2(&mut s);
+    let outcome = Outcome::AckedPlan(Box::new(acked(57)));
+    update(
+        &mut s,
+        Action::Outcome {
+            outcome,
+            at_ms: fixture::NOW,
+        },
+    );
+    let c = confirmation(&s);
+    assert_eq!(c.commands, vec!["XTRIM tasks MAXLEN = 0 ACKED".to_owned()]);
+    assert!(
+        c.effects[0].contains("removes 57 of 100 entries")
+            && c.effects[0].contains("keeps 3 entries pending"),
+        "{:?}",
+        c.effects
+    );
+    assert_eq!(
+        confirm_by_typing(&mut s),
+        vec![EngineCommand::Trim(AckedPlan::retention())]
+    );
+    let outcome = Outcome::AckedPlan(Box::new(acked(0)));
+    update(
+        &mut s,
+        Action::Outcome {
+            outcome,
+            at_ms: fixture::NOW,
+        },
+    );
+    assert_eq!(s.view.mode, Mode::Normal);
+    assert!(status(&s).contains("nothing to trim"), "{:?}", s.status);
 }

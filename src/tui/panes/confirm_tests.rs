@@ -128,6 +128,7 @@ fn safe_trim_from_a_plan() {
             commands: 5,
             entries_read: 12,
         },
+        mode: None,
     };
     keys(&mut s, &[Intent::TrimSafe]);
     update(

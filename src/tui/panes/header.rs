@@ -1,4 +1,5 @@
-//! The header: server (redacted URL, name and version), link state, out
+//! The header: server (redacted URL, or `sentinel <name> → host:port`,
+//! name and version), link state, out
 //! of memory or the advice's warnings (`i` shows them), stream, group,
 //! production, the poller's own cost and the lab settings.
 
@@ -49,11 +50,26 @@ pub fn server_line<'a>(
     });
     let mut spans = vec![
         Span::styled(" streamlab ", Style::new().fg(Color::Black).bg(Color::Cyan)),
-        Span::raw(format!(" {}{version}  ", state.lab.url)),
+        Span::raw(format!(" {}{version}  ", where_from(state))),
     ];
     spans.extend(link_spans(state, link, taken_ms));
     spans.extend(health_span(state));
     Line::from(spans)
+}
+
+/// Where the data comes from: the redacted URL, or behind Redis Sentinel
+/// `sentinel <name> → host:port` (the master now, after any failover).
+fn where_from(state: &State) -> String {
+    match &state.sentinel {
+        Some(s) => {
+            let at = s
+                .address
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), ToString::to_string);
+            format!("sentinel {} → {at}", s.master)
+        }
+        None => state.lab.url.clone(),
+    }
 }
 
 /// Out of memory, or how many warnings INFO earns, with the key that
@@ -192,6 +208,25 @@ fn production(state: &State) -> Vec<Span<'_>> {
     ]
 }
 
+/// The lab's Redis 8.2 settings: how the producer trims, and what the
+/// workers' XACKDEL removed and kept.
+fn redis_8_2(state: &State) -> String {
+    let lab = &state.lab;
+    let mut out = String::new();
+    if let Some(trim) = &lab.producer_trim {
+        out.push_str(&format!(", XADD {trim}"));
+    }
+    if lab.ack_delete {
+        let r = &state.roster;
+        out.push_str(&format!(
+            ", XACKDEL: {} deleted, {} kept for other groups",
+            fmt::count(r.ack_deleted),
+            fmt::count(r.ack_kept)
+        ));
+    }
+    out
+}
+
 fn cost_line(state: &State) -> Line<'_> {
     let (per_poll, rtt) = state
         .snapshot
@@ -214,8 +249,12 @@ fn cost_line(state: &State) -> Line<'_> {
     if state.access == Access::Lab {
         spans.push(Span::styled(
             format!(
-                "  │ lab: min-idle {:?}, claim every {:?}, max deliveries {}, work {}ms",
-                lab.min_idle, lab.claim_every, lab.max_deliveries, lab.work_ms
+                "  │ lab: min-idle {:?}, claim every {:?}, max deliveries {}, work {}ms{}",
+                lab.min_idle,
+                lab.claim_every,
+                lab.max_deliveries,
+                lab.work_ms,
+                redis_8_2(state)
             ),
             dim(),
         ));

@@ -143,8 +143,8 @@ fn input(frame: &mut Frame, area: Rect, prompt: &Prompt, text: &str) {
 fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
     match prompt {
         Prompt::Trim => (
-            "Trim: MAXLEN, MINID or safe?".into(),
-            "1000 keeps 1000 · an id (ms-seq) removes those below · safe: what every group acked",
+            "Trim: MAXLEN, MINID, safe or acked?".into(),
+            "1000 keeps 1000 · an id: below it goes · safe · acked · 1000 acked (8.2)",
         ),
         Prompt::Filter => (
             "Filter the PEL".into(),

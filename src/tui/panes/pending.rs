@@ -52,8 +52,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let consumer_width = usize::from(area.width.saturating_sub(2 + 1 + 17 + 6 + 9 + 4)).max(6);
     let marked: std::collections::HashSet<crate::redis::EntryId> =
         state.marked().iter().map(|p| p.id).collect();
+    let deleted = state
+        .group()
+        .map_or(&[][..], |g| g.deleted_in_page.as_slice());
     let table_rows = rows.iter().enumerate().map(|(i, p)| {
-        let r = row(p, limits, consumer_width, marked.contains(&p.id));
+        let look = Look {
+            consumer_width,
+            marked: marked.contains(&p.id),
+            deleted: deleted.contains(&p.id),
+        };
+        let r = row(p, limits, look);
         if i == chosen {
             r.style(selected(state, Pane::Pending))
         } else {
@@ -101,8 +109,12 @@ fn title(state: &State) -> String {
         n if state.view.marks.truncated => format!(", {n} marked (more matched)"),
         n => format!(", {n} marked"),
     };
+    let deleted = match state.group().map_or(0, |g| g.deleted_in_page.len()) {
+        0 => String::new(),
+        n => format!(", {n} deleted on this page"),
+    };
     format!(
-        " Pending in {of}: {} total, page {}{filter}{}{marked} ",
+        " Pending in {of}: {} total, page {}{filter}{}{deleted}{marked} ",
         fmt::count(total),
         state.view.pel_pages.len() + 1,
         poison_summary(state)
@@ -131,11 +143,24 @@ struct Limits {
     poison: u64,
 }
 
+/// How one row is drawn besides its figures.
+#[derive(Clone, Copy)]
+struct Look {
+    consumer_width: usize,
+    /// Picked for a bulk action.
+    marked: bool,
+    /// Its stream entry is gone (a dangling reference).
+    deleted: bool,
+}
+
 /// Entries one delivery from dead-lettering are yellow; at or past it,
-/// red; poison entries are marked (magenta unless already red).
-fn row(p: &PendingEntry, limits: Limits, consumer_width: usize, marked: bool) -> Row<'static> {
+/// red; poison entries are marked (magenta unless already red); one whose
+/// stream entry is gone says `deleted`, greyed.
+fn row(p: &PendingEntry, limits: Limits, look: Look) -> Row<'static> {
     let poison = p.deliveries >= limits.poison;
-    let style = if p.deliveries >= limits.max {
+    let style = if look.deleted {
+        Style::new().fg(Color::DarkGray)
+    } else if p.deliveries >= limits.max {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
     } else if poison {
         Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)
@@ -151,10 +176,16 @@ fn row(p: &PendingEntry, limits: Limits, consumer_width: usize, marked: bool) ->
     } else {
         ""
     };
+    let consumer = fmt::fit_name(&p.consumer, look.consumer_width);
+    let consumer = if look.deleted {
+        format!("{consumer} · deleted")
+    } else {
+        consumer
+    };
     Row::new(vec![
-        if marked { "●" } else { " " }.to_owned(),
+        if look.marked { "●" } else { " " }.to_owned(),
         p.id.to_string(),
-        fmt::fit_name(&p.consumer, consumer_width),
+        consumer,
         fmt::age(p.idle_ms),
         format!("{}{marker}", p.deliveries),
     ])

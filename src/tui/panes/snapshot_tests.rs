@@ -31,6 +31,22 @@ fn header() {
 }
 
 #[test]
+fn header_of_a_lab_on_redis_8_2_says_how_it_trims_and_what_xackdel_did() {
+    let mut s = fixture::state();
+    s.lab.ack_delete = true;
+    s.lab.producer_trim = Some("MAXLEN = 1000 ACKED".into());
+    s.roster.ack_deleted = 4_200;
+    s.roster.ack_kept = 17;
+    let shown = draw(200, 3, &s, panes::header::render);
+    let text = format!("{shown:?}");
+    assert!(text.contains("XADD MAXLEN = 1000 ACKED"), "{text}");
+    assert!(
+        text.contains("XACKDEL: 4,200 deleted, 17 kept for other groups"),
+        "{text}"
+    );
+}
+
+#[test]
 fn header_when_the_link_is_lost() {
     let mut s = fixture::state();
     s.link = Some(LinkState::Reconnecting {
@@ -40,6 +56,41 @@ fn header_when_the_link_is_lost() {
     s.now_ms = NOW + 4_000;
     s.production.on = false;
     insta::assert_snapshot!(draw(130, 3, &s, panes::header::render));
+}
+
+#[test]
+fn header_behind_sentinel_follows_a_failover() {
+    use crate::engine::Event;
+    use crate::redis::connect::SentinelStatus;
+    use crate::redis::topology::NodeAddr;
+    let mut s = fixture::state();
+    s.sentinel = Some(SentinelStatus {
+        master: "mymaster".into(),
+        address: Some(NodeAddr::new("10.0.0.1", 6379)),
+        sentinels: vec![NodeAddr::new("10.0.0.9", 26379)],
+    });
+    let before = draw(130, 3, &s, panes::header::render);
+    assert!(
+        format!("{before:?}").contains("sentinel mymaster → 10.0.0.1:6379"),
+        "{before:?}"
+    );
+    crate::tui::log::on_event(
+        &mut s,
+        &Event::Failover {
+            master: "mymaster".into(),
+            old: NodeAddr::new("10.0.0.1", 6379),
+            new: NodeAddr::new("10.0.0.2", 6379),
+        },
+        NOW,
+    );
+    insta::assert_snapshot!(draw(130, 3, &s, panes::header::render));
+    assert!(
+        s.log
+            .iter()
+            .any(|l| l.text.contains("from 10.0.0.1:6379 to 10.0.0.2:6379")),
+        "{:?}",
+        s.log
+    );
 }
 
 #[test]
@@ -100,6 +151,20 @@ fn pending_page_highlights_near_max_deliveries() {
     s.view.focus = Pane::Pending;
     s.view.pel_row = 2;
     insta::assert_snapshot!(draw(66, 10, &s, panes::pending::render));
+}
+
+#[test]
+fn pending_page_marks_entries_deleted_while_pending() {
+    let mut s = fixture::state();
+    if let Some(snap) = s.snapshot.as_mut() {
+        let snap = std::sync::Arc::make_mut(snap);
+        for g in snap.groups.iter_mut().filter(|g| g.info.name == "workers") {
+            g.deleted_in_page = vec![id(30_000, 0)];
+        }
+    }
+    let pane = draw(80, 10, &s, panes::pending::render);
+    assert!(format!("{pane:?}").contains("host-7 · deleted"), "{pane:?}");
+    insta::assert_snapshot!(pane);
 }
 
 #[test]
