@@ -258,6 +258,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print the stream's entries, read-only (XRANGE; --follow waits for new ones with XREAD)
     Read(ReadArgs),
+    /// A group's pending entries (PEL): list them, or ack, claim, requeue or dead-letter them
+    Pending(PendingArgs),
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -453,6 +455,28 @@ pub struct WorkerTuning {
     pub ack_delete: bool,
 }
 
+/// The thresholds of the consumer diagnosis and the poison flag, shared by
+/// `monitor`, `watch` and the dashboard.
+#[derive(Debug, Clone, Args)]
+pub struct DiagnosisArgs {
+    /// A consumer whose oldest pending entry is idle this long is stalled (it stopped reading) or leaking (it reads on)
+    #[arg(long, env = "STREAMLAB_STUCK_AFTER", default_value = "5m", value_parser = stuck_arg)]
+    pub stuck_after: Duration,
+    /// An entry delivered this many times is poison (flagged, never touched)
+    #[arg(long, env = "STREAMLAB_POISON_AFTER", default_value_t = 3, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    pub poison_after: u64,
+}
+
+fn stuck_arg(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err(format!(
+            "stuck-after {s} is too short: use 1s or more (entries in flight are idle for a moment)"
+        ));
+    }
+    Ok(d)
+}
+
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Monitor options")]
 pub struct MonitorArgs {
@@ -477,6 +501,8 @@ pub struct MonitorArgs {
     /// With --all: only streams whose key matches this glob (SCAN MATCH)
     #[arg(long = "match", value_name = "PATTERN", requires = "all")]
     pub pattern: Option<String>,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -548,6 +574,94 @@ pub enum DlqAction {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         count: u64,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PendingArgs {
+    #[command(subcommand)]
+    pub action: PendingAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PendingAction {
+    /// List the entries (oldest first): id, consumer, idle, deliveries, deleted
+    #[command(next_help_heading = "List options")]
+    List {
+        #[command(flatten)]
+        select: PendingSelect,
+        /// One JSON line per entry: {"id", "consumer", "idle_ms", "deliveries", "deleted"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// XACK them: they leave the PEL and are never delivered again
+    #[command(next_help_heading = "Ack options")]
+    Ack {
+        #[command(flatten)]
+        select: PendingSelect,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+    /// XCLAIM them to a consumer (useful when it reads its own PEL again)
+    #[command(next_help_heading = "Claim options")]
+    Claim {
+        #[command(flatten)]
+        select: PendingSelect,
+        /// The consumer that takes them (XCLAIM creates it if the group has none of that name)
+        #[arg(long, value_name = "CONSUMER")]
+        to: String,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+    /// Add a copy of each (same fields, byte for byte) and XACK the original in one MULTI/EXEC: readers of `>` get it again
+    #[command(next_help_heading = "Requeue options")]
+    Requeue {
+        #[command(flatten)]
+        select: PendingSelect,
+        /// One JSON line per entry: {"from": "<old id>", "to": "<new id>"}
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+    /// Copy each to <stream>:dead with the reason and XACK it, as the worker does
+    #[command(next_help_heading = "Dead-letter options")]
+    DeadLetter {
+        #[command(flatten)]
+        select: PendingSelect,
+        #[command(flatten)]
+        write: PendingWrite,
+    },
+}
+
+/// Which pending entries a `pending` subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct PendingSelect {
+    /// Only this consumer's entries
+    #[arg(long, value_name = "NAME")]
+    pub consumer: Option<String>,
+    /// Only entries idle at least this long (e.g. 5m, 4m30s)
+    #[arg(long, value_parser = duration_arg, value_name = "DURATION")]
+    pub min_idle: Option<Duration>,
+    /// Only entries delivered at least this many times
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_deliveries: Option<u64>,
+    /// Only these ids, comma separated; `-` reads them from stdin (one or more a line)
+    #[arg(long, value_name = "ID,...|-")]
+    pub ids: Option<String>,
+    /// At most this many entries (default: all, read 500 at a time)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+}
+
+/// How a writing `pending` subcommand is confirmed.
+#[derive(Debug, Clone, Args)]
+pub struct PendingWrite {
+    /// Print the exact commands it would send, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do it without asking (needed when stdin is not a terminal)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -647,6 +761,8 @@ pub struct WatchArgs {
     /// Time between polls of Redis
     #[arg(long, env = "STREAMLAB_REFRESH", default_value = "500ms", value_parser = interval_arg)]
     pub refresh: Duration,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
 }
 
 /// Options of the dashboard (no subcommand).
@@ -677,10 +793,15 @@ pub struct DashboardArgs {
     /// Simulated work per task for the embedded workers
     #[arg(long = "dashboard-work-ms", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub work_ms: u64,
+    /// Start the lab with a pathology on its stream: crash, poison, stall, leak or backlog (README "Lab scenarios")
+    #[arg(long, value_name = "NAME", value_parser = ["crash", "poison", "stall", "leak", "backlog"])]
+    pub scenario: Option<String>,
     #[command(flatten)]
     pub partitioning: PartitionArgs,
     #[command(flatten)]
     pub tuning: WorkerTuning,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
 }
 
 #[cfg(test)]

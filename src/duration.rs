@@ -11,24 +11,38 @@ use std::time::Duration;
 /// The longest duration any setting accepts.
 const MAX_SECS: f64 = 7.0 * 86_400.0;
 
-/// Parse `<number><unit>` with unit ms, s, m or h (a bare `0` is zero).
+/// Parse `<number><unit>` with unit ms, s, m, h or d (a bare `0` is
+/// zero), or several in a row as the screen writes ages (`4m30s`,
+/// `2h03m`, `3d04h`), so what is shown can be typed back.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let bad = || format!("'{s}' is not a duration: use e.g. 500ms, 5s, 2m or 1h");
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.trim() {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        "" if value == 0.0 => 0.0,
-        "" => return Err(missing_unit(num)),
-        _ => return Err(bad()),
-    };
+    let bad = || format!("'{s}' is not a duration: use e.g. 500ms, 5s, 2m, 4m30s or 1h");
+    let mut secs = 0.0;
+    let mut rest = t;
+    let mut parts = 0;
+    while !rest.is_empty() || parts == 0 {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, after) = rest.split_at(split);
+        let value: f64 = num.parse().map_err(|_| bad())?;
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        secs += match unit.trim() {
+            "ms" => value / 1000.0,
+            "s" => value,
+            "m" => value * 60.0,
+            "h" => value * 3600.0,
+            "d" => value * 86_400.0,
+            "" if value == 0.0 && parts == 0 => 0.0,
+            "" if parts == 0 => return Err(missing_unit(num)),
+            _ => return Err(bad()),
+        };
+        parts += 1;
+        rest = next;
+    }
     if !secs.is_finite() || !(0.0..=MAX_SECS).contains(&secs) {
         return Err(format!("'{s}' is out of range: use at most 7 days"));
     }
@@ -90,6 +104,31 @@ mod tests {
             let d = Duration::from_millis(ms);
             assert_eq!(show(d), text);
             assert_eq!(parse_duration(text).unwrap(), d);
+        }
+    }
+
+    /// The PEL filter's title writes `idle ≥ 4m30s`: typing that back works.
+    #[test]
+    fn ages_as_the_screen_writes_them_parse_back() {
+        for (text, ms) in [
+            ("4m30s", 270_000),
+            ("2h03m", 7_380_000),
+            ("1d02h", 93_600_000),
+            ("4.2s", 4_200),
+            ("1m500ms", 60_500),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
+            assert_eq!(
+                parse_duration(&show(Duration::from_millis(ms))),
+                Ok(Duration::from_millis(ms))
+            );
+        }
+        for bad in ["4m30", "m30s", "4mm", "4m 30s x"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
 

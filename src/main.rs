@@ -85,6 +85,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Some(Command::Dlq(a)) => commands::dlq::run(g, a).await,
         Some(Command::Bench(a)) => commands::bench::run(g, a).await,
         Some(Command::Read(a)) => commands::read::run(g, a).await,
+        Some(Command::Pending(a)) => commands::pending::run(g, a).await,
     }
 }
 

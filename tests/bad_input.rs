@@ -769,6 +769,9 @@ async fn stream_key_holding_another_type_is_a_wrongtype_error_everywhere() {
         let out = run_bin(&line, &[], WAIT).await;
         let named = format!("'{stream}' holds another type");
         assert_error(&out, EXIT_USAGE, &["WRONGTYPE", "--stream", &named]);
+        // Someone else's key (BullMQ's `bull:images:meta` hash): never
+        // advise deleting it.
+        assert!(!out.stderr.contains("delete"), "{command}: {}", out.stderr);
     }
     // Nothing was overwritten.
     let v = raw(&mut admin, &["GET", &stream]).await;

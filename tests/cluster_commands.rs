@@ -336,3 +336,49 @@ async fn the_dashboard_lab_and_watch_run_on_a_cluster() {
     let end = w.wait("a clean exit", within, |s| s.contains("EXITED"));
     assert!(end.contains("EXITED 0"), "{end}");
 }
+
+/// `pending` on a cluster, from a node that does not own the stream: the
+/// requeue's XADD and XACK name the same key, so they stay one MULTI; a
+/// dead letter of a stream without a hash tag goes to another slot, so it
+/// is written first and then acked (duplicates, never loss).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_requeue_is_one_multi_and_dead_letter_splits_across_slots() {
+    let (connector, masters) = masters().await;
+    let m = &masters[1];
+    let stream = cluster::stream_on(m, &unique("pend"), false);
+    assert_ne!(key_slot(&stream), key_slot(&format!("{stream}:dead")));
+    let url = url_not_of(m);
+    let mut conn = connector.conn("setup");
+    common::add_tasks(&mut conn, &stream, 4).await;
+    streamlab::redis::create_group(&mut conn, &stream, "g", "0")
+        .await
+        .unwrap();
+    common::read_without_ack(&mut conn, &stream, "g", "gone", 4).await;
+    let base = format!("--url {url} --stream {stream} --group g --count 1");
+    let dry = run_bin(&format!("pending requeue {base} --dry-run"), &[], WAIT).await;
+    assert!(dry.stdout.starts_with("MULTI\n"), "{}", dry.stdout);
+    let dry = run_bin(&format!("pending dead-letter {base} --dry-run"), &[], WAIT).await;
+    assert!(!dry.stdout.contains("MULTI"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.starts_with(&format!("XADD {stream}:dead")),
+        "{}",
+        dry.stdout
+    );
+    let out = run_bin(&format!("pending requeue {base} --yes"), &[], WAIT).await;
+    assert!(
+        out.stdout.starts_with("requeued 1 entry"),
+        "{} {}",
+        out.stdout,
+        out.stderr
+    );
+    let out = run_bin(&format!("pending dead-letter {base} --yes"), &[], WAIT).await;
+    assert!(
+        out.stdout.starts_with("dead-lettered 1 entry"),
+        "{} {}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(pending_count(&mut conn, &stream, "g").await, 2);
+    assert_eq!(xlen(&mut conn, &format!("{stream}:dead")).await.unwrap(), 1);
+    assert_eq!(xlen(&mut conn, &stream).await.unwrap(), 5);
+}

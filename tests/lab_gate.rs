@@ -94,10 +94,12 @@ async fn on_a_foreign_stream_the_dashboard_watches_says_why_and_writes_nothing()
         "{screen}"
     );
     polled(&mut admin, POLLS).await;
-    // A lab key says why it does nothing.
+    // A lab key says why it does nothing, and the fix is --lab (not the
+    // command already running).
     t.keys("P");
     t.wait("P refused", WAIT, |s| {
-        s.contains("P: lab only; start the dashboard")
+        s.contains("P: this dashboard only watches 'orders'")
+            && s.contains("streamlab --lab --stream orders")
     });
     t.keys("q");
     t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));

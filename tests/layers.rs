@@ -14,7 +14,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("redis", &[][..]),
         ("engine", &["redis"][..]),
         ("monitor", &["redis", "engine"][..]),
-        ("supervisor", &["redis", "engine"][..]),
+        ("supervisor", &["redis", "engine", "monitor"][..]),
         ("bench", &["redis", "engine"][..]),
         ("output", &["redis", "engine", "monitor"][..]),
         ("cli", &["redis"][..]),

@@ -215,3 +215,102 @@ async fn every_group_is_selectable_and_the_panes_follow_it() {
     t.keys("q");
     t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
 }
+
+/// An ACL user limited to `~orders*`: a stream it may not read is said to
+/// be refused, with the rule to add, everywhere (overview, `monitor --all`,
+/// the stream screen: never "no consumer groups"), and asked again at
+/// most once a minute, not every poll.
+#[tokio::test]
+async fn a_key_the_acl_refuses_is_said_so_and_asked_rarely() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    keyspace::orders(&mut admin).await;
+    common::add_tasks(&mut admin, "payments", 3).await;
+    raw(&mut admin, &["XGROUP", "CREATE", "payments", "ledger", "0"]).await;
+    acl_user(
+        &mut admin,
+        "orders-team",
+        "0rders",
+        "+@read +@connection +info -@write",
+    )
+    .await;
+    raw(
+        &mut admin,
+        &["ACL", "SETUSER", "orders-team", "resetkeys", "~orders*"],
+    )
+    .await;
+    let url = format!("redis://orders-team:0rders@127.0.0.1:{}", redis.port);
+    raw_line(&mut admin, "CONFIG RESETSTAT").await;
+    raw_line(&mut admin, "ACL LOG RESET").await;
+
+    let text = common::run_bin(&format!("monitor --all --once --url {url}"), &[], WAIT).await;
+    assert!(text.success(), "{}", text.stderr);
+    let line = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("payments:"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("refused by the ACL") && line.contains("%R~payments"),
+        "{}",
+        text.stdout
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(&watch_args(&url, &dir.path().join("log"), &[]), 160, 48);
+    t.wait("the overview lists both", Duration::from_secs(20), |s| {
+        s.contains("orders ") && s.contains("payments")
+    });
+    // Polled every 200 ms for 4 s: the refused key is asked once.
+    std::thread::sleep(Duration::from_secs(4));
+    let refused = |stats: &[stats::CommandStat]| {
+        stats
+            .iter()
+            .find(|s| s.name == "xinfo|stream")
+            .map_or(0, |s| s.rejected)
+    };
+    let before = refused(&command_stats(&mut admin).await);
+    assert!(
+        (1..=2).contains(&before),
+        "rejected XINFO STREAM calls: {before}"
+    );
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+
+    let stream = watch_args(&url, &dir.path().join("log2"), &["--stream", "payments"]);
+    let t = Tmux::start(&stream, 160, 48);
+    let screen = t.wait(
+        "the stream screen says it is refused",
+        Duration::from_secs(20),
+        |s| s.contains("cannot read 'payments'"),
+    );
+    assert!(
+        !screen.contains("no consumer groups on this stream"),
+        "{screen}"
+    );
+    assert!(screen.contains("%R~payments"), "{screen}");
+    let first = refusals(&mut admin).await;
+    // Polled every 200 ms for 3 s more: no refusal added to the ACL LOG.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        refusals(&mut admin).await,
+        first,
+        "the refused stream was asked again"
+    );
+    t.keys("q");
+    t.wait("a clean exit", WAIT, |s| s.contains("EXITED 0"));
+}
+
+/// Refusals in the server's ACL LOG (it groups repeats of one refusal into
+/// one entry with a count).
+async fn refusals(admin: &mut Conn) -> u64 {
+    let log = raw(admin, &["ACL", "LOG"]).await;
+    streamlab::redis::reply::items(&log)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            let t = streamlab::redis::reply::table(e)?;
+            streamlab::redis::reply::count(t.get("count")?)
+        })
+        .sum()
+}

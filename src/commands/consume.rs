@@ -95,7 +95,7 @@ async fn start_on(
         .map_err(|e| match e {
             // At start the saved-offset key is read too: name both suspects.
             RedisFailure::WrongType(_) => Failure::usage(format!(
-                "'{key}' or its offset key '{offset}' holds another type of value: delete it, or pick another --stream or --name"
+                "'{key}' or its offset key '{offset}' holds another type of value: pick another --stream or --name (streamlab never changes a key that is not its own)"
             )),
             other => other.into(),
         })?;

@@ -22,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &DlqArgs) -> Result<(), Failure> {
     // key is as likely the culprit, so name both.
     let wrong_type = |e: RedisFailure| match e {
         RedisFailure::WrongType(_) => Failure::usage(format!(
-            "'{}' (the dead letters) or '{}' holds another type of value than a stream: delete it, or pick another --stream",
+            "'{}' (the dead letters) or '{}' holds another type of value than a stream: pick another --stream (streamlab never changes a key that is not its own)",
             dead_key(&global.stream),
             global.stream
         )),

@@ -6,6 +6,7 @@ pub mod dlq;
 pub mod info;
 pub mod monitor;
 pub mod monitor_all;
+pub mod pending;
 pub mod produce;
 pub mod produce_file;
 pub mod read;

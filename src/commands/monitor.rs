@@ -6,8 +6,10 @@ use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::engine::partition::Layout;
 use crate::failure::Failure;
 use crate::monitor::dangling::deleted_pending;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::loss::losses;
 use crate::monitor::partitioned::{self, poll_partitions};
+use crate::monitor::pel_walk::PelWalker;
 use crate::monitor::poll::MAX_PAGE;
 use crate::monitor::snapshot::lag_unknown_reason;
 use crate::monitor::{PelQuery, Snapshot};
@@ -27,25 +29,53 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
     let mut conn = connector.conn("monitor");
     let cancel = shutdown_on_signal();
     let mut tick = tokio::time::interval(args.interval);
-    let page = args.pel_page.map(|n| PelQuery {
-        group: global.group(),
+    let report = Report {
+        only: global.group.clone(),
+        thresholds: Thresholds::new(args.diagnosis.stuck_after, args.diagnosis.poison_after),
+        json: args.json,
+    };
+    // The group asked for is polled in detail wherever XINFO GROUPS lists
+    // it; `--pel-page` alone pages the default group, as it always did.
+    let paged = report
+        .only
+        .clone()
+        .or_else(|| args.pel_page.map(|_| global.group()));
+    let page = paged.map(|group| PelQuery {
+        group,
         start: None,
-        count: usize::try_from(n).unwrap_or(MAX_PAGE),
+        count: args
+            .pel_page
+            .map_or(0, |n| usize::try_from(n).unwrap_or(MAX_PAGE)),
         consumer: None,
     });
     let mut polls = 0;
     let mut last: Option<Vec<Snapshot>> = None;
+    let mut walkers: Vec<PelWalker> = layout
+        .partitions
+        .iter()
+        .map(|_| PelWalker::default())
+        .collect();
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             _ = tick.tick() => {}
         }
         polls += 1;
-        let polled = match poll_partitions(&mut conn, &layout.partitions, page.as_ref()).await {
-            Ok(mut parts) => count_deleted(&mut conn, &mut parts).await.map(|()| parts),
-            Err(e) => Err(e),
+        let polled = async {
+            let stuck = report.thresholds.stuck_after_ms;
+            let mut parts =
+                poll_partitions(&mut conn, &layout.partitions, page.as_ref(), stuck).await?;
+            report.check_group(&parts).map_err(Stop::Usage)?;
+            count_deleted(&mut conn, &mut parts).await?;
+            for (part, walker) in parts.iter_mut().zip(&mut walkers) {
+                walk(&mut conn, walker, part, &report, args.once).await?;
+            }
+            Ok::<_, Stop>(parts)
         };
-        match polled {
+        match polled.await {
+            Err(Stop::Usage(usage)) => return Err(usage),
+            Err(Stop::Redis(e)) if args.once => return Err(e.into()),
+            Err(Stop::Redis(e)) => crate::stderr_line!("poll failed (retrying): {e}"),
             Ok(parts) => {
                 // Compared with the last good poll, so a loss during an
                 // outage is reported once the server answers again.
@@ -54,11 +84,9 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                         crate::stderr_line!("warning: {note}");
                     }
                 }
-                print_poll(&session, &layout, &parts, args.json);
+                print_poll(&session, &layout, &parts, &report);
                 last = Some(parts);
             }
-            Err(e) if args.once => return Err(e.into()),
-            Err(e) => crate::stderr_line!("poll failed (retrying): {e}"),
         }
         // The reader went away (`| head`): nobody sees another poll.
         if args.once || args.polls.is_some_and(|n| polls >= n) || stdout::closed() {
@@ -66,6 +94,92 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         }
     }
     Ok(())
+}
+
+/// Why a poll gave no report: bad input ends the command, Redis errors
+/// are retried (except with `--once`).
+enum Stop {
+    Usage(Failure),
+    Redis(crate::redis::RedisFailure),
+}
+
+impl From<crate::redis::RedisFailure> for Stop {
+    fn from(e: crate::redis::RedisFailure) -> Self {
+        Self::Redis(e)
+    }
+}
+
+/// `--once` walks each group's PEL to its end (at most [`ONCE_PAGES`]
+/// pages of [`ONCE_PAGE`]); a running monitor one page of a few groups per
+/// poll, in rotation, as the dashboard does.
+async fn walk(
+    conn: &mut crate::redis::Conn,
+    walker: &mut PelWalker,
+    part: &mut Snapshot,
+    report: &Report,
+    once: bool,
+) -> Result<(), crate::redis::RedisFailure> {
+    let after = report.thresholds.poison_after;
+    if once {
+        walker
+            .complete(conn, part, after, ONCE_PAGE, ONCE_PAGES)
+            .await
+    } else {
+        walker.step(conn, part, after, report.only.as_deref()).await
+    }
+}
+
+/// Entries per page of `--once`'s PEL walk.
+const ONCE_PAGE: usize = 500;
+/// Pages of `--once`'s walk per group: past 10,000 entries the scan is
+/// reported incomplete rather than holding Redis longer.
+const ONCE_PAGES: usize = 20;
+
+/// What one poll's report shows: one group or all, with which thresholds.
+struct Report {
+    /// `--group`: that group only; it must exist.
+    only: Option<String>,
+    thresholds: Thresholds,
+    json: bool,
+}
+
+impl Report {
+    /// `--group` names a group the stream has, or the command ends naming
+    /// those it has (a typo must not print nothing and exit 0).
+    fn check_group(&self, parts: &[Snapshot]) -> Result<(), Failure> {
+        let Some(wanted) = &self.only else {
+            return Ok(());
+        };
+        let mut names: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| p.group_infos().map(|g| g.name.as_str()))
+            .collect();
+        if names.contains(&wanted.as_str()) {
+            return Ok(());
+        }
+        names.sort_unstable();
+        names.dedup();
+        let stream = parts.first().map_or("", |p| p.key.as_str());
+        let has = if names.is_empty() {
+            "it has no consumer groups".to_owned()
+        } else {
+            format!("its groups: {}", names.join(", "))
+        };
+        Err(Failure::usage(format!(
+            "--group {wanted}: stream '{stream}' has no such group ({has}); drop --group to see them all"
+        )))
+    }
+
+    /// `snap` with only the group asked for.
+    fn narrowed(&self, snap: &Snapshot) -> Snapshot {
+        let mut s = snap.clone();
+        if let Some(only) = &self.only {
+            s.groups.retain(|g| g.info.name == *only);
+            s.more_groups.clear();
+            s.groups_omitted = 0;
+        }
+        s
+    }
 }
 
 /// Each group's pending entries whose stream entry is gone: free while
@@ -93,12 +207,14 @@ async fn count_deleted(conn: &mut Conn, parts: &mut [Snapshot]) -> Result<(), Re
 
 /// One poll's report: a plain stream as before; a partitioned one as its
 /// totals plus one entry (JSON) or block (text) per partition.
-fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool) {
+fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], report: &Report) {
     let server = session.connector.server();
-    if json {
-        let mut v = match parts {
-            [one] if !layout.is_partitioned() => one.to_json_on(server),
-            _ => partitioned::to_json(&layout.stream, parts, &nodes(session, layout)),
+    let parts: Vec<Snapshot> = parts.iter().map(|p| report.narrowed(p)).collect();
+    let t = &report.thresholds;
+    if report.json {
+        let mut v = match parts.as_slice() {
+            [one] if !layout.is_partitioned() => one.to_json_on(server, t),
+            _ => partitioned::to_json(&layout.stream, &parts, &nodes(session, layout), t),
         };
         if let Some(server) = server {
             v["server"] = server.to_json();
@@ -106,16 +222,16 @@ fn print_poll(session: &Session, layout: &Layout, parts: &[Snapshot], json: bool
         stdout::line(&v.to_string());
         return;
     }
-    match parts {
+    match parts.as_slice() {
         [one] if !layout.is_partitioned() => {
-            stdout::print(&table(one, server));
+            stdout::print(&table(one, server, t));
         }
         _ => {
-            let total = partitioned::totals(&layout.stream, parts);
+            let total = partitioned::totals(&layout.stream, &parts);
             let mut text = format!("{} partitions, totals:\n", layout.partition_count());
-            text.push_str(&table(&total, server));
-            for p in parts {
-                text.push_str(&table(p, server));
+            text.push_str(&table(&total, server, t));
+            for p in &parts {
+                text.push_str(&table(p, server, t));
             }
             stdout::print(&text);
         }
@@ -140,13 +256,12 @@ fn nodes(session: &Session, layout: &Layout) -> Vec<String> {
 }
 
 /// A readable multi-line report of one snapshot.
-pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
+pub fn table(s: &Snapshot, server: Option<&ServerInfo>, t: &Thresholds) -> String {
     let mut out = String::new();
     let Some(info) = &s.stream else {
         let _ = writeln!(out, "stream '{}' does not exist (yet)", s.key);
         return out;
     };
-    let id = |i: Option<crate::redis::EntryId>| i.map_or_else(|| "-".to_owned(), |i| i.to_string());
     let _ = writeln!(
         out,
         "stream '{}': length {}  first {}  last {}  added {}",
@@ -158,39 +273,104 @@ pub fn table(s: &Snapshot, server: Option<&ServerInfo>) -> String {
             .map_or_else(|| "?".into(), |n| n.to_string())
     );
     for g in &s.groups {
-        let lag = g.info.lag.map_or_else(
-            || format!("unknown ({})", lag_unknown_reason(server)),
-            |l| l.to_string(),
-        );
-        let oldest = g
-            .oldest_pending
-            .as_ref()
-            .map_or_else(|| "-".to_owned(), |p| format!("{} ms", p.idle_ms));
-        let _ = writeln!(
-            out,
-            "  group '{}': pending {}  last delivered {}  lag {lag}  oldest pending idle {oldest}",
-            g.info.name,
-            g.pending.count,
-            id(g.info.last_delivered_id)
-        );
-        for c in &g.consumers {
-            let _ = writeln!(
-                out,
-                "    consumer '{}': pending {}  idle {} ms",
-                c.name, c.pending, c.idle_ms
-            );
-        }
-        if let Some(d) = g.deleted_pending.filter(|d| d.count > 0) {
-            let at_least = if d.exact { "" } else { "at least " };
-            let _ = writeln!(
-                out,
-                "    {at_least}{} gone from the stream (deleted or trimmed while pending): ack them, or on Redis 8.2+ trim with --trim-mode delref",
-                crate::words::count(d.count, "pending entry is", "pending entries are")
-            );
-        }
+        group_lines(&mut out, g, server, t);
     }
     if s.groups.is_empty() {
         let _ = writeln!(out, "  no consumer groups");
     }
     out
+}
+
+fn id(i: Option<crate::redis::EntryId>) -> String {
+    i.map_or_else(|| "-".to_owned(), |i| i.to_string())
+}
+
+/// A group's line, its consumers' (with their diagnosis) and its PEL
+/// page when one was asked for.
+fn group_lines(
+    out: &mut String,
+    g: &crate::monitor::GroupSnapshot,
+    server: Option<&ServerInfo>,
+    t: &Thresholds,
+) {
+    let lag = g.info.lag.map_or_else(
+        || format!("unknown ({})", lag_unknown_reason(server)),
+        |l| l.to_string(),
+    );
+    let oldest = g
+        .oldest_pending
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |p| format!("{} ms", p.idle_ms));
+    let _ = writeln!(
+        out,
+        "  group '{}': pending {}  last delivered {}  lag {lag}  oldest pending idle {oldest}",
+        g.info.name,
+        g.pending.count,
+        id(g.info.last_delivered_id)
+    );
+    for c in &g.consumers {
+        let oldest = g.oldest_pending_of(&c.name).map_or_else(String::new, |p| {
+            format!("  oldest pending idle {} ms", p.idle_ms)
+        });
+        let diagnosis = g
+            .diagnosis_of(c, t)
+            .map_or_else(String::new, |d| format!("  {}", d.label()));
+        let _ = writeln!(
+            out,
+            "    consumer '{}': pending {}  idle {} ms{oldest}{diagnosis}",
+            c.name, c.pending, c.idle_ms
+        );
+    }
+    if let Some(d) = g.deleted_pending.filter(|d| d.count > 0) {
+        let at_least = if d.exact { "" } else { "at least " };
+        let _ = writeln!(
+            out,
+            "    {at_least}{} gone from the stream (deleted or trimmed while pending): ack them, or on Redis 8.2+ trim with --trim-mode delref",
+            crate::words::count(d.count, "pending entry is", "pending entries are")
+        );
+    }
+    if let Some(scan) = &g.poison {
+        poison_lines(out, scan);
+    }
+    for p in g.pel_page.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "    pending {}  consumer '{}'  idle {} ms  deliveries {}",
+            p.id, p.consumer, p.idle_ms, p.deliveries
+        );
+    }
+}
+
+/// Poison entries shown in the text report; the JSON lists them all.
+const POISON_LINES: usize = 20;
+
+fn poison_lines(out: &mut String, scan: &crate::monitor::pel_walk::PoisonScan) {
+    let how = if scan.complete {
+        "whole PEL"
+    } else {
+        "PEL not walked to its end yet"
+    };
+    if scan.poison.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "    poison: {} ({how}, {} entries read)",
+        crate::words::entries(scan.poison.len() as u64),
+        scan.scanned
+    );
+    for p in scan.poison.iter().take(POISON_LINES) {
+        let _ = writeln!(
+            out,
+            "      {}  consumer '{}'  deliveries {}  idle {} ms",
+            p.id, p.consumer, p.deliveries, p.idle_ms
+        );
+    }
+    if scan.poison.len() > POISON_LINES {
+        let _ = writeln!(
+            out,
+            "      ... {} more (--json lists all)",
+            scan.poison.len() - POISON_LINES
+        );
+    }
 }

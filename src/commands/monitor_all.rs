@@ -144,5 +144,11 @@ pub fn table(rows: &[Row], now: u64) -> String {
             cells[9]
         );
     }
+    // What n/a means, row by row: a refusal names the rule to add.
+    for r in rows.iter().filter(|r| r.stats.is_none()) {
+        if let Some(problem) = &r.problem {
+            let _ = writeln!(out, "{}: {problem}", r.key);
+        }
+    }
     out
 }

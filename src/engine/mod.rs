@@ -10,6 +10,7 @@ pub mod event;
 pub mod partition;
 pub mod producer;
 pub mod registry;
+pub mod repair;
 pub mod retention;
 pub mod task;
 pub mod worker;

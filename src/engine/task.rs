@@ -6,6 +6,8 @@
 use crate::redis::reply::Entry;
 
 const KINDS: [&str; 4] = ["email", "resize", "report", "webhook"];
+/// The kind of task the `poison` scenario's workers can never do.
+pub const POISON_KIND: &str = "poison";
 
 /// The kind of generated task `seq`: kinds rotate.
 pub fn kind_of(seq: u64) -> &'static str {

@@ -10,10 +10,10 @@
 //! command each (`XRANGE id id`, pipelined), a bounded number per call. So
 //! a stream nothing was deleted from costs nothing at all.
 //!
-//! This is the minimal count `monitor --json`'s `deleted_pending` and the
-//! PEL pane's marks need; the PEL walk (issue 15's `monitor/pel_walk.rs`)
-//! counts the same flag over the whole PEL in rotation and can take over
-//! [`deleted_pending`] when it lands.
+//! This is the count `monitor --json`'s `deleted_pending` and the PEL
+//! pane's marks need; the PEL walk (`monitor/pel_walk.rs`) uses the same
+//! flags over the whole PEL in rotation (its `PoisonScan::deleted`), and
+//! `streamlab pending list` for every entry it prints.
 
 use serde::Serialize;
 
@@ -56,13 +56,25 @@ pub async fn deleted_flags(
     info: &StreamInfo,
     ids: &[EntryId],
 ) -> Result<(Vec<Option<bool>>, usize), RedisFailure> {
+    deleted_flags_up_to(conn, key, info, ids, CHECKS).await
+}
+
+/// [`deleted_flags`] asking at most `max_checks` (`usize::MAX`: all, for
+/// `streamlab pending list`, whose every line says it).
+pub async fn deleted_flags_up_to(
+    conn: &mut Conn,
+    key: &str,
+    info: &StreamInfo,
+    ids: &[EntryId],
+    max_checks: usize,
+) -> Result<(Vec<Option<bool>>, usize), RedisFailure> {
     let mut flags: Vec<Option<bool>> = ids.iter().map(|id| known_deleted(info, *id)).collect();
     let open: Vec<EntryId> = ids
         .iter()
         .zip(&flags)
         .filter(|(_, f)| f.is_none())
         .map(|(id, _)| *id)
-        .take(CHECKS)
+        .take(max_checks)
         .collect();
     if open.is_empty() {
         return Ok((flags, 0));

@@ -4,9 +4,11 @@
 
 pub mod advice;
 pub mod dangling;
+pub mod diagnosis;
 pub mod keyspace;
 pub mod loss;
 pub mod partitioned;
+pub mod pel_walk;
 pub mod poll;
 pub mod poller;
 pub mod snapshot;

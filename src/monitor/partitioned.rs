@@ -9,10 +9,13 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::engine::registry;
+use crate::monitor::PelQuery;
 use crate::monitor::dangling::DeletedPending;
+use crate::monitor::diagnosis::Thresholds;
+use crate::monitor::pel_walk::PoisonScan;
+use crate::monitor::poll::poll_once_with;
 use crate::monitor::poller::StreamFocus;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
-use crate::monitor::{PelQuery, poll_once};
 use crate::redis::{Conn, ConsumerInfo, GroupInfo, PendingSummary, RedisFailure, StreamInfo};
 
 /// One partition as the dashboard lists it.
@@ -52,7 +55,13 @@ pub async fn poll_focus(
         cache.stream.clone_from(&focus.key);
     }
     if cache.keys.len() == 1 {
-        let snap = poll_once(conn, &cache.keys[0], focus.page.as_ref()).await?;
+        let snap = poll_once_with(
+            conn,
+            &cache.keys[0],
+            focus.page.as_ref(),
+            focus.stuck_after_ms,
+        )
+        .await?;
         if snap.stream.is_none() {
             cache.keys.clear();
         }
@@ -61,7 +70,7 @@ pub async fn poll_focus(
     let mut rows = Vec::with_capacity(cache.keys.len());
     for (i, key) in cache.keys.iter().enumerate() {
         let page = focus.page.as_ref().filter(|_| i == focus.partition);
-        let snapshot = Arc::new(poll_once(conn, key, page).await?);
+        let snapshot = Arc::new(poll_once_with(conn, key, page, focus.stuck_after_ms).await?);
         let node = conn.connector().node_of(key).map(|n| n.to_string());
         rows.push(PartitionRow {
             key: key.clone(),
@@ -93,10 +102,11 @@ pub async fn poll_partitions(
     conn: &mut Conn,
     keys: &[String],
     page: Option<&PelQuery>,
+    stuck_after_ms: u64,
 ) -> Result<Vec<Snapshot>, RedisFailure> {
     let mut parts = Vec::with_capacity(keys.len());
     for key in keys {
-        parts.push(poll_once(conn, key, page).await?);
+        parts.push(poll_once_with(conn, key, page, stuck_after_ms).await?);
     }
     Ok(parts)
 }
@@ -176,9 +186,48 @@ fn merge_group(parts: &[&GroupSnapshot]) -> GroupSnapshot {
             .cloned(),
         next_undelivered: parts.iter().filter_map(|g| g.next_undelivered).min(),
         pel_page: None,
+        oldest_by_consumer: merge_oldest(parts),
+        poison: merge_poison(parts),
         deleted_in_page: Vec::new(),
         deleted_pending: merge_deleted(parts),
     }
+}
+
+/// The partitions' poison scans as one: every entry found, complete when
+/// every partition's walk is.
+fn merge_poison(parts: &[&GroupSnapshot]) -> Option<PoisonScan> {
+    let scans: Vec<&PoisonScan> = parts.iter().filter_map(|g| g.poison.as_ref()).collect();
+    if scans.is_empty() {
+        return None;
+    }
+    Some(PoisonScan {
+        poison: scans
+            .iter()
+            .flat_map(|s| s.poison.iter().cloned())
+            .collect(),
+        complete: scans.len() == parts.len() && scans.iter().all(|s| s.complete),
+        scanned: scans.iter().map(|s| s.scanned).sum(),
+        deleted: scans.iter().map(|s| s.deleted).sum(),
+        unchecked: scans.iter().map(|s| s.unchecked).sum(),
+    })
+}
+
+/// Each consumer's most idle oldest entry over the partitions where the
+/// poll read one.
+fn merge_oldest(parts: &[&GroupSnapshot]) -> BTreeMap<String, crate::redis::PendingEntry> {
+    let mut out: BTreeMap<String, crate::redis::PendingEntry> = BTreeMap::new();
+    for g in parts {
+        for c in &g.consumers {
+            let Some(p) = g.oldest_pending_of(&c.name) else {
+                continue;
+            };
+            let keep = out.get(&c.name).is_none_or(|old| old.idle_ms < p.idle_ms);
+            if keep {
+                out.insert(c.name.clone(), p.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Consumers by name: pending summed, the most recent activity kept.
@@ -203,13 +252,13 @@ fn merge_consumers<'a>(all: impl Iterator<Item = &'a ConsumerInfo>) -> Vec<Consu
 /// `monitor --json` for a logical stream: the totals' object, plus
 /// `"partitions": [{"key", "node", "length", "groups": [...]}]` with each
 /// partition's own figures (`nodes[i]` serves partition `i`).
-pub fn to_json(stream: &str, parts: &[Snapshot], nodes: &[String]) -> Value {
-    let mut v = totals(stream, parts).to_json();
+pub fn to_json(stream: &str, parts: &[Snapshot], nodes: &[String], t: &Thresholds) -> Value {
+    let mut v = totals(stream, parts).to_json_with(t);
     let rows: Vec<Value> = parts
         .iter()
         .zip(nodes)
         .map(|(p, node)| {
-            let own = p.to_json();
+            let own = p.to_json_with(t);
             json!({
                 "key": p.key,
                 "node": node,

@@ -64,6 +64,7 @@ fn part(
             pel_page: None,
             deleted_in_page: Vec::new(),
             deleted_pending: None,
+            ..GroupSnapshot::default()
         }],
         groups_omitted: 0,
         more_groups: Vec::new(),
@@ -148,7 +149,7 @@ fn json_lists_each_partition_with_its_node_and_the_totals_on_top() {
         part("{s.p1}", 7, 8, 90, Some(4), &[consumer("w1", 2, 10)]),
     ];
     let nodes = ["127.0.0.1:7000".to_owned(), "127.0.0.1:7001".to_owned()];
-    let v = to_json("s", &parts, &nodes);
+    let v = to_json("s", &parts, &nodes, &Thresholds::default());
     assert_eq!(v["stream"]["key"], "s");
     assert_eq!(v["stream"]["length"], 17);
     assert_eq!(v["groups"][0]["pending"], 5);

@@ -1,4 +1,5 @@
-//! One poll: two pipelined round trips with a fixed number of commands.
+//! One poll: up to three pipelined round trips with a bounded number of
+//! commands.
 //!
 //! Round 1: XINFO STREAM, XINFO GROUPS. Round 2, per group (at most
 //! [`MAX_GROUPS`]): XINFO CONSUMERS, XPENDING - + 1 (oldest pending, for
@@ -8,6 +9,11 @@
 //! its figures are in XINFO GROUPS and CONSUMERS and the oldest entry. The
 //! oldest-pending and time-lag commands are skipped when the poll already
 //! knows their answer (see [`Plan`]): at most 4 commands per group.
+//! Round 3, for the diagnosis: one XPENDING - + 1 <consumer> per consumer
+//! holding entries (its oldest pending entry's idle time), at most
+//! [`MAX_PROBES`] per poll, the group on screen first and the others in
+//! rotation; skipped for a consumer that owns its group's oldest entry
+//! (round 2 read it), and the round is not sent when nobody holds entries.
 
 use crate::monitor::dangling;
 use crate::monitor::snapshot::{GroupSnapshot, Snapshot};
@@ -23,22 +29,41 @@ use crate::redis::{
 pub const MAX_GROUPS: usize = 16;
 /// Largest PEL page the poller fetches.
 pub const MAX_PAGE: usize = 200;
+/// Consumers whose oldest pending entry one poll reads (one XPENDING - + 1
+/// <consumer> each); more are read in rotation, this many per poll.
+pub const MAX_PROBES: usize = 32;
 
-/// Which page of which group's PEL to fetch with the snapshot.
+/// Which page of which group's PEL to fetch with the snapshot. The group
+/// is always polled in detail, even past [`MAX_GROUPS`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PelQuery {
     pub group: String,
     /// Start of the page (inclusive); `None` is the PEL's start.
     pub start: Option<EntryId>,
+    /// Entries of the page; 0 fetches no page (the group is still detailed).
     pub count: usize,
     pub consumer: Option<String>,
 }
 
-/// Poll `key` once. `page` asks for a PEL page of one group.
+/// Poll `key` once. `page` asks for a PEL page of one group; consumers
+/// are judged by the default `--stuck-after` ([`poll_once_with`]).
 pub async fn poll_once(
     conn: &mut Conn,
     key: &str,
     page: Option<&PelQuery>,
+) -> Result<Snapshot, RedisFailure> {
+    let stuck = crate::monitor::diagnosis::DEFAULT_STUCK_AFTER_MS;
+    poll_once_with(conn, key, page, stuck).await
+}
+
+/// Poll `key` once. `page` asks for a PEL page of one group;
+/// `stuck_after_ms` is the diagnosis's threshold (round 3 is skipped for a
+/// group none of whose entries can be that idle).
+pub async fn poll_once_with(
+    conn: &mut Conn,
+    key: &str,
+    page: Option<&PelQuery>,
+    stuck_after_ms: u64,
 ) -> Result<Snapshot, RedisFailure> {
     let started = std::time::Instant::now();
     let mut pipe = ::redis::pipe();
@@ -69,6 +94,12 @@ pub async fn poll_once(
     snap.groups_omitted = snap.more_groups.len();
     let last_generated = snap.stream.as_ref().and_then(|s| s.last_generated_id);
     snap.groups = poll_groups(conn, key, groups, page, last_generated, &mut snap.commands).await?;
+    let probes = Probes {
+        wanted: page.map(|q| q.group.as_str()),
+        turn: usize::try_from(now_ms() / 1000).unwrap_or(0),
+        stuck_after_ms,
+    };
+    probe_consumers(conn, key, &mut snap.groups, &probes, &mut snap.commands).await?;
     mark_deleted(conn, key, &mut snap).await?;
     snap.taken_ms = now_ms();
     snap.poll_us = elapsed_us(started);
@@ -102,7 +133,8 @@ fn plan(
     page: Option<&PelQuery>,
     last_generated: Option<EntryId>,
 ) -> Plan {
-    let page_from_start = page.is_some_and(|q| q.start.is_none() && q.consumer.is_none());
+    let page_from_start =
+        page.is_some_and(|q| q.count > 0 && q.start.is_none() && q.consumer.is_none());
     let caught_up = g.last_delivered_id.is_some() && g.last_delivered_id == last_generated;
     Plan {
         oldest: !page_from_start,
@@ -139,7 +171,7 @@ async fn poll_groups(
             pipe.add_command(xrange_cmd(key, &after, "+", 1));
             n += 1;
         }
-        if let Some(q) = page.filter(|q| q.group == g.name) {
+        if let Some(q) = page.filter(|q| q.group == g.name && q.count > 0) {
             let start = q.start.map_or_else(|| "-".to_owned(), |id| id.to_string());
             pipe.add_command(xpending_range_cmd(
                 key,
@@ -173,7 +205,7 @@ async fn poll_groups(
         } else {
             None
         };
-        let pel_page = match page.filter(|q| q.group == info.name) {
+        let pel_page = match page.filter(|q| q.group == info.name && q.count > 0) {
             Some(_) => Some(parse_pending_range(checked(next()?)?)?),
             None => None,
         };
@@ -188,11 +220,100 @@ async fn poll_groups(
             oldest_pending,
             next_undelivered,
             pel_page,
+            oldest_by_consumer: std::collections::BTreeMap::new(),
+            poison: None,
             deleted_in_page: Vec::new(),
             deleted_pending: None,
         });
     }
     Ok(out)
+}
+
+/// What round 3 is for: the group on screen, the rotation's turn, and the
+/// threshold a consumer's oldest entry is judged by.
+struct Probes<'a> {
+    wanted: Option<&'a str>,
+    turn: usize,
+    stuck_after_ms: u64,
+}
+
+/// Whether any entry of `g` can have been idle `stuck_after_ms`: an
+/// entry is delivered after it is added, and its id says when that was,
+/// so none can be idle longer than the oldest pending id is old (ids
+/// given by hand in the future would hide a stuck entry).
+fn may_be_stuck(g: &GroupSnapshot, stuck_after_ms: u64) -> bool {
+    g.pending
+        .min
+        .is_some_and(|id| id.age_ms(now_ms()) >= stuck_after_ms)
+}
+
+/// Which consumers round 3 asks about, as (group index, consumer): those
+/// holding entries whose oldest the poll does not know, in groups where
+/// one may be stuck, the group on screen's first, then a window of the
+/// rest that moves on each turn, [`MAX_PROBES`] in all.
+fn choose_probes(groups: &[GroupSnapshot], p: &Probes) -> Vec<(usize, String)> {
+    let (wanted, turn) = (p.wanted, p.turn);
+    let unknown = |(i, g): (usize, &GroupSnapshot)| {
+        let worth = may_be_stuck(g, p.stuck_after_ms);
+        g.consumers
+            .iter()
+            .filter(move |c| worth && c.pending > 0 && g.oldest_pending_of(&c.name).is_none())
+            .map(move |c| (i, c.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    let on_screen = |g: &GroupSnapshot| Some(g.info.name.as_str()) == wanted;
+    let mut first: Vec<(usize, String)> = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| on_screen(g))
+        .flat_map(unknown)
+        .collect();
+    first.truncate(MAX_PROBES);
+    let rest: Vec<(usize, String)> = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !on_screen(g))
+        .flat_map(unknown)
+        .collect();
+    let room = MAX_PROBES - first.len();
+    if rest.len() <= room {
+        first.extend(rest);
+    } else {
+        let start = turn.wrapping_mul(room) % rest.len();
+        first.extend(rest.iter().cycle().skip(start).take(room).cloned());
+    }
+    first
+}
+
+/// Round 3: each chosen consumer's oldest pending entry.
+async fn probe_consumers(
+    conn: &mut Conn,
+    key: &str,
+    groups: &mut [GroupSnapshot],
+    p: &Probes<'_>,
+    commands: &mut u32,
+) -> Result<(), RedisFailure> {
+    let probes = choose_probes(groups, p);
+    if probes.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = ::redis::pipe();
+    pipe.ignore_errors();
+    for (i, name) in &probes {
+        let group = &groups[*i].info.name;
+        pipe.add_command(xpending_range_cmd(key, group, "-", "+", 1, Some(name)));
+    }
+    let replies = conn
+        .run_pipeline(&pipe, "XPENDING", false, probes.len())
+        .await?;
+    *commands += u32::try_from(probes.len()).unwrap_or(u32::MAX);
+    for ((i, name), reply) in probes.into_iter().zip(&replies) {
+        // A consumer deleted between rounds answers with an empty page.
+        if let Some(p) = parse_pending_range(checked(reply)?)?.into_iter().next() {
+            groups[i].oldest_by_consumer.insert(name, p);
+        }
+    }
+    Ok(())
 }
 
 /// Mark the ids of the PEL page whose entry is gone: free when XINFO
@@ -307,6 +428,56 @@ mod tests {
         };
         detail_first(&mut groups, Some(&early));
         assert_eq!(groups[3].name, "g3");
+    }
+
+    /// Consumers holding entries are probed only in a group whose oldest
+    /// pending entry is old enough to be stuck, the group on screen first.
+    #[test]
+    fn probes_go_where_an_entry_may_be_stuck() {
+        let now = now_ms();
+        let group = |name: &str, oldest_ms: u64, holders: usize| {
+            let mut g = GroupSnapshot::default();
+            g.info.name = name.into();
+            g.pending.min = Some(EntryId {
+                ms: oldest_ms,
+                seq: 0,
+            });
+            g.consumers = (0..holders)
+                .map(|i| ConsumerInfo {
+                    name: format!("{name}-c{i}"),
+                    pending: 1,
+                    ..ConsumerInfo::default()
+                })
+                .collect();
+            g
+        };
+        let groups = vec![
+            group("fresh", now - 1_000, 3),
+            group("old", now - 600_000, 2),
+            group("screen", now - 600_000, 40),
+        ];
+        let p = Probes {
+            wanted: Some("screen"),
+            turn: 0,
+            stuck_after_ms: 300_000,
+        };
+        let chosen = choose_probes(&groups, &p);
+        assert_eq!(chosen.len(), MAX_PROBES);
+        assert!(
+            chosen.iter().all(|(i, _)| *i == 2),
+            "the group on screen fills the cap"
+        );
+        let fewer = vec![
+            group("fresh", now - 1_000, 3),
+            group("old", now - 600_000, 2),
+        ];
+        let chosen = choose_probes(&fewer, &Probes { wanted: None, ..p });
+        let names: Vec<&str> = chosen.iter().map(|(_, n)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["old-c0", "old-c1"],
+            "none in a group too young to be stuck"
+        );
     }
 
     #[test]

@@ -10,11 +10,19 @@ use tokio_util::sync::CancellationToken;
 
 use crate::monitor::POLL_TIMEOUT;
 use crate::monitor::advice::{Health, server_health};
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::partitioned::{LayoutCache, PartitionRow, poll_focus};
+use crate::monitor::pel_walk::PelWalker;
 use crate::monitor::poll::PelQuery;
 use crate::monitor::snapshot::Snapshot;
 use crate::redis::server::server_info;
 use crate::redis::{Connector, ServerInfo};
+
+/// How often the poller walks a page of the PELs (poison entries).
+pub const WALK_EVERY: Duration = Duration::from_secs(1);
+
+/// How long a stream the ACL refuses is left before it is polled again.
+pub const REFUSED_RETRY: Duration = Duration::from_secs(60);
 
 /// How often the poller reads INFO for the header's memory state and
 /// advice: one command every 5 s, whatever the refresh.
@@ -77,6 +85,8 @@ pub struct StreamFocus {
     pub page: Option<PelQuery>,
     /// On a partitioned stream, the partition whose PEL page is fetched.
     pub partition: usize,
+    /// `--stuck-after`: consumers are probed only where it can matter.
+    pub stuck_after_ms: u64,
 }
 
 pub struct PollerHandle {
@@ -89,10 +99,13 @@ pub struct PollerHandle {
 
 /// Start polling `key` (or nothing yet, paused) every `refresh` until
 /// `cancel`; `focus` on the handle moves it to another stream or pauses it.
+/// Polls also walk a page of the PELs (at most once a second) for
+/// entries delivered `t.poison_after` times or more ([`PelWalker`]).
 pub fn spawn_poller(
     connector: &Connector,
     key: Option<String>,
     refresh: Duration,
+    t: Thresholds,
     cancel: CancellationToken,
 ) -> PollerHandle {
     let initial = PollState {
@@ -109,6 +122,7 @@ pub fn spawn_poller(
         key,
         page: None,
         partition: 0,
+        stuck_after_ms: t.stuck_after_ms,
     });
     let (focus_tx, mut focus_rx) = watch::channel(focus);
     let mut conn = connector.conn("monitor");
@@ -117,6 +131,9 @@ pub fn spawn_poller(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut failures = 0;
         let mut layouts = LayoutCache::default();
+        let mut walker = PelWalker::default();
+        let mut next_walk: Option<tokio::time::Instant> = None;
+        let mut refused: Option<(String, tokio::time::Instant)> = None;
         let mut next_health = Some(tokio::time::Instant::now());
         loop {
             tokio::select! {
@@ -125,7 +142,10 @@ pub fn spawn_poller(
             }
             // Known from `Session::open`; a connector made without a
             // session (tests) is probed here once.
-            if tx.borrow().server.is_none()
+            // (The borrow ends before the probe: held across it, the
+            // send below would wait for it forever.)
+            let probed = tx.borrow().server.is_some();
+            if !probed
                 && let Ok(Ok(info)) =
                     tokio::time::timeout(POLL_TIMEOUT, server_info(&mut conn)).await
             {
@@ -143,11 +163,42 @@ pub fn spawn_poller(
                     () = sleep_until(next_health) => continue,
                 }
             };
-            let poll = poll_focus(&mut conn, &focus, &mut layouts);
+            // A stream the ACL refuses is asked again once a minute, not
+            // every tick: each refusal grows the server's ACL LOG.
+            if let Some(until) = refused
+                .as_ref()
+                .filter(|(k, _)| *k == focus.key)
+                .map(|r| r.1)
+                && tokio::time::Instant::now() < until
+            {
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = focus_rx.changed() => continue,
+                    () = tokio::time::sleep_until(until) => {}
+                    () = sleep_until(next_health) => continue,
+                }
+            }
+            let poll = async {
+                let (mut snap, rows) = poll_focus(&mut conn, &focus, &mut layouts).await?;
+                // A partitioned stream's totals have no PEL of their own.
+                // Once a second at most: a step reads up to 4 pages.
+                let due = next_walk.is_none_or(|at| tokio::time::Instant::now() >= at);
+                if rows.is_empty() && due {
+                    let first = focus.page.as_ref().map(|q| q.group.as_str());
+                    walker
+                        .step(&mut conn, &mut snap, t.poison_after, first)
+                        .await?;
+                    next_walk = Some(tokio::time::Instant::now() + WALK_EVERY);
+                } else if rows.is_empty() {
+                    walker.report_last(&mut snap);
+                }
+                Ok((snap, rows))
+            };
             let result = tokio::time::timeout(POLL_TIMEOUT, poll).await;
             match result {
                 Ok(Ok((snap, partitions))) => {
                     failures = 0;
+                    refused = None;
                     let commands = u64::from(snap.commands);
                     tx.send_modify(|s| {
                         s.snapshot = Some(Arc::new(snap));
@@ -159,6 +210,10 @@ pub fn spawn_poller(
                 }
                 Ok(Err(e)) => {
                     failures += 1;
+                    if matches!(e, crate::redis::RedisFailure::Auth(_)) {
+                        let until = tokio::time::Instant::now() + REFUSED_RETRY;
+                        refused = Some((focus.key.clone(), until));
+                    }
                     tx.send_modify(|s| s.link = LinkState::failed(&e, failures));
                 }
                 Err(_) => {

@@ -1,9 +1,12 @@
 //! The plain data one poll produces, and its JSON form for `monitor --json`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use crate::monitor::dangling::DeletedPending;
-
+use crate::monitor::diagnosis::{Diagnosis, Thresholds, diagnose};
+use crate::monitor::pel_walk::PoisonScan;
 use crate::redis::{
     ConsumerInfo, EntryId, Feature, GroupInfo, PendingEntry, PendingSummary, ServerInfo, StreamInfo,
 };
@@ -60,6 +63,12 @@ pub struct GroupSnapshot {
     pub next_undelivered: Option<EntryId>,
     /// The requested page of the PEL, for the group the dashboard shows.
     pub pel_page: Option<Vec<PendingEntry>>,
+    /// Each probed consumer's oldest pending entry (XPENDING - + 1
+    /// <consumer>, at most [`crate::monitor::poll::MAX_PROBES`] a poll).
+    pub oldest_by_consumer: BTreeMap<String, PendingEntry>,
+    /// Poison entries found by the PEL walk ([`crate::monitor::pel_walk`]);
+    /// `None` when this poll did not walk.
+    pub poison: Option<PoisonScan>,
     /// Ids of that page whose stream entry is gone (dangling references,
     /// see [`crate::monitor::dangling`]).
     pub deleted_in_page: Vec<EntryId>,
@@ -78,6 +87,28 @@ impl GroupSnapshot {
     pub fn oldest_pending_age_ms(&self, now_ms: u64) -> Option<u64> {
         self.pending.min.map(|id| id.age_ms(now_ms))
     }
+
+    /// Consumer `name`'s oldest pending entry (smallest id), when this poll
+    /// read it: probed, or the group's oldest when `name` holds it.
+    pub fn oldest_pending_of(&self, name: &str) -> Option<&PendingEntry> {
+        self.oldest_by_consumer
+            .get(name)
+            .or_else(|| self.oldest_pending.as_ref().filter(|p| p.consumer == name))
+    }
+
+    /// What [`diagnose`] says about consumer `c` of this group.
+    pub fn diagnosis_of(&self, c: &ConsumerInfo, t: &Thresholds) -> Option<Diagnosis> {
+        let oldest = self.oldest_pending_of(&c.name).map(|p| p.idle_ms);
+        diagnose(c, oldest, t.stuck_after_ms)
+    }
+
+    /// How many of its consumers have diagnosis `which`.
+    pub fn count_diagnosed(&self, which: Diagnosis, t: &Thresholds) -> usize {
+        self.consumers
+            .iter()
+            .filter(|c| self.diagnosis_of(c, t) == Some(which))
+            .count()
+    }
 }
 
 impl Snapshot {
@@ -95,8 +126,13 @@ impl Snapshot {
         self.group_infos().find(|g| g.name == name)
     }
 
-    /// The `monitor --json` object. Field names are a contract with scripts.
+    /// The `monitor --json` object with the default thresholds.
     pub fn to_json(&self) -> Value {
+        self.to_json_with(&Thresholds::default())
+    }
+
+    /// The `monitor --json` object. Field names are a contract with scripts.
+    pub fn to_json_with(&self, t: &Thresholds) -> Value {
         let opt_id = |id: Option<EntryId>| id.map(|i| i.to_string());
         let s = self.stream.clone().unwrap_or_default();
         json!({
@@ -110,7 +146,7 @@ impl Snapshot {
                 "entries_added": s.entries_added,
                 "groups": s.groups,
             },
-            "groups": self.groups.iter().map(|g| self.group_json(g)).collect::<Vec<_>>(),
+            "groups": self.groups.iter().map(|g| self.group_json(g, t)).collect::<Vec<_>>(),
             "groups_omitted": self.groups_omitted,
             "poll": { "commands": self.commands, "round_trip_us": self.poll_us, "taken_ms": self.taken_ms },
         })
@@ -118,8 +154,8 @@ impl Snapshot {
 
     /// [`Self::to_json`] plus the top-level `"server"` and, for each group
     /// whose lag is null, `"lag_unknown"`: why.
-    pub fn to_json_on(&self, server: Option<&ServerInfo>) -> Value {
-        let mut v = self.to_json();
+    pub fn to_json_on(&self, server: Option<&ServerInfo>, t: &Thresholds) -> Value {
+        let mut v = self.to_json_with(t);
         if let Some(s) = server {
             v["server"] = s.to_json();
         }
@@ -131,7 +167,29 @@ impl Snapshot {
         v
     }
 
-    fn group_json(&self, g: &GroupSnapshot) -> Value {
+    fn group_json(&self, g: &GroupSnapshot, t: &Thresholds) -> Value {
+        let mut v = self.group_figures(g, t);
+        let scan = g.poison.clone().unwrap_or_default();
+        v["poison"] = scan
+            .poison
+            .iter()
+            .map(|p| {
+                json!({
+                    "id": p.id.to_string(),
+                    "consumer": p.consumer,
+                    "deliveries": p.deliveries,
+                    "idle_ms": p.idle_ms,
+                })
+            })
+            .collect();
+        v["poison_scan"] = json!({ "complete": scan.complete, "scanned": scan.scanned });
+        if let Some(page) = &g.pel_page {
+            v["pel_page"] = page.iter().map(pending_json).collect();
+        }
+        v
+    }
+
+    fn group_figures(&self, g: &GroupSnapshot, t: &Thresholds) -> Value {
         json!({
             "name": g.info.name,
             "pending": g.pending.count.max(g.info.pending),
@@ -147,11 +205,23 @@ impl Snapshot {
                 "idle_ms": c.idle_ms,
                 "inactive_ms": c.inactive_ms,
                 "ghost": is_ghost(c),
+                "oldest_pending_idle_ms": g.oldest_pending_of(&c.name).map(|p| p.idle_ms),
+                "diagnosis": g.diagnosis_of(c, t).map(Diagnosis::label),
             })).collect::<Vec<_>>(),
             "deleted_pending": g.deleted_pending.map(|d| d.count),
             "deleted_pending_exact": g.deleted_pending.map(|d| d.exact),
         })
     }
+}
+
+/// One PEL row as `monitor --json` prints it.
+pub fn pending_json(p: &PendingEntry) -> Value {
+    json!({
+        "id": p.id.to_string(),
+        "consumer": p.consumer,
+        "idle_ms": p.idle_ms,
+        "deliveries": p.deliveries,
+    })
 }
 
 #[cfg(test)]

@@ -47,6 +47,34 @@ pub fn clock(ms: u64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
 }
 
+/// `text` in at most `width` characters, cut at the end with `…`.
+pub fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// A name in at most `width` characters, its middle replaced by `…` when
+/// it is longer: names that share a long prefix (`streaq:emails:queues:low`
+/// and `:high`) stay told apart by their ends.
+pub fn fit_name(name: &str, width: usize) -> String {
+    let n = name.chars().count();
+    if n <= width {
+        return name.to_owned();
+    }
+    if width < 5 {
+        return cut(name, width);
+    }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let start: String = name.chars().take(head).collect();
+    let end: String = name.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +90,17 @@ mod tests {
         assert_eq!(rate(2.54), "2.5/s");
         assert_eq!(rate(120.4), "120/s");
         assert_eq!(clock(1_700_000_000_000), "22:13:20");
+    }
+
+    #[test]
+    fn long_names_keep_their_ends_and_say_they_were_cut() {
+        let low = fit_name("streaq:emails:queues:low", 20);
+        let high = fit_name("streaq:emails:queues:high", 20);
+        assert_eq!(low.chars().count(), 20);
+        assert!(low.contains('…') && low.ends_with(":low"), "{low}");
+        assert_ne!(low, high);
+        assert_eq!(fit_name("short", 20), "short");
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
     }
 }

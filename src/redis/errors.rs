@@ -79,7 +79,10 @@ impl fmt::Display for RedisFailure {
             Self::NoGroup => {
                 "the consumer group or its stream does not exist on the server (NOGROUP)".into()
             }
-            Self::WrongType(m) => format!("{m}; pick another --stream or delete the key"),
+            // Never "delete it": the key may be another program's data.
+            Self::WrongType(m) => format!(
+                "{m}; pick another --stream (streamlab never changes a key that is not a stream)"
+            ),
             Self::Auth(m) => {
                 format!(
                     "{m}: check the user name, password and ACL permissions in REDIS_URL (or REDIS_USERNAME and REDIS_PASSWORD)"

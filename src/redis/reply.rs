@@ -277,6 +277,11 @@ pub fn into_fields(v: Value) -> Option<Vec<(String, Vec<u8>)>> {
     }
 }
 
+/// Fields of an entry as bytes, names too, in the order Redis keeps them,
+/// duplicates included: what a faithful copy of the entry needs (a
+/// [`RawEntry`]'s fields).
+pub type RawFields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// [`entry`], by value.
 pub fn into_entry(v: Value) -> Result<Entry, RedisFailure> {
     if !matches!(items(&v), Some([_, _])) {

@@ -10,7 +10,9 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::Sender;
 
-use super::{BrowseRequest, Done, EngineCommand, Outcome, Refusal, SearchRequest, group_admin};
+use super::{
+    BrowseRequest, Done, EngineCommand, Outcome, Refusal, SearchRequest, bulk, group_admin,
+};
 use crate::engine::browse::Fetched;
 use crate::engine::browse::page::{page, pending_of};
 use crate::engine::browse::search::search_step;
@@ -23,6 +25,9 @@ use crate::redis::{
 
 /// Longest a user-triggered command may take before it is reported failed.
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest a bulk action (or marking every matching entry) may take: it
+/// walks the PEL and sends a command per 500 entries, up to the mark limit.
+pub const BULK_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) struct Admin {
     conn: Arc<Mutex<Conn>>,
@@ -119,6 +124,23 @@ impl Admin {
                     search(browse, request),
                 );
             }
+            EngineCommand::MarkMatching { group, filter } => {
+                let op = async move {
+                    bulk::mark_matching(&mut *conn.lock().await, &key, group, filter).await
+                };
+                self.spawn_for(&self.conn, "mark matching entries".into(), BULK_TIMEOUT, op);
+            }
+            EngineCommand::Repair {
+                group,
+                repair,
+                entries,
+            } => {
+                let what = format!("{} {} entries", repair.done_word(), entries.len());
+                let op = async move {
+                    bulk::repair(&mut *conn.lock().await, &key, group, repair, entries).await
+                };
+                self.spawn_for(&self.conn, what, BULK_TIMEOUT, op);
+            }
             _ => {}
         }
     }
@@ -135,6 +157,15 @@ impl Admin {
     where
         F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
     {
+        self.spawn_for(conn, what, ADMIN_TIMEOUT, op);
+    }
+
+    /// Run `op` (which locks `conn`) in a task bounded by `limit`, and
+    /// report its outcome.
+    fn spawn_for<F>(&self, conn: &Shared, what: String, limit: Duration, op: F)
+    where
+        F: Future<Output = Result<Outcome, RedisFailure>> + Send + 'static,
+    {
         let tx = self.outcomes.clone();
         let conn = conn.clone();
         tokio::spawn(async move {
@@ -145,7 +176,7 @@ impl Admin {
                 let _ = ping(&mut *conn.lock().await).await;
                 op.await
             };
-            let outcome = match tokio::time::timeout(ADMIN_TIMEOUT, checked).await {
+            let outcome = match tokio::time::timeout(limit, checked).await {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => Outcome::Refused(Refusal::Redis {
                     what,
@@ -156,10 +187,7 @@ impl Admin {
                     if let Ok(mut c) = conn.try_lock() {
                         c.disconnect();
                     }
-                    Outcome::Refused(Refusal::TimedOut {
-                        what,
-                        after: ADMIN_TIMEOUT,
-                    })
+                    Outcome::Refused(Refusal::TimedOut { what, after: limit })
                 }
             };
             match &outcome {

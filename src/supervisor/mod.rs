@@ -10,9 +10,11 @@
 //! which the dashboard words (`tui/outcomes.rs`).
 
 mod admin;
+mod bulk;
 mod feeders;
 mod group_admin;
 mod outcome;
+mod scenario;
 mod workers;
 
 use std::sync::Arc;
@@ -27,12 +29,23 @@ use crate::engine::browse::search::SearchQuery;
 use crate::engine::event::{ChannelSink, Event, SharedSink};
 use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
+use crate::engine::repair::Repair;
 use crate::engine::retention::Target;
 use crate::engine::worker::WorkerConfig;
-use crate::redis::{Connector, EntryId, Retention, TrimMode};
+use crate::monitor::pel_walk::PendingFilter;
+use crate::redis::{Connector, EntryId, PendingEntry, Retention, TrimMode};
+
+/// Entries `*` marks at most (the bulk actions' batch bound).
+pub const MARK_LIMIT: usize = 10_000;
 
 pub use admin::ADMIN_TIMEOUT;
 pub use outcome::{ClaimStop, Done, Outcome, Refusal};
+pub use scenario::Scenario;
+
+/// The `--stuck-after` a scenario's screen uses.
+pub fn scenario_stuck_after() -> Duration {
+    scenario::STUCK_AFTER
+}
 pub use workers::{WorkerMode, WorkerReport, WorkerStatus};
 
 /// What the user asked the engine to do.
@@ -91,6 +104,18 @@ pub enum EngineCommand {
     },
     /// XRANGE id id: the entry's fields, for the detail view.
     FetchEntry(EntryId),
+    /// Walk the PEL for every entry matching `filter` (all pages, at most
+    /// [`MARK_LIMIT`]): answered with [`Outcome::Marked`].
+    MarkMatching {
+        group: String,
+        filter: PendingFilter,
+    },
+    /// Ack, claim, requeue or dead-letter these pending entries.
+    Repair {
+        group: String,
+        repair: Repair,
+        entries: Vec<PendingEntry>,
+    },
     /// A page of a logical stream's entries (and, with a group, the
     /// page's pending entries in it), for the entries view: answered with
     /// [`Outcome::Page`]. Read on the read-only connection.
@@ -100,6 +125,8 @@ pub enum EngineCommand {
     /// The stream on screen changed: the one-shot commands (trim, group
     /// and PEL actions, entry fetches) act on this stream from now on.
     Focus(String),
+    /// Set up a pathology on the lab's stream (lab only).
+    Scenario(Scenario),
 }
 
 /// A page the entries view asks for; `seq` pairs the answer with it.
@@ -177,7 +204,8 @@ pub struct Supervisor {
     outcomes: Sender<Outcome>,
     /// Events the dashboard's channel had no room for.
     events_dropped: Arc<AtomicU64>,
-    workers: workers::Workers,
+    /// Shared with the scenarios' tasks, which start their workers late.
+    workers: Arc<std::sync::Mutex<workers::Workers>>,
     /// The lab's producer and basic consumer; `None` in a watch.
     feeders: Option<Feeders>,
     admin: admin::Admin,
@@ -230,7 +258,7 @@ impl Supervisor {
         let admin = admin::Admin::new(connector.conn("admin"), browse, stream, outcomes.clone());
         Self {
             connector,
-            workers: workers::Workers::new(root.clone()),
+            workers: Arc::new(std::sync::Mutex::new(workers::Workers::new(root.clone()))),
             config,
             sink,
             outcomes,
@@ -249,6 +277,7 @@ impl Supervisor {
             EngineCommand::Enqueue(_)
                 | EngineCommand::SetProduction(_)
                 | EngineCommand::SpawnWorker
+                | EngineCommand::Scenario(_)
         );
         if lab_part && self.feeders.is_none() {
             self.report(Outcome::Refused(Refusal::NoLab));
@@ -267,16 +296,17 @@ impl Supervisor {
                 }
                 None
             }
-            EngineCommand::SpawnWorker => Some(self.workers.spawn(
+            EngineCommand::SpawnWorker => Some(self.workers().spawn(
                 &self.connector,
                 &self.config,
                 &self.sink,
             )),
-            EngineCommand::Kill(name) => Some(self.workers.kill(&name, &self.config.worker)),
-            EngineCommand::Stop(name) => Some(self.workers.stop(&name)),
+            EngineCommand::Kill(name) => Some(self.workers().kill(&name, &self.config.worker)),
+            EngineCommand::Stop(name) => Some(self.workers().stop(&name)),
             EngineCommand::SetMode(name, mode) => {
-                Some(self.workers.set_mode(&name, mode, self.config.work_ms))
+                Some(self.workers().set_mode(&name, mode, self.config.work_ms))
             }
+            EngineCommand::Scenario(scenario) => self.scenario(scenario),
             other => {
                 self.admin.run(other);
                 None
@@ -286,6 +316,13 @@ impl Supervisor {
             tracing::info!(outcome = ?o, "dashboard command done");
             self.report(o);
         }
+    }
+
+    /// The workers, locked for a moment (never across an await).
+    fn workers(&self) -> std::sync::MutexGuard<'_, workers::Workers> {
+        self.workers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Send an outcome without waiting: one comes per key press, so a full
@@ -308,24 +345,32 @@ impl Supervisor {
 
     /// What runs now; also notices workers whose task ended.
     pub fn roster(&mut self) -> Roster {
+        // One lock for all three: a guard lives to the end of the
+        // statement, so locking again in the same expression would wait
+        // for itself.
+        let (workers, ack_deleted, ack_kept) = {
+            let mut w = self.workers();
+            (w.reports(), w.total(|s| &s.deleted), w.total(|s| &s.kept))
+        };
         Roster {
-            workers: self.workers.reports(),
+            workers,
             produced: self.feeders.as_ref().map_or(0, |f| f.producer.produced()),
             basic: self
                 .feeders
                 .as_ref()
                 .map(|f| f.basic.report(&self.config.basic_name)),
             events_dropped: self.events_dropped.load(Ordering::Relaxed),
-            ack_deleted: self.workers.total(|s| &s.deleted),
-            ack_kept: self.workers.total(|s| &s.kept),
+            ack_deleted,
+            ack_kept,
         }
     }
 
     /// Cancel everything, give workers `grace` to finish in-flight work,
     /// then abort what is left (its entries stay pending, as in a crash).
-    pub async fn shutdown(mut self, grace: Duration) {
+    pub async fn shutdown(self, grace: Duration) {
         self.root.cancel();
-        self.workers.join_all(grace).await;
+        let handles = self.workers().take_handles();
+        workers::Workers::join_all(handles, grace).await;
         if let Some(f) = &self.feeders {
             f.producer.abort();
             f.basic.abort();

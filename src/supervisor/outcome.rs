@@ -34,6 +34,13 @@ pub enum Outcome {
     Searched { seq: u64, step: SearchStep },
     /// A planned trim, to confirm before it is sent.
     TrimPlan(Box<Plan>),
+    /// The entries of `group` matching a filter, over the whole PEL;
+    /// `complete` is false when there were more than the mark limit.
+    Marked {
+        group: String,
+        entries: Vec<PendingEntry>,
+        complete: bool,
+    },
     /// A planned `XTRIM MAXLEN = 0 ACKED`, to confirm before it is sent.
     AckedPlan(Box<AckedPlan>),
 }
@@ -95,6 +102,24 @@ pub enum Done {
         dead_key: String,
         dead_id: EntryId,
     },
+    /// A lab scenario set up (its workers start once its group exists).
+    ScenarioStarted {
+        scenario: crate::supervisor::Scenario,
+        group: String,
+        /// The production rate it set, if it set one.
+        production: Option<f64>,
+    },
+    /// A bulk action on marked entries (`engine::repair`).
+    Repaired {
+        /// `acked`, `claimed`, `requeued`, `dead-lettered`.
+        what: &'static str,
+        group: String,
+        /// Where the entries went: the consumer (claim) or key.
+        to: Option<String>,
+        done: u64,
+        not_pending: u64,
+        gone: u64,
+    },
 }
 
 /// Why a request was not carried out.
@@ -130,6 +155,10 @@ pub enum Refusal {
     NoLongerPending {
         action: &'static str,
         id: EntryId,
+    },
+    /// Scenarios run on a plain stream: a partitioned lab has none.
+    ScenarioNeedsPlainStream {
+        scenario: &'static str,
     },
     /// Redis answered with an error; `what` names the request.
     Redis {

@@ -130,8 +130,23 @@ impl Workers {
         let name = format!("w{}", self.spawned);
         let mut wc = config.worker.clone();
         wc.consumer.clone_from(&name);
-        let behaviour = Arc::new(Behaviour::new(config.work_ms, 0.0, 0.0));
-        let layout = config.layout.clone();
+        let behaviour = Behaviour::new(config.work_ms, 0.0, 0.0);
+        self.spawn_as(connector, &config.layout, wc, behaviour, sink)
+    }
+
+    /// Start a worker with its own settings (`wc.consumer` names it) and
+    /// behaviour: a scenario's.
+    pub(super) fn spawn_as(
+        &mut self,
+        connector: &Connector,
+        layout: &crate::engine::partition::Layout,
+        wc: WorkerConfig,
+        behaviour: Behaviour,
+        sink: &SharedSink,
+    ) -> Outcome {
+        let name = wc.consumer.clone();
+        let behaviour = Arc::new(behaviour);
+        let layout = layout.clone();
         let done = Done::Spawned {
             name: name.clone(),
             group: wc.group.clone(),
@@ -259,13 +274,16 @@ impl Workers {
             .collect()
     }
 
-    /// Wait up to `grace` for cancelled workers, then abort the rest.
-    pub(super) async fn join_all(&mut self, grace: Duration) {
-        let handles: Vec<_> = self
-            .slots
+    /// Every running worker's task, taken to be waited for.
+    pub(super) fn take_handles(&mut self) -> Vec<JoinHandle<WorkerExit>> {
+        self.slots
             .iter_mut()
             .filter_map(|s| s.handle.take())
-            .collect();
+            .collect()
+    }
+
+    /// Wait up to `grace` for cancelled workers, then abort the rest.
+    pub(super) async fn join_all(handles: Vec<JoinHandle<WorkerExit>>, grace: Duration) {
         let aborts: Vec<_> = handles.iter().map(JoinHandle::abort_handle).collect();
         let all = futures_util::future::join_all(handles);
         if tokio::time::timeout(grace, all).await.is_err() {

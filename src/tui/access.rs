@@ -73,20 +73,39 @@ impl Unmet {
         }
     }
 
-    /// The status line after pressing `key` (which does `what`): how to
-    /// enable it first, so a narrow footer still shows it.
-    pub fn explain(self, key: &str, what: &str) -> String {
+    /// The status line after pressing `key` (which does `what`) in
+    /// `state`: how to enable it first, so a narrow footer still shows it.
+    pub fn explain(self, key: &str, what: &str, state: &State) -> String {
         match self {
             Self::ReadOnly => format!(
                 "{key}: this watch is read-only; `streamlab watch --allow-writes` enables it ({what} writes to Redis)"
             ),
-            Self::NoLab => format!(
-                "{key}: lab only; start the dashboard (`streamlab --stream NAME`) for a lab ({what} drives the lab's own producer and workers, never in a watch)"
-            ),
+            Self::NoLab => no_lab(key, what, state),
             Self::NotOurs => format!(
                 "{key}: the lab writes only to its own stream; `streamlab watch --allow-writes` acts on this one ({what} writes)"
             ),
         }
+    }
+}
+
+/// How to get a lab, from where the user is: the dashboard that fell back
+/// to a watch needs `--lab` (it was started as a dashboard already), a lab
+/// looking at another stream has its lab elsewhere, `streamlab watch` has
+/// none.
+fn no_lab(key: &str, what: &str, state: &State) -> String {
+    let does = format!("{what} drives the lab's own producer and workers");
+    match (state.access, &state.watch_reason) {
+        (Access::Lab, _) => format!(
+            "{key}: the lab runs on '{}', not on this stream: Esc, then Enter on it ({does})",
+            state.lab.stream
+        ),
+        (_, Some(_)) => format!(
+            "{key}: this dashboard only watches '{}' (not created by streamlab); `streamlab --lab --stream {}` runs the lab on it, whose workers ack its entries ({what})",
+            state.view.stream, state.view.stream
+        ),
+        (_, None) => format!(
+            "{key}: a watch runs no lab; `streamlab --stream NAME` (no subcommand) starts one ({does})"
+        ),
     }
 }
 
@@ -126,13 +145,30 @@ mod tests {
     #[test]
     fn refusals_say_how_to_enable_the_key() {
         // The fix comes first: a narrow footer cuts the end of the line.
-        let why = Unmet::ReadOnly.explain("X", "destroy the selected group (XGROUP DESTROY)");
+        let mut s = State::default();
+        let why = Unmet::ReadOnly.explain("X", "destroy the selected group (XGROUP DESTROY)", &s);
         assert!(why.starts_with("X: "), "{why}");
         assert!(why[..80].contains("--allow-writes"), "{why}");
+        s.access = Access::Watch;
         assert!(
             Unmet::NoLab
-                .explain("w", "spawn")
-                .contains("streamlab --stream")
+                .explain("w", "spawn", &s)
+                .contains("streamlab --stream NAME")
         );
+    }
+
+    /// `streamlab --stream orders` on a stream streamlab did not create
+    /// opens a watch: the fix is `--lab`, not the command already running.
+    #[test]
+    fn a_dashboard_that_fell_back_to_a_watch_points_at_lab() {
+        let mut s = State {
+            access: Access::Watch,
+            watch_reason: Some("not created by streamlab".into()),
+            ..State::default()
+        };
+        s.view.stream = "orders".into();
+        let why = Unmet::NoLab.explain("w", "spawn a worker", &s);
+        assert!(why.contains("streamlab --lab --stream orders"), "{why}");
+        assert!(!why.contains("--stream NAME"), "{why}");
     }
 }

@@ -34,6 +34,14 @@ pub enum Intent {
     Ack,
     Claim,
     DeadLetter,
+    /// Requeue: a copy of the entry added, the original acked.
+    Requeue,
+    /// Mark or unmark the selected pending entry for a bulk action.
+    Mark,
+    /// Mark every pending entry matching the filter, over the whole PEL.
+    MarkAll,
+    /// Start a lab scenario (asks which).
+    Scenario,
     View,
     FocusNext,
     FocusPrev,

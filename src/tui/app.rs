@@ -172,6 +172,7 @@ fn sync_pollers(state: &State, ch: &Channels) {
         key: state.view.stream.clone(),
         page: Some(navigate::pel_query(state)),
         partition: state.view.partition,
+        stuck_after_ms: state.thresholds.stuck_after_ms,
     });
     let visible = (!on_stream).then(|| state.overview.visible());
     send_changed(&ch.focus, focus);

@@ -17,7 +17,12 @@ pub struct Confirmation {
     pub command: EngineCommand,
     /// `Some(text typed so far)` when the stream's name must be typed.
     pub typed: Option<String>,
+    /// Why the name must be typed, as the box says it.
+    pub typed_why: &'static str,
 }
+
+/// What a typed confirmation says unless told otherwise.
+pub const LOSES_DATA: &str = "this loses data: type the stream's name to confirm";
 
 impl Confirmation {
     /// Confirmed with `y`.
@@ -33,6 +38,7 @@ impl Confirmation {
             effects,
             command,
             typed: None,
+            typed_why: LOSES_DATA,
         }
     }
 
@@ -49,6 +55,23 @@ impl Confirmation {
         }
     }
 
+    /// Confirmed by typing the stream's name, for the reason `why` (a bulk
+    /// action on many entries).
+    pub fn typed(
+        title: impl Into<String>,
+        commands: Vec<String>,
+        effects: Vec<String>,
+        command: EngineCommand,
+        why: &'static str,
+    ) -> Self {
+        Self {
+            typed: Some(String::new()),
+            typed_why: why,
+            ..Self::plain(title, commands, effects, command)
+        }
+    }
+
+    /// Whether the stream's name must be typed (the keys then type).
     pub fn loses_data(&self) -> bool {
         self.typed.is_some()
     }

@@ -1,17 +1,13 @@
 //! Figures derived when a snapshot arrives: rates, sparkline history, the
-//! poller's own cost, and reclaims inferred by comparing the PEL page's
-//! owners and delivery counts with the previous poll's.
+//! poller's own cost, poison entries crossing the threshold, and reclaims
+//! by other clients (`reclaims`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::engine::event::Event;
 use crate::monitor::Snapshot;
 use crate::monitor::poller::PollState;
-use crate::output::events::describe;
-use crate::redis::EntryId;
 use crate::tui::state::{HISTORY, LogKind, PelFilter, Previous, State};
-use crate::tui::{navigate, trend};
+use crate::tui::{navigate, reclaims, trend};
 
 pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     state.now_ms = now_ms;
@@ -50,13 +46,14 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
     let commands_total = poll.commands_total + state.entries.commands_total;
     if let Some(prev) = state.previous.take() {
         rates(state, &prev, &snap, commands_total);
-        infer_reclaims(state, &prev, &snap);
+        reclaims::infer(state, &prev, &snap);
     }
     state.previous = Some(remember(state, &snap, commands_total));
     trend::on_snapshot(&mut state.trends, &snap);
     state.polls = poll.polls;
     state.snapshot = Some(snap);
     select_a_group(state);
+    note_poison(state);
 }
 
 /// On a stream whose groups do not include the selected one (opened from
@@ -65,7 +62,12 @@ pub fn on_poll(state: &mut State, poll: PollState, now_ms: u64) {
 /// create it.
 fn select_a_group(state: &mut State) {
     let lab_group = state.on_lab_stream() && state.view.group == state.lab.group;
-    if lab_group || state.group_names().contains(&state.view.group) {
+    // A scenario's group is created a moment after the screen turns to it.
+    let awaited = state.awaited_group.as_ref() == Some(&state.view.group);
+    if state.group_names().contains(&state.view.group) {
+        state.awaited_group = None;
+    }
+    if lab_group || awaited || state.group_names().contains(&state.view.group) {
         return;
     }
     let Some(snap) = &state.snapshot else { return };
@@ -73,6 +75,60 @@ fn select_a_group(state: &mut State) {
         state.view.group.clone_from(&first.info.name);
         state.view.consumer = None;
         navigate::set_filter(state, PelFilter::default());
+    }
+}
+
+/// Log the entries of the group on screen that crossed `--poison-after`
+/// since the last poll (or were found by the PEL walk), once each.
+fn note_poison(state: &mut State) {
+    let after = state.thresholds.poison_after;
+    let Some(g) = state.group() else { return };
+    let walked = g.poison.iter().flat_map(|scan| scan.poison.iter());
+    let paged = g
+        .pel_page
+        .iter()
+        .flatten()
+        .filter(|p| p.deliveries >= after);
+    let found: Vec<(crate::redis::EntryId, u64, String)> = walked
+        .chain(paged)
+        .map(|p| (p.id, p.deliveries, p.consumer.clone()))
+        .collect();
+    let group = state.view.group.clone();
+    let seen = &mut state.poison_seen;
+    if seen.0 != group {
+        *seen = (group, std::collections::HashSet::new());
+    }
+    let mut new: Vec<(crate::redis::EntryId, u64, String)> = Vec::new();
+    for f in found {
+        if seen.1.insert(f.0) {
+            new.push(f);
+        }
+    }
+    if seen.1.len() > 10_000 {
+        seen.1.clear();
+    }
+    if let Some(line) = poison_line(&new, after) {
+        let at = state.now_ms;
+        state.push_log(at, LogKind::Dead, line);
+    }
+}
+
+/// One log line for entries newly seen at or past the poison threshold.
+fn poison_line(new: &[(crate::redis::EntryId, u64, String)], after: u64) -> Option<String> {
+    match new {
+        [] => None,
+        [(id, n, owner)] => Some(format!(
+            "poison: {id} delivered {n} times (now {owner}'s): it keeps coming back; `streamlab pending list --min-deliveries {after}` lists such entries"
+        )),
+        many => {
+            let ids: Vec<String> = many.iter().take(3).map(|(id, ..)| id.to_string()).collect();
+            Some(format!(
+                "poison: {} entries delivered {after}+ times ({}{}): `streamlab pending list --min-deliveries {after}` lists them",
+                many.len(),
+                ids.join(", "),
+                if many.len() > 3 { ", ..." } else { "" }
+            ))
+        }
     }
 }
 
@@ -127,9 +183,24 @@ fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u6
         }
     };
     r.produced_per_s = smooth(r.produced_per_s, per_s(produced, dt));
-    r.acked_per_s = smooth(r.acked_per_s, per_s(acked, dt));
     push(&mut r.produced, r.produced_per_s);
-    push(&mut r.acked, r.acked_per_s);
+    match acked {
+        Some(acked) => {
+            let new = per_s(acked, dt);
+            r.acked_per_s = if r.acked.is_empty() {
+                new
+            } else {
+                smooth(r.acked_per_s, new)
+            };
+            push(&mut r.acked, r.acked_per_s);
+        }
+        // Another group's figures: its history starts again, or the
+        // difference between two groups' counts shows as a spike.
+        None => {
+            r.acked.clear();
+            r.acked_per_s = 0.0;
+        }
+    }
     let commands = per_s(commands_total.saturating_sub(prev.commands_total), dt);
     r.commands_per_s = smooth(r.commands_per_s, commands);
     r.basic_per_s = smooth(
@@ -146,8 +217,9 @@ fn rates(state: &mut State, prev: &Previous, snap: &Snapshot, commands_total: u6
 }
 
 /// Entries added to the stream and acked in the lab's group since `prev`,
-/// from what Redis reports, so other clients' work counts too.
-fn throughput(state: &State, prev: &Previous, snap: &Snapshot) -> (u64, u64) {
+/// from what Redis reports, so other clients' work counts too; no ack
+/// figure when `prev` counted another group's.
+fn throughput(state: &State, prev: &Previous, snap: &Snapshot) -> (u64, Option<u64>) {
     let info = snap.stream.clone().unwrap_or_default();
     let produced = match (info.entries_added, prev.entries_added) {
         (Some(now), Some(before)) => now.saturating_sub(before),
@@ -162,7 +234,10 @@ fn throughput(state: &State, prev: &Previous, snap: &Snapshot) -> (u64, u64) {
         }
         _ => acked_ours(state).saturating_sub(prev.acked_ours),
     };
-    (produced, acked)
+    (
+        produced,
+        (prev.acked_group == ack_group(state)).then_some(acked),
+    )
 }
 
 fn push(history: &mut std::collections::VecDeque<u64>, rate: f64) {
@@ -184,8 +259,8 @@ fn acked_ours(state: &State) -> u64 {
 fn remember(state: &State, snap: &Snapshot, commands_total: u64) -> Previous {
     let info = snap.stream.clone().unwrap_or_default();
     let group = snap.group(ack_group(state));
-    let owners = snap
-        .group(&state.view.group)
+    let shown = snap.group(&state.view.group);
+    let owners = shown
         .and_then(|g| g.pel_page.as_ref())
         .map(|page| {
             page.iter()
@@ -210,47 +285,10 @@ fn remember(state: &State, snap: &Snapshot, commands_total: u64) -> Previous {
         basic_read: state.roster.basic.as_ref().map_or(0, |b| b.read),
         owners_group: state.view.group.clone(),
         owners,
-    }
-}
-
-/// An entry on both pages whose owner changed was claimed. Our workers
-/// report their own reclaims and our hand claims are logged when done, so
-/// only moves to other clients' consumers are reported here.
-fn infer_reclaims(state: &mut State, prev: &Previous, snap: &Snapshot) {
-    if prev.owners_group != state.view.group {
-        return;
-    }
-    let Some(page) = snap
-        .group(&state.view.group)
-        .and_then(|g| g.pel_page.as_ref())
-    else {
-        return;
-    };
-    let mut moves: BTreeMap<(String, String), Vec<EntryId>> = BTreeMap::new();
-    for p in page {
-        let Some((owner, deliveries)) = prev.owners.get(&p.id) else {
-            continue;
-        };
-        if *owner == p.consumer || p.deliveries < *deliveries {
-            continue;
-        }
-        if state.claimed_by_hand.remove(&p.id) || state.ours(&p.consumer).is_some() {
-            continue;
-        }
-        moves
-            .entry((owner.clone(), p.consumer.clone()))
-            .or_default()
-            .push(p.id);
-    }
-    for ((from, to), ids) in moves {
-        let event = Event::Reclaimed {
-            stream: state.view.stream.clone(),
-            ids,
-            from: vec![from],
-            to,
-            inferred: true,
-        };
-        state.push_log(snap.taken_ms, LogKind::Reclaim, describe(&event));
+        acked_group: ack_group(state).to_owned(),
+        consumers: reclaims::pending_by_consumer(snap, &state.view.group),
+        group_reads: shown.and_then(|g| g.info.entries_read),
+        group_last_delivered: shown.and_then(|g| g.info.last_delivered_id),
     }
 }
 

@@ -160,3 +160,43 @@ fn repeated_failures_of_one_worker_share_a_line() {
         "the newest one shows"
     );
 }
+
+/// Selecting another group in a watch: its acks are counted from its own
+/// figures, never as the difference between two groups' counts.
+#[test]
+fn selecting_another_group_does_not_spike_the_acked_rate() {
+    let mut s = fixture::state();
+    s.access = crate::tui::access::Access::Watch;
+    s.snapshot = None;
+    let mut first = fixture::snapshot();
+    first.groups[0].info.entries_read = Some(100_000);
+    poll(&mut s, first.clone(), 0);
+    let mut second = first.clone();
+    second.taken_ms += 1_000;
+    second.groups[1].info.entries_read = second.groups[1].info.entries_read.map(|n| n + 3);
+    poll(&mut s, second.clone(), 0);
+    assert!(
+        (s.rates.acked_per_s - 3.0).abs() < 1e-9,
+        "{}",
+        s.rates.acked_per_s
+    );
+    s.view.group = "audit".into();
+    let mut third = second;
+    third.taken_ms += 1_000;
+    poll(&mut s, third.clone(), 0);
+    assert!(
+        s.rates.acked_per_s < 1.0,
+        "spiked to {}",
+        s.rates.acked_per_s
+    );
+    assert!(s.rates.acked.iter().all(|n| *n < 10), "{:?}", s.rates.acked);
+    let mut fourth = third;
+    fourth.taken_ms += 1_000;
+    fourth.groups[0].info.entries_read = Some(100_002);
+    poll(&mut s, fourth, 0);
+    assert!(
+        (s.rates.acked_per_s - 2.0).abs() < 1e-9,
+        "{}",
+        s.rates.acked_per_s
+    );
+}

@@ -15,6 +15,7 @@ pub const RATES: [f64; 13] = [
 ];
 
 pub fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
+    let marks = !state.marked().is_empty();
     let result = match intent {
         Intent::EnqueueOne => Ok(vec![EngineCommand::Enqueue(1)]),
         Intent::EnqueueBurst => Ok(vec![EngineCommand::Enqueue(BURST)]),
@@ -28,9 +29,17 @@ pub fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
         Intent::Trim => admin::trim(state),
         Intent::TrimSafe => admin::trim_safe(state),
         Intent::Filter => prompt(state, Prompt::Filter, filter_text(&state.view.filter)),
+        // With marks, the bulk action; else the selected entry.
+        Intent::Ack if marks => admin::bulk::ack(state),
+        Intent::Claim if marks => admin::bulk::claim(state),
+        Intent::DeadLetter if marks => admin::bulk::dead_letter(state),
         Intent::Ack => admin::ack(state),
         Intent::Claim => admin::claim(state),
         Intent::DeadLetter => admin::dead_letter(state),
+        Intent::Requeue => admin::bulk::requeue(state),
+        Intent::Mark => admin::bulk::mark(state),
+        Intent::MarkAll => admin::bulk::mark_all(state),
+        Intent::Scenario => prompt(state, Prompt::Scenario, String::new()),
         Intent::DeleteConsumer => admin::delete_consumer(state),
         Intent::SetId => admin::set_id(state),
         Intent::DestroyGroup => admin::destroy(state),
@@ -141,10 +150,17 @@ pub fn submit(state: &mut State) -> Vec<EngineCommand> {
     };
     match prompt {
         Prompt::Filter => match parse_filter(&text) {
-            Ok(f) => navigate::set_filter(state, f),
+            Ok(f) => {
+                navigate::set_filter(state, f);
+                state.status = Some("PEL filter set (Esc clears it)".into());
+            }
             Err(e) => state.status = Some(e),
         },
         Prompt::StreamFilter => crate::tui::screens::set_filter(state, text),
+        Prompt::Scenario => match crate::tui::scenarios::from_prompt(state, &text) {
+            Ok(commands) => return commands,
+            Err(why) => state.status = Some(why),
+        },
         Prompt::GoTo => return crate::tui::entries::go_to(state, &text),
         Prompt::Search => return crate::tui::entries::start_search(state, &text),
         other => match admin::submit(state, other, &text) {

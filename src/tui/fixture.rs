@@ -107,6 +107,7 @@ fn workers_group() -> GroupSnapshot {
         pel_page: Some(page),
         deleted_in_page: Vec::new(),
         deleted_pending: None,
+        ..GroupSnapshot::default()
     }
 }
 
@@ -321,6 +322,7 @@ pub fn stream_row(key: &str, length: u64, groups: &[(u64, Option<u64>)]) -> Row 
             oldest_pending: (*pending > 0).then(|| id(45_000 + 1_000 * i as u64, 0)),
             next_undelivered: lag.filter(|l| *l > 0).map(|_| id(29_000, 0)),
             next_for: Some(Some(id(30_000, 0))),
+            consumer_stats: Vec::new(),
         })
         .collect();
     Row {

@@ -84,9 +84,15 @@ const WATCH_FOOTER: &[Hint] = &[
     (&[Intent::FocusNext], "pane"),
     (&[Intent::View], "view"),
     (&[Intent::Filter], "filter"),
+    (&[Intent::Mark, Intent::MarkAll], "mark"),
     (
-        &[Intent::Ack, Intent::Claim, Intent::DeadLetter],
-        "ack/claim/dead",
+        &[
+            Intent::Ack,
+            Intent::Claim,
+            Intent::Requeue,
+            Intent::DeadLetter,
+        ],
+        "ack/claim/requeue/dead",
     ),
     (&[Intent::Trim], "trim"),
     (&[Intent::Help], "keys"),

@@ -74,6 +74,21 @@ pub fn on_roster(state: &mut State, roster: Roster, at_ms: u64) {
 pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) -> Vec<EngineCommand> {
     match outcome {
         Outcome::Done(done) => {
+            match &done {
+                crate::supervisor::Done::Repaired { .. } => {
+                    state.view.marks = crate::tui::state::Marks::default();
+                }
+                crate::supervisor::Done::ScenarioStarted {
+                    production: Some(rate),
+                    ..
+                } => {
+                    state.production = crate::tui::state::Production {
+                        on: true,
+                        rate: *rate,
+                    };
+                }
+                _ => {}
+            }
             let text = outcomes::done(&done);
             state.status = Some(text.clone());
             state.push_log(at_ms, LogKind::Lifecycle, text);
@@ -84,6 +99,11 @@ pub fn on_outcome(state: &mut State, outcome: Outcome, at_ms: u64) -> Vec<Engine
             state.push_log(at_ms, LogKind::Failure, text);
         }
         Outcome::TrimPlan(plan) => admin::on_plan(state, &plan),
+        Outcome::Marked {
+            group,
+            entries,
+            complete,
+        } => admin::bulk::on_marked(state, &group, entries, complete),
         Outcome::AckedPlan(plan) => admin::on_acked_plan(state, &plan),
         Outcome::Entry { id, fields } => {
             if let Mode::Entry(view) = &mut state.view.mode

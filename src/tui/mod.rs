@@ -31,6 +31,8 @@ pub mod outcomes;
 pub mod overview;
 pub mod panes;
 pub mod partitions;
+pub mod reclaims;
+pub mod scenarios;
 pub mod screens;
 pub mod state;
 pub mod terminal;
@@ -50,6 +52,7 @@ use crate::engine::Event;
 use crate::engine::event::ChannelSink;
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::keyspace::KeyspaceConfig;
 use crate::monitor::keyspace::poller::spawn_keyspace;
 use crate::monitor::spawn_poller;
@@ -60,7 +63,7 @@ use crate::setup::session::Session;
 use crate::setup::streams::spread_of;
 use crate::setup::trimming::{Limits, producer_retention};
 use crate::setup::worker::{check_ack_delete, worker_config};
-use crate::supervisor::{Outcome, Supervisor, SupervisorConfig};
+use crate::supervisor::{Outcome, Scenario, Supervisor, SupervisorConfig};
 use crate::tui::lab_gate::Gate;
 use crate::tui::state::{Lab, LogKind, Production, Screen, State};
 
@@ -91,9 +94,19 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
                 global.stream
             )));
         }
+        Gate::Watch { .. } if args.scenario.is_some() => {
+            return Err(Failure::usage(format!(
+                "--scenario: stream '{}' already exists and streamlab did not create it, so the lab (and a scenario) does not run on it: pick another --stream, or add --lab",
+                global.stream
+            )));
+        }
         Gate::Watch { reason } => {
             tracing::info!(stream = %global.stream, "watch, not lab: {reason}");
-            return watch::instead_of_lab(session, global, args.refresh, reason).await;
+            let view = watch::Viewing {
+                refresh: args.refresh,
+                thresholds: thresholds(args),
+            };
+            return watch::instead_of_lab(session, global, view, reason).await;
         }
     };
     let worker = lab_worker(global, args);
@@ -120,14 +133,20 @@ pub async fn run(global: &GlobalArgs, args: &DashboardArgs) -> Result<(), Failur
         rate: args.produce_rate,
     };
     let mut state = State::new(lab, production, now_ms());
+    state.thresholds = thresholds(args);
     for note in notes {
         state.push_log(now_ms(), LogKind::Lifecycle, note);
     }
     state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
+    let scenario = args.scenario.as_deref().and_then(Scenario::from_name);
+    let scenario_commands = scenario.map(|s| scenarios::start(&mut state, s));
     let connector = session.connector.clone();
     let start = |events, outcomes| {
         let mut sup = Supervisor::new(connector.clone(), config, events, outcomes);
         sup.start(args.workers, args.produce.then_some(args.produce_rate));
+        for c in scenario_commands.into_iter().flatten() {
+            sup.apply(c);
+        }
         sup
     };
     show(session, &connector, state, start).await
@@ -161,7 +180,13 @@ async fn show(
     let _reporter = report_failovers(poll_with, failovers, cancel.clone());
     // Paused from the start when the overview is shown first.
     let key = (state.screen == Screen::Stream).then(|| state.view.stream.clone());
-    let poller = spawn_poller(poll_with, key, state.lab.refresh, cancel.clone());
+    let poller = spawn_poller(
+        poll_with,
+        key,
+        state.lab.refresh,
+        state.thresholds,
+        cancel.clone(),
+    );
     let interval = state.lab.refresh.max(OVERVIEW_MIN_INTERVAL);
     let config = KeyspaceConfig::new(state.overview.pattern.clone(), interval);
     let overview = spawn_keyspace(&poll_with.read_only(), config, cancel.clone());
@@ -185,6 +210,10 @@ async fn show(
     let _ = tokio::time::timeout(Duration::from_secs(1), overview.task).await;
     drop(session);
     result
+}
+
+fn thresholds(args: &DashboardArgs) -> Thresholds {
+    Thresholds::new(args.diagnosis.stuck_after, args.diagnosis.poison_after)
 }
 
 /// The embedded workers' settings: the shared flags with lab defaults.

@@ -69,7 +69,46 @@ pub fn done(done: &Done) -> String {
             dead_key,
             dead_id,
         } => format!("dead-lettered {id} by hand to {dead_key} as {dead_id} (and acked)"),
+        Done::ScenarioStarted {
+            scenario,
+            group,
+            production,
+        } => crate::tui::scenarios::what_to_watch(*scenario, group, *production),
+        Done::Repaired {
+            what,
+            group,
+            to,
+            done,
+            not_pending,
+            gone,
+        } => repaired(what, group, to.as_deref(), *done, *not_pending, *gone),
     }
+}
+
+/// A bulk action's result, with what it could not do.
+fn repaired(
+    what: &str,
+    group: &str,
+    to: Option<&str>,
+    done: u64,
+    not_pending: u64,
+    gone: u64,
+) -> String {
+    let to = to.map_or_else(String::new, |t| format!(" to {t}"));
+    let mut line = format!("{what} {}{to} in group {group}", entries(done));
+    if not_pending > 0 {
+        line.push_str(&format!(
+            "; {} no longer pending by then",
+            entries(not_pending)
+        ));
+    }
+    if gone > 0 {
+        line.push_str(&format!(
+            "; {} deleted from the stream: nothing to copy, left pending (a acks them)",
+            entries(gone)
+        ));
+    }
+    line
 }
 
 fn deleted(
@@ -109,6 +148,9 @@ pub fn refused(refusal: &Refusal) -> String {
         Refusal::NoLongerPending { action, id } => {
             format!("{action} {id}: it was no longer pending")
         }
+        Refusal::ScenarioNeedsPlainStream { scenario } => format!(
+            "scenario {scenario}: scenarios run on a plain lab stream, not a partitioned one (start the lab on another --stream)"
+        ),
         Refusal::Redis { what, error } => format!("{what}: {error}"),
         Refusal::TimedOut { what, after } => {
             format!("{what}: Redis did not answer within {after:?}")

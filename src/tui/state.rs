@@ -2,7 +2,7 @@
 //! the panes. Derived figures (rates, sparkline history) live here too,
 //! computed when a snapshot arrives, so drawing never computes them.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 
 use crate::engine::browse::Fetched;
 use crate::monitor::advice::Health;
+use crate::monitor::diagnosis::Thresholds;
 use crate::monitor::partitioned::PartitionRow;
 use crate::monitor::{GroupSnapshot, LinkState, Snapshot};
 use crate::redis::connect::SentinelStatus;
@@ -19,6 +20,7 @@ use crate::tui::access::{self, Access, Needs};
 use crate::tui::confirm::Confirmation;
 use crate::tui::entries::EntriesView;
 use crate::tui::overview::OverviewView;
+use crate::tui::reclaims::OwnMove;
 use crate::tui::trend::GroupTrend;
 
 /// Samples kept for the sparklines (one per poll).
@@ -66,6 +68,10 @@ pub enum Prompt {
     /// MAXLEN n, MINID id or `safe`.
     Trim,
     Filter,
+    /// The consumer that takes the marked entries.
+    ClaimMarkedTo {
+        group: String,
+    },
     /// The consumer that takes a pending entry.
     ClaimTo {
         group: String,
@@ -85,6 +91,8 @@ pub enum Prompt {
     },
     /// The overview's glob on stream names.
     StreamFilter,
+    /// A lab scenario's name.
+    Scenario,
     /// The entries view: go to an id, a time or an age.
     GoTo,
     /// The entries view: search (`field=value`, `field~text`, text).
@@ -153,6 +161,17 @@ pub struct PelFilter {
     pub min_idle_ms: Option<u64>,
 }
 
+/// PEL entries marked for a bulk action (Space, `*`), on one stream's
+/// group: marks on another group or stream do not count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Marks {
+    pub stream: String,
+    pub group: String,
+    pub entries: BTreeMap<EntryId, PendingEntry>,
+    /// `*` matched more than the mark limit: only the first are marked.
+    pub truncated: bool,
+}
+
 /// Selection, focus, paging: what the user is looking at.
 #[derive(Debug, Clone, Default)]
 pub struct View {
@@ -178,6 +197,7 @@ pub struct View {
     pub partition: usize,
     /// The partition key one-shot commands were last told to act on.
     pub partition_focus: Option<String>,
+    pub marks: Marks,
 }
 
 /// Rates and their history, from the last two snapshots.
@@ -210,6 +230,13 @@ pub struct Previous {
     /// Owner and delivery count of each entry on the last PEL page.
     pub owners_group: String,
     pub owners: HashMap<EntryId, (String, u64)>,
+    /// The group whose acks the rates counted (`entries_read`, `pending`).
+    pub acked_group: String,
+    /// Of the group on screen (`owners_group`): each consumer's pending
+    /// count, entries read and last-delivered id, to count reclaims.
+    pub consumers: HashMap<String, u64>,
+    pub group_reads: Option<u64>,
+    pub group_last_delivered: Option<EntryId>,
 }
 
 /// How an event-log line is coloured.
@@ -272,8 +299,18 @@ pub struct State {
     pub view: View,
     /// Entries claimed by hand: not reported again as inferred reclaims.
     pub claimed_by_hand: HashSet<EntryId>,
+    /// Moves the dashboard made, until a poll shows them (see `reclaims`).
+    pub own_moves: Vec<OwnMove>,
+    /// A group the screen turned to before it exists (a scenario's): kept
+    /// selected until it appears.
+    pub awaited_group: Option<String>,
+    /// Poison entries of a group already logged.
+    pub poison_seen: (String, HashSet<EntryId>),
     /// The last command's outcome, shown in the footer.
     pub status: Option<String>,
+    /// `--stuck-after` and `--poison-after`: the consumer diagnosis and the
+    /// poison marker.
+    pub thresholds: Thresholds,
     pub quit: bool,
     /// The entries screen.
     pub entries: EntriesView,
@@ -364,6 +401,15 @@ impl State {
             .and_then(|g| g.pel_page.as_ref())
             .map(|page| page.iter().filter(|p| p.idle_ms >= min).collect())
             .unwrap_or_default()
+    }
+
+    /// The marked entries of the group on screen, by id.
+    pub fn marked(&self) -> Vec<&PendingEntry> {
+        let m = &self.view.marks;
+        if m.stream != self.view.stream || m.group != self.view.group {
+            return Vec::new();
+        }
+        m.entries.values().collect()
     }
 
     pub fn selected_pending(&self) -> Option<&PendingEntry> {

@@ -66,21 +66,34 @@ pub fn render(frame: &mut Frame, state: &State) {
 }
 
 fn footer(frame: &mut Frame, area: Rect, state: &State) {
-    // The last outcome matters more than the hints on a narrow screen.
-    let hints = if area.width >= 110 {
+    let status = state.status.clone().unwrap_or_default();
+    let room = usize::from(area.width).saturating_sub(1);
+    // The last outcome matters more than the hints: they give way when
+    // both do not fit, and only a status longer than the line is cut.
+    let wide = if area.width >= 110 {
         footer_hints(state)
     } else {
         vec![Span::styled(" │ ? keys · q quit ", dim())]
     };
-    let width: usize = hints.iter().map(|s| s.content.chars().count()).sum();
-    let width = u16::try_from(width).unwrap_or(u16::MAX);
+    let width = |spans: &[Span]| {
+        spans
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>()
+    };
+    let hints = if status.chars().count() + width(&wide) <= room {
+        wide
+    } else {
+        Vec::new()
+    };
+    let hints_width = u16::try_from(width(&hints)).unwrap_or(u16::MAX);
     let [left, right] =
-        Layout::horizontal([Constraint::Fill(1), Constraint::Length(width)]).areas(area);
-    let status = state.status.clone().unwrap_or_default();
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(hints_width)]).areas(area);
+    let shown = crate::output::fmt::cut(&status, usize::from(left.width).saturating_sub(1));
     frame.render_widget(
         Line::from(vec![
             Span::raw(" "),
-            Span::styled(status, Style::new().fg(Color::Cyan)),
+            Span::styled(shown, Style::new().fg(Color::Cyan)),
         ]),
         left,
     );

@@ -2,7 +2,7 @@
 //! never awaits and never talks to Redis; what should happen in the engine
 //! is returned as [`EngineCommand`]s for the loop to hand to the supervisor.
 
-use crate::supervisor::EngineCommand;
+use crate::supervisor::{EngineCommand, PendingOfDeleted};
 use crate::tui::access::{Unmet, unmet};
 use crate::tui::action::{Action, Intent};
 use crate::tui::hints;
@@ -10,7 +10,7 @@ use crate::tui::keymap::{self, Scope};
 use crate::tui::state::{Mode, Screen, State};
 use crate::tui::{
     confirm, derive, engine_intents, entries, entry_view, layout, log, navigate, partitions,
-    screens,
+    reclaims, screens,
 };
 
 pub fn update(state: &mut State, action: Action) -> Vec<EngineCommand> {
@@ -92,7 +92,12 @@ fn on_intent(state: &mut State, intent: Intent) -> Vec<EngineCommand> {
             state.status = Some("cancelled".into());
         }
         Intent::Submit => {
-            return confirm::submit_typed(state).unwrap_or_else(|| engine_intents::submit(state));
+            let commands =
+                confirm::submit_typed(state).unwrap_or_else(|| engine_intents::submit(state));
+            for c in &commands {
+                expect_own_moves(state, c);
+            }
+            return commands;
         }
         Intent::Backspace => {
             if let Mode::Input { text, .. } = &mut state.view.mode {
@@ -125,13 +130,16 @@ fn refusal(state: &State, intent: Intent, why: Unmet) -> String {
             (keys.join("/"), b.help)
         },
     );
-    why.explain(&keys, what)
+    why.explain(&keys, what, state)
 }
 
 fn close(state: &mut State) {
     match state.view.mode {
         Mode::Normal => {
-            if state.view.filter != Default::default() {
+            if !state.marked().is_empty() {
+                state.view.marks = crate::tui::state::Marks::default();
+                state.status = Some("marks cleared".into());
+            } else if state.view.filter != Default::default() {
                 navigate::set_filter(state, Default::default());
                 state.status = Some("PEL filter cleared".into());
             } else {
@@ -155,14 +163,40 @@ fn confirm(state: &mut State) -> Vec<EngineCommand> {
             return Vec::new();
         }
     };
-    if let EngineCommand::Claim { id, .. } = &command {
-        // Our own XCLAIM must not come back as an inferred reclaim.
-        if state.claimed_by_hand.len() > 1000 {
-            state.claimed_by_hand.clear();
-        }
-        state.claimed_by_hand.insert(*id);
-    }
+    expect_own_moves(state, &command);
     vec![command]
+}
+
+/// Our own XCLAIMs must not come back as inferred reclaims.
+fn expect_own_moves(state: &mut State, command: &EngineCommand) {
+    match command {
+        EngineCommand::Claim { id, to, .. } => {
+            if state.claimed_by_hand.len() > 1000 {
+                state.claimed_by_hand.clear();
+            }
+            state.claimed_by_hand.insert(*id);
+            reclaims::expect(state, to, 1);
+        }
+        EngineCommand::DeleteConsumer {
+            group,
+            consumer,
+            pending: PendingOfDeleted::ClaimTo(to),
+        } => {
+            let held = state
+                .snapshot
+                .as_ref()
+                .and_then(|s| s.group(group))
+                .and_then(|g| g.consumers.iter().find(|c| c.name == *consumer))
+                .map_or(0, |c| c.pending);
+            reclaims::expect(state, to, held);
+        }
+        EngineCommand::Repair {
+            repair: crate::engine::repair::Repair::Claim { to, .. },
+            entries,
+            ..
+        } => reclaims::expect(state, to, entries.len() as u64),
+        _ => {}
+    }
 }
 
 /// Keys and typed text as the tests of `update` and the admin actions send them.

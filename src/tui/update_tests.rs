@@ -238,6 +238,25 @@ fn filter_sets_consumer_server_side_and_min_idle_client_side() {
     assert_eq!(s.view.filter, Default::default());
 }
 
+/// The title writes `idle ≥ 4m30s`; typing that back works, and the
+/// error of a bad filter before leaves the footer.
+#[test]
+fn the_idle_the_title_shows_can_be_typed_back_and_a_good_filter_clears_the_error() {
+    let mut s = fixture::state();
+    key(&mut s, Intent::Filter);
+    typed(&mut s, "4m30");
+    key(&mut s, Intent::Submit);
+    assert!(status(&s).contains("not a duration"), "{}", status(&s));
+    key(&mut s, Intent::Filter);
+    for _ in 0..8 {
+        key(&mut s, Intent::Backspace);
+    }
+    typed(&mut s, "4m30s");
+    key(&mut s, Intent::Submit);
+    assert_eq!(s.view.filter.min_idle_ms, Some(270_000));
+    assert!(!status(&s).contains("not a duration"), "{}", status(&s));
+}
+
 #[test]
 fn paging_walks_the_pel_by_id_and_back() {
     let mut s = fixture::state();
@@ -375,7 +394,7 @@ fn allow_writes_enables_the_admin_actions_but_not_the_lab() {
     assert!(key(&mut s, Intent::Spawn).is_empty());
     let why = s.status.unwrap_or_default();
     assert!(
-        why.starts_with("w: lab only") && why.contains("(spawn a worker"),
+        why.starts_with("w: a watch runs no lab") && why.contains("(spawn a worker"),
         "{why}"
     );
 }

@@ -11,6 +11,7 @@ use crate::engine::partition::Layout;
 use crate::engine::partition::spread::Spread;
 use crate::engine::worker::WorkerConfig;
 use crate::failure::Failure;
+use crate::monitor::diagnosis::Thresholds;
 use crate::redis::id::now_ms;
 use crate::setup::session::Session;
 use crate::supervisor::{Supervisor, SupervisorConfig};
@@ -35,7 +36,17 @@ pub async fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<(), Failure> {
         },
         pattern: args.pattern.clone(),
     };
-    show_watch(session, global, args.refresh, access, None, home).await
+    let view = Viewing {
+        refresh: args.refresh,
+        thresholds: Thresholds::new(args.diagnosis.stuck_after, args.diagnosis.poison_after),
+    };
+    show_watch(session, global, view, access, None, home).await
+}
+
+/// How a watch polls and judges what it sees.
+pub struct Viewing {
+    pub refresh: Duration,
+    pub thresholds: Thresholds,
 }
 
 /// Where a watch opens, and what its overview lists.
@@ -49,20 +60,20 @@ struct Home {
 pub async fn instead_of_lab(
     session: Session,
     global: &GlobalArgs,
-    refresh: Duration,
+    view: Viewing,
     reason: String,
 ) -> Result<(), Failure> {
     let home = Home {
         screen: Screen::Stream,
         pattern: None,
     };
-    show_watch(session, global, refresh, Access::Watch, Some(reason), home).await
+    show_watch(session, global, view, Access::Watch, Some(reason), home).await
 }
 
 async fn show_watch(
     session: Session,
     global: &GlobalArgs,
-    refresh: Duration,
+    view: Viewing,
     access: Access,
     reason: Option<String>,
     home: Home,
@@ -74,10 +85,11 @@ async fn show_watch(
         read_only.clone()
     };
     let mut state = State::new(
-        lab(&session, global, refresh),
+        lab(&session, global, view.refresh),
         Production::default(),
         now_ms(),
     );
+    state.thresholds = view.thresholds;
     state.access = access;
     state.tz = crate::tui::state::Tz(jiff::tz::TimeZone::system());
     state.watch_reason = reason;

@@ -72,7 +72,7 @@ pub fn settle(t: &Tmux) {
 fn refusal_start(keys: &[Key], needs: Needs) -> String {
     let keys: Vec<String> = keys.iter().map(|k| label(*k)).collect();
     let why = match needs {
-        Needs::Lab => "lab only",
+        Needs::Lab => "a watch runs no lab",
         _ => "this watch is read-only",
     };
     format!("{}: {why}", keys.join("/"))

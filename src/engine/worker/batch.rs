@@ -52,7 +52,7 @@ impl Worker {
             if work_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(work_ms)).await;
             }
-            if Behaviour::roll(&self.behaviour.fail_ppm) {
+            if Behaviour::roll(&self.behaviour.fail_ppm) || self.behaviour.always_fails(&entry) {
                 self.fail(&entry, n, cancel).await?;
                 continue;
             }

@@ -55,6 +55,9 @@ pub struct Behaviour {
     pub work_ms: AtomicU64,
     pub fail_ppm: AtomicU64,
     pub crash_ppm: AtomicU64,
+    /// Tasks of kind [`crate::engine::task::POISON_KIND`] always fail (the
+    /// `poison` scenario: one kind of task that can never succeed).
+    pub poison_fails: std::sync::atomic::AtomicBool,
 }
 
 impl Behaviour {
@@ -68,6 +71,12 @@ impl Behaviour {
         self.work_ms.store(work_ms, Ordering::Relaxed);
         self.fail_ppm.store(to_ppm(fail_rate), Ordering::Relaxed);
         self.crash_ppm.store(to_ppm(crash_rate), Ordering::Relaxed);
+    }
+
+    /// Whether `entry` fails whatever the dice say: a poison task.
+    fn always_fails(&self, entry: &crate::redis::reply::Entry) -> bool {
+        self.poison_fails.load(Ordering::Relaxed)
+            && entry.field("kind") == Some(crate::engine::task::POISON_KIND.as_bytes())
     }
 
     fn roll(ppm: &AtomicU64) -> bool {

@@ -120,6 +120,7 @@ fn logical_row(stream: &str, mut parts: Vec<Row>) -> Row {
         added_per_s: parts.iter().map(|p| p.added_per_s).sum(),
         dead: parts.iter().filter_map(|p| p.dead).reduce(|a, b| a + b),
         problem: parts.iter().find_map(|p| p.problem.clone()),
+        refused_until_ms: parts.iter().map(|p| p.refused_until_ms).max().unwrap_or(0),
         partitions: parts,
         partition_of: None,
     }
@@ -162,6 +163,8 @@ fn merge_group(name: &str, parts: &[(&GroupStats, bool)]) -> GroupStats {
             .filter_map(|(g, _)| g.next_undelivered)
             .min(),
         next_for: None,
+        // Each partition's row keeps its own: counted there, not twice.
+        consumer_stats: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ fn group(pending: u64, lag: Option<u64>, delivered: u64, next: Option<u64>) -> G
         oldest_pending: (pending > 0).then(|| id(delivered - 5)),
         next_undelivered: next.map(id),
         next_for: None,
+        consumer_stats: Vec::new(),
     }
 }
 

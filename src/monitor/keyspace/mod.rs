@@ -221,7 +221,14 @@ impl Keyspace {
     /// streams), then the rotation's share from the queue's front.
     fn due(&mut self, visible: &[Arc<str>]) -> Vec<Arc<str>> {
         let mut due: Vec<Arc<str>> = Vec::new();
-        let mut seen = HashSet::new();
+        let now = crate::redis::id::now_ms();
+        // A key the ACL refused is left alone for a while, on screen too.
+        let mut seen: HashSet<Arc<str>> = self
+            .known
+            .iter()
+            .filter(|(_, r)| r.refused_until_ms > now)
+            .map(|(k, _)| k.clone())
+            .collect();
         for key in visible.iter().flat_map(|k| self.layouts.expand(k)) {
             let dead = format!("{key}:dead");
             for k in [key.as_ref(), dead.as_str()] {

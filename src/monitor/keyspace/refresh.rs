@@ -18,6 +18,17 @@ use crate::redis::{Conn, RedisFailure, is_no_such_key, xrange_cmd};
 
 /// Commands per pipelined round trip (bounds one reply's size).
 const BATCH: usize = 100;
+/// How long a key the ACL refuses is left alone before it is asked again:
+/// every refused command grows the server's ACL LOG, and a permission is
+/// rarely granted within a minute.
+pub const REFUSED_RETRY_MS: u64 = 60_000;
+
+/// Why a refused key cannot be read, and the rule that would allow it.
+pub fn refused(key: &str, error: &str) -> String {
+    format!(
+        "refused by the ACL ({error}): the user needs read access to '{key}', e.g. `ACL SETUSER <user> %R~{key}` (Redis 7+) or `~{key}`; asked again in a minute"
+    )
+}
 
 impl Keyspace {
     /// Refresh `keys`; returns the commands sent.
@@ -59,6 +70,12 @@ impl Keyspace {
         match parsed {
             Err(e) if gone(&e) => {
                 self.known.remove(key);
+            }
+            Err(RedisFailure::Auth(m)) => {
+                if let Some(row) = self.known.get_mut(key) {
+                    row.problem = Some(refused(key, &m));
+                    row.refused_until_ms = now + REFUSED_RETRY_MS;
+                }
             }
             Err(e) => {
                 if let Some(row) = self.known.get_mut(key) {

@@ -29,6 +29,8 @@ pub struct Row {
     pub dead: Option<u64>,
     /// Why the last refresh failed (a permission, a key of another type).
     pub problem: Option<String>,
+    /// A refusal (ACL) is not asked again before this (local clock, ms).
+    pub refused_until_ms: u64,
     /// A partitioned stream's row: its partitions' rows, in order (its own
     /// figures are their sums). Empty for a plain stream.
     pub partitions: Vec<Row>,
@@ -60,6 +62,28 @@ impl Row {
     /// The largest lag Redis knows; `None` when no group's lag is known.
     pub fn lag(&self) -> Option<u64> {
         self.groups().iter().filter_map(|g| g.lag).max()
+    }
+
+    /// Consumers (of any group) stalled or leaking at `now_ms`; a
+    /// partitioned row counts its partitions'.
+    pub fn stuck(&self, now_ms: u64, stuck_after_ms: u64) -> usize {
+        use crate::monitor::diagnosis::Diagnosis;
+        let own = self
+            .groups()
+            .iter()
+            .flat_map(|g| &g.consumer_stats)
+            .filter(|c| {
+                matches!(
+                    c.diagnosis(now_ms, stuck_after_ms),
+                    Some(Diagnosis::Stalled | Diagnosis::Leaking)
+                )
+            })
+            .count();
+        own + self
+            .partitions
+            .iter()
+            .map(|p| p.stuck(now_ms, stuck_after_ms))
+            .sum::<usize>()
     }
 
     /// Groups whose lag Redis does not know.

@@ -34,6 +34,59 @@ pub struct GroupStats {
     /// group reads on).
     pub next_undelivered: Option<EntryId>,
     pub next_for: Option<Option<EntryId>>,
+    /// Each consumer's figures, for the diagnosis (same reply).
+    pub consumer_stats: Vec<ConsumerStats>,
+}
+
+/// One consumer as XINFO STREAM FULL lists it. Times are the server's
+/// clock, in ms since the epoch (compared with the local clock, as the
+/// entry ids the overview ages are).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsumerStats {
+    pub pending: u64,
+    /// Last read attempt (7.2+, Valkey) or last read (6.2, 7.0).
+    pub seen_ms: Option<u64>,
+    /// Last successful read (7.2+, Valkey).
+    pub active_ms: Option<u64>,
+    /// Delivery time of its first pending entry (COUNT 1 lists one).
+    pub oldest_delivered_ms: Option<u64>,
+}
+
+impl ConsumerStats {
+    /// Its diagnosis at `now_ms` (see `monitor::diagnosis`).
+    pub fn diagnosis(
+        &self,
+        now_ms: u64,
+        stuck_after_ms: u64,
+    ) -> Option<crate::monitor::diagnosis::Diagnosis> {
+        let since = |t: Option<u64>| t.map(|t| now_ms.saturating_sub(t));
+        let info = crate::redis::ConsumerInfo {
+            name: String::new(),
+            pending: self.pending,
+            idle_ms: since(self.seen_ms)?,
+            inactive_ms: since(self.active_ms),
+        };
+        let oldest = since(self.oldest_delivered_ms);
+        crate::monitor::diagnosis::diagnose(&info, oldest, stuck_after_ms)
+    }
+}
+
+fn parse_consumer(v: &Value) -> Option<ConsumerStats> {
+    let t = table(v)?;
+    let time = |k: &str| t.get(k).and_then(|v| count(v));
+    let oldest = t
+        .get("pending")
+        .and_then(|p| items(p))
+        .and_then(<[Value]>::first)
+        .and_then(items)
+        .and_then(|e| e.get(1))
+        .and_then(count);
+    Some(ConsumerStats {
+        pending: time("pel-count").unwrap_or(0),
+        seen_ms: time("seen-time"),
+        active_ms: time("active-time"),
+        oldest_delivered_ms: oldest,
+    })
 }
 
 impl GroupStats {
@@ -102,12 +155,14 @@ fn parse_group(v: &Value) -> Result<GroupStats, RedisFailure> {
         .and_then(items)
         .and_then(<[Value]>::first)
         .and_then(id);
+    let consumers = t
+        .get("consumers")
+        .and_then(|c| items(c))
+        .unwrap_or_default();
     Ok(GroupStats {
         name: t.get("name").and_then(|v| text(v)).unwrap_or_default(),
-        consumers: t
-            .get("consumers")
-            .and_then(|c| items(c))
-            .map_or(0, |c| c.len() as u64),
+        consumers: consumers.len() as u64,
+        consumer_stats: consumers.iter().filter_map(parse_consumer).collect(),
         pending: t.get("pel-count").and_then(|v| count(v)).unwrap_or(0),
         lag: t.get("lag").and_then(|v| count(v)),
         last_delivered_id: t.get("last-delivered-id").and_then(|v| id(v)),
@@ -138,7 +193,19 @@ mod tests {
             Value::Int(1_700),
             Value::Int(1),
         ])]);
-        let consumer = flat(vec![("name", bulk("c1")), ("pel-count", Value::Int(2))]);
+        let consumer = flat(vec![
+            ("name", bulk("c1")),
+            ("seen-time", Value::Int(1_000)),
+            ("pel-count", Value::Int(2)),
+            (
+                "pending",
+                Value::Array(vec![Value::Array(vec![
+                    bulk("5-0"),
+                    Value::Int(900),
+                    Value::Int(1),
+                ])]),
+            ),
+        ]);
         let g = flat(vec![
             ("name", bulk("g")),
             ("last-delivered-id", bulk("6-0")),
@@ -175,6 +242,15 @@ mod tests {
         assert_eq!(g.oldest_pending, Some(EntryId { ms: 5, seq: 0 }));
         assert_eq!(s.groups[1].oldest_pending, None);
         assert!(s.groups[1].caught_up(s.last_generated_id));
+        let c = &g.consumer_stats[0];
+        assert_eq!(
+            (c.pending, c.seen_ms, c.oldest_delivered_ms),
+            (2, Some(1_000), Some(900))
+        );
+        // Not seen for 10 minutes, holding an entry delivered before.
+        let stalled = c.diagnosis(601_000, 300_000);
+        assert_eq!(stalled, Some(crate::monitor::diagnosis::Diagnosis::Stalled));
+        assert_eq!(c.diagnosis(2_000, 300_000), None);
     }
 
     #[test]

@@ -56,22 +56,41 @@ pub fn xgroup_delconsumer_cmd(key: &str, group: &str, consumer: &str) -> Cmd {
 }
 
 /// A command as the user reads it: arguments joined by spaces, any that is
-/// empty or holds a space or a quote in double quotes.
+/// empty or holds a space or a quote in double quotes, and bytes that are
+/// not printable text written as `\xNN` inside quotes (as redis-cli does),
+/// so the line says exactly what is sent.
 pub fn command_line(c: &Cmd) -> String {
     c.args_iter()
         .map(|arg| match arg {
-            Arg::Simple(bytes) => {
-                let text = String::from_utf8_lossy(bytes);
-                if text.is_empty() || text.contains([' ', '"', '\'']) {
-                    format!("{text:?}")
-                } else {
-                    text.into_owned()
-                }
-            }
+            Arg::Simple(bytes) => shown_arg(bytes),
             _ => "<cursor>".to_owned(),
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn shown_arg(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(char::is_control) => {
+            if text.is_empty() || text.contains([' ', '"', '\'']) {
+                format!("{text:?}")
+            } else {
+                text.to_owned()
+            }
+        }
+        _ => {
+            let mut out = String::from("\"");
+            for &b in bytes {
+                match b {
+                    b'"' | b'\\' => out.extend(['\\', char::from(b)]),
+                    0x20..=0x7e => out.push(char::from(b)),
+                    _ => out.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            out.push('"');
+            out
+        }
+    }
 }
 
 /// XGROUP SETID.
@@ -151,5 +170,10 @@ mod tests {
             command_line(&xgroup_delconsumer_cmd("my stream", "g", "")),
             "XGROUP DELCONSUMER \"my stream\" g \"\""
         );
+        let binary = cmd("XADD")
+            .arg("k")
+            .arg(&[0xff_u8, b'a', b'\n', b'"'][..])
+            .clone();
+        assert_eq!(command_line(&binary), "XADD k \"\\xffa\\x0a\\\"\"");
     }
 }

@@ -370,6 +370,31 @@ pub async fn missing_entries(
         .collect())
 }
 
+/// Each of `ids`'s fields as bytes (one pipelined `XRANGE id id COUNT 1`
+/// each), `None` for an entry no longer in the stream.
+pub async fn entries_as_bytes(
+    conn: &mut Conn,
+    key: &str,
+    ids: &[EntryId],
+) -> Result<Vec<Option<reply::RawFields>>, RedisFailure> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = ::redis::pipe();
+    for i in ids {
+        let at = i.to_string();
+        pipe.add_command(xrange_cmd(key, &at, &at, 1));
+    }
+    let replies = conn.run_pipeline(&pipe, "XRANGE", false, ids.len()).await?;
+    ids.iter()
+        .zip(replies)
+        .map(|(want, r)| {
+            let found = reply::into_raw_entries(r)?.into_iter().next();
+            Ok(found.filter(|e| e.id == *want).map(|e| e.fields))
+        })
+        .collect()
+}
+
 pub async fn xlen(conn: &mut Conn, key: &str) -> Result<u64, RedisFailure> {
     let v = conn.run(cmd("XLEN").arg(key), "XLEN", false).await?;
     count(&v).ok_or_else(|| bad("XLEN", &v))

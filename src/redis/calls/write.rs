@@ -251,6 +251,50 @@ pub async fn dead_letter_acking(
     Ok(dead_id)
 }
 
+/// `XADD key * f1 v1 ...` with the fields as bytes, in their order.
+pub fn xadd_raw_cmd(key: &str, fields: &reply::RawFields) -> Cmd {
+    let mut c = cmd("XADD");
+    c.arg(key).arg("*");
+    for (k, v) in fields {
+        c.arg(k.as_slice()).arg(v.as_slice());
+    }
+    c
+}
+
+/// Put pending entries back on their stream so that a reader of `>` gets
+/// them again: each one's copy (same fields, same order, byte for byte)
+/// XADDed and the original XACKed, all in one MULTI/EXEC (both commands
+/// name the same key, so they share a slot, on a cluster too). Returns,
+/// per entry, the new id and whether the XACK found it still pending (an
+/// entry acked by someone since it was read is copied anyway: a
+/// duplicate, never a loss).
+pub async fn requeue(
+    conn: &mut Conn,
+    key: &str,
+    group: &str,
+    batch: &[(EntryId, reply::RawFields)],
+) -> Result<Vec<(EntryId, bool)>, RedisFailure> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = ::redis::pipe();
+    pipe.atomic();
+    for (old, fields) in batch {
+        pipe.add_command(xadd_raw_cmd(key, fields));
+        pipe.add_command(super::xack_cmd(key, group, &[*old]));
+    }
+    let replies = conn
+        .run_pipeline(&pipe, "XADD+XACK", true, 2 + 2 * batch.len())
+        .await?;
+    replies
+        .chunks_exact(2)
+        .map(|pair| {
+            let new = id(&pair[0]).ok_or_else(|| bad("requeue XADD", &pair[0]))?;
+            Ok((new, count(&pair[1]) == Some(1)))
+        })
+        .collect()
+}
+
 /// Borrowed field/value pairs of one entry to write.
 pub type FieldRefs<'a> = Vec<(&'a str, &'a [u8])>;
 

@@ -15,6 +15,7 @@ use crate::supervisor::EngineCommand;
 use crate::tui::confirm::{Confirmation, ask};
 use crate::tui::state::{Mode, Prompt, State};
 
+pub mod bulk;
 mod group;
 mod trim;
 
@@ -195,7 +196,12 @@ pub fn submit(state: &mut State, prompt: Prompt, text: &str) -> Done {
             pending,
         } => group::move_pending(state, group, consumer, pending, text.trim()),
         Prompt::SetId { group } => group::set_id_to(state, group, text),
-        Prompt::Filter | Prompt::StreamFilter | Prompt::GoTo | Prompt::Search => Ok(Vec::new()),
+        Prompt::ClaimMarkedTo { group } => bulk::claim_to(state, group, text.trim()),
+        Prompt::Filter
+        | Prompt::StreamFilter
+        | Prompt::Scenario
+        | Prompt::GoTo
+        | Prompt::Search => Ok(Vec::new()),
     }
 }
 

@@ -49,7 +49,7 @@ fn lines(c: &Confirmation) -> Vec<Line<'_>> {
         )),
         Some(typed) => {
             lines.push(Line::styled(
-                "this loses data: type the stream's name to confirm",
+                c.typed_why,
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             ));
             lines.push(Line::from(vec![

@@ -1,7 +1,9 @@
 //! The consumers pane: every consumer Redis lists for the selected group,
-//! whether it is one of ours (and in what state), external, or a ghost (no
-//! pending entries and idle over an hour, or inactive over an hour), and
-//! for ours the processed-per-second rate.
+//! whether it is one of ours (and in what state), external, stalled or
+//! leaking (it holds entries idle past `--stuck-after`; see
+//! `monitor::diagnosis`) or a ghost (no pending entries and idle over an
+//! hour, or inactive over an hour), the idle time of its oldest pending
+//! entry, and for ours the processed-per-second rate.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -9,7 +11,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table};
 
-use crate::monitor::is_ghost;
+use crate::monitor::diagnosis::Diagnosis;
 use crate::output::fmt;
 use crate::supervisor::{WorkerMode, WorkerStatus};
 use crate::tui::access::Needs;
@@ -30,8 +32,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let chosen = state.selected_consumer();
+    // The name column gets what the others leave; longer names are cut
+    // in the middle, with `…`.
+    let name_width = usize::from(area.width.saturating_sub(2 + 7 + 6 + 7 + 8 + 6 + 5));
     let rows = names.iter().map(|name| {
-        let (row, color) = consumer_row(state, name);
+        let (row, color) = consumer_row(state, name, name_width);
         if Some(name) == chosen.as_ref() {
             row.style(selected(state, Pane::Consumers).fg(color))
         } else {
@@ -42,58 +47,97 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Constraint::Min(6),
         Constraint::Length(7),
         Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Length(8),
         Constraint::Length(6),
     ];
-    let header = Row::new(["name", "pending", "idle", "state", "rate"]).style(header_style());
+    let header =
+        Row::new(["name", "pending", "idle", "oldest", "state", "rate"]).style(header_style());
     frame.render_widget(Table::new(rows, widths).header(header).block(b), area);
 }
 
 /// The pane's frame: the group, the lab's keys when they apply, and how
-/// many ghosts it lists.
+/// many consumers are stalled, leaking or ghosts.
 fn titled_block(state: &State) -> ratatui::widgets::Block<'static> {
     let keys = if state.can(Needs::Lab) {
         " (x kill · s stop · f mode)"
     } else {
         ""
     };
-    let ghosts = state
-        .group()
-        .map_or(0, |g| g.consumers.iter().filter(|c| is_ghost(c)).count());
-    let title = format!(" Consumers of {}{keys} ", state.view.group);
+    let title = format!(" Consumers of {}{keys} ", group_title(state));
     let b = block(title, Some(Pane::Consumers), state);
-    if ghosts == 0 {
+    let counts: Vec<String> = [Diagnosis::Stalled, Diagnosis::Leaking, Diagnosis::Ghost]
+        .into_iter()
+        .filter_map(|d| {
+            let n = state
+                .group()
+                .map_or(0, |g| g.count_diagnosed(d, &state.thresholds));
+            let plural = if d == Diagnosis::Ghost && n > 1 {
+                "s"
+            } else {
+                ""
+            };
+            (n > 0).then(|| format!("{n} {}{plural}", d.label()))
+        })
+        .collect();
+    if counts.is_empty() {
         return b;
     }
-    let what = if ghosts == 1 { "ghost" } else { "ghosts" };
+    let why = if counts.iter().all(|c| c.contains("ghost")) {
+        ": no pending and idle, or inactive, over 1h".to_owned()
+    } else {
+        let stuck = crate::duration::show(std::time::Duration::from_millis(
+            state.thresholds.stuck_after_ms,
+        ));
+        format!(" (holding entries idle {stuck}+)")
+    };
     b.title_bottom(Line::styled(
-        format!(" {ghosts} {what}: no pending and idle, or inactive, over 1h "),
+        format!(" {}{why} ", counts.join(" · ")),
         Style::new().fg(Color::Magenta),
     ))
 }
 
-/// One consumer: pending, idle, its state and rate, and the colour of
-/// its state.
-fn consumer_row(state: &State, name: &str) -> (Row<'static>, Color) {
-    let info = state
-        .group()
-        .and_then(|g| g.consumers.iter().find(|c| c.name == name));
+/// The selected group's name for a title, or what stands in for none.
+pub fn group_title(state: &State) -> String {
+    if state.view.group.is_empty() {
+        "(no group)".to_owned()
+    } else {
+        state.view.group.clone()
+    }
+}
+
+/// One consumer: pending, idle, its oldest entry's idle, its state and
+/// rate, and the colour of its state.
+fn consumer_row(state: &State, name: &str, name_width: usize) -> (Row<'static>, Color) {
+    let group = state.group();
+    let info = group.and_then(|g| g.consumers.iter().find(|c| c.name == name));
     let (pending, idle) = info.map_or_else(
         || ("-".to_owned(), "-".to_owned()),
         |c| (fmt::count(c.pending), fmt::age(c.idle_ms)),
     );
+    let oldest = group
+        .and_then(|g| g.oldest_pending_of(name))
+        .map_or_else(|| "-".to_owned(), |p| fmt::age(p.idle_ms));
     let (kind, color, rate) = describe(state, name);
-    let row = Row::new(vec![name.to_owned(), pending, idle, kind, rate]);
+    let shown = fmt::fit_name(name, name_width.max(6));
+    let row = Row::new(vec![shown, pending, idle, oldest, kind, rate]);
     (row.style(Style::new().fg(color)), color)
 }
 
-/// A ghost (not one of ours), or what [`kind`] says.
+/// Stalled or leaking (ours too while they run: a hung worker is
+/// stalled), a ghost (not one of ours), or what [`kind`] says.
 fn describe(state: &State, name: &str) -> (String, Color, String) {
-    let info = state
-        .group()
-        .and_then(|g| g.consumers.iter().find(|c| c.name == name));
-    match info {
-        Some(c) if is_ghost(c) && state.ours(name).is_none() => {
+    let group = state.group();
+    let info = group.and_then(|g| g.consumers.iter().find(|c| c.name == name));
+    let diagnosis = info.and_then(|c| group?.diagnosis_of(c, &state.thresholds));
+    // One of ours that was killed or stopped says so: that is the why.
+    if state.ours(name).is_some_and(|w| !w.status.is_alive()) {
+        return kind(state, name);
+    }
+    match diagnosis {
+        Some(Diagnosis::Stalled) => ("stalled".to_owned(), Color::Red, String::new()),
+        Some(Diagnosis::Leaking) => ("leaking".to_owned(), Color::Yellow, String::new()),
+        Some(Diagnosis::Ghost) if state.ours(name).is_none() => {
             ("ghost".to_owned(), Color::Magenta, String::new())
         }
         _ => kind(state, name),

@@ -10,8 +10,8 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
-use crate::monitor::GroupSnapshot;
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::monitor::{GroupSnapshot, LinkState};
 use crate::output::fmt;
 use crate::redis::GroupInfo;
 use crate::tui::access::Needs;
@@ -26,7 +26,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let snap = state.snapshot.as_ref();
     let names = state.group_names();
     if names.is_empty() {
-        let text = if state.can(Needs::Lab) {
+        let text = if let Some(LinkState::Refused { error }) = &state.link {
+            // Not "no groups": the groups could not be read.
+            format!(
+                "cannot read '{}': {error}; the user needs read access to it (e.g. `ACL SETUSER <user> %R~{}`), asked again in a minute",
+                state.view.stream, state.view.stream
+            )
+        } else if state.can(Needs::Lab) {
             format!(
                 "no consumer groups yet: w spawns a worker, which creates '{}'",
                 state.lab.group
@@ -35,7 +41,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             "no consumer groups on this stream".to_owned()
         };
         let b = titled_block(state, &[]);
-        frame.render_widget(Paragraph::new(text).style(dim()).block(b), area);
+        let p = Paragraph::new(text)
+            .style(dim())
+            .wrap(ratatui::widgets::Wrap { trim: true });
+        frame.render_widget(p.block(b), area);
         return;
     }
     let infos: Vec<&GroupInfo> = snap.into_iter().flat_map(|s| s.group_infos()).collect();
@@ -44,6 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let keep: Vec<usize> = (0..COLUMNS.len())
         .filter(|i| area.width >= 110 || !matches!(i, 3 | 4))
         .collect();
+    let name_width = name_width(area.width, &keep, &infos);
     let rows: Vec<Row> = infos
         .into_iter()
         .map(|info| {
@@ -53,17 +63,47 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 Style::new()
             };
             let detail = snap.and_then(|s| s.group(&info.name));
-            let cells = cells(info, detail, state);
+            let mut cells = cells(info, detail, state);
+            cells[0] = fmt::fit_name(&info.name, usize::from(name_width));
             Row::new(keep.iter().map(|i| cells[*i].clone())).style(style)
         })
         .collect();
-    let widths = keep.iter().map(|i| COLUMNS[*i].1);
+    let widths = keep.iter().map(|i| match i {
+        0 => Constraint::Length(name_width),
+        _ => COLUMNS[*i].1,
+    });
     let header = Row::new(keep.iter().map(|i| COLUMNS[*i].0)).style(header_style());
     let table = Table::new(rows, widths).header(header).block(b);
     let mut at =
         TableState::default().with_selected(names.iter().position(|n| *n == state.view.group));
     frame.render_stateful_widget(table, area, &mut at);
 }
+
+/// The group column: as wide as the longest name, from 12 up to what the
+/// other columns leave (the last keeps [`OLDEST_MIN`]); longer names are
+/// cut in the middle, with `…`.
+fn name_width(area_width: u16, keep: &[usize], infos: &[&GroupInfo]) -> u16 {
+    let others: u16 = keep
+        .iter()
+        .filter(|i| **i != 0 && **i != COLUMNS.len() - 1)
+        .map(|i| match COLUMNS[*i].1 {
+            Constraint::Length(n) => n + 1,
+            _ => 1,
+        })
+        .sum();
+    let room = area_width.saturating_sub(2 + others + OLDEST_MIN + 1);
+    let longest = infos
+        .iter()
+        .map(|g| g.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    u16::try_from(longest)
+        .unwrap_or(u16::MAX)
+        .clamp(12, room.max(12))
+}
+
+/// Columns the "oldest pending" column keeps when names are long.
+const OLDEST_MIN: u16 = 22;
 
 /// The pane's frame: how many groups wait to be polled in detail, and
 /// why a lag or entries-read is unknown when one of `infos` has none.

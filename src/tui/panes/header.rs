@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::monitor::LinkState;
+use crate::monitor::diagnosis::Diagnosis;
 use crate::output::fmt;
 use crate::redis::ServerMode;
 use crate::redis::memory::MemoryState;
@@ -131,10 +132,11 @@ fn stream_line(state: &State) -> Line<'_> {
         ),
         Span::raw("  group "),
         Span::styled(
-            state.view.group.clone(),
+            crate::tui::panes::consumers::group_title(state),
             Style::new().add_modifier(Modifier::BOLD),
         ),
     ];
+    spans.extend(stuck_span(state));
     match state.access {
         Access::Lab if state.on_lab_stream() => spans.extend(production(state)),
         Access::Lab => spans.push(Span::styled(
@@ -160,6 +162,30 @@ fn stream_line(state: &State) -> Line<'_> {
         )),
     }
     Line::from(spans)
+}
+
+/// How many consumers of the stream's groups are stalled or leaking.
+fn stuck_span(state: &State) -> Option<Span<'static>> {
+    let snap = state.snapshot.as_ref()?;
+    let count = |d| -> usize {
+        snap.groups
+            .iter()
+            .map(|g| g.count_diagnosed(d, &state.thresholds))
+            .sum()
+    };
+    let words: Vec<String> = [Diagnosis::Stalled, Diagnosis::Leaking]
+        .into_iter()
+        .filter_map(|d| {
+            let n = count(d);
+            (n > 0).then(|| format!("{n} {}", d.label()))
+        })
+        .collect();
+    (!words.is_empty()).then(|| {
+        Span::styled(
+            format!("  ⚠ {}", words.join(" · ")),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )
+    })
 }
 
 fn production(state: &State) -> Vec<Span<'_>> {

@@ -53,26 +53,37 @@ pub(super) fn framed(
 
 fn help_box(frame: &mut Frame, area: Rect, state: &State) {
     let keys = help(Scope::of(&Mode::Normal, state.screen));
-    let rows = u16::try_from(keys.len()).unwrap_or(40);
-    // On a short terminal the list goes in two columns (descriptions cut).
-    let columns = if rows + 3 > area.height { 2 } else { 1 };
-    let per_column = keys.len().div_ceil(columns);
-    let height = u16::try_from(per_column).unwrap_or(40) + 3;
-    let inner = popup(
-        frame,
-        area,
-        76 * u16::try_from(columns).unwrap_or(1),
-        height,
-        "Keys (Esc closes)",
+    let lines: Vec<Line> = keys
+        .iter()
+        .map(|h| key_line(&h.keys, h.what, unmet(h.needs, state)))
+        .collect();
+    let widest = lines.iter().map(Line::width).max().unwrap_or(40);
+    let room = usize::from(area.width.saturating_sub(2));
+    // One column as wide as the longest line allows; on a short terminal
+    // two. Lines longer than a column wrap instead of being cut.
+    let one = widest.min(room);
+    let (columns, width) = if rows_when_wrapped(&lines, one) + 3 <= usize::from(area.height) {
+        (1, one)
+    } else {
+        (2, widest.min(room / 2))
+    };
+    let per_column = lines.len().div_ceil(columns);
+    let chunks: Vec<&[Line]> = lines.chunks(per_column.max(1)).collect();
+    let rows = chunks
+        .iter()
+        .map(|c| rows_when_wrapped(c, width))
+        .max()
+        .unwrap_or(1);
+    let size = (
+        u16::try_from(width * columns + 2).unwrap_or(u16::MAX),
+        u16::try_from(rows + 3).unwrap_or(u16::MAX),
     );
+    let inner = framed(frame, area, size, "Keys (Esc closes)", Color::Cyan);
     let [list, note] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     let parts = Layout::horizontal(vec![Constraint::Fill(1); columns]).split(list);
-    for (chunk, part) in keys.chunks(per_column).zip(parts.iter()) {
-        let lines: Vec<Line> = chunk
-            .iter()
-            .map(|h| key_line(&h.keys, h.what, unmet(h.needs, state)))
-            .collect();
-        frame.render_widget(Paragraph::new(lines), *part);
+    for (chunk, part) in chunks.into_iter().zip(parts.iter()) {
+        let p = Paragraph::new(chunk.to_vec()).wrap(Wrap { trim: false });
+        frame.render_widget(p, *part);
     }
     let text = if keys.iter().any(|h| unmet(h.needs, state).is_some()) {
         "greyed keys cannot act here; pressing one says how to enable it"
@@ -80,6 +91,18 @@ fn help_box(frame: &mut Frame, area: Rect, state: &State) {
         "in prompts: Enter accepts, Esc cancels · confirmations: y / n"
     };
     frame.render_widget(Line::styled(text, dim()), note);
+}
+
+/// Screen rows `lines` take in `width` columns, wrapped at words (a wrapped
+/// row is counted as up to 10 columns short, for the word pushed on).
+fn rows_when_wrapped(lines: &[Line], width: usize) -> usize {
+    lines
+        .iter()
+        .map(|l| match l.width() {
+            w if w <= width => 1,
+            w => w.div_ceil(width.saturating_sub(10).max(1)),
+        })
+        .sum()
 }
 
 /// A key and what it does; one that cannot act here is greyed out and
@@ -127,6 +150,10 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
             "Filter the PEL".into(),
             "a consumer name and/or a min idle, e.g. w1 5s (empty clears)",
         ),
+        Prompt::ClaimMarkedTo { group } => (
+            format!("Claim the marked entries to which consumer of {group}?"),
+            "a consumer name; one that does not exist yet is created",
+        ),
         Prompt::ClaimTo { group, id, owner } => (
             format!("Claim {id} (owner {owner}) to which consumer of {group}?"),
             "a consumer name; one that does not exist yet is created",
@@ -140,6 +167,10 @@ fn prompt_words(prompt: &Prompt) -> (String, &'static str) {
         Prompt::SetId { group } => (
             format!("XGROUP SETID {group} to which id?"),
             "an id (ms-seq), 0 (the stream's start) or $ (its end)",
+        ),
+        Prompt::Scenario => (
+            "Start which scenario?".into(),
+            "crash · poison · stall · leak · backlog (on the lab's stream; the log says what to watch)",
         ),
         Prompt::StreamFilter => (
             "Filter streams by name".into(),

@@ -74,9 +74,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut heading = vec!["stream"];
     heading.extend(columns.iter().map(|i| COLUMNS[*i].0));
     let chosen = o.cursor();
+    let used: u16 = columns.iter().map(|i| COLUMNS[*i].1 + 1).sum();
+    let key_width = usize::from(area.width.saturating_sub(2 + used));
     let rows = o.page().enumerate().map(|(n, r)| {
         let all = cells(r, state.now_ms);
-        let mut line = vec![o.label(r)];
+        let mut line = vec![key_cell(state, r, key_width)];
         line.extend(columns.iter().map(|i| all[*i].clone()));
         let row = TableRow::new(line).style(style(r));
         if o.top + n == chosen {
@@ -89,6 +91,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .header(TableRow::new(heading).style(header_style()))
         .block(block);
     frame.render_widget(table, area);
+}
+
+/// A stream's name in `width` columns (its middle cut with `…` when
+/// longer, so names sharing a prefix stay apart), with `⚠N` when N of its
+/// consumers are stalled or leaking.
+fn key_cell(state: &State, r: &Row, width: usize) -> String {
+    let stuck = r.stuck(state.now_ms, state.thresholds.stuck_after_ms);
+    let mark = if stuck > 0 {
+        format!(" ⚠{stuck}")
+    } else {
+        String::new()
+    };
+    let room = width.saturating_sub(mark.chars().count());
+    format!("{}{mark}", fmt::fit_name(&state.overview.label(r), room))
 }
 
 /// The overview's header: server and link, what is listed, its cost.

@@ -122,6 +122,29 @@ fn consumers_ours_and_external() {
     insta::assert_snapshot!(draw(54, 8, &fixture::state(), panes::consumers::render));
 }
 
+/// With a lab-sized `--stuck-after` (30s): `host-7` and `w3` hold entries
+/// idle past it and have not read for as long (stalled); `w2` reads on
+/// while its oldest entry is 45s idle (leaking). The header counts them.
+#[test]
+fn consumers_diagnosed_stalled_and_leaking() {
+    let mut s = fixture::state();
+    s.thresholds.stuck_after_ms = 30_000;
+    if let Some(snap) = s.snapshot.as_mut() {
+        let g = &mut std::sync::Arc::make_mut(snap).groups[1];
+        g.oldest_by_consumer
+            .insert("w2".into(), fixture::pending(11_000, "w2", 45_000, 2));
+        g.poison = Some(crate::monitor::pel_walk::PoisonScan {
+            poison: vec![fixture::pending(30_000, "host-7", 29_000, 5)],
+            complete: false,
+            scanned: 100,
+            ..Default::default()
+        });
+    }
+    insta::assert_snapshot!(draw(64, 8, &s, panes::consumers::render));
+    insta::assert_snapshot!(draw(130, 3, &s, panes::header::render));
+    insta::assert_snapshot!(draw(70, 4, &s, panes::pending::render));
+}
+
 #[test]
 fn pending_page_highlights_near_max_deliveries() {
     let mut s = fixture::state();
@@ -271,6 +294,37 @@ fn overview_on_a_narrow_terminal_keeps_the_telling_columns() {
     insta::assert_snapshot!(screen(80, 24, &overview()));
 }
 
+/// At 80x24 the stream names that share a prefix stay apart (their middle
+/// is cut, with `…`), and a stream with a stalled consumer is marked.
+#[test]
+fn overview_keeps_long_names_apart_and_marks_stuck_consumers() {
+    use crate::monitor::keyspace::stats::ConsumerStats;
+    let mut s = overview();
+    let mut rows = fixture::overview_rows();
+    let mut low = fixture::stream_row("streaq:emails:queues:low", 10, &[(1, Some(0))]);
+    let mut stats = (**low.stats.as_ref().unwrap()).clone();
+    stats.groups[0].consumer_stats = vec![ConsumerStats {
+        pending: 1,
+        seen_ms: Some(NOW - 600_000),
+        active_ms: None,
+        oldest_delivered_ms: Some(NOW - 600_000),
+    }];
+    low.stats = Some(std::sync::Arc::new(stats));
+    rows.push(low);
+    rows.push(fixture::stream_row(
+        "streaq:emails:queues:high",
+        10,
+        &[(0, Some(0))],
+    ));
+    s.overview.rows = std::sync::Arc::new(rows);
+    s.overview.sort = crate::tui::overview::SortBy::Key;
+    s.overview.arrange(NOW);
+    let text = text_of(&screen(80, 24, &s));
+    assert!(text.contains("…eues:low ⚠1"), "{text}");
+    assert!(text.contains("…eues:high"), "{text}");
+    insta::assert_snapshot!(screen(80, 24, &s));
+}
+
 #[test]
 fn overview_filtered_and_sorted_by_lag() {
     let mut s = overview();
@@ -317,4 +371,90 @@ fn groups_scroll_to_the_selected_one_of_many() {
     s.view.group = "team-17".into();
     s.view.focus = Pane::Groups;
     insta::assert_snapshot!(draw(120, 7, &s, panes::groups::render));
+}
+
+fn text_of(b: &TestBackend) -> String {
+    let area = b.buffer().area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| b.buffer()[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A status line longer than the room beside the hints is shown whole:
+/// the hints give way (it used to be cut at ~77 characters on 160).
+#[test]
+fn a_long_status_is_shown_whole_on_a_wide_screen() {
+    let mut s = fixture::state();
+    let long = "w: this dashboard only watches 'orders' (streamlab did not create it); `streamlab --lab --stream orders` runs the lab on it";
+    s.status = Some(long.into());
+    let text = text_of(&screen(160, 40, &s));
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(footer.contains(long), "{footer}");
+}
+
+/// The help's long lines (a watch's greyed keys with their tags) wrap
+/// instead of being cut.
+#[test]
+fn help_lines_are_never_cut() {
+    let mut s = fixture::state();
+    s.access = crate::tui::access::Access::Watch;
+    s.view.mode = Mode::Help;
+    let text = text_of(&screen(90, 60, &s));
+    let joined: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for words in ["(XGROUP SETID)", "normal / slow / failing", "(confirms)"] {
+        assert!(joined.contains(words), "{words}:\n{text}");
+    }
+}
+
+/// Group names longer than 12: whole where the pane has room, cut in the
+/// middle with `…` where it has not, never two names reading the same.
+#[test]
+fn long_group_names_take_the_room_there_is() {
+    let mut s = fixture::state();
+    if let Some(snap) = s.snapshot.as_mut() {
+        let snap = std::sync::Arc::make_mut(snap);
+        snap.groups[0].info.name = "streaq:emails:queues:low".into();
+        snap.groups[1].info.name = "streaq:emails:queues:high".into();
+    }
+    s.view.group = "streaq:emails:queues:high".into();
+    let wide = text_of(&draw(160, 6, &s, panes::groups::render));
+    assert!(wide.contains("streaq:emails:queues:low "), "{wide}");
+    assert!(wide.contains("streaq:emails:queues:high "), "{wide}");
+    let narrow = text_of(&draw(80, 6, &s, panes::groups::render));
+    let low = narrow
+        .lines()
+        .find(|l| l.contains("low"))
+        .unwrap_or_default();
+    let high = narrow
+        .lines()
+        .find(|l| l.contains("high"))
+        .unwrap_or_default();
+    assert!(low.contains('…') && high.contains('…'), "{narrow}");
+}
+
+/// A stream without groups (opened from the overview): the header and the
+/// panes say there is no group, not an empty name.
+#[test]
+fn a_stream_without_groups_says_so_everywhere() {
+    let mut s = fixture::watch(crate::tui::access::Access::Watch);
+    s.view.group = String::new();
+    if let Some(snap) = s.snapshot.as_mut() {
+        let snap = std::sync::Arc::make_mut(snap);
+        snap.groups.clear();
+        if let Some(info) = snap.stream.as_mut() {
+            info.groups = 0;
+        }
+    }
+    let text = text_of(&screen(120, 40, &s));
+    assert!(text.contains("group (no group)"), "{text}");
+    assert!(text.contains("Consumers of (no group)"), "{text}");
+    assert!(text.contains("Pending: no group"), "{text}");
+    assert!(!text.contains("Pending in :"), "{text}");
+    assert!(!text.contains("no such group"), "{text}");
+    insta::assert_snapshot!(screen(120, 40, &s));
 }

@@ -1,5 +1,6 @@
 //! The stream pane: length, first and last ids, entries added, retention,
-//! and sparklines of produced and acked per second.
+//! and sparklines of produced per second and acked per second by the group
+//! the figure is about (named, as it is not the stream's).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -24,20 +25,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     .areas(inner);
     frame.render_widget(Paragraph::new(facts_lines(state)), facts);
     let r = &state.rates;
+    // The acks are one group's (the lab's, else the one selected): the
+    // label names it, so they never read as the stream's.
+    let group = fmt::fit_name(crate::tui::derive::ack_group(state), 14);
+    let labels = [
+        format!("produced {}", fmt::rate(r.produced_per_s)),
+        format!("acked by {group} {}", fmt::rate(r.acked_per_s)),
+    ];
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count() + 1)
+        .max()
+        .unwrap_or(16);
+    let width = u16::try_from(width).unwrap_or(16).max(16);
     spark(
         frame,
         produced,
-        &format!("produced {}", fmt::rate(r.produced_per_s)),
+        &labels[0],
+        width,
         &r.produced,
         Color::Green,
     );
-    spark(
-        frame,
-        acked,
-        &format!("acked    {}", fmt::rate(r.acked_per_s)),
-        &r.acked,
-        Color::Cyan,
-    );
+    spark(frame, acked, &labels[1], width, &r.acked, Color::Cyan);
 }
 
 fn facts_lines(state: &State) -> Vec<Line<'static>> {
@@ -83,10 +92,12 @@ fn spark(
     frame: &mut Frame,
     area: Rect,
     label: &str,
+    label_width: u16,
     history: &std::collections::VecDeque<u64>,
     color: Color,
 ) {
-    let [l, s] = Layout::horizontal([Constraint::Length(16), Constraint::Fill(1)]).areas(area);
+    let [l, s] =
+        Layout::horizontal([Constraint::Length(label_width), Constraint::Fill(1)]).areas(area);
     frame.render_widget(Paragraph::new(label.to_owned()), l);
     let width = usize::from(s.width);
     let data: Vec<u64> = history
