@@ -434,3 +434,59 @@ async fn a_pipeline_partly_redirected_by_ask_runs_each_command_once_in_order() {
         assert_eq!(ids, ["1-0", "2-0"], "{log}");
     }
 }
+
+/// A slot that moved while this connector was not looking: its map still
+/// names the old owner, which answers MOVED to the transaction's queued
+/// command (and EXECABORT to EXEC). The crate's own transaction reading
+/// gives up there; `Conn` reads reply by reply, learns the new owner and
+/// sends the whole MULTI again, where it runs exactly once (an explicit id
+/// could not be added twice) and the map now names the new owner.
+#[tokio::test]
+async fn a_transaction_sent_on_a_stale_map_follows_moved_and_runs_once() {
+    let c = cluster();
+    let connector = connector_with(&c.url(), None);
+    let masters = connector.masters().await.expect("masters");
+    let (from, to) = (masters[0].addr.port, masters[1].addr.port);
+    let stream = cluster::stream_on(&masters[0], &unique("stale"), true);
+    let slot = key_slot(&stream);
+    let mut conn = connector.conn("stale");
+    raw(&mut conn, &["XADD", &stream, "1-0", "f", "v"]).await;
+    assert_eq!(connector.node_of(&stream).map(|n| n.port), Some(from));
+
+    // Move the whole slot behind the connector's back.
+    c.begin_migration(slot, from, to);
+    c.migrate_rest(slot, from, to);
+    c.end_migration(slot, to);
+    assert_eq!(
+        connector.node_of(&stream).map(|n| n.port),
+        Some(from),
+        "the map is stale until a reply says otherwise"
+    );
+    let moved_before = c.error_count(from, "MOVED");
+
+    let mut multi = redis::pipe();
+    multi.atomic();
+    multi.cmd("XADD").arg(&stream).arg("2-0").arg("f").arg("v");
+    multi.cmd("XLEN").arg(&stream);
+    let exec = conn
+        .run_pipeline(&multi, "XADD", true, 4)
+        .await
+        .expect("the MULTI follows MOVED");
+    assert_eq!(
+        exec,
+        vec![Value::BulkString(b"2-0".to_vec()), Value::Int(2)],
+        "both queued commands ran once, at the new owner"
+    );
+    assert!(
+        c.error_count(from, "MOVED") > moved_before,
+        "the old owner answered MOVED: the stale path was the one taken"
+    );
+    assert_eq!(connector.node_of(&stream).map(|n| n.port), Some(to));
+    let ids: Vec<String> = streamlab::redis::xrange(&mut conn, &stream, "-", "+", 10)
+        .await
+        .expect("XRANGE")
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect();
+    assert_eq!(ids, ["1-0", "2-0"]);
+}
