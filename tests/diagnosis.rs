@@ -8,7 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Deadline, add_tasks, connector, raw, read_without_ack, run_bin, server, unique};
+use common::{
+    Deadline, add_tasks, connector, raw, read_without_ack, run_bin, server, unique, wait_for,
+};
 use serde_json::Value as Json;
 use streamlab::redis::{Conn, EntryId, GroupRead, create_group, xack, xreadgroup};
 
@@ -221,4 +223,35 @@ async fn poison_entries_are_found_over_the_whole_pel_in_bounded_pages() {
         out.stdout
     );
     assert!(out.stdout.contains(&wanted[1]), "{}", out.stdout);
+}
+
+/// A running `monitor --group` started before anything exists waits for
+/// the stream (a worker creates stream and group at once) instead of
+/// calling the group unknown, then prints it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_monitor_waits_for_a_stream_that_does_not_exist_yet() {
+    let redis = server();
+    let url = redis.url();
+    let stream = unique("later");
+    let line = format!("monitor --json --interval 100ms --url {url} --stream {stream} --group g");
+    let monitor = common::BinProcess::spawn(&line, &[]);
+    wait_for("a poll of the missing stream", WAIT, || {
+        let printed = monitor
+            .stdout_lines()
+            .iter()
+            .any(|l| l.contains("\"exists\":false"));
+        async move { printed }
+    })
+    .await;
+    let mut conn = connector(&url).conn("driver");
+    create_group(&mut conn, &stream, "g", "0").await.unwrap();
+    add_tasks(&mut conn, &stream, 2).await;
+    wait_for("the group printed", WAIT, || {
+        let printed = monitor
+            .stdout_lines()
+            .iter()
+            .any(|l| l.contains("\"name\":\"g\"") && l.contains("\"length\":2"));
+        async move { printed }
+    })
+    .await;
 }

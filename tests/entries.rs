@@ -186,7 +186,10 @@ async fn a_pending_entry_that_was_deleted_says_so_in_the_entry_view() {
     // c1's oldest pending entry (100) is deleted while pending.
     raw(&mut admin, &["XDEL", "orders", &id(100)]).await;
     let t = watch(&url, &[]);
-    t.wait("the PEL", WAIT, |s| s.contains(&id(100)));
+    // A PEL row, not the stream box's "deleted up to <id>" line.
+    t.wait("the PEL", WAIT, |s| {
+        s.lines().any(|l| l.contains(&id(100)) && l.contains("c1"))
+    });
     t.keys("Tab");
     t.wait("focus on the PEL", WAIT, |s| s.contains("┏ Pending"));
     t.keys("Enter");

@@ -55,6 +55,9 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         .iter()
         .map(|_| PelWalker::default())
         .collect();
+    // Once `--group` was found, a later poll without it is data lost on
+    // the server (a restart, a DESTROY), reported as such, not a typo.
+    let mut group_seen = false;
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -65,7 +68,9 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
             let stuck = report.thresholds.stuck_after_ms;
             let mut parts =
                 poll_partitions(&mut conn, &layout.partitions, page.as_ref(), stuck).await?;
-            report.check_group(&parts).map_err(Stop::Usage)?;
+            report
+                .check_group(&parts, &mut group_seen)
+                .map_err(Stop::Usage)?;
             count_deleted(&mut conn, &mut parts).await?;
             for (part, walker) in parts.iter_mut().zip(&mut walkers) {
                 walk(&mut conn, walker, part, &report, args.once).await?;
@@ -145,16 +150,23 @@ struct Report {
 
 impl Report {
     /// `--group` names a group the stream has, or the command ends naming
-    /// those it has (a typo must not print nothing and exit 0).
-    fn check_group(&self, parts: &[Snapshot]) -> Result<(), Failure> {
+    /// those it has (a typo must not print nothing and exit 0). Checked
+    /// until the group is first seen: a stream that does not exist yet is
+    /// waited for (a worker creates stream and group at once), and a group
+    /// gone after it was seen is a loss `monitor` reports, not bad input.
+    fn check_group(&self, parts: &[Snapshot], seen: &mut bool) -> Result<(), Failure> {
         let Some(wanted) = &self.only else {
             return Ok(());
         };
+        if *seen || parts.iter().all(|p| p.stream.is_none()) {
+            return Ok(());
+        }
         let mut names: Vec<&str> = parts
             .iter()
             .flat_map(|p| p.group_infos().map(|g| g.name.as_str()))
             .collect();
         if names.contains(&wanted.as_str()) {
+            *seen = true;
             return Ok(());
         }
         names.sort_unstable();
