@@ -651,6 +651,9 @@ pub struct PendingSelect {
     /// At most this many entries (default: all, read 500 at a time)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
+    /// Only entries whose stream entry is gone (XDEL, a KEEPREF trim): `pending ack --deleted` clears these dangling references
+    #[arg(long)]
+    pub deleted: bool,
 }
 
 /// How a writing `pending` subcommand is confirmed.

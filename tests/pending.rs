@@ -228,6 +228,54 @@ async fn ack_and_claim_act_on_the_selection_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_deleted_clears_only_the_dangling_references() {
+    let redis = server();
+    let url = redis.url();
+    let s = unique("dangling");
+    let mut conn = connector(&url).conn("t");
+    let ids = queue(&mut conn, &s).await;
+    // Two pending entries lose their data: one XDEL'd, one trimmed away.
+    raw(&mut conn, &["XDEL", &s, &ids[7].to_string()]).await;
+    raw(&mut conn, &["XTRIM", &s, "MINID", &ids[1].to_string()]).await;
+    let base = format!("--url {url} --stream {s} --group g");
+
+    let listed = run_bin(&format!("pending list {base} --deleted --json"), &[], WAIT).await;
+    let listed: Vec<String> = json_lines(&listed.stdout)
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(listed, [ids[0].to_string(), ids[7].to_string()]);
+    let dry = run_bin(
+        &format!("pending ack {base} --deleted --dry-run"),
+        &[],
+        WAIT,
+    )
+    .await;
+    assert_eq!(
+        dry.stdout.trim(),
+        format!("XACK {s} g {} {}", ids[0], ids[7])
+    );
+
+    let ack = run_bin(&format!("pending ack {base} --deleted --yes"), &[], WAIT).await;
+    assert!(ack.stdout.starts_with("acked 2 entries"), "{ack:?}");
+    assert_eq!(common::pending_count(&mut conn, &s, "g").await, 8);
+    let left = run_bin(&format!("pending list {base} --json"), &[], WAIT).await;
+    assert!(
+        json_lines(&left.stdout)
+            .iter()
+            .all(|v| v["deleted"] == false),
+        "{}",
+        left.stdout
+    );
+    // Entries without data cannot be delivered or copied again.
+    for verb in ["claim --to c3", "requeue", "dead-letter"] {
+        let out = run_bin(&format!("pending {verb} {base} --deleted --yes"), &[], WAIT).await;
+        assert_eq!(out.status.code(), Some(2), "{verb}: {out:?}");
+        assert!(out.stderr.contains("pending ack"), "{}", out.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requeue_copies_byte_for_byte_and_a_reader_of_new_entries_gets_it_again() {
     let redis = server();
     let url = redis.url();

@@ -337,7 +337,7 @@ fn group_lines(
         let at_least = if d.exact { "" } else { "at least " };
         let _ = writeln!(
             out,
-            "    {at_least}{} gone from the stream (deleted or trimmed while pending): ack them, or on Redis 8.2+ trim with --trim-mode delref",
+            "    {at_least}{} gone from the stream (deleted or trimmed while pending): ack them (streamlab pending ack --deleted), or on Redis 8.2+ trim with --trim-mode delref",
             crate::words::count(d.count, "pending entry is", "pending entries are")
         );
     }

@@ -38,6 +38,8 @@ struct Job {
     json: bool,
     /// `--ids -`: stdin holds the ids, so it cannot answer a question.
     ids_from_stdin: bool,
+    /// `--deleted`: only entries whose stream entry is gone.
+    only_deleted: bool,
 }
 
 pub async fn run(global: &GlobalArgs, args: &PendingArgs) -> Result<(), Failure> {
@@ -63,7 +65,7 @@ pub async fn run(global: &GlobalArgs, args: &PendingArgs) -> Result<(), Failure>
         };
         match &job.repair {
             None => list(&mut conn, &target, info.as_ref(), &job).await?,
-            Some(repair) => fix(&mut conn, &target, repair, &job).await?,
+            Some(repair) => fix(&mut conn, &target, info.as_ref(), repair, &job).await?,
         }
     }
     Ok(())
@@ -105,6 +107,7 @@ fn job(action: &PendingAction) -> Result<Job, Failure> {
         }
     };
     let ids_from_stdin = select.ids.as_deref() == Some("-");
+    refuse_deleted_with_data(select, repair.as_ref())?;
     Ok(Job {
         select: filter(select)?,
         count: select
@@ -114,7 +117,23 @@ fn job(action: &PendingAction) -> Result<Job, Failure> {
         write: write.cloned(),
         json,
         ids_from_stdin,
+        only_deleted: select.deleted,
     })
+}
+
+/// `--deleted` selects entries whose data is gone: acking them is the way
+/// out, while claiming, requeueing or dead-lettering one has nothing to
+/// deliver or copy.
+fn refuse_deleted_with_data(
+    select: &PendingSelect,
+    repair: Option<&Repair>,
+) -> Result<(), Failure> {
+    if !select.deleted || matches!(repair, None | Some(Repair::Ack)) {
+        return Ok(());
+    }
+    Err(Failure::usage(
+        "--deleted selects entries whose data is gone: use it with `pending list` or `pending ack`",
+    ))
 }
 
 fn millis(d: std::time::Duration) -> u64 {
@@ -221,18 +240,22 @@ async fn check_group(
 async fn selected(
     conn: &mut Conn,
     target: &Target<'_>,
+    info: Option<&StreamInfo>,
     job: &Job,
-    mut each_page: impl FnMut(&[PendingEntry]),
 ) -> Result<Vec<PendingEntry>, RedisFailure> {
     let mut sel = Selector::new(target.key, target.group, job.select.clone());
     let mut all = Vec::new();
     let limit = job.count.unwrap_or(usize::MAX);
     while all.len() < limit {
-        let Some(mut page) = sel.next_page(conn).await? else {
+        let Some(page) = sel.next_page(conn).await? else {
             break;
         };
+        let mut page = if job.only_deleted {
+            only_deleted(conn, target.key, info, page).await?
+        } else {
+            page
+        };
         page.truncate(limit - all.len());
-        each_page(&page);
         all.extend(page);
     }
     for id in &sel.not_pending {
@@ -251,12 +274,19 @@ async fn list(
     let limit = job.count.unwrap_or(usize::MAX);
     let mut listed = 0;
     while listed < limit {
-        let Some(mut page) = sel.next_page(conn).await? else {
+        let Some(page) = sel.next_page(conn).await? else {
             break;
         };
+        let (mut page, deleted) = if job.only_deleted {
+            let page = only_deleted(conn, target.key, info, page).await?;
+            let flags = vec![Some(true); page.len()];
+            (page, flags)
+        } else {
+            let ids: Vec<EntryId> = page.iter().map(|p| p.id).collect();
+            let flags = deleted_flags(conn, target.key, info, &ids, usize::MAX).await?;
+            (page, flags)
+        };
         page.truncate(limit - listed);
-        let ids: Vec<EntryId> = page.iter().map(|p| p.id).collect();
-        let deleted = deleted_flags(conn, target.key, info, &ids, usize::MAX).await?;
         for (p, gone) in page.iter().zip(deleted) {
             print_entry(target, p, gone.unwrap_or(false), job.json);
         }
@@ -272,6 +302,24 @@ async fn list(
         crate::stderr_line!("no pending entry of group {} matches", target.group);
     }
     Ok(())
+}
+
+/// The entries of `page` whose stream entry is gone (every one is asked,
+/// as `pending list` does).
+async fn only_deleted(
+    conn: &mut Conn,
+    key: &str,
+    info: Option<&StreamInfo>,
+    page: Vec<PendingEntry>,
+) -> Result<Vec<PendingEntry>, RedisFailure> {
+    let ids: Vec<EntryId> = page.iter().map(|p| p.id).collect();
+    let flags = deleted_flags(conn, key, info, &ids, usize::MAX).await?;
+    Ok(page
+        .into_iter()
+        .zip(flags)
+        .filter(|(_, gone)| *gone == Some(true))
+        .map(|(p, _)| p)
+        .collect())
 }
 
 fn print_entry(target: &Target<'_>, p: &PendingEntry, deleted: bool, json: bool) {
@@ -307,10 +355,11 @@ fn print_entry(target: &Target<'_>, p: &PendingEntry, deleted: bool, json: bool)
 async fn fix(
     conn: &mut Conn,
     target: &Target<'_>,
+    info: Option<&StreamInfo>,
     repair: &Repair,
     job: &Job,
 ) -> Result<(), Failure> {
-    let entries = selected(conn, target, job, |_| {}).await?;
+    let entries = selected(conn, target, info, job).await?;
     let (key, group) = (target.key, target.group);
     if entries.is_empty() {
         crate::stderr_line!("no pending entry of group {group} on {key} matches: nothing to send");
@@ -341,7 +390,7 @@ async fn fix(
         }
         done.add(r);
     }
-    report(target, repair, &done, job.json);
+    report(target, repair, &done, job);
     Ok(())
 }
 
@@ -391,9 +440,12 @@ async fn confirm(
     ))
 }
 
-fn report(target: &Target<'_>, repair: &Repair, done: &Repaired, json: bool) {
+fn report(target: &Target<'_>, repair: &Repair, done: &Repaired, job: &Job) {
     let (key, group) = (target.key, target.group);
     let what = match repair {
+        Repair::Ack if job.only_deleted => {
+            format!("their ids left the PEL of {group}; their entries were already gone from {key}")
+        }
         Repair::Ack => format!("they left the PEL of {group} and stay in {key}"),
         Repair::Claim { to, .. } => format!("{to} owns them now (delivery counts +1)"),
         Repair::Requeue => format!(
@@ -410,7 +462,7 @@ fn report(target: &Target<'_>, repair: &Repair, done: &Repaired, json: bool) {
         crate::words::entries(done.done)
     );
     // With --json, stdout is the JSON lines; the summary goes to stderr.
-    if json {
+    if job.json {
         crate::stderr_line!("{line}");
     } else {
         crate::stdout_line!("{line}");

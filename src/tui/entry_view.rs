@@ -43,7 +43,7 @@ pub fn lines(view: &EntryView, width: usize) -> Vec<(LineKind, String)> {
         Some(Fetched::Deleted) => {
             return vec![(
                 LineKind::Note,
-                "deleted: this id is still pending, but its entry is no longer in the stream (deleted or trimmed while pending). XACK clears it from the PEL (a in the PEL pane); on Redis 8.2+ a trim with DELREF removes the ids of the entries it deletes (streamlab trim --trim-mode delref)".into(),
+                "deleted: this id is still pending, but its entry is no longer in the stream (deleted or trimmed while pending). XACK clears it from the PEL (a in the PEL pane, or `streamlab pending ack --deleted` for all of them); on Redis 8.2+ a trim with DELREF removes the ids of the entries it deletes (streamlab trim --trim-mode delref)".into(),
             )];
         }
         Some(Fetched::Fields(f)) => f,
