@@ -17,15 +17,7 @@ pub async fn xread(
     count: usize,
     block_ms: u64,
 ) -> Result<Vec<Entry>, RedisFailure> {
-    let c = cmd("XREAD")
-        .arg("COUNT")
-        .arg(count)
-        .arg("BLOCK")
-        .arg(block_ms)
-        .arg("STREAMS")
-        .arg(key)
-        .arg(after.to_string())
-        .clone();
+    let c = xread_cmd(key, after, count, block_ms);
     reply::into_read_reply(conn.run(&c, "XREAD", false).await?)
 }
 
@@ -334,16 +326,21 @@ pub async fn xread_raw(
     count: usize,
     block_ms: u64,
 ) -> Result<Vec<RawEntry>, RedisFailure> {
-    let c = cmd("XREAD")
+    let c = xread_cmd(key, after, count, block_ms);
+    reply::into_raw_read_reply(conn.run(&c, "XREAD", false).await?)
+}
+
+/// XREAD COUNT n BLOCK ms STREAMS key after, one key.
+fn xread_cmd(key: &str, after: EntryId, count: usize, block_ms: u64) -> redis::Cmd {
+    cmd("XREAD")
         .arg("COUNT")
         .arg(count)
         .arg("BLOCK")
         .arg(block_ms)
         .arg("STREAMS")
         .arg(key)
-        .arg(after)
-        .clone();
-    reply::into_raw_read_reply(conn.run(&c, "XREAD", false).await?)
+        .arg(after.to_string())
+        .clone()
 }
 
 /// Which of `ids` the stream no longer holds (one pipelined XRANGE id id

@@ -132,16 +132,17 @@ pub fn on_plan(state: &mut State, plan: &Plan) {
         state.status = Some(format!("nothing to trim below {}: {why}", plan.minid));
         return;
     }
-    let mut effects = vec![plan.summary()];
-    effects.extend(plan.group_lines());
-    effects.push(plan.cost_line());
-    let c = Confirmation::losing(
-        "Trim",
-        vec![plan.command()],
-        effects,
+    let lines = [
+        vec![plan.summary()],
+        plan.group_lines(),
+        vec![plan.cost_line()],
+    ];
+    confirm_trim(
+        state,
+        plan.command(),
+        lines,
         EngineCommand::Trim(plan.retention()),
     );
-    ask(state, c);
 }
 
 /// A planned `XTRIM MAXLEN = 0 ACKED` arrived: confirm it, or say there is
@@ -154,14 +155,25 @@ pub fn on_acked_plan(state: &mut State, plan: &AckedPlan) {
         ));
         return;
     }
-    let mut effects = vec![plan.summary()];
-    effects.extend(plan.group_lines());
-    effects.push(plan.cost_line());
-    let c = Confirmation::losing(
-        "Trim",
-        vec![plan.command()],
-        effects,
+    let lines = [
+        vec![plan.summary()],
+        plan.group_lines(),
+        vec![plan.cost_line()],
+    ];
+    confirm_trim(
+        state,
+        plan.command(),
+        lines,
         EngineCommand::Trim(AckedPlan::retention()),
     );
-    ask(state, c);
+}
+
+/// Ask before a planned trim: its command, then its summary, what each
+/// group loses and what the plan cost, in that order.
+fn confirm_trim(state: &mut State, command: String, lines: [Vec<String>; 3], then: EngineCommand) {
+    let effects = lines.into_iter().flatten().collect();
+    ask(
+        state,
+        Confirmation::losing("Trim", vec![command], effects, then),
+    );
 }
