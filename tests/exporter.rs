@@ -1,0 +1,379 @@
+//! `streamlab exporter` with real parts: a real Prometheus scrapes it
+//! (negotiating OpenMetrics) and its query API returns the figures XINFO
+//! and XPENDING give; `promtool check metrics` passes on the text format;
+//! run as a read-only ACL user, INFO commandstats shows no writing
+//! command and the password shows nowhere; on a local cluster every
+//! master's streams are exported; the shipped alert rules pass `promtool
+//! check rules` and their unit tests; a listen address that cannot be
+//! bound is one `error:` line, exit 2.
+
+#[path = "common/cluster.rs"]
+mod cluster;
+mod common;
+#[path = "common/prometheus.rs"]
+mod prometheus;
+#[path = "common/stats.rs"]
+mod stats;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use common::{BinProcess, Deadline, connector, raw, run_bin, server};
+use prometheus::{Prometheus, get, promtool};
+use stats::{READ_ONLY_RULES, acl_user, command_stats, error_stats, write_commands};
+use streamlab::redis::{
+    Conn, parse_consumers, parse_groups, parse_pending_range, xpending_summary,
+};
+
+const WAIT: Duration = Duration::from_secs(60);
+const OPENMETRICS: &str =
+    "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+
+/// A running exporter and the address it serves on.
+struct Exporter {
+    process: BinProcess,
+    addr: String,
+}
+
+/// Start `streamlab --url <url> exporter --listen 127.0.0.1:0 <extra>` and
+/// wait for the line naming the address it bound.
+async fn exporter(url: &str, extra: &str) -> Exporter {
+    let line = format!("--url {url} exporter --listen 127.0.0.1:0 --interval 200ms {extra}");
+    let process = BinProcess::spawn(&line, &[]);
+    let deadline = Deadline::new("the exporter says where it serves", WAIT);
+    loop {
+        let said = process.stderr_lines().iter().find_map(|l| {
+            l.strip_prefix("serving metrics on http://")
+                .map(str::to_owned)
+        });
+        if let Some(rest) = said {
+            let addr = rest.split('/').next().unwrap_or_default().to_owned();
+            return Exporter { process, addr };
+        }
+        deadline.tick().await;
+    }
+}
+
+async fn metrics(addr: &str, accept: Option<&str>) -> (u16, BTreeMap<String, String>, String) {
+    get(addr, "/metrics", accept).await.expect("GET /metrics")
+}
+
+/// Wait until `promql` has exactly one series, valued `expected`.
+async fn expect_value(prom: &Prometheus, promql: &str, expected: f64) {
+    let until = std::time::Instant::now() + WAIT;
+    let mut last = None;
+    while std::time::Instant::now() < until {
+        last = prom.value(promql).await.or(last);
+        if last == Some(expected) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{promql}: last {last:?}, expected {expected} within {WAIT:?}; log: {}",
+        prom.log()
+    );
+}
+
+async fn int(conn: &mut Conn, args: &[&str]) -> f64 {
+    match raw(conn, args).await {
+        redis::Value::Int(n) => n as f64,
+        other => panic!("{args:?}: {other:?}"),
+    }
+}
+
+/// `orders`: 10 entries, group `billing` with 4 delivered (one of them
+/// three times, claimed by c2) and 6 undelivered, 2 dead letters; `quiet`:
+/// a stream with no group.
+async fn queue(admin: &mut Conn) {
+    for i in 0..10 {
+        raw(admin, &["XADD", "orders", "*", "n", &i.to_string()]).await;
+    }
+    raw(admin, &["XGROUP", "CREATE", "orders", "billing", "0"]).await;
+    raw(
+        admin,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "billing",
+            "c1",
+            "COUNT",
+            "4",
+            "STREAMS",
+            "orders",
+            ">",
+        ],
+    )
+    .await;
+    let page = raw(admin, &["XPENDING", "orders", "billing", "-", "+", "1"]).await;
+    let first = parse_pending_range(&page).expect("pending")[0]
+        .id
+        .to_string();
+    for _ in 0..2 {
+        raw(admin, &["XCLAIM", "orders", "billing", "c2", "0", &first]).await;
+    }
+    for i in 0..2 {
+        raw(admin, &["XADD", "orders:dead", "*", "n", &i.to_string()]).await;
+    }
+    raw(admin, &["XADD", "quiet", "*", "n", "1"]).await;
+}
+
+#[tokio::test]
+async fn prometheus_scrapes_the_figures_xinfo_and_xpending_give_as_a_read_only_user() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    queue(&mut admin).await;
+    let password = "Exp0rter-s3cret";
+    acl_user(&mut admin, "scraper", password, READ_ONLY_RULES).await;
+    raw(&mut admin, &["CONFIG", "RESETSTAT"]).await;
+    let url = format!("redis://scraper:{password}@127.0.0.1:{}", redis.port);
+    let exp = exporter(&url, "--poison-after 3").await;
+    let prom = Prometheus::start(std::slice::from_ref(&exp.addr));
+
+    // What Redis says.
+    let groups = parse_groups(&raw(&mut admin, &["XINFO", "GROUPS", "orders"]).await).unwrap();
+    let billing = &groups[0];
+    let summary = xpending_summary(&mut admin, "orders", "billing")
+        .await
+        .unwrap();
+    let consumers =
+        parse_consumers(&raw(&mut admin, &["XINFO", "CONSUMERS", "orders", "billing"]).await)
+            .unwrap();
+    let page = raw(
+        &mut admin,
+        &["XPENDING", "orders", "billing", "-", "+", "100"],
+    )
+    .await;
+    let poison = parse_pending_range(&page)
+        .unwrap()
+        .iter()
+        .filter(|p| p.deliveries >= 3)
+        .count();
+    assert_eq!(
+        (summary.count, poison, consumers.len()),
+        (4, 1, 2),
+        "the set-up"
+    );
+
+    let s = r#"stream="orders""#;
+    let g = r#"stream="orders",group="billing""#;
+    expect_value(&prom, r#"up{job="streamlab"}"#, 1.0).await;
+    expect_value(&prom, "streamlab_up", 1.0).await;
+    expect_value(
+        &prom,
+        &format!("streamlab_stream_length{{{s}}}"),
+        int(&mut admin, &["XLEN", "orders"]).await,
+    )
+    .await;
+    expect_value(
+        &prom,
+        &format!("streamlab_stream_entries_added_total{{{s}}}"),
+        10.0,
+    )
+    .await;
+    expect_value(
+        &prom,
+        &format!("streamlab_stream_dead_letters{{{s}}}"),
+        int(&mut admin, &["XLEN", "orders:dead"]).await,
+    )
+    .await;
+    expect_value(
+        &prom,
+        &format!("streamlab_group_pending{{{g}}}"),
+        summary.count as f64,
+    )
+    .await;
+    expect_value(
+        &prom,
+        &format!("streamlab_group_lag{{{g}}}"),
+        billing.lag.unwrap() as f64,
+    )
+    .await;
+    expect_value(&prom, &format!("streamlab_group_lag_known{{{g}}}"), 1.0).await;
+    expect_value(
+        &prom,
+        &format!("streamlab_group_consumers{{{g}}}"),
+        billing.consumers as f64,
+    )
+    .await;
+    expect_value(
+        &prom,
+        &format!("streamlab_group_poison_entries{{{g}}}"),
+        poison as f64,
+    )
+    .await;
+    for c in &consumers {
+        let promql = format!(r#"streamlab_consumer_pending{{{g},consumer="{}"}}"#, c.name);
+        expect_value(&prom, &promql, c.pending as f64).await;
+    }
+    // The dead-letter stream is folded into its stream, not a stream of its own.
+    assert!(
+        prom.query(r#"streamlab_stream_length{stream="orders:dead"}"#)
+            .await
+            .is_empty()
+    );
+    expect_value(&prom, r#"streamlab_stream_length{stream="quiet"}"#, 1.0).await;
+    let age = prom
+        .value(&format!(
+            "streamlab_group_oldest_pending_age_seconds{{{g}}}"
+        ))
+        .await;
+    assert!(age.is_some_and(|a| a >= 0.0), "{age:?}");
+
+    // The text format passes promtool; the password is nowhere.
+    let (status, headers, text) = metrics(&exp.addr, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"].starts_with("text/plain; version=0.0.4"),
+        "{headers:?}"
+    );
+    let (ok, said) = promtool(&["check", "metrics"], Some(&text), Path::new("."));
+    assert!(ok, "promtool check metrics: {said}\n{text}");
+    let mut shown = text.clone();
+    shown.push_str(&exp.process.stderr_lines().join("\n"));
+    shown.push_str(&exp.process.stdout_lines().join("\n"));
+    assert!(!shown.contains(password), "the password leaked: {shown}");
+
+    // Read-only: nothing that writes reached Redis, nothing was refused.
+    let stats = command_stats(&mut admin).await;
+    for polled in ["scan", "xinfo|stream", "xpending"] {
+        assert!(
+            stats.iter().any(|s| s.name == polled && s.calls > 0),
+            "{polled}: {stats:?}"
+        );
+    }
+    let writes = write_commands(&mut admin, &stats).await;
+    assert!(
+        writes.is_empty(),
+        "write commands reached the server: {writes:?}"
+    );
+    let refused: Vec<_> = stats
+        .iter()
+        .filter(|s| s.rejected > 0 || s.failed > 0)
+        .collect();
+    assert!(refused.is_empty(), "refused or failed: {refused:?}");
+    assert_eq!(error_stats(&mut admin).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_pages_and_formats_and_no_consumer_series_when_asked() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    queue(&mut admin).await;
+    let exp = exporter(&redis.url(), "--no-consumer-metrics").await;
+    let deadline = Deadline::new("the exporter lists billing", WAIT);
+    let text = loop {
+        let (_, _, text) = metrics(&exp.addr, None).await;
+        if text.contains(r#"streamlab_group_pending{stream="orders",group="billing"} 4"#) {
+            break text;
+        }
+        deadline.tick().await;
+    };
+    assert!(!text.contains("streamlab_consumer_"), "{text}");
+    let (ok, said) = promtool(&["check", "metrics"], Some(&text), Path::new("."));
+    assert!(ok, "promtool check metrics: {said}\n{text}");
+
+    let (status, headers, open) = metrics(&exp.addr, Some(OPENMETRICS)).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"].starts_with("application/openmetrics-text; version=1.0.0"),
+        "{headers:?}"
+    );
+    assert!(open.ends_with("# EOF\n"), "{open}");
+    assert!(
+        open.contains("# TYPE streamlab_stream_entries_added counter"),
+        "{open}"
+    );
+
+    let (status, headers, page) = get(&exp.addr, "/", None).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].starts_with("text/html"));
+    assert!(page.contains(r#"href="/metrics""#), "{page}");
+    let (status, _, _) = get(&exp.addr, "/nothing", None).await.unwrap();
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn every_master_s_streams_are_exported_from_a_cluster() {
+    let c = cluster::shared(3, 0);
+    let connector = connector(&c.url());
+    let mut conn = connector.conn("setup");
+    let keys: Vec<String> = (0..24).map(|i| format!("exp:{i}")).collect();
+    for key in &keys {
+        raw(&mut conn, &["XADD", key, "*", "n", "1"]).await;
+    }
+    let masters = connector.masters().await.expect("masters");
+    let holders: HashSet<usize> = keys
+        .iter()
+        .filter_map(|k| {
+            masters
+                .iter()
+                .position(|m| m.owns(streamlab::redis::topology::key_slot(k)))
+        })
+        .collect();
+    assert_eq!(holders.len(), 3, "the streams lie on every master");
+    let exp = exporter(&c.url(), "--match exp:*").await;
+    let deadline = Deadline::new("every stream of every master is exported", WAIT);
+    loop {
+        let (_, _, text) = metrics(&exp.addr, None).await;
+        let found: HashSet<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(r#"streamlab_stream_length{stream=""#))
+            .filter_map(|l| l.split('"').next().map(str::to_owned))
+            .collect();
+        if found == keys.iter().cloned().collect::<HashSet<_>>() {
+            assert!(!text.contains(cluster::PASSWORD));
+            break;
+        }
+        deadline.tick().await;
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_alert_rules_check_and_fire_in_their_unit_tests() {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/prometheus");
+    let (ok, said) = promtool(&["check", "rules", "alerts.yml"], None, &assets);
+    assert!(ok, "promtool check rules: {said}");
+    let (ok, said) = promtool(&["test", "rules", "alerts_test.yml"], None, &assets);
+    assert!(ok, "promtool test rules: {said}");
+    assert!(said.contains("SUCCESS"), "{said}");
+}
+
+#[tokio::test]
+async fn a_listen_address_that_cannot_be_bound_is_one_line_and_exit_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let cases = [
+        (
+            format!("exporter --listen {addr}"),
+            vec!["--listen", "in use"],
+        ),
+        (
+            "exporter --listen nowhere".to_owned(),
+            vec!["nowhere", "HOST:PORT"],
+        ),
+        (
+            "exporter --listen 192.0.2.1:19121".to_owned(),
+            vec!["192.0.2.1:19121", "no such address"],
+        ),
+    ];
+    for (line, says) in cases {
+        let out = run_bin(&line, &[], Duration::from_secs(20)).await;
+        assert_eq!(out.status.code(), Some(2), "{line}: {}", out.stderr);
+        let errors: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{line}: {}", out.stderr);
+        for fragment in says {
+            assert!(
+                errors[0].contains(fragment),
+                "{line}: '{fragment}' missing from {}",
+                errors[0]
+            );
+        }
+        assert!(!out.stderr.contains("panicked"));
+    }
+}
