@@ -274,6 +274,32 @@ async fn the_pages_and_formats_and_no_consumer_series_when_asked() {
     let (ok, said) = promtool(&["check", "metrics"], Some(&text), Path::new("."));
     assert!(ok, "promtool check metrics: {said}\n{text}");
 
+    // Every metric the shipped rules and dashboard name is one the exporter serves.
+    let served: HashSet<String> = streamlab::exporter::metrics::family_names()
+        .into_iter()
+        .collect();
+    let types = text.lines().filter_map(|l| l.strip_prefix("# TYPE "));
+    for name in types.filter_map(|l| l.split(' ').next()) {
+        assert!(served.contains(name), "{name} is served but not listed");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for asset in [
+        "assets/prometheus/alerts.yml",
+        "assets/grafana/streamlab.json",
+    ] {
+        let body = std::fs::read_to_string(root.join(asset)).unwrap();
+        for (at, _) in body.match_indices("streamlab_") {
+            let name: String = body[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                served.contains(name.as_str()),
+                "{asset} names {name}, which is not served"
+            );
+        }
+    }
+
     let (status, headers, open) = metrics(&exp.addr, Some(OPENMETRICS)).await;
     assert_eq!(status, 200);
     assert!(

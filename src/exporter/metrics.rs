@@ -116,6 +116,13 @@ const COUNTERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Every family's name as a query names it (counters with `_total`).
+pub fn family_names() -> Vec<String> {
+    let gauges = GAUGES.iter().map(|(name, _)| (*name).to_owned());
+    let counters = COUNTERS.iter().map(|(name, _)| format!("{name}_total"));
+    gauges.chain(counters).collect()
+}
+
 /// How series are rendered.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions {
@@ -149,7 +156,8 @@ impl Series {
             .inc_by(value);
     }
 
-    /// A registry holding every family (an empty one is listed too).
+    /// A registry holding every family (prometheus-client prints nothing
+    /// of one without series).
     pub fn registry(&self) -> Registry {
         let mut registry = Registry::default();
         for (name, help) in GAUGES {
@@ -432,3 +440,7 @@ pub fn render(
     );
     format.encode(&series.registry())
 }
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;
