@@ -168,7 +168,7 @@ pub struct GlobalArgs {
 
 /// The command line as clap sees it, with the global flags that a
 /// subcommand ignores hidden from its help: `info` reads the server, not a
-/// stream; `bench` makes its own streams (`--stream` names their prefix)
+/// stream, and `exporter` every stream; `bench` makes its own streams (`--stream` names their prefix)
 /// and groups. They are still accepted there, so a script that passes them
 /// to every subcommand keeps working.
 pub fn definition() -> clap::Command {
@@ -192,10 +192,13 @@ pub fn definition() -> clap::Command {
         globals_hiding(&["group"]),
         globals_hiding(&["group"]),
     );
+    // The exporter lists every stream (`--match`), never one.
+    let exporter = globals_hiding(&["stream", "group"]);
     cmd.clone()
         .mut_subcommand("info", |s| s.args(info))
         .mut_subcommand("bench", |s| s.args(bench))
         .mut_subcommand("read", |s| s.args(read))
+        .mut_subcommand("exporter", |s| s.args(exporter))
 }
 
 /// Parse the command line like `Cli::try_parse_from`, also noting which
