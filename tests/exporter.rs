@@ -3,15 +3,19 @@
 //! and XPENDING give; `promtool check metrics` passes on the text format;
 //! run as a read-only ACL user, INFO commandstats shows no writing
 //! command and the password shows nowhere; on a local cluster every
-//! master's streams are exported; the shipped alert rules pass `promtool
-//! check rules` and their unit tests; a listen address that cannot be
-//! bound is one `error:` line, exit 2.
+//! master's streams are exported, and behind Sentinel the master's; while
+//! Redis is down `streamlab_up` is 0 and no stream series is served, and
+//! it recovers; the shipped alert rules pass `promtool check rules` and
+//! their unit tests; a listen address that cannot be bound is one
+//! `error:` line, exit 2.
 
 #[path = "common/cluster.rs"]
 mod cluster;
 mod common;
 #[path = "common/prometheus.rs"]
 mod prometheus;
+#[path = "common/sentinel.rs"]
+mod sentinel;
 #[path = "common/stats.rs"]
 mod stats;
 
@@ -39,7 +43,12 @@ struct Exporter {
 /// Start `streamlab --url <url> exporter --listen 127.0.0.1:0 <extra>` and
 /// wait for the line naming the address it bound.
 async fn exporter(url: &str, extra: &str) -> Exporter {
-    let line = format!("--url {url} exporter --listen 127.0.0.1:0 --interval 200ms {extra}");
+    exporter_with(&format!("--url {url}"), extra).await
+}
+
+/// The same with any connection flags (`--sentinel ...`).
+async fn exporter_with(connection: &str, extra: &str) -> Exporter {
+    let line = format!("{connection} exporter --listen 127.0.0.1:0 --interval 200ms {extra}");
     let process = BinProcess::spawn(&line, &[]);
     let deadline = Deadline::new("the exporter says where it serves", WAIT);
     loop {
@@ -128,7 +137,7 @@ async fn prometheus_scrapes_the_figures_xinfo_and_xpending_give_as_a_read_only_u
     acl_user(&mut admin, "scraper", password, READ_ONLY_RULES).await;
     raw(&mut admin, &["CONFIG", "RESETSTAT"]).await;
     let url = format!("redis://scraper:{password}@127.0.0.1:{}", redis.port);
-    let exp = exporter(&url, "--poison-after 3").await;
+    let exp = exporter(&url, "--poison-after 3 --stuck-after 1s").await;
     let prom = Prometheus::start(std::slice::from_ref(&exp.addr));
 
     // What Redis says.
@@ -207,6 +216,10 @@ async fn prometheus_scrapes_the_figures_xinfo_and_xpending_give_as_a_read_only_u
         let promql = format!(r#"streamlab_consumer_pending{{{g},consumer="{}"}}"#, c.name);
         expect_value(&prom, &promql, c.pending as f64).await;
     }
+    // c1 holds entries and does not read: stalled once --stuck-after (1s) passed.
+    let stalled =
+        format!(r#"streamlab_consumer_diagnosis{{{g},consumer="c1",diagnosis="stalled"}}"#);
+    expect_value(&prom, &stalled, 1.0).await;
     // The dead-letter stream is folded into its stream, not a stream of its own.
     assert!(
         prom.query(r#"streamlab_stream_length{stream="orders:dead"}"#)
@@ -350,6 +363,66 @@ async fn every_master_s_streams_are_exported_from_a_cluster() {
             .collect();
         if found == keys.iter().cloned().collect::<HashSet<_>>() {
             assert!(!text.contains(cluster::PASSWORD));
+            break;
+        }
+        deadline.tick().await;
+    }
+}
+
+/// The series of `stream` in the text format, as `name value` lines.
+async fn series_of(addr: &str, stream: &str) -> Vec<String> {
+    let (_, _, text) = metrics(addr, None).await;
+    let label = format!(r#"stream="{stream}""#);
+    text.lines()
+        .filter(|l| l.contains(&label))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_sentinel_the_master_s_streams_are_exported() {
+    let set = sentinel::SentinelSet::start();
+    let mut conn = connector(&set.master.url()).conn("setup");
+    raw(&mut conn, &["XADD", "sentinel-orders", "*", "n", "1"]).await;
+    raw(&mut conn, &["XADD", "sentinel-orders", "*", "n", "2"]).await;
+    let exp = exporter_with(&set.args(), "").await;
+    let want = r#"streamlab_stream_length{stream="sentinel-orders"} 2"#;
+    let deadline = Deadline::new("the master's stream is exported", WAIT);
+    while !series_of(&exp.addr, "sentinel-orders")
+        .await
+        .iter()
+        .any(|l| l.starts_with(want))
+    {
+        deadline.tick().await;
+    }
+}
+
+#[tokio::test]
+async fn while_redis_is_down_up_is_0_and_no_stream_is_served_then_it_recovers() {
+    let mut redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    raw(&mut admin, &["XADD", "before", "*", "n", "1"]).await;
+    let exp = exporter(&redis.url(), "").await;
+    let deadline = Deadline::new("the stream is exported", WAIT);
+    while series_of(&exp.addr, "before").await.is_empty() {
+        deadline.tick().await;
+    }
+    redis.kill();
+    let deadline = Deadline::new("streamlab_up 0 and no stream series", WAIT);
+    loop {
+        let (_, _, text) = metrics(&exp.addr, None).await;
+        if text.contains("\nstreamlab_up 0") && !text.contains("streamlab_stream_length{") {
+            break;
+        }
+        deadline.tick().await;
+    }
+    redis.restart().unwrap();
+    let mut admin = connector(&redis.url()).conn("setup again");
+    raw(&mut admin, &["XADD", "after", "*", "n", "1"]).await;
+    let deadline = Deadline::new("up again, with the new stream", WAIT);
+    loop {
+        let (_, _, text) = metrics(&exp.addr, None).await;
+        if text.contains("\nstreamlab_up 1") && !series_of(&exp.addr, "after").await.is_empty() {
             break;
         }
         deadline.tick().await;
