@@ -234,6 +234,24 @@ async fn prometheus_scrapes_the_figures_xinfo_and_xpending_give_as_a_read_only_u
         .await;
     assert!(age.is_some_and(|a| a >= 0.0), "{age:?}");
 
+    // Every query of the shipped dashboard is one Prometheus accepts.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dashboard = std::fs::read_to_string(root.join("assets/grafana/streamlab.json")).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&dashboard).unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    let exprs: Vec<String> = panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["expr"].as_str().map(str::to_owned))
+        .collect();
+    assert!(exprs.len() >= 4, "{dashboard}");
+    for expr in exprs {
+        let concrete = expr.replace("$stream", ".*").replace("$group", ".*");
+        prom.parses(&concrete)
+            .await
+            .unwrap_or_else(|e| panic!("{expr}: {e}"));
+    }
+
     // The text format passes promtool; the password is nowhere.
     let (status, headers, text) = metrics(&exp.addr, None).await;
     assert_eq!(status, 200);

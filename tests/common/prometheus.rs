@@ -108,6 +108,22 @@ impl Prometheus {
             .collect()
     }
 
+    /// Whether Prometheus accepts `promql`: its error otherwise.
+    pub async fn parses(&self, promql: &str) -> Result<(), String> {
+        let mut url = url::Url::parse("http://x/api/v1/query").expect("url");
+        url.query_pairs_mut().append_pair("query", promql);
+        let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        let (_, _, body) = get(&format!("127.0.0.1:{}", self.port), &path, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        if json["status"] == "success" {
+            Ok(())
+        } else {
+            Err(body)
+        }
+    }
+
     /// The one value of `promql`, if it has exactly one series.
     pub async fn value(&self, promql: &str) -> Option<f64> {
         match self.query(promql).await.as_slice() {
