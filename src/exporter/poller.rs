@@ -71,13 +71,14 @@ struct Poll {
 }
 
 impl Poll {
-    /// One poll; the commands it sent.
-    async fn once(&mut self, conn: &mut Conn) -> Result<u64, RedisFailure> {
+    /// One poll: the commands it sent, and the rows as of its refreshes
+    /// (built once: a poll of 10,000 streams should not fold them twice).
+    async fn once(&mut self, conn: &mut Conn) -> Result<(u64, Vec<Row>), RedisFailure> {
         let cost = self.keyspace.poll(conn, &[]).await?;
         let rows = self.keyspace.rows();
         let probes = self.poison.step(conn, &rows, self.poison_after).await?;
         self.clears.update(&rows);
-        Ok(cost.commands + probes)
+        Ok((cost.commands + probes, rows))
     }
 }
 
@@ -99,7 +100,7 @@ async fn run(
         let polled = tokio::time::timeout(POLL_TIMEOUT, poll.once(&mut conn)).await;
         let seconds = started.elapsed().as_secs_f64();
         match polled {
-            Ok(Ok(commands)) => publish(&tx, &poll, commands, seconds),
+            Ok(Ok((commands, rows))) => publish(&tx, &poll, rows, commands, seconds),
             Ok(Err(e)) => {
                 tracing::warn!("exporter poll failed: {e}");
                 down(&tx, seconds);
@@ -114,8 +115,14 @@ async fn run(
     }
 }
 
-fn publish(tx: &watch::Sender<Published>, poll: &Poll, commands: u64, seconds: f64) {
-    let rows = Arc::new(poll.keyspace.rows());
+fn publish(
+    tx: &watch::Sender<Published>,
+    poll: &Poll,
+    rows: Vec<Row>,
+    commands: u64,
+    seconds: f64,
+) {
+    let rows = Arc::new(rows);
     let poison = Arc::new(poll.poison.counts().clone());
     let clears = Arc::new(poll.clears.figures());
     let scan_complete = poll.keyspace.scan_complete();
