@@ -168,7 +168,7 @@ pub struct GlobalArgs {
 
 /// The command line as clap sees it, with the global flags that a
 /// subcommand ignores hidden from its help: `info` reads the server, not a
-/// stream; `bench` makes its own streams (`--stream` names their prefix)
+/// stream, and `exporter` every stream; `bench` makes its own streams (`--stream` names their prefix)
 /// and groups. They are still accepted there, so a script that passes them
 /// to every subcommand keeps working.
 pub fn definition() -> clap::Command {
@@ -192,10 +192,13 @@ pub fn definition() -> clap::Command {
         globals_hiding(&["group"]),
         globals_hiding(&["group"]),
     );
+    // The exporter lists every stream (`--match`), never one.
+    let exporter = globals_hiding(&["stream", "group"]);
     cmd.clone()
         .mut_subcommand("info", |s| s.args(info))
         .mut_subcommand("bench", |s| s.args(bench))
         .mut_subcommand("read", |s| s.args(read))
+        .mut_subcommand("exporter", |s| s.args(exporter))
 }
 
 /// Parse the command line like `Cli::try_parse_from`, also noting which
@@ -260,6 +263,8 @@ pub enum Command {
     Read(ReadArgs),
     /// A group's pending entries (PEL): list them, or ack, claim, requeue or dead-letter them
     Pending(PendingArgs),
+    /// Serve every stream's figures as Prometheus metrics on /metrics (read-only)
+    Exporter(ExporterArgs),
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
@@ -850,4 +855,47 @@ mod tests {
             assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
         }
     }
+}
+
+/// `--listen` unless given: loopback only, on a port outside the range
+/// the Prometheus exporters' port list allocates (docs/decisions.md).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:19121";
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Exporter options")]
+pub struct ExporterArgs {
+    /// Address and port to serve /metrics on: HOST:PORT, :PORT for every interface, [::1]:PORT
+    #[arg(long, env = "STREAMLAB_LISTEN", value_name = "ADDR", default_value = DEFAULT_LISTEN, value_parser = listen_arg)]
+    pub listen: std::net::SocketAddr,
+    /// Only streams whose key matches this glob (SCAN MATCH)
+    #[arg(long = "match", value_name = "PATTERN")]
+    pub pattern: Option<String>,
+    /// Time between polls of Redis (each refreshes a share of the streams; scrapes send no command)
+    #[arg(long, default_value = "1s", value_parser = interval_arg)]
+    pub interval: Duration,
+    /// Leave out the per-consumer series (streamlab_consumer_*)
+    #[arg(long)]
+    pub no_consumer_metrics: bool,
+    #[command(flatten)]
+    pub diagnosis: DiagnosisArgs,
+}
+
+/// `--listen`: an IP address and port, `:PORT` (every interface), or
+/// `localhost:PORT`.
+fn listen_arg(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    let wrong = || {
+        format!(
+            "listen address {s} is not HOST:PORT: use e.g. {DEFAULT_LISTEN}, :19121 (every interface) or [::1]:19121"
+        )
+    };
+    if let Some(port) = s.strip_prefix(':') {
+        let port: u16 = port.parse().map_err(|_| wrong())?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
+    }
+    if let Some(port) = s.strip_prefix("localhost:") {
+        let port: u16 = port.parse().map_err(|_| wrong())?;
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+    }
+    s.parse().map_err(|_| wrong())
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod duration;
 pub mod engine;
+pub mod exporter;
 pub mod failure;
 pub mod logging;
 pub mod monitor;

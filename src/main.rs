@@ -86,6 +86,7 @@ async fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Some(Command::Bench(a)) => commands::bench::run(g, a).await,
         Some(Command::Read(a)) => commands::read::run(g, a).await,
         Some(Command::Pending(a)) => commands::pending::run(g, a).await,
+        Some(Command::Exporter(a)) => commands::exporter::run(g, a).await,
     }
 }
 

@@ -103,7 +103,7 @@ async fn every_help_groups_own_flags_first_then_connection_stream_general() {
         "commands found: {:?}",
         all.iter().map(|c| &c.path).collect::<Vec<_>>()
     );
-    // Nothing hidden by mistake: only `info`, `bench` and `read` ignore a flag.
+    // Nothing hidden by mistake: only `info`, `bench`, `read` and `exporter` ignore a flag.
     let hiding: Vec<(&str, &[String])> = all
         .iter()
         .filter(|c| !c.hidden.is_empty())
@@ -111,7 +111,7 @@ async fn every_help_groups_own_flags_first_then_connection_stream_general() {
         .collect();
     assert_eq!(
         format!("{hiding:?}"),
-        r#"[("info", ["--stream", "--group"]), ("bench", ["--group"]), ("read", ["--group"])]"#
+        r#"[("info", ["--stream", "--group"]), ("bench", ["--group"]), ("read", ["--group"]), ("exporter", ["--stream", "--group"])]"#
     );
     for Defined {
         path,

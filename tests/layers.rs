@@ -17,6 +17,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("supervisor", &["redis", "engine", "monitor"][..]),
         ("bench", &["redis", "engine"][..]),
         ("output", &["redis", "engine", "monitor"][..]),
+        ("exporter", &["redis", "monitor"][..]),
         ("cli", &["redis"][..]),
         ("usage", &["cli"][..]),
         ("failure", &["redis"][..]),
@@ -30,6 +31,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             "commands",
             &[
                 "redis", "engine", "monitor", "output", "setup", "bench", "cli", "failure",
+                "exporter",
             ][..],
         ),
         (

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod consume;
 pub mod dlq;
+pub mod exporter;
 pub mod info;
 pub mod monitor;
 pub mod monitor_all;

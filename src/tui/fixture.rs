@@ -323,6 +323,7 @@ pub fn stream_row(key: &str, length: u64, groups: &[(u64, Option<u64>)]) -> Row 
             next_undelivered: lag.filter(|l| *l > 0).map(|_| id(29_000, 0)),
             next_for: Some(Some(id(30_000, 0))),
             consumer_stats: Vec::new(),
+            entries_read: None,
         })
         .collect();
     Row {

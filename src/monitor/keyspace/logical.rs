@@ -165,6 +165,7 @@ fn merge_group(name: &str, parts: &[(&GroupStats, bool)]) -> GroupStats {
         next_for: None,
         // Each partition's row keeps its own: counted there, not twice.
         consumer_stats: Vec::new(),
+        entries_read: parts.iter().map(|(g, _)| g.entries_read).sum(),
     }
 }
 

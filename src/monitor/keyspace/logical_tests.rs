@@ -19,6 +19,7 @@ fn group(pending: u64, lag: Option<u64>, delivered: u64, next: Option<u64>) -> G
         next_undelivered: next.map(id),
         next_for: None,
         consumer_stats: Vec::new(),
+        entries_read: None,
     }
 }
 

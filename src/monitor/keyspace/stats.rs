@@ -36,6 +36,9 @@ pub struct GroupStats {
     pub next_for: Option<Option<EntryId>>,
     /// Each consumer's figures, for the diagnosis (same reply).
     pub consumer_stats: Vec<ConsumerStats>,
+    /// Entries the group has read (`entries-read`; `None` before 7.0 or
+    /// when Redis does not know): the exporter's ack rate.
+    pub entries_read: Option<u64>,
 }
 
 /// One consumer as XINFO STREAM FULL lists it. Times are the server's
@@ -50,6 +53,10 @@ pub struct ConsumerStats {
     pub active_ms: Option<u64>,
     /// Delivery time of its first pending entry (COUNT 1 lists one).
     pub oldest_delivered_ms: Option<u64>,
+    /// Its name (the exporter's `consumer` label).
+    pub name: String,
+    /// The id of its first (oldest) pending entry.
+    pub oldest_pending: Option<EntryId>,
 }
 
 impl ConsumerStats {
@@ -74,18 +81,19 @@ impl ConsumerStats {
 fn parse_consumer(v: &Value) -> Option<ConsumerStats> {
     let t = table(v)?;
     let time = |k: &str| t.get(k).and_then(|v| count(v));
-    let oldest = t
+    let first = t
         .get("pending")
         .and_then(|p| items(p))
         .and_then(<[Value]>::first)
-        .and_then(items)
-        .and_then(|e| e.get(1))
-        .and_then(count);
+        .and_then(items);
+    let oldest = first.and_then(|e| e.get(1)).and_then(count);
     Some(ConsumerStats {
         pending: time("pel-count").unwrap_or(0),
         seen_ms: time("seen-time"),
         active_ms: time("active-time"),
         oldest_delivered_ms: oldest,
+        name: t.get("name").and_then(|v| text(v)).unwrap_or_default(),
+        oldest_pending: first.and_then(<[Value]>::first).and_then(id),
     })
 }
 
@@ -169,6 +177,7 @@ fn parse_group(v: &Value) -> Result<GroupStats, RedisFailure> {
         oldest_pending: first_pending,
         next_undelivered: None,
         next_for: None,
+        entries_read: t.get("entries-read").and_then(|v| count(v)),
     })
 }
 
@@ -247,6 +256,10 @@ mod tests {
             (c.pending, c.seen_ms, c.oldest_delivered_ms),
             (2, Some(1_000), Some(900))
         );
+        // The exporter's labels and ack rate come from the same reply.
+        assert_eq!(c.name, "c1");
+        assert_eq!(c.oldest_pending, Some(EntryId { ms: 5, seq: 0 }));
+        assert_eq!((g.entries_read, s.groups[1].entries_read), (Some(2), None));
         // Not seen for 10 minutes, holding an entry delivered before.
         let stalled = c.diagnosis(601_000, 300_000);
         assert_eq!(stalled, Some(crate::monitor::diagnosis::Diagnosis::Stalled));

@@ -308,6 +308,7 @@ fn overview_keeps_long_names_apart_and_marks_stuck_consumers() {
         seen_ms: Some(NOW - 600_000),
         active_ms: None,
         oldest_delivered_ms: Some(NOW - 600_000),
+        ..ConsumerStats::default()
     }];
     low.stats = Some(std::sync::Arc::new(stats));
     rows.push(low);
