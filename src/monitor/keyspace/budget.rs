@@ -1,0 +1,358 @@
+//! The overview's budget of Redis time: how much a poll may spend, what a
+//! command is estimated to cost, and how SCAN's COUNT follows the time a
+//! step takes. Pure arithmetic (no I/O), so it is tested on its own.
+//!
+//! The client cannot see Redis's command time, so it paces by a proxy
+//! that is never below it: a round trip's time minus the latency floor
+//! (the fastest `PING` seen lately: network and the server's turn, with
+//! nearly no command time). What is left is the command time plus the
+//! client's own reading of the reply, an upper bound of what INFO
+//! commandstats will count.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Redis time per second of wall time once the first pass is done.
+pub const STEADY_US_PER_S: f64 = 2_000.0;
+/// Redis time per second during the first pass (stated in the README and
+/// on screen): the overview fills faster, at a bounded rate still.
+pub const WARMUP_US_PER_S: f64 = 10_000.0;
+/// The share of the steady budget that goes to SCAN (finding new
+/// streams); the rest refreshes rows.
+pub const SCAN_SHARE: f64 = 0.25;
+/// One SCAN step aims at this much Redis time, well below the 0.5 ms
+/// no single command may take (a step's time varies with the keys it meets).
+pub const STEP_TARGET_US: f64 = 300.0;
+/// One pipelined batch of refreshes aims at this much Redis time: Redis
+/// runs a pipeline's commands back to back, so a batch is one stall.
+pub const BATCH_TARGET_US: f64 = 250.0;
+/// Refreshes in one pipeline at most (bounds one reply's size).
+pub const BATCH_MAX: usize = 100;
+/// SCAN's COUNT stays within these bounds, and starts at [`COUNT_START`].
+pub const COUNT_MIN: usize = 10;
+pub const COUNT_MAX: usize = 1_000;
+pub const COUNT_START: usize = 100;
+/// No command is counted as free, however fast its round trip was.
+pub const MIN_COMMAND_US: f64 = 1.0;
+/// What a refresh is assumed to cost until one has been measured.
+const REFRESH_START_US: f64 = 20.0;
+/// How many recent PINGs the latency floor is the fastest of.
+const FLOOR_SAMPLES: usize = 30;
+/// Weight of a new measurement in a moving average.
+const EWMA_WEIGHT: f64 = 0.2;
+
+/// A bucket of Redis time (µs): it fills at a rate per second of wall
+/// time up to a cap, and each round trip's estimated cost is taken out.
+/// It may go into debt (a batch cost more than foreseen), bounded by the
+/// cap, which later polls pay back by doing less.
+#[derive(Debug, Clone, Default)]
+pub struct Bucket {
+    credit_us: f64,
+}
+
+impl Bucket {
+    /// Add `elapsed` worth of `rate_us_per_s`, at most `cap_us` in all.
+    pub fn refill(&mut self, elapsed: Duration, rate_us_per_s: f64, cap_us: f64) {
+        self.credit_us = (self.credit_us + elapsed.as_secs_f64() * rate_us_per_s).min(cap_us);
+    }
+
+    pub fn spend(&mut self, us: f64, cap_us: f64) {
+        self.credit_us = (self.credit_us - us).max(-cap_us);
+    }
+
+    pub fn credit_us(&self) -> f64 {
+        self.credit_us
+    }
+
+    /// Whether something estimated at `us` fits now.
+    pub fn affords(&self, us: f64) -> bool {
+        self.credit_us >= us
+    }
+}
+
+/// How much a bucket may hold: two polls' worth (at least two seconds'),
+/// so a slow poll does not lose its share, and a pause (another screen
+/// shown) does not save up a burst.
+pub fn cap_us(rate_us_per_s: f64, interval: Duration) -> f64 {
+    rate_us_per_s * 2.0 * interval.as_secs_f64().max(1.0)
+}
+
+/// The fill rates (SCAN, refreshes) in µs per second for the phase the
+/// overview is in, given the steady and warm-up budgets. During the first
+/// pass the warm-up budget is split between finding streams and reading
+/// them; once every stream was found, SCAN goes back to its steady share
+/// and reading the rest takes the remainder of the warm-up budget; after
+/// that, the steady budget.
+pub fn rates(scan_complete: bool, all_read: bool, steady: f64, warmup: f64) -> (f64, f64) {
+    let steady_scan = steady * SCAN_SHARE;
+    match (scan_complete, all_read) {
+        (false, _) => (warmup / 2.0, warmup / 2.0),
+        (true, false) => (steady_scan, (warmup - steady_scan).max(0.0)),
+        (true, true) => (steady_scan, steady - steady_scan),
+    }
+}
+
+/// The Redis time a round trip is counted as: its time less the latency
+/// floor of each of its `round_trips`, and never less than
+/// [`MIN_COMMAND_US`] per command.
+pub fn redis_time(elapsed: Duration, floor_us: f64, round_trips: usize, commands: usize) -> f64 {
+    #[expect(clippy::cast_precision_loss, reason = "small counts")]
+    let (trips, commands) = (round_trips as f64, commands as f64);
+    let us = elapsed.as_secs_f64() * 1e6 - floor_us * trips;
+    us.max(commands * MIN_COMMAND_US)
+}
+
+/// SCAN's next COUNT after a step of `count` took `step_us`: scaled
+/// toward [`STEP_TARGET_US`], at most halved or doubled at once, within
+/// [`COUNT_MIN`]..=[`COUNT_MAX`].
+pub fn adapt_count(count: usize, step_us: f64) -> usize {
+    #[expect(clippy::cast_precision_loss, reason = "a count below 10^4")]
+    let current = count.max(1) as f64;
+    let scaled = current * STEP_TARGET_US / step_us.max(MIN_COMMAND_US);
+    let bounded = scaled.clamp(current / 2.0, current * 2.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "clamped to a small positive range first"
+    )]
+    let next = bounded.round() as usize;
+    next.clamp(COUNT_MIN, COUNT_MAX)
+}
+
+/// How many refreshes fit in `credit_us` at `per_key_us` each.
+pub fn fits(credit_us: f64, per_key_us: f64) -> usize {
+    if credit_us <= 0.0 {
+        return 0;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a positive count of keys"
+    )]
+    let n = (credit_us / per_key_us.max(MIN_COMMAND_US)).floor() as usize;
+    n
+}
+
+/// Refreshes per pipeline: a batch's estimated time near
+/// [`BATCH_TARGET_US`], between 1 and [`BATCH_MAX`].
+pub fn batch_size(per_key_us: f64) -> usize {
+    fits(BATCH_TARGET_US, per_key_us).clamp(1, BATCH_MAX)
+}
+
+/// How many rotation refreshes a poll of `elapsed` needs so that `keys`
+/// are each read within `cycle`: no faster than that, even when the
+/// budget would allow it (a small keyspace costs what it did).
+pub fn cycle_share(keys: usize, elapsed: Duration, cycle: Duration) -> usize {
+    let polls = (cycle.as_secs_f64() / elapsed.as_secs_f64().max(1e-3)).max(1.0);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "a count of keys, rounded up"
+    )]
+    let share = (keys as f64 / polls).ceil() as usize;
+    share
+}
+
+/// The period within which each of `keys` rows is read again: the
+/// rotation's lap at `per_key_us` each, with `rotation_us_per_s` of the
+/// budget left for it, never shorter than `cycle`; rounded up to 10 s
+/// (to the minute past 10 minutes) so it reads as the promise it is.
+pub fn revisit(
+    keys: usize,
+    per_key_us: f64,
+    rotation_us_per_s: f64,
+    cycle: Duration,
+) -> Duration {
+    #[expect(clippy::cast_precision_loss, reason = "a count of keys")]
+    let lap_s = keys as f64 * per_key_us / rotation_us_per_s.max(1.0);
+    let secs = lap_s.max(cycle.as_secs_f64());
+    let step = if secs > 600.0 { 60.0 } else { 10.0 };
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a positive number of seconds"
+    )]
+    let rounded = ((secs / step).ceil() * step) as u64;
+    Duration::from_secs(rounded)
+}
+
+/// A moving average (exponentially weighted).
+#[derive(Debug, Clone, Copy)]
+pub struct Ewma(pub f64);
+
+impl Ewma {
+    pub fn add(&mut self, sample: f64) {
+        self.0 += EWMA_WEIGHT * (sample - self.0);
+    }
+}
+
+/// What the client knows of the cost of its commands.
+#[derive(Debug, Clone)]
+pub struct Costs {
+    /// Recent PING round trips (µs); the floor is the fastest.
+    pings: VecDeque<f64>,
+    /// Redis time of one stream's refresh (its XINFO, and its share of
+    /// the XRANGEs for time lags).
+    pub refresh_us: Ewma,
+    /// Redis time of one SCAN step.
+    pub scan_us: Ewma,
+    /// Redis time spent on the rows on screen, per second of wall time.
+    pub visible_us_per_s: Ewma,
+}
+
+impl Default for Costs {
+    fn default() -> Self {
+        Self {
+            pings: VecDeque::new(),
+            refresh_us: Ewma(REFRESH_START_US),
+            scan_us: Ewma(STEP_TARGET_US),
+            visible_us_per_s: Ewma(0.0),
+        }
+    }
+}
+
+impl Costs {
+    pub fn ping(&mut self, elapsed: Duration) {
+        if self.pings.len() == FLOOR_SAMPLES {
+            self.pings.pop_front();
+        }
+        self.pings.push_back(elapsed.as_secs_f64() * 1e6);
+    }
+
+    /// The latency floor (µs): the fastest recent PING, 0 before any.
+    pub fn floor_us(&self) -> f64 {
+        self.pings.iter().copied().reduce(f64::min).unwrap_or(0.0)
+    }
+
+    /// A batch of `keys` refreshes measured at `us`: the per-key average
+    /// moves toward it.
+    pub fn refreshed(&mut self, keys: usize, us: f64) {
+        if keys > 0 {
+            #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
+            self.refresh_us.add(us / keys as f64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bucket_fills_with_wall_time_up_to_its_cap_and_pays_back_debt() {
+        let cap = cap_us(STEADY_US_PER_S, Duration::from_secs(1));
+        assert!((cap - 4_000.0).abs() < 1e-6);
+        let mut b = Bucket::default();
+        b.refill(Duration::from_secs(1), STEADY_US_PER_S, cap);
+        assert!(b.affords(2_000.0) && !b.affords(2_001.0));
+        // A long pause saves up no more than the cap.
+        b.refill(Duration::from_secs(60), STEADY_US_PER_S, cap);
+        assert!((b.credit_us() - cap).abs() < 1e-6);
+        // A batch that cost more than foreseen is debt...
+        b.spend(5_000.0, cap);
+        assert!(!b.affords(0.0));
+        // ...paid back before anything else fits.
+        b.refill(Duration::from_millis(500), STEADY_US_PER_S, cap);
+        assert!(!b.affords(1.0));
+        b.refill(Duration::from_secs(1), STEADY_US_PER_S, cap);
+        assert!(b.affords(1_000.0));
+        // Debt is bounded by the cap.
+        b.spend(1e9, cap);
+        assert!((b.credit_us() + cap).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rates_are_the_warm_up_budget_then_the_steady_one() {
+        let total = |(s, r): (f64, f64)| s + r;
+        let rates = |found, read| rates(found, read, STEADY_US_PER_S, WARMUP_US_PER_S);
+        assert!((total(rates(false, false)) - WARMUP_US_PER_S).abs() < 1e-6);
+        assert!((total(rates(true, false)) - WARMUP_US_PER_S).abs() < 1e-6);
+        assert!((total(rates(true, true)) - STEADY_US_PER_S).abs() < 1e-6);
+        let (scan, _) = rates(true, true);
+        assert!((scan - STEADY_US_PER_S * SCAN_SHARE).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_round_trip_counts_its_time_less_the_latency_floor_never_zero() {
+        // 100 pipelined commands in 700 µs, 200 µs of it the network.
+        assert!((redis_time(700 * Duration::from_micros(1), 200.0, 1, 100) - 500.0).abs() < 1e-6);
+        // Faster than the floor (jitter): still 1 µs a command.
+        assert!((redis_time(Duration::from_micros(150), 200.0, 1, 100) - 100.0).abs() < 1e-6);
+        // One at a time (a cluster): a floor per round trip.
+        assert!((redis_time(Duration::from_micros(1_000), 90.0, 10, 10) - 100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_floor_is_the_fastest_recent_ping() {
+        let mut c = Costs::default();
+        assert!(c.floor_us().abs() < 1e-9, "no floor before a PING");
+        c.ping(Duration::from_micros(80));
+        c.ping(Duration::from_micros(50));
+        c.ping(Duration::from_micros(300));
+        assert!((c.floor_us() - 50.0).abs() < 1e-6);
+        // The fast one ages out after FLOOR_SAMPLES others.
+        for _ in 0..FLOOR_SAMPLES {
+            c.ping(Duration::from_micros(90));
+        }
+        assert!((c.floor_us() - 90.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn count_shrinks_on_slow_steps_and_grows_on_fast_ones_within_bounds() {
+        // 2.2 ms for COUNT 500 (the figure): halved at once...
+        assert_eq!(adapt_count(500, 2_200.0), 250);
+        // ...and again until a step is near the target.
+        assert_eq!(adapt_count(250, 1_100.0), 125);
+        assert_eq!(adapt_count(125, 550.0), 68);
+        assert_eq!(adapt_count(68, 300.0), 68);
+        // A fast step grows it, at most doubled.
+        assert_eq!(adapt_count(100, 30.0), 200);
+        assert_eq!(adapt_count(100, 200.0), 150);
+        // Never outside the bounds.
+        assert_eq!(adapt_count(COUNT_MAX, 1.0), COUNT_MAX);
+        assert_eq!(adapt_count(COUNT_MIN, 1e6), COUNT_MIN);
+        assert_eq!(adapt_count(0, 0.0), COUNT_MIN);
+    }
+
+    #[test]
+    fn refreshes_fit_the_credit_and_batches_fit_the_stall_target() {
+        assert_eq!(fits(1_500.0, 5.0), 300);
+        assert_eq!(fits(-10.0, 5.0), 0);
+        assert_eq!(fits(4.0, 5.0), 0);
+        // 3.2 µs a stream: 78 in a batch; 20 µs: 12; huge: one at a time.
+        assert_eq!(batch_size(3.2), 78);
+        assert_eq!(batch_size(20.0), 12);
+        assert_eq!(batch_size(10_000.0), 1);
+        assert_eq!(batch_size(0.01), BATCH_MAX);
+    }
+
+    #[test]
+    fn the_rotation_goes_no_faster_than_the_cycle() {
+        let cycle = Duration::from_secs(50);
+        assert_eq!(cycle_share(10_000, Duration::from_secs(1), cycle), 200);
+        assert_eq!(cycle_share(10, Duration::from_secs(1), cycle), 1);
+        assert_eq!(cycle_share(10_000, Duration::from_secs(100), cycle), 10_000);
+    }
+
+    #[test]
+    fn the_revisit_period_grows_with_the_keyspace_and_is_rounded_up() {
+        let cycle = Duration::from_secs(50);
+        let rate = STEADY_US_PER_S * (1.0 - SCAN_SHARE) - 250.0;
+        // 10,000 streams at 4 µs: 32 s of lap, the cycle's 50 s stand.
+        assert_eq!(revisit(10_000, 4.0, rate, cycle), cycle);
+        // 100,000: 320 s, said as 5m20s.
+        assert_eq!(
+            revisit(100_000, 4.0, rate, cycle),
+            Duration::from_secs(320)
+        );
+        // A million: 3,200 s, to the minute.
+        assert_eq!(
+            revisit(1_000_000, 4.0, rate, cycle),
+            Duration::from_secs(3_240)
+        );
+        assert!(revisit(200_000, 4.0, rate, cycle) > revisit(100_000, 4.0, rate, cycle));
+        // Nothing left for the rotation: long, never a division by zero.
+        assert!(revisit(10, 4.0, 0.0, cycle) >= cycle);
+    }
+}
