@@ -36,10 +36,18 @@ pub const COUNT_START: usize = 100;
 pub const MIN_COMMAND_US: f64 = 1.0;
 /// What a refresh is assumed to cost until one has been measured.
 const REFRESH_START_US: f64 = 20.0;
-/// How many recent PINGs the latency floor is the fastest of.
-const FLOOR_SAMPLES: usize = 30;
+/// How many recent PINGs the latency floor is the fastest of (one a
+/// poll: about five minutes). A long window keeps the floor low, which
+/// errs toward counting more, never less.
+const FLOOR_SAMPLES: usize = 300;
 /// Weight of a new measurement in a moving average.
 const EWMA_WEIGHT: f64 = 0.2;
+/// How much of the past the batch cost fit keeps at each new batch.
+const RATIO_DECAY: f64 = 0.9;
+/// A batch counts as at most this many times its current estimate
+/// (a client-side stall, the process descheduled, is not the server's
+/// time); a lasting rise still gets through, this much per batch.
+const OUTLIER_FACTOR: f64 = 4.0;
 
 /// A bucket of Redis time (µs): it fills at a rate per second of wall
 /// time up to a cap, and each round trip's estimated cost is taken out.
@@ -156,16 +164,12 @@ pub fn cycle_share(keys: usize, elapsed: Duration, cycle: Duration) -> usize {
 
 /// The period within which each of `keys` rows is read again: the
 /// rotation's lap at `per_key_us` each, with `rotation_us_per_s` of the
-/// budget left for it, never shorter than `cycle`; rounded up to 10 s
-/// (to the minute past 10 minutes) so it reads as the promise it is.
-pub fn revisit(
-    keys: usize,
-    per_key_us: f64,
-    rotation_us_per_s: f64,
-    cycle: Duration,
-) -> Duration {
+/// budget left for it and a quarter to spare (costs vary from lap to
+/// lap), never shorter than `cycle`; rounded up to 10 s (to the minute
+/// past 10 minutes) so it reads as the promise it is.
+pub fn revisit(keys: usize, per_key_us: f64, rotation_us_per_s: f64, cycle: Duration) -> Duration {
     #[expect(clippy::cast_precision_loss, reason = "a count of keys")]
-    let lap_s = keys as f64 * per_key_us / rotation_us_per_s.max(1.0);
+    let lap_s = LAP_MARGIN * keys as f64 * per_key_us / rotation_us_per_s.max(1.0);
     let secs = lap_s.max(cycle.as_secs_f64());
     let step = if secs > 600.0 { 60.0 } else { 10.0 };
     #[expect(
@@ -177,6 +181,9 @@ pub fn revisit(
     Duration::from_secs(rounded)
 }
 
+/// The published period's margin over the estimated lap.
+const LAP_MARGIN: f64 = 1.25;
+
 /// A moving average (exponentially weighted).
 #[derive(Debug, Clone, Copy)]
 pub struct Ewma(pub f64);
@@ -187,6 +194,73 @@ impl Ewma {
     }
 }
 
+/// The cost of a batch of refreshes as a fixed part per round trip plus a
+/// part per key, fitted (least squares, recent batches weighing more) to
+/// the batches measured: a small batch says little about a big one, and
+/// an average per key that folds the fixed part in would rise as batches
+/// shrink, and shrink them further. A batch far above the fit (a
+/// client-side stall, the process descheduled) is clipped.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchCost {
+    /// Decayed sums of weight, n, n², cost and n·cost.
+    w: f64,
+    n: f64,
+    nn: f64,
+    y: f64,
+    ny: f64,
+}
+
+impl BatchCost {
+    pub fn new(start_us_per_key: f64) -> Self {
+        Self {
+            w: 1.0,
+            n: 1.0,
+            nn: 1.0,
+            y: start_us_per_key,
+            ny: start_us_per_key,
+        }
+    }
+
+    /// (fixed µs per round trip, µs per key), never negative.
+    pub fn fit(&self) -> (f64, f64) {
+        let det = self.w * self.nn - self.n * self.n;
+        let ratio = (0.0, self.y / self.n.max(1e-9));
+        if det.abs() < 1e-6 * self.w * self.nn {
+            return ratio; // every batch the same size: no fixed part to tell
+        }
+        let per_key = (self.w * self.ny - self.n * self.y) / det;
+        let fixed = (self.y - per_key * self.n) / self.w;
+        if per_key <= 0.0 || fixed < 0.0 {
+            return ratio;
+        }
+        (fixed, per_key)
+    }
+
+    /// The estimated time of a batch of `keys`.
+    pub fn of(&self, keys: usize) -> f64 {
+        let (fixed, per_key) = self.fit();
+        #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
+        let keys = keys as f64;
+        fixed + per_key * keys
+    }
+
+    /// A batch of `keys` measured at `us`.
+    pub fn add(&mut self, keys: usize, us: f64) {
+        if keys == 0 {
+            return;
+        }
+        let us = us.min(OUTLIER_FACTOR * self.of(keys));
+        #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
+        let n = keys as f64;
+        let d = RATIO_DECAY;
+        self.w = self.w * d + 1.0;
+        self.n = self.n * d + n;
+        self.nn = self.nn * d + n * n;
+        self.y = self.y * d + us;
+        self.ny = self.ny * d + n * us;
+    }
+}
+
 /// What the client knows of the cost of its commands.
 #[derive(Debug, Clone)]
 pub struct Costs {
@@ -194,7 +268,7 @@ pub struct Costs {
     pings: VecDeque<f64>,
     /// Redis time of one stream's refresh (its XINFO, and its share of
     /// the XRANGEs for time lags).
-    pub refresh_us: Ewma,
+    pub refresh: BatchCost,
     /// Redis time of one SCAN step.
     pub scan_us: Ewma,
     /// Redis time spent on the rows on screen, per second of wall time.
@@ -205,7 +279,7 @@ impl Default for Costs {
     fn default() -> Self {
         Self {
             pings: VecDeque::new(),
-            refresh_us: Ewma(REFRESH_START_US),
+            refresh: BatchCost::new(REFRESH_START_US),
             scan_us: Ewma(STEP_TARGET_US),
             visible_us_per_s: Ewma(0.0),
         }
@@ -225,13 +299,16 @@ impl Costs {
         self.pings.iter().copied().reduce(f64::min).unwrap_or(0.0)
     }
 
-    /// A batch of `keys` refreshes measured at `us`: the per-key average
-    /// moves toward it.
-    pub fn refreshed(&mut self, keys: usize, us: f64) {
-        if keys > 0 {
-            #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
-            self.refresh_us.add(us / keys as f64);
-        }
+    /// Redis time of one stream's refresh (its XINFO, and its share of
+    /// the XRANGEs for time lags) on recent batches, the fixed part of a
+    /// round trip aside.
+    pub fn refresh_us(&self) -> f64 {
+        self.refresh.fit().1
+    }
+
+    /// The fixed part of a batch's time (µs), beyond the latency floor.
+    pub fn batch_fixed_us(&self) -> f64 {
+        self.refresh.fit().0
     }
 }
 
@@ -299,6 +376,36 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_costs_a_fixed_part_and_a_part_per_key_stalls_clipped() {
+        let mut c = BatchCost::new(20.0);
+        // 60 µs a round trip and 18 µs a key (a debug build's parsing).
+        for n in [10, 1, 10, 2, 10, 7, 10, 1, 10, 3].repeat(5) {
+            c.add(n, 60.0 + 18.0 * n as f64);
+        }
+        let (fixed, per_key) = c.fit();
+        assert!(
+            (fixed - 60.0).abs() < 3.0 && (per_key - 18.0).abs() < 0.5,
+            "{fixed} {per_key}"
+        );
+        assert!((c.of(100) - 1_860.0).abs() < 60.0);
+        // A 30 ms stall on a batch of one moves it a little.
+        c.add(1, 30_000.0);
+        assert!(c.of(1) < 200.0, "{}", c.of(1));
+        // Batches all of one size: a cost per key, no fixed part.
+        let mut same = BatchCost::new(20.0);
+        for _ in 0..50 {
+            same.add(100, 400.0);
+        }
+        let (fixed, per_key) = same.fit();
+        assert!(
+            fixed.abs() < 1.0 && (per_key - 4.0).abs() < 0.2,
+            "{fixed} {per_key}"
+        );
+        same.add(0, 1e9);
+        assert!((same.of(100) - 400.0).abs() < 20.0);
+    }
+
+    #[test]
     fn count_shrinks_on_slow_steps_and_grows_on_fast_ones_within_bounds() {
         // 2.2 ms for COUNT 500 (the figure): halved at once...
         assert_eq!(adapt_count(500, 2_200.0), 250);
@@ -339,17 +446,15 @@ mod tests {
     fn the_revisit_period_grows_with_the_keyspace_and_is_rounded_up() {
         let cycle = Duration::from_secs(50);
         let rate = STEADY_US_PER_S * (1.0 - SCAN_SHARE) - 250.0;
-        // 10,000 streams at 4 µs: 32 s of lap, the cycle's 50 s stand.
+        // 10,000 streams at 4 µs: 32 s of lap (40 s with the margin),
+        // the cycle's 50 s stand.
         assert_eq!(revisit(10_000, 4.0, rate, cycle), cycle);
-        // 100,000: 320 s, said as 5m20s.
-        assert_eq!(
-            revisit(100_000, 4.0, rate, cycle),
-            Duration::from_secs(320)
-        );
-        // A million: 3,200 s, to the minute.
+        // 100,000: 320 s, 400 s with the margin, said as 6m40s.
+        assert_eq!(revisit(100_000, 4.0, rate, cycle), Duration::from_secs(400));
+        // A million: 4,000 s, to the minute.
         assert_eq!(
             revisit(1_000_000, 4.0, rate, cycle),
-            Duration::from_secs(3_240)
+            Duration::from_secs(4_020)
         );
         assert!(revisit(200_000, 4.0, rate, cycle) > revisit(100_000, 4.0, rate, cycle));
         // Nothing left for the rotation: long, never a division by zero.

@@ -149,17 +149,31 @@ impl Keyspace {
     }
 
     /// One poll: SCAN steps and refreshes, the rows on screen always,
-    /// the rest as the budget allows (see [`paced`]).
+    /// the rest as the budget allows for the wall time since the last
+    /// poll (see [`paced`]).
     pub async fn poll(
         &mut self,
         conn: &mut Conn,
         visible: &[Arc<str>],
     ) -> Result<PollCost, RedisFailure> {
-        let started = Instant::now();
+        let now = Instant::now();
         let elapsed = self
             .last_poll
-            .map_or(self.config.interval, |t| started.duration_since(t));
-        self.last_poll = Some(started);
+            .map_or(self.config.interval, |t| now.duration_since(t));
+        self.last_poll = Some(now);
+        self.poll_after(conn, visible, elapsed).await
+    }
+
+    /// One poll as if `elapsed` had passed since the last one: the budget
+    /// it may spend is that much time's worth. [`Keyspace::poll`] passes
+    /// the wall time; a test passes the time it simulates.
+    pub async fn poll_after(
+        &mut self,
+        conn: &mut Conn,
+        visible: &[Arc<str>],
+        elapsed: Duration,
+    ) -> Result<PollCost, RedisFailure> {
+        let started = Instant::now();
         let mut cost = self.paced_poll(conn, visible, elapsed).await?;
         cost.round_trip_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         Ok(cost)
@@ -190,9 +204,13 @@ impl Keyspace {
         }
         let (_, refresh_rate) = self.rates(true, true);
         let rotation = refresh_rate - self.costs.visible_us_per_s.0;
+        // A key's part of its batch's fixed cost counts too.
+        let per_key = self.costs.refresh_us();
+        #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
+        let batch = budget::batch_size(per_key) as f64;
         Some(budget::revisit(
             self.known.len(),
-            self.costs.refresh_us.0,
+            per_key + self.costs.batch_fixed_us() / batch,
             rotation.max(refresh_rate * 0.1),
             self.config.cycle,
         ))
@@ -208,7 +226,12 @@ impl Keyspace {
     /// The fill rates (SCAN, refreshes) for a phase, at the configured budgets.
     fn rates(&self, scan_complete: bool, all_read: bool) -> (f64, f64) {
         let c = &self.config;
-        budget::rates(scan_complete, all_read, c.steady_us_per_s, c.warmup_us_per_s)
+        budget::rates(
+            scan_complete,
+            all_read,
+            c.steady_us_per_s,
+            c.warmup_us_per_s,
+        )
     }
 
     /// The masters to scan: asked first, and again whenever a node has

@@ -36,7 +36,8 @@ impl Keyspace {
         let refresh_cap = cap_us(refresh_rate, interval);
         self.scan_bucket
             .refill(elapsed, scan_rate, cap_us(scan_rate, interval));
-        self.refresh_bucket.refill(elapsed, refresh_rate, refresh_cap);
+        self.refresh_bucket
+            .refill(elapsed, refresh_rate, refresh_cap);
 
         // The rows on screen, whatever the budget says (the screen bounds them).
         let (mut seen, shown) = self.shown(visible);
@@ -153,7 +154,10 @@ impl Keyspace {
                     scan.count = start_count;
                 }
                 let started = Instant::now();
-                found.extend(scan.step(conn, addr, pattern.as_deref(), scan.count).await?);
+                found.extend(
+                    scan.step(conn, addr, pattern.as_deref(), scan.count)
+                        .await?,
+                );
                 let us = redis_time(started.elapsed(), self.costs.floor_us(), 1, 1);
                 scan.count = adapt_count(scan.count, us);
                 self.costs.scan_us.add(us);
@@ -191,8 +195,9 @@ impl Keyspace {
         let queued = self.queue.len();
         let (mut taken, mut popped) = (0, 0);
         while taken < target && popped < queued {
-            let per_key = self.costs.refresh_us.0;
-            let room = fits(self.refresh_bucket.credit_us(), per_key).min(batch_size(per_key));
+            let per_key = self.costs.refresh_us();
+            let credit = self.refresh_bucket.credit_us() - self.costs.batch_fixed_us();
+            let room = fits(credit, per_key).min(batch_size(per_key));
             if room == 0 {
                 break;
             }

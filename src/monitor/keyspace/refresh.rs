@@ -41,7 +41,7 @@ impl Keyspace {
         cost: &mut PollCost,
     ) -> Result<f64, RedisFailure> {
         let mut spent = 0.0;
-        for chunk in keys.chunks(batch_size(self.costs.refresh_us.0)) {
+        for chunk in keys.chunks(batch_size(self.costs.refresh_us())) {
             let started = Instant::now();
             let infos: Vec<Cmd> = chunk.iter().map(|k| xinfo_full_cmd(k)).collect();
             let replies = send(conn, &infos, self.cluster, "XINFO").await?;
@@ -65,7 +65,7 @@ impl Keyspace {
                 (false, false) => 2,
             };
             let us = redis_time(started.elapsed(), self.costs.floor_us(), trips, commands);
-            self.costs.refreshed(chunk.len(), us);
+            self.costs.refresh.add(chunk.len(), us);
             spent += us;
             cost.commands += commands as u64;
         }
