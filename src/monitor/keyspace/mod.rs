@@ -32,6 +32,10 @@ use crate::monitor::keyspace::scan::{NodeScan, SCAN_COUNT};
 use crate::redis::topology::NodeAddr;
 use crate::redis::{Conn, RedisFailure};
 
+/// Polls whose lap estimates the published period is the longest of
+/// (about a minute).
+const LAPS_KEPT: usize = 60;
+
 #[derive(Debug, Clone)]
 pub struct KeyspaceConfig {
     /// `--match`: only keys matching this glob (SCAN MATCH).
@@ -104,6 +108,9 @@ pub struct Keyspace {
     costs: Costs,
     /// When the last poll started (the buckets fill with wall time).
     last_poll: Option<Instant>,
+    /// The lap estimates of recent polls: the published period is the
+    /// longest, so it does not jump with every measurement.
+    laps: VecDeque<Duration>,
 }
 
 impl Keyspace {
@@ -120,6 +127,7 @@ impl Keyspace {
             refresh_bucket: Bucket::default(),
             costs: Costs::default(),
             last_poll: None,
+            laps: VecDeque::new(),
         }
     }
 
@@ -175,6 +183,7 @@ impl Keyspace {
     ) -> Result<PollCost, RedisFailure> {
         let started = Instant::now();
         let mut cost = self.paced_poll(conn, visible, elapsed).await?;
+        self.note_lap();
         cost.round_trip_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         Ok(cost)
     }
@@ -202,18 +211,36 @@ impl Keyspace {
         if !(self.scan_complete() && self.all_refreshed()) {
             return None;
         }
+        let now = self.lap();
+        Some(self.laps.iter().copied().fold(now, Duration::max))
+    }
+
+    /// Note this poll's lap estimate (once the first pass is done).
+    fn note_lap(&mut self) {
+        if !(self.scan_complete() && self.all_refreshed()) {
+            self.laps.clear();
+            return;
+        }
+        if self.laps.len() == LAPS_KEPT {
+            self.laps.pop_front();
+        }
+        self.laps.push_back(self.lap());
+    }
+
+    /// The rotation's lap as estimated now.
+    fn lap(&self) -> Duration {
         let (_, refresh_rate) = self.rates(true, true);
         let rotation = refresh_rate - self.costs.visible_us_per_s.0;
         // A key's part of its batch's fixed cost counts too.
         let per_key = self.costs.refresh_us();
         #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
         let batch = budget::batch_size(per_key) as f64;
-        Some(budget::revisit(
+        budget::revisit(
             self.known.len(),
             per_key + self.costs.batch_fixed_us() / batch,
             rotation.max(refresh_rate * 0.1),
             self.config.cycle,
-        ))
+        )
     }
 
     /// The budget (Redis time per second, µs) of the phase the overview
