@@ -391,16 +391,14 @@ mod tests {
         // A 30 ms stall on a batch of one moves it a little.
         c.add(1, 30_000.0);
         assert!(c.of(1) < 200.0, "{}", c.of(1));
-        // Batches all of one size: a cost per key, no fixed part.
+        // Batches all of one size: their cost is what it is, the split
+        // between the parts follows the start value (a small batch then).
         let mut same = BatchCost::new(20.0);
         for _ in 0..50 {
             same.add(100, 400.0);
         }
-        let (fixed, per_key) = same.fit();
-        assert!(
-            fixed.abs() < 1.0 && (per_key - 4.0).abs() < 0.2,
-            "{fixed} {per_key}"
-        );
+        assert!((same.of(100) - 400.0).abs() < 5.0, "{}", same.of(100));
+        assert!(same.fit().1 <= 4.0 + 1e-6);
         same.add(0, 1e9);
         assert!((same.of(100) - 400.0).abs() < 20.0);
     }
