@@ -22,7 +22,7 @@ pub const WARMUP_US_PER_S: f64 = 10_000.0;
 pub const SCAN_SHARE: f64 = 0.25;
 /// One SCAN step aims at this much Redis time, well below the 0.5 ms
 /// no single command may take (a step's time varies with the keys it meets).
-pub const STEP_TARGET_US: f64 = 300.0;
+pub const STEP_TARGET_US: f64 = 250.0;
 /// One pipelined batch of refreshes aims at this much Redis time: Redis
 /// runs a pipeline's commands back to back, so a batch is one stall.
 pub const BATCH_TARGET_US: f64 = 250.0;
@@ -266,6 +266,11 @@ impl BatchCost {
 pub struct Costs {
     /// Recent PING round trips (µs); the floor is the fastest.
     pings: VecDeque<f64>,
+    /// The fastest round trip of any kind seen (µs): no round trip is
+    /// faster than the latency, so the floor is never above it (a PING
+    /// that waited behind the process's other work would set it too high,
+    /// and every estimate too low).
+    fastest_us: f64,
     /// Redis time of one stream's refresh (its XINFO, and its share of
     /// the XRANGEs for time lags).
     pub refresh: BatchCost,
@@ -279,6 +284,7 @@ impl Default for Costs {
     fn default() -> Self {
         Self {
             pings: VecDeque::new(),
+            fastest_us: f64::INFINITY,
             refresh: BatchCost::new(REFRESH_START_US),
             scan_us: Ewma(STEP_TARGET_US),
             visible_us_per_s: Ewma(0.0),
@@ -292,11 +298,23 @@ impl Costs {
             self.pings.pop_front();
         }
         self.pings.push_back(elapsed.as_secs_f64() * 1e6);
+        self.round_trips(elapsed, 1);
     }
 
-    /// The latency floor (µs): the fastest recent PING, 0 before any.
+    /// `trips` round trips took `elapsed` in all.
+    pub fn round_trips(&mut self, elapsed: Duration, trips: usize) {
+        if trips > 0 {
+            #[expect(clippy::cast_precision_loss, reason = "a few round trips")]
+            let each = elapsed.as_secs_f64() * 1e6 / trips as f64;
+            self.fastest_us = self.fastest_us.min(each);
+        }
+    }
+
+    /// The latency floor (µs): the fastest recent PING, never above the
+    /// fastest round trip ever seen; 0 before any.
     pub fn floor_us(&self) -> f64 {
-        self.pings.iter().copied().reduce(f64::min).unwrap_or(0.0)
+        let pings = self.pings.iter().copied().reduce(f64::min);
+        pings.map_or(0.0, |p| p.min(self.fastest_us))
     }
 
     /// Redis time of one stream's refresh (its XINFO, and its share of
@@ -368,11 +386,19 @@ mod tests {
         c.ping(Duration::from_micros(50));
         c.ping(Duration::from_micros(300));
         assert!((c.floor_us() - 50.0).abs() < 1e-6);
-        // The fast one ages out after FLOOR_SAMPLES others.
+        // The fast one ages out after FLOOR_SAMPLES others...
         for _ in 0..FLOOR_SAMPLES {
             c.ping(Duration::from_micros(90));
         }
-        assert!((c.floor_us() - 90.0).abs() < 1e-6);
+        assert!(
+            (c.floor_us() - 50.0).abs() < 1e-6,
+            "...but was a round trip"
+        );
+        let mut slow = Costs::default();
+        slow.ping(Duration::from_micros(400));
+        // A batch of 4 round trips in 600 µs: no round trip takes 400 µs.
+        slow.round_trips(Duration::from_micros(600), 4);
+        assert!((slow.floor_us() - 150.0).abs() < 1e-6);
     }
 
     #[test]
@@ -409,11 +435,11 @@ mod tests {
         assert_eq!(adapt_count(500, 2_200.0), 250);
         // ...and again until a step is near the target.
         assert_eq!(adapt_count(250, 1_100.0), 125);
-        assert_eq!(adapt_count(125, 550.0), 68);
-        assert_eq!(adapt_count(68, 300.0), 68);
+        assert_eq!(adapt_count(125, 550.0), 63);
+        assert_eq!(adapt_count(63, 250.0), 63);
         // A fast step grows it, at most doubled.
         assert_eq!(adapt_count(100, 30.0), 200);
-        assert_eq!(adapt_count(100, 200.0), 150);
+        assert_eq!(adapt_count(100, 200.0), 125);
         // Never outside the bounds.
         assert_eq!(adapt_count(COUNT_MAX, 1.0), COUNT_MAX);
         assert_eq!(adapt_count(COUNT_MIN, 1e6), COUNT_MIN);

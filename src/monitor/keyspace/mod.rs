@@ -32,7 +32,7 @@ use crate::monitor::keyspace::scan::{NodeScan, SCAN_COUNT};
 use crate::redis::topology::NodeAddr;
 use crate::redis::{Conn, RedisFailure};
 
-/// Polls whose lap estimates the published period is the longest of
+/// Polls whose lap estimates the published period is the median of
 /// (about a minute).
 const LAPS_KEPT: usize = 60;
 
@@ -108,8 +108,8 @@ pub struct Keyspace {
     costs: Costs,
     /// When the last poll started (the buckets fill with wall time).
     last_poll: Option<Instant>,
-    /// The lap estimates of recent polls: the published period is the
-    /// longest, so it does not jump with every measurement.
+    /// The lap estimates of recent polls: the published period is their
+    /// median, so it does not jump with every measurement.
     laps: VecDeque<Duration>,
 }
 
@@ -211,8 +211,12 @@ impl Keyspace {
         if !(self.scan_complete() && self.all_refreshed()) {
             return None;
         }
-        let now = self.lap();
-        Some(self.laps.iter().copied().fold(now, Duration::max))
+        let mut laps: Vec<Duration> = self.laps.iter().copied().collect();
+        if laps.is_empty() {
+            return Some(self.lap());
+        }
+        laps.sort_unstable();
+        Some(laps[laps.len() / 2])
     }
 
     /// Note this poll's lap estimate (once the first pass is done).

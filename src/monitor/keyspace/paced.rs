@@ -43,9 +43,16 @@ impl Keyspace {
         let (mut seen, shown) = self.shown(visible);
         let spent = self.refresh(conn, &shown, &mut cost).await?;
         self.refresh_bucket.spend(spent, refresh_cap);
+        // What they cost by the fitted model, not this poll's measure: one
+        // stalled batch must not read as a screen that costs more.
+        let batch = budget::batch_size(self.costs.refresh_us());
+        let modelled: f64 = shown
+            .chunks(batch)
+            .map(|c| self.costs.refresh.of(c.len()))
+            .sum();
         self.costs
             .visible_us_per_s
-            .add(spent / elapsed.as_secs_f64().max(1e-3));
+            .add(modelled / elapsed.as_secs_f64().max(1e-3));
         cost.visible = shown.len();
         cost.refreshed = shown.len();
 
@@ -154,10 +161,9 @@ impl Keyspace {
                     scan.count = start_count;
                 }
                 let started = Instant::now();
-                found.extend(
-                    scan.step(conn, addr, pattern.as_deref(), scan.count)
-                        .await?,
-                );
+                let keys = scan.step(conn, addr, pattern.as_deref(), scan.count);
+                found.extend(keys.await?);
+                self.costs.round_trips(started.elapsed(), 1);
                 let us = redis_time(started.elapsed(), self.costs.floor_us(), 1, 1);
                 scan.count = adapt_count(scan.count, us);
                 self.costs.scan_us.add(us);

@@ -42,9 +42,11 @@ impl Keyspace {
     ) -> Result<f64, RedisFailure> {
         let mut spent = 0.0;
         for chunk in keys.chunks(batch_size(self.costs.refresh_us())) {
-            let started = Instant::now();
+            // Only the round trips are timed, not the reading of the rows.
             let infos: Vec<Cmd> = chunk.iter().map(|k| xinfo_full_cmd(k)).collect();
+            let started = Instant::now();
             let replies = send(conn, &infos, self.cluster, "XINFO").await?;
+            let mut elapsed = started.elapsed();
             let now = now_ms();
             for (key, reply) in chunk.iter().zip(replies) {
                 self.apply(key, reply, now);
@@ -54,7 +56,9 @@ impl Keyspace {
                 .iter()
                 .map(|(key, _, after)| xrange_cmd(key, after, "+", 1))
                 .collect();
+            let started = Instant::now();
             let replies = send(conn, &ranges, self.cluster, "XRANGE").await?;
+            elapsed += started.elapsed();
             for ((key, group, _), reply) in lagging.iter().zip(replies) {
                 self.apply_next(key, *group, reply);
             }
@@ -64,7 +68,8 @@ impl Keyspace {
                 (false, true) => 1,
                 (false, false) => 2,
             };
-            let us = redis_time(started.elapsed(), self.costs.floor_us(), trips, commands);
+            self.costs.round_trips(elapsed, trips);
+            let us = redis_time(elapsed, self.costs.floor_us(), trips, commands);
             self.costs.refresh.add(chunk.len(), us);
             spent += us;
             cost.commands += commands as u64;
