@@ -194,54 +194,37 @@ impl Ewma {
     }
 }
 
-/// The cost of a batch of refreshes as a fixed part per round trip plus a
-/// part per key, fitted (least squares, recent batches weighing more) to
-/// the batches measured: a small batch says little about a big one, and
-/// an average per key that folds the fixed part in would rise as batches
-/// shrink, and shrink them further. A batch far above the fit (a
-/// client-side stall, the process descheduled) is clipped.
+/// The cost of refreshes per key over recent batches, each batch weighing
+/// as many keys as it holds (recent ones more). An average of per-batch
+/// ratios would let small batches (a round trip's fixed part spread over
+/// few keys) raise the estimate, which shrinks batches further: the
+/// rotation starved so on a debug build. A batch far above the estimate
+/// (a stall of the client process) is clipped.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchCost {
-    /// Decayed sums of weight, n, n², cost and n·cost.
-    w: f64,
-    n: f64,
-    nn: f64,
-    y: f64,
-    ny: f64,
+    /// Decayed sums of keys and of their time (µs).
+    keys: f64,
+    us: f64,
 }
 
 impl BatchCost {
     pub fn new(start_us_per_key: f64) -> Self {
         Self {
-            w: 1.0,
-            n: 1.0,
-            nn: 1.0,
-            y: start_us_per_key,
-            ny: start_us_per_key,
+            keys: 1.0,
+            us: start_us_per_key,
         }
     }
 
-    /// (fixed µs per round trip, µs per key), never negative.
-    pub fn fit(&self) -> (f64, f64) {
-        let det = self.w * self.nn - self.n * self.n;
-        let ratio = (0.0, self.y / self.n.max(1e-9));
-        if det.abs() < 1e-6 * self.w * self.nn {
-            return ratio; // every batch the same size: no fixed part to tell
-        }
-        let per_key = (self.w * self.ny - self.n * self.y) / det;
-        let fixed = (self.y - per_key * self.n) / self.w;
-        if per_key <= 0.0 || fixed < 0.0 {
-            return ratio;
-        }
-        (fixed, per_key)
+    /// µs per key.
+    pub fn per_key(&self) -> f64 {
+        self.us / self.keys.max(1e-9)
     }
 
     /// The estimated time of a batch of `keys`.
     pub fn of(&self, keys: usize) -> f64 {
-        let (fixed, per_key) = self.fit();
         #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
         let keys = keys as f64;
-        fixed + per_key * keys
+        self.per_key() * keys
     }
 
     /// A batch of `keys` measured at `us`.
@@ -252,12 +235,10 @@ impl BatchCost {
         let us = us.min(OUTLIER_FACTOR * self.of(keys));
         #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
         let n = keys as f64;
-        let d = RATIO_DECAY;
-        self.w = self.w * d + 1.0;
-        self.n = self.n * d + n;
-        self.nn = self.nn * d + n * n;
-        self.y = self.y * d + us;
-        self.ny = self.ny * d + n * us;
+        // Decay by batches of about BATCH_MAX keys, whatever their size.
+        let d = RATIO_DECAY.powf(n / 100.0);
+        self.keys = self.keys * d + n;
+        self.us = self.us * d + us;
     }
 }
 
@@ -318,15 +299,9 @@ impl Costs {
     }
 
     /// Redis time of one stream's refresh (its XINFO, and its share of
-    /// the XRANGEs for time lags) on recent batches, the fixed part of a
-    /// round trip aside.
+    /// the XRANGEs for time lags) on recent batches.
     pub fn refresh_us(&self) -> f64 {
-        self.refresh.fit().1
-    }
-
-    /// The fixed part of a batch's time (µs), beyond the latency floor.
-    pub fn batch_fixed_us(&self) -> f64 {
-        self.refresh.fit().0
+        self.refresh.per_key()
     }
 }
 
@@ -402,31 +377,27 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_costs_a_fixed_part_and_a_part_per_key_stalls_clipped() {
+    fn the_cost_per_key_weighs_batches_by_size_and_clips_stalls() {
         let mut c = BatchCost::new(20.0);
-        // 60 µs a round trip and 18 µs a key (a debug build's parsing).
-        for n in [10, 1, 10, 2, 10, 7, 10, 1, 10, 3].repeat(5) {
-            c.add(n, 60.0 + 18.0 * n as f64);
+        for _ in 0..100 {
+            c.add(100, 400.0);
         }
-        let (fixed, per_key) = c.fit();
-        assert!(
-            (fixed - 60.0).abs() < 3.0 && (per_key - 18.0).abs() < 0.5,
-            "{fixed} {per_key}"
-        );
-        assert!((c.of(100) - 1_860.0).abs() < 60.0);
-        // A 30 ms stall on a batch of one moves it a little.
+        assert!((c.per_key() - 4.0).abs() < 0.1, "{}", c.per_key());
+        // Small batches, 60 µs of fixed part each, move it little.
+        for _ in 0..10 {
+            c.add(1, 64.0);
+        }
+        assert!(c.per_key() < 10.0, "{}", c.per_key());
+        // A 30 ms stall on a batch of one is clipped.
         c.add(1, 30_000.0);
-        assert!(c.of(1) < 200.0, "{}", c.of(1));
-        // Batches all of one size: their cost is what it is, the split
-        // between the parts follows the start value (a small batch then).
-        let mut same = BatchCost::new(20.0);
-        for _ in 0..50 {
-            same.add(100, 400.0);
+        assert!(c.per_key() < 10.0, "{}", c.per_key());
+        // A lasting rise (streams with many consumers) gets through.
+        for _ in 0..60 {
+            c.add(100, 2_000.0);
         }
-        assert!((same.of(100) - 400.0).abs() < 5.0, "{}", same.of(100));
-        assert!(same.fit().1 <= 4.0 + 1e-6);
-        same.add(0, 1e9);
-        assert!((same.of(100) - 400.0).abs() < 20.0);
+        assert!((c.per_key() - 20.0).abs() < 1.0, "{}", c.per_key());
+        c.add(0, 1e9);
+        assert!((c.of(100) - 2_000.0).abs() < 100.0);
     }
 
     #[test]

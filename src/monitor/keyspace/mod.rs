@@ -235,13 +235,9 @@ impl Keyspace {
     fn lap(&self) -> Duration {
         let (_, refresh_rate) = self.rates(true, true);
         let rotation = refresh_rate - self.costs.visible_us_per_s.0;
-        // A key's part of its batch's fixed cost counts too.
-        let per_key = self.costs.refresh_us();
-        #[expect(clippy::cast_precision_loss, reason = "a batch's size")]
-        let batch = budget::batch_size(per_key) as f64;
         budget::revisit(
             self.known.len(),
-            per_key + self.costs.batch_fixed_us() / batch,
+            self.costs.refresh_us(),
             rotation.max(refresh_rate * 0.1),
             self.config.cycle,
         )

@@ -202,8 +202,7 @@ impl Keyspace {
         let (mut taken, mut popped) = (0, 0);
         while taken < target && popped < queued {
             let per_key = self.costs.refresh_us();
-            let credit = self.refresh_bucket.credit_us() - self.costs.batch_fixed_us();
-            let room = fits(credit, per_key).min(batch_size(per_key));
+            let room = fits(self.refresh_bucket.credit_us(), per_key).min(batch_size(per_key));
             if room == 0 {
                 break;
             }
