@@ -97,7 +97,15 @@ if not mine:
     print("  longest command: none logged")
 for e in mine[:3]:
     args = " ".join(str(a) for a in e[3])[:70]
-    print(f"  longest: {e[2]:5d} us  {args}  ({e[5]}, {len(mine)} logged)")
+    print(f"  longest: {e[2]:5d} us  {args}  ({e[5]})")
+over = [e for e in mine if e[2] > 500]
+ours = [e for e in mine if e[5] == "streamlab:overview"]
+if mine:
+    q = sorted(e[2] for e in ours) or [0]
+    p999 = q[min(len(q) - 1, int(len(q) * 0.999))]
+    print(f"  {len(mine)} commands logged, {len(over)} over 500 us"
+          f" ({', '.join(sorted(set(str(e[3][0]) + ' by ' + e[5] for e in over))) or 'none'});"
+          f" the overview's: 99.9% at most {p999} us, the longest {q[-1]} us")
 PY
     cli SLOWLOG RESET >/dev/null
 }

@@ -47,7 +47,7 @@ const RATIO_DECAY: f64 = 0.9;
 /// A batch counts as at most this many times its current estimate
 /// (a client-side stall, the process descheduled, is not the server's
 /// time); a lasting rise still gets through, this much per batch.
-const OUTLIER_FACTOR: f64 = 4.0;
+pub const OUTLIER_FACTOR: f64 = 4.0;
 
 /// A bucket of Redis time (µs): it fills at a rate per second of wall
 /// time up to a cap, and each round trip's estimated cost is taken out.

@@ -154,7 +154,11 @@ impl Keyspace {
         for (addr, scan) in self.nodes.iter_mut().flatten() {
             let before = scan.cycles;
             for _ in 0..steps {
-                if paced && !self.scan_bucket.affords(self.costs.scan_us.0) {
+                // A step is expected to cost what steps did lately, but never
+                // more than half the bucket's cap: an estimate above the cap
+                // would never be afforded, and SCAN would stop for good.
+                let expected = self.costs.scan_us.0.min(cap / 2.0);
+                if paced && !self.scan_bucket.affords(expected) {
                     break;
                 }
                 if scan.count == 0 {
@@ -166,7 +170,9 @@ impl Keyspace {
                 self.costs.round_trips(started.elapsed(), 1);
                 let us = redis_time(started.elapsed(), self.costs.floor_us(), 1, 1);
                 scan.count = adapt_count(scan.count, us);
-                self.costs.scan_us.add(us);
+                // A stall of the process is not the step's cost.
+                let seen = us.min(budget::OUTLIER_FACTOR * self.costs.scan_us.0);
+                self.costs.scan_us.add(seen);
                 self.scan_bucket.spend(us, cap);
                 #[expect(
                     clippy::cast_possible_truncation,
