@@ -170,7 +170,14 @@ pub fn cycle_share(keys: usize, elapsed: Duration, cycle: Duration) -> usize {
 pub fn revisit(keys: usize, per_key_us: f64, rotation_us_per_s: f64, cycle: Duration) -> Duration {
     #[expect(clippy::cast_precision_loss, reason = "a count of keys")]
     let lap_s = LAP_MARGIN * keys as f64 * per_key_us / rotation_us_per_s.max(1.0);
-    let secs = lap_s.max(cycle.as_secs_f64());
+    round_up(Duration::from_secs_f64(
+        lap_s.max(cycle.as_secs_f64()).min(1e9),
+    ))
+}
+
+/// A period rounded up to 10 s, to the minute past 10 minutes.
+pub fn round_up(period: Duration) -> Duration {
+    let secs = period.as_secs_f64();
     let step = if secs > 600.0 { 60.0 } else { 10.0 };
     #[expect(
         clippy::cast_possible_truncation,
@@ -180,6 +187,11 @@ pub fn revisit(keys: usize, per_key_us: f64, rotation_us_per_s: f64, cycle: Dura
     let rounded = ((secs / step).ceil() * step) as u64;
     Duration::from_secs(rounded)
 }
+
+/// Weight of a poll in the rotation's measured pace (about 20 polls).
+const ROTATION_WEIGHT: f64 = 0.05;
+/// Polls measured before the pace counts in the published period.
+const MEASURED_POLLS: u32 = 10;
 
 /// The published period's margin over the estimated lap.
 const LAP_MARGIN: f64 = 1.25;
@@ -259,6 +271,10 @@ pub struct Costs {
     pub scan_us: Ewma,
     /// Redis time spent on the rows on screen, per second of wall time.
     pub visible_us_per_s: Ewma,
+    /// Keys the rotation went past per second, once the first pass is
+    /// done, and over how many polls.
+    rotated_per_s: Ewma,
+    rotated_polls: u32,
 }
 
 impl Default for Costs {
@@ -269,6 +285,8 @@ impl Default for Costs {
             refresh: BatchCost::new(REFRESH_START_US),
             scan_us: Ewma(STEP_TARGET_US),
             visible_us_per_s: Ewma(0.0),
+            rotated_per_s: Ewma(0.0),
+            rotated_polls: 0,
         }
     }
 }
@@ -289,6 +307,29 @@ impl Costs {
             let each = elapsed.as_secs_f64() * 1e6 / trips as f64;
             self.fastest_us = self.fastest_us.min(each);
         }
+    }
+
+    /// The rotation went past `keys` in a poll of `elapsed`.
+    pub fn rotated(&mut self, keys: usize, elapsed: Duration) {
+        #[expect(clippy::cast_precision_loss, reason = "a count of keys")]
+        let rate = keys as f64 / elapsed.as_secs_f64().max(1e-3);
+        if self.rotated_polls == 0 {
+            self.rotated_per_s = Ewma(rate);
+        } else {
+            self.rotated_per_s.0 += ROTATION_WEIGHT * (rate - self.rotated_per_s.0);
+        }
+        self.rotated_polls = self.rotated_polls.saturating_add(1);
+    }
+
+    /// The lap of `keys` at the rotation's measured pace, once enough polls
+    /// measured it (`None` before, or when it stood still).
+    pub fn measured_lap(&self, keys: usize) -> Option<Duration> {
+        if self.rotated_polls < MEASURED_POLLS || self.rotated_per_s.0 <= 0.0 {
+            return None;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a count of keys")]
+        let secs = keys as f64 / self.rotated_per_s.0;
+        Some(Duration::from_secs_f64(secs.min(1e9)))
     }
 
     /// The latency floor (µs): the fastest recent PING, never above the
@@ -398,6 +439,17 @@ mod tests {
         assert!((c.per_key() - 20.0).abs() < 1.0, "{}", c.per_key());
         c.add(0, 1e9);
         assert!((c.of(100) - 2_000.0).abs() < 100.0);
+    }
+
+    #[test]
+    fn the_measured_lap_follows_the_rotation_once_measured() {
+        let mut c = Costs::default();
+        for _ in 0..MEASURED_POLLS - 1 {
+            c.rotated(8, Duration::from_secs(1));
+        }
+        assert_eq!(c.measured_lap(100_000), None, "not measured enough yet");
+        c.rotated(8, Duration::from_secs(1));
+        assert_eq!(c.measured_lap(100_000), Some(Duration::from_secs(12_500)));
     }
 
     #[test]

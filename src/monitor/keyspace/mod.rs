@@ -232,15 +232,21 @@ impl Keyspace {
     }
 
     /// The rotation's lap as estimated now.
+    /// The longer of the model's (cost per key x streams / the budget
+    /// left after the rows on screen) and the pace the rotation keeps:
+    /// stalls the model clips still slow the rotation down.
     fn lap(&self) -> Duration {
         let (_, refresh_rate) = self.rates(true, true);
         let rotation = refresh_rate - self.costs.visible_us_per_s.0;
-        budget::revisit(
-            self.known.len(),
+        let keys = self.known.len();
+        let modelled = budget::revisit(
+            keys,
             self.costs.refresh_us(),
             rotation.max(refresh_rate * 0.1),
             self.config.cycle,
-        )
+        );
+        let measured = self.costs.measured_lap(keys).map(budget::round_up);
+        measured.map_or(modelled, |m| m.max(modelled))
     }
 
     /// The budget (Redis time per second, µs) of the phase the overview

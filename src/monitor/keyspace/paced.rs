@@ -73,8 +73,12 @@ impl Keyspace {
         } else {
             usize::MAX
         };
-        self.rotate(conn, target, &mut seen, refresh_cap, &mut cost)
+        let taken = self
+            .rotate(conn, target, &mut seen, refresh_cap, &mut cost)
             .await?;
+        if all_read {
+            self.costs.rotated(taken, elapsed);
+        }
         Ok(cost)
     }
 
@@ -195,7 +199,8 @@ impl Keyspace {
 
     /// The rotation: keys from the queue's front (never-read ones first),
     /// in batches sized to the stall target, while the refresh bucket
-    /// affords them and at most `target` of them.
+    /// affords them and at most `target` of them; how many it went past
+    /// (those on screen, refreshed already, included).
     async fn rotate(
         &mut self,
         conn: &mut Conn,
@@ -203,7 +208,7 @@ impl Keyspace {
         seen: &mut HashSet<Arc<str>>,
         cap: f64,
         cost: &mut PollCost,
-    ) -> Result<(), RedisFailure> {
+    ) -> Result<usize, RedisFailure> {
         let queued = self.queue.len();
         let (mut taken, mut popped) = (0, 0);
         while taken < target && popped < queued {
@@ -231,6 +236,6 @@ impl Keyspace {
             self.refresh_bucket.spend(spent, cap);
             cost.refreshed += batch.len();
         }
-        Ok(())
+        Ok(taken)
     }
 }
