@@ -43,7 +43,7 @@ impl Keyspace {
         let (mut seen, shown) = self.shown(visible);
         let spent = self.refresh(conn, &shown, &mut cost).await?;
         self.refresh_bucket.spend(spent, refresh_cap);
-        // What they cost by the fitted model, not this poll's measure: one
+        // What they cost by the per-key model, not this poll's measure: one
         // stalled batch must not read as a screen that costs more.
         let batch = budget::batch_size(self.costs.refresh_us());
         let modelled: f64 = shown
