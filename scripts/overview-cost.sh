@@ -126,7 +126,7 @@ cli SLOWLOG RESET >/dev/null
 cli CONFIG RESETSTAT >/dev/null
 start=$(date +%s.%N)
 tmux -L "$session" -f /dev/null new-session -d -s main -x 160 -y 48 \
-    "$bin --url redis://watcher:w4tch@127.0.0.1:$port watch --log-file $dir/watch.log"
+    "STREAMLAB_LOG=${STREAMLAB_LOG:-info} $bin --url redis://watcher:w4tch@127.0.0.1:$port watch --log-file $dir/watch.log"
 # Warm: the keyspace walked (no "scanning") and every stream read (no "not read yet").
 for _ in $(seq 6000); do
     screen=$(tmux -L "$session" capture-pane -p -t main 2>/dev/null || true)
@@ -153,3 +153,5 @@ report "$dir/idle.txt" "$seconds"
 longest
 echo "  watch: $(memory "$pid") CPU $(cpu_share "$before" "$after" "$seconds")"
 tmux -L "$session" capture-pane -p -t main | head -3
+# With STREAMLAB_LOG=streamlab::monitor::keyspace=debug: the last polls.
+if [ -n "${STREAMLAB_LOG:-}" ]; then grep "overview poll" "$dir/watch.log" | tail -5; fi

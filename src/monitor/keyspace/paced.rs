@@ -79,6 +79,19 @@ impl Keyspace {
         if all_read {
             self.costs.rotated(taken, elapsed);
         }
+        // `STREAMLAB_LOG=streamlab::monitor::keyspace=debug` and
+        // `--log-file`: what each poll spent and why it stopped.
+        tracing::debug!(
+            ?cost,
+            elapsed_ms = elapsed.as_millis(),
+            taken,
+            target,
+            floor_us = self.costs.floor_us(),
+            per_key_us = self.costs.refresh_us(),
+            refresh_credit_us = self.refresh_bucket.credit_us(),
+            scan_credit_us = self.scan_bucket.credit_us(),
+            "overview poll"
+        );
         Ok(cost)
     }
 
