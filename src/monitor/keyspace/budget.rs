@@ -127,6 +127,14 @@ pub fn adapt_count(count: usize, step_us: f64) -> usize {
     next.clamp(COUNT_MIN, COUNT_MAX)
 }
 
+/// What the next SCAN step is expected to cost before it is afforded:
+/// what steps cost lately, but never more than half the bucket's cap (an
+/// estimate above the cap, after a stall, would never be afforded, and
+/// SCAN would stop for good).
+pub fn expected_step(recent_us: f64, cap_us: f64) -> f64 {
+    recent_us.min(cap_us / 2.0)
+}
+
 /// How many refreshes fit in `credit_us` at `per_key_us` each.
 pub fn fits(credit_us: f64, per_key_us: f64) -> usize {
     if credit_us <= 0.0 {
@@ -467,6 +475,17 @@ mod tests {
         assert_eq!(adapt_count(COUNT_MAX, 1.0), COUNT_MAX);
         assert_eq!(adapt_count(COUNT_MIN, 1e6), COUNT_MIN);
         assert_eq!(adapt_count(0, 0.0), COUNT_MIN);
+    }
+
+    #[test]
+    fn a_scan_step_is_always_affordable_again_after_a_stall() {
+        let cap = cap_us(STEADY_US_PER_S * SCAN_SHARE, Duration::from_secs(1));
+        let mut b = Bucket::default();
+        // A 4 ms stall pushed the estimate above what the bucket can hold.
+        let expected = expected_step(4_000.0, cap);
+        b.refill(Duration::from_secs(60), STEADY_US_PER_S * SCAN_SHARE, cap);
+        assert!(b.affords(expected), "{expected} of {cap}");
+        assert!((expected_step(250.0, cap) - 250.0).abs() < 1e-9);
     }
 
     #[test]

@@ -171,10 +171,7 @@ impl Keyspace {
         for (addr, scan) in self.nodes.iter_mut().flatten() {
             let before = scan.cycles;
             for _ in 0..steps {
-                // A step is expected to cost what steps did lately, but never
-                // more than half the bucket's cap: an estimate above the cap
-                // would never be afforded, and SCAN would stop for good.
-                let expected = self.costs.scan_us.0.min(cap / 2.0);
+                let expected = budget::expected_step(self.costs.scan_us.0, cap);
                 if paced && !self.scan_bucket.affords(expected) {
                     break;
                 }
