@@ -2,8 +2,9 @@
 //! keyspace: 10,000 streams among 30,000 keys, a foreign `orders` stream
 //! with a `billing` group and dead letters, a group whose lag Redis does
 //! not know. `monitor --all --once` lists them all as the read-only ACL
-//! user; the overview engine refreshes every stream within its cycle at a
-//! per-poll cost bounded by its share, whatever the keyspace holds.
+//! user; the overview engine spends at most its budget of Redis time per
+//! second, refreshes the rows on screen every poll, and every stream
+//! within the period it publishes, a period that grows with the keyspace.
 
 mod common;
 #[path = "common/keyspace.rs"]
@@ -140,50 +141,142 @@ async fn match_limits_the_overview_to_a_glob() {
     assert!(!table.stdout.contains("stream:0"), "{}", table.stdout);
 }
 
-/// After the first pass, a poll costs one SCAN step, the rows on screen
-/// and the rotation's share (keys / polls per cycle): every stream is read
-/// again within the cycle, whatever else the keyspace holds.
+/// A simulated second between polls: the budget a poll may spend is what
+/// the time since the last one earned, so the tests drive that time
+/// instead of waiting for it.
+const SECOND: Duration = Duration::from_secs(1);
+
+/// Warm up with simulated seconds until the first pass is done; the polls
+/// it took.
+async fn first_pass(overview: &mut Keyspace, conn: &mut streamlab::redis::Conn) -> u64 {
+    let mut polls = 0;
+    while overview.refresh_within().is_none() {
+        let cost = overview.poll_after(conn, &[], SECOND).await.expect("poll");
+        polls += 1;
+        assert!(polls < 2_000, "the first pass ends: {cost:?}");
+    }
+    polls
+}
+
+/// Redis's own count of command time (µs) since the last CONFIG
+/// RESETSTAT, the check's own INFO and RESETSTAT left out.
+async fn counted(admin: &mut streamlab::redis::Conn) -> u64 {
+    command_stats(admin)
+        .await
+        .iter()
+        .filter(|s| s.name != "info" && s.name != "config|resetstat")
+        .map(|s| s.usec)
+        .sum()
+}
+
+/// The budget of the first pass and after it, with room for what a bucket
+/// may hold at the start and owe at the end (two polls' worth each), and
+/// a PING a poll.
+fn earned(polls: u64, us_per_s: f64) -> u64 {
+    let us_per_s = us_per_s as u64;
+    polls * (us_per_s + 1) + 4 * us_per_s
+}
+
+/// After the first pass (at its stated rate), each simulated second spends
+/// at most the steady budget by Redis's own count (INFO commandstats,
+/// which the engine cannot see: it paces by an estimate above it); the rows on screen are refreshed every poll,
+/// the others in rotation, and every stream is read again within the
+/// period the overview publishes.
 #[tokio::test]
-async fn every_stream_is_refreshed_within_the_cycle_at_a_bounded_cost_per_poll() {
+async fn every_stream_is_refreshed_within_the_published_period_at_the_budget() {
     let redis = server();
     keyspace(&redis.url()).await;
+    let mut admin = connector(&redis.url()).conn("check");
     let mut conn = connector(&redis.url()).read_only().conn("overview");
-    let config = KeyspaceConfig::new(None, Duration::from_secs(1));
-    let polls_per_cycle = config.cycle.as_secs();
+    let config = KeyspaceConfig::new(None, SECOND);
+    let (steady, warmup) = (config.steady_us_per_s, config.warmup_us_per_s);
     let mut overview = Keyspace::new(config);
-    let mut warmup = 0;
-    while !(overview.scan_complete() && overview.all_refreshed()) {
-        overview.poll(&mut conn, &[]).await.expect("poll");
-        warmup += 1;
-        assert!(
-            warmup < 100,
-            "the first pass takes a bounded number of polls"
-        );
-    }
+    let polls = first_pass(&mut overview, &mut conn).await;
+    let spent = counted(&mut admin).await;
+    assert!(
+        spent <= earned(polls, warmup),
+        "first pass: Redis counted {spent} µs in {polls} simulated seconds, over {warmup} µs/s"
+    );
+    assert_eq!(overview.known(), STREAMS + 3, "every stream found");
+
     let rows = overview.rows();
     let visible: Vec<Arc<str>> = rows.iter().take(30).map(|r| r.key.clone()).collect();
-    let share = overview
-        .known()
-        .div_ceil(usize::try_from(polls_per_cycle).unwrap());
+    // The rows on screen take their part of the budget first: the period
+    // published once the engine has seen what they cost.
+    for _ in 0..20 {
+        overview
+            .poll_after(&mut conn, &visible, SECOND)
+            .await
+            .expect("poll");
+    }
+    raw_line(&mut admin, "CONFIG RESETSTAT").await;
     let since = now_ms();
-    for _ in 0..polls_per_cycle {
-        let cost = overview.poll(&mut conn, &visible).await.expect("poll");
-        let most = 1 + share + visible.len();
+    // Poll for as many simulated seconds as the longest period published
+    // meanwhile (it follows the measured costs).
+    let mut period = overview.refresh_within().expect("published");
+    let mut polls = 0;
+    while polls < period.as_secs() {
+        let started = now_ms();
+        let cost = overview
+            .poll_after(&mut conn, &visible, SECOND)
+            .await
+            .expect("poll");
+        polls += 1;
+        period = period.max(overview.refresh_within().expect("still published"));
         assert!(
-            cost.commands as usize <= most && cost.refreshed >= share,
-            "{cost:?}: at most {most} commands (1 SCAN, {share} in rotation, {} on screen)",
-            visible.len()
+            cost.visible == visible.len() && cost.refreshed < overview.known(),
+            "{cost:?}"
+        );
+        let shown = overview
+            .rows()
+            .into_iter()
+            .filter(|r| visible.contains(&r.key));
+        assert!(
+            shown.into_iter().all(|r| r.refreshed_ms >= started),
+            "a row on screen not refreshed by the poll"
         );
     }
-    let stale: Vec<_> = overview
+    // The engine paces by an estimate above Redis's time; Redis's own
+    // count is what the budget promises.
+    let spent = counted(&mut admin).await;
+    assert!(
+        spent <= earned(polls, steady),
+        "Redis counted {spent} µs in {polls} simulated seconds, over {steady} µs/s"
+    );
+    let stale = overview
         .rows()
         .into_iter()
         .filter(|r| r.refreshed_ms < since)
-        .map(|r| r.key)
-        .collect();
+        .count();
+    assert_eq!(stale, 0, "not refreshed within the published {period:?}");
+}
+
+/// The period of a keyspace the budget cannot read within the cycle: a
+/// small budget (200 µs/s) so that a few thousand streams show it.
+async fn period_of(streams: usize) -> Duration {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    keyspace::build(&mut admin, streams, 0).await;
+    let mut conn = connector(&redis.url()).read_only().conn("overview");
+    let mut config = KeyspaceConfig::new(None, SECOND);
+    config.steady_us_per_s = 200.0;
+    let mut overview = Keyspace::new(config);
+    first_pass(&mut overview, &mut conn).await;
+    assert_eq!(overview.known(), streams);
+    overview.refresh_within().expect("published")
+}
+
+/// The revisit period is published once the first pass is done and grows
+/// with the keyspace (a budget, not a period): four times the streams,
+/// a longer period than the cycle and than the smaller keyspace's.
+#[tokio::test]
+async fn the_published_period_grows_with_the_keyspace() {
+    let cycle = KeyspaceConfig::new(None, SECOND).cycle;
+    let small = period_of(2_000).await;
+    let big = period_of(8_000).await;
+    assert!(small >= cycle, "{small:?}");
     assert!(
-        stale.is_empty(),
-        "not refreshed within the cycle: {}",
-        stale.len()
+        big > small * 2,
+        "{big:?} for 8,000 streams, {small:?} for 2,000"
     );
 }

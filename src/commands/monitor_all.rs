@@ -2,7 +2,8 @@
 //! a table or one JSON document per poll. `--once` walks the whole
 //! keyspace (SCAN in steps, back to back) and refreshes every stream
 //! before printing; without it, each poll costs what the dashboard's
-//! overview costs (a SCAN step and the rotation's share of refreshes).
+//! overview costs (its budget of Redis time per second), and once the
+//! first pass is done the output says within what every row is read again.
 //! Read-only throughout.
 
 use std::fmt::Write as _;
@@ -14,6 +15,7 @@ use crate::failure::Failure;
 use crate::monitor::keyspace::rows::Row;
 use crate::monitor::keyspace::{Keyspace, KeyspaceConfig};
 use crate::monitor::snapshot::lag_unknown_reason;
+use crate::output::fmt;
 use crate::output::stdout;
 use crate::output::stream_cells::cells;
 use crate::redis::id::now_ms;
@@ -29,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         let started = std::time::Instant::now();
         let commands = overview.complete(&mut conn).await?;
         let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        print(&session, &overview, args.json, commands, elapsed);
+        print(&session, &overview, args.json, (commands, elapsed), None);
         return Ok(());
     }
     let cancel = shutdown_on_signal();
@@ -46,8 +48,8 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
                 &session,
                 &overview,
                 args.json,
-                cost.commands,
-                cost.round_trip_us,
+                (cost.commands, cost.round_trip_us),
+                overview.refresh_within(),
             ),
             Err(e) => crate::stderr_line!("poll failed (retrying): {e}"),
         }
@@ -70,7 +72,15 @@ pub fn sorted(overview: &Keyspace) -> Vec<Row> {
     rows
 }
 
-fn print(session: &Session, overview: &Keyspace, json: bool, commands: u64, us: u64) {
+/// One poll's output; `period` is within what every row is read again
+/// (polling, once the first pass is done; `--once` has none).
+fn print(
+    session: &Session,
+    overview: &Keyspace,
+    json: bool,
+    (commands, us): (u64, u64),
+    period: Option<std::time::Duration>,
+) {
     let rows = sorted(overview);
     let now = now_ms();
     // Why a lag reads unknown (null), said once for the rows that have one.
@@ -88,6 +98,8 @@ fn print(session: &Session, overview: &Keyspace, json: bool, commands: u64, us: 
             },
             "poll": { "commands": commands, "round_trip_us": us, "taken_ms": now },
         });
+        // Once the first pass is done: within what every row is read again.
+        doc["scan"]["refresh_within_s"] = json!(period.map(|d| d.as_secs()));
         if let Some(server) = session.connector.server() {
             doc["server"] = server.to_json();
         }
@@ -97,6 +109,10 @@ fn print(session: &Session, overview: &Keyspace, json: bool, commands: u64, us: 
         let mut text = table(&rows, now);
         if let Some(why) = unknown {
             let _ = writeln!(text, "lag unknown: {why}");
+        }
+        if let Some(period) = period {
+            let ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX);
+            let _ = writeln!(text, "each row refreshed within {}", fmt::age(ms));
         }
         emit(&text);
     }

@@ -107,8 +107,15 @@ pub struct OverviewView {
     pub commands_per_poll: u64,
     pub commands_per_s: f64,
     pub round_trip_us: u64,
-    /// Commands and time of the previous poll, for the per-second figure.
-    previous: Option<(u64, u64)>,
+    /// Estimated Redis time per second (ms) between the last two polls.
+    pub redis_ms_per_s: f64,
+    /// The budget under way (µs of Redis time per second).
+    pub budget_us_per_s: u64,
+    /// Within what every row is read again (`None` during the first pass).
+    pub refresh_within: Option<std::time::Duration>,
+    /// Commands, Redis time (µs) and time of the previous poll, for the
+    /// per-second figures.
+    previous: Option<(u64, u64, u64)>,
 }
 
 impl OverviewView {
@@ -116,15 +123,19 @@ impl OverviewView {
     pub fn on_poll(&mut self, poll: KeyspaceState, now_ms: u64) {
         self.link = poll.link;
         if poll.taken_ms != self.taken_ms {
-            if let Some((commands, at)) = self.previous
+            if let Some((commands, redis_us, at)) = self.previous
                 && poll.taken_ms > at
             {
-                #[expect(clippy::cast_precision_loss, reason = "a rate for display")]
-                let rate = poll.commands_total.saturating_sub(commands) as f64 * 1000.0
-                    / (poll.taken_ms - at) as f64;
-                self.commands_per_s = rate;
+                #[expect(clippy::cast_precision_loss, reason = "rates for display")]
+                let (commands, redis_us, ms) = (
+                    poll.commands_total.saturating_sub(commands) as f64,
+                    poll.redis_us_total.saturating_sub(redis_us) as f64,
+                    (poll.taken_ms - at) as f64,
+                );
+                self.commands_per_s = commands * 1000.0 / ms;
+                self.redis_ms_per_s = redis_us / ms;
             }
-            self.previous = Some((poll.commands_total, poll.taken_ms));
+            self.previous = Some((poll.commands_total, poll.redis_us_total, poll.taken_ms));
         }
         self.rows = poll.rows;
         self.taken_ms = poll.taken_ms;
@@ -132,6 +143,8 @@ impl OverviewView {
         self.unrefreshed = poll.unrefreshed;
         self.commands_per_poll = poll.last.commands;
         self.round_trip_us = poll.last.round_trip_us;
+        self.budget_us_per_s = poll.budget_us_per_s;
+        self.refresh_within = poll.refresh_within;
         self.arrange(now_ms);
     }
 

@@ -1,45 +1,57 @@
 //! The overview of every stream, at a cost that does not grow with the
-//! keyspace. Streams are found with `SCAN ... TYPE stream` one bounded
-//! step per poll and node ([`scan`]); each known stream is refreshed with
-//! one `XINFO STREAM key FULL COUNT 1` ([`stats`]), plus one XRANGE per
-//! group whose last delivered id moved (for the time lag). A poll
-//! refreshes the rows on screen, then the next share of a round-robin
-//! queue over all the others, sized so each is refreshed within
-//! [`KeyspaceConfig::cycle`]. Scanning and refreshing are per node, so a
-//! cluster's masters are a list where a single server is one entry.
+//! keyspace: a budget of Redis time per second ([`budget`]), not a period.
+//! Streams are found with `SCAN ... TYPE stream` in steps per node whose
+//! COUNT follows the time a step takes ([`scan`]); each known stream is
+//! refreshed with one `XINFO STREAM key FULL COUNT 1` ([`stats`]), plus
+//! one XRANGE per group whose last delivered id moved (for the time lag).
+//! A poll refreshes the rows on screen, then as much of a round-robin
+//! queue over all the others as the budget allows ([`paced`]); the
+//! period within which every row is read again follows from the
+//! keyspace's size and is published ([`Keyspace::refresh_within`]).
+//! Scanning is per node, so a cluster's masters are a list where a single
+//! server is one entry.
 
+pub mod budget;
 pub mod glob;
 pub mod logical;
+mod paced;
 pub mod poller;
 mod refresh;
 pub mod rows;
 pub mod scan;
 pub mod stats;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::monitor::keyspace::logical::{LOOKUPS_PER_POLL, Layouts};
+use crate::monitor::keyspace::budget::{Bucket, Costs};
+use crate::monitor::keyspace::logical::Layouts;
 use crate::monitor::keyspace::rows::Row;
 use crate::monitor::keyspace::scan::{NodeScan, SCAN_COUNT};
 use crate::redis::topology::NodeAddr;
 use crate::redis::{Conn, RedisFailure};
-/// SCAN steps per poll and node until the first pass is complete, so the
-/// overview fills within seconds; one step per poll after that.
-const WARMUP_STEPS: usize = 20;
-/// Never-refreshed streams refreshed per poll while the first pass fills in.
-const WARMUP_REFRESH: usize = 1000;
+
+/// Polls whose lap estimates the published period is the median of
+/// (about a minute).
+const LAPS_KEPT: usize = 60;
 
 #[derive(Debug, Clone)]
 pub struct KeyspaceConfig {
     /// `--match`: only keys matching this glob (SCAN MATCH).
     pub pattern: Option<String>,
-    /// Every stream is refreshed at least this often.
+    /// The rotation reads each stream no more often than this; a bigger
+    /// keyspace than the budget can read in a cycle takes longer (see
+    /// [`Keyspace::refresh_within`]).
     pub cycle: Duration,
     /// Time between polls (the rotation's share per poll follows from it).
     pub interval: Duration,
+    /// SCAN's first COUNT; later steps adapt it to the time a step takes.
     pub scan_count: usize,
+    /// Redis time per second (µs) once the first pass is done, and during
+    /// it ([`budget::STEADY_US_PER_S`], [`budget::WARMUP_US_PER_S`]).
+    pub steady_us_per_s: f64,
+    pub warmup_us_per_s: f64,
 }
 
 impl KeyspaceConfig {
@@ -50,6 +62,8 @@ impl KeyspaceConfig {
             cycle: Duration::from_secs(50),
             interval,
             scan_count: SCAN_COUNT,
+            steady_us_per_s: budget::STEADY_US_PER_S,
+            warmup_us_per_s: budget::WARMUP_US_PER_S,
         }
     }
 }
@@ -58,8 +72,17 @@ impl KeyspaceConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PollCost {
     pub commands: u64,
+    /// Streams refreshed (on screen and in rotation).
     pub refreshed: usize,
+    /// The poll's wall time.
     pub round_trip_us: u64,
+    /// Its Redis time as the client estimates it (an upper bound: round
+    /// trips less the latency floor, see [`budget`]).
+    pub redis_us: u64,
+    /// Of `refreshed`, those on screen.
+    pub visible: usize,
+    /// SCAN steps.
+    pub scan_steps: usize,
 }
 
 /// The overview's memory between polls.
@@ -78,6 +101,16 @@ pub struct Keyspace {
     queue: VecDeque<Arc<str>>,
     /// Logical streams whose partition keys were found.
     layouts: Layouts,
+    /// Redis time left to spend on SCAN steps, and on refreshes.
+    scan_bucket: Bucket,
+    refresh_bucket: Bucket,
+    /// What commands were measured to cost.
+    costs: Costs,
+    /// When the last poll started (the buckets fill with wall time).
+    last_poll: Option<Instant>,
+    /// The lap estimates of recent polls: the published period is their
+    /// median, so it does not jump with every measurement.
+    laps: VecDeque<Duration>,
 }
 
 impl Keyspace {
@@ -90,6 +123,11 @@ impl Keyspace {
             known: HashMap::new(),
             queue: VecDeque::new(),
             layouts: Layouts::default(),
+            scan_bucket: Bucket::default(),
+            refresh_bucket: Bucket::default(),
+            costs: Costs::default(),
+            last_poll: None,
+            laps: VecDeque::new(),
         }
     }
 
@@ -118,39 +156,115 @@ impl Keyspace {
         self.layouts.fold(rows::rows(&self.known))
     }
 
-    /// One poll: SCAN steps, then refresh `visible` and the rotation's share.
+    /// One poll: SCAN steps and refreshes, the rows on screen always,
+    /// the rest as the budget allows for the wall time since the last
+    /// poll (see [`paced`]).
     pub async fn poll(
         &mut self,
         conn: &mut Conn,
         visible: &[Arc<str>],
     ) -> Result<PollCost, RedisFailure> {
-        let started = std::time::Instant::now();
-        let mut cost = PollCost::default();
-        let steps = if self.scan_complete() {
-            1
-        } else {
-            WARMUP_STEPS
-        };
-        cost.commands += self.scan(conn, steps).await?;
-        cost.commands += self.layouts.look_up(conn, LOOKUPS_PER_POLL).await?;
-        let keys = self.due(visible);
-        cost.refreshed = keys.len();
-        cost.commands += self.refresh(conn, &keys).await?;
+        let now = Instant::now();
+        let elapsed = self
+            .last_poll
+            .map_or(self.config.interval, |t| now.duration_since(t));
+        self.last_poll = Some(now);
+        self.poll_after(conn, visible, elapsed).await
+    }
+
+    /// One poll as if `elapsed` had passed since the last one: the budget
+    /// it may spend is that much time's worth. [`Keyspace::poll`] passes
+    /// the wall time; a test passes the time it simulates.
+    pub async fn poll_after(
+        &mut self,
+        conn: &mut Conn,
+        visible: &[Arc<str>],
+        elapsed: Duration,
+    ) -> Result<PollCost, RedisFailure> {
+        let started = Instant::now();
+        let mut cost = self.paced_poll(conn, visible, elapsed).await?;
+        self.note_lap();
         cost.round_trip_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         Ok(cost)
     }
 
     /// Scan every node to the end, then refresh every stream: the
-    /// complete overview (`monitor --all --once`).
+    /// complete overview (`monitor --all --once`), as fast as it goes but
+    /// in short commands (COUNT and batches follow their measured time).
     pub async fn complete(&mut self, conn: &mut Conn) -> Result<u64, RedisFailure> {
-        let mut commands = 0;
+        let mut cost = PollCost::default();
+        self.probe(conn, &mut cost).await?;
         while !self.scan_complete() {
-            commands += self.scan(conn, WARMUP_STEPS).await?;
+            self.scan(conn, usize::MAX, false, &mut cost).await?;
         }
-        commands += self.layouts.look_up(conn, usize::MAX).await?;
+        cost.commands += self.layouts.look_up(conn, usize::MAX).await?;
         let all: Vec<Arc<str>> = self.known.keys().cloned().collect();
-        commands += self.refresh(conn, &all).await?;
-        Ok(commands)
+        self.refresh(conn, &all, &mut cost).await?;
+        Ok(cost.commands)
+    }
+
+    /// The period within which every row is read again, once the first
+    /// pass is done (`None` before): the rotation's lap at the measured
+    /// cost of a refresh and the budget left after the rows on screen,
+    /// never shorter than the cycle. It grows with the keyspace.
+    pub fn refresh_within(&self) -> Option<Duration> {
+        if !(self.scan_complete() && self.all_refreshed()) {
+            return None;
+        }
+        let mut laps: Vec<Duration> = self.laps.iter().copied().collect();
+        if laps.is_empty() {
+            return Some(self.lap());
+        }
+        laps.sort_unstable();
+        Some(laps[laps.len() / 2])
+    }
+
+    /// Note this poll's lap estimate (once the first pass is done).
+    fn note_lap(&mut self) {
+        if !(self.scan_complete() && self.all_refreshed()) {
+            self.laps.clear();
+            return;
+        }
+        if self.laps.len() == LAPS_KEPT {
+            self.laps.pop_front();
+        }
+        self.laps.push_back(self.lap());
+    }
+
+    /// The rotation's lap as estimated now.
+    /// The longer of the model's (cost per key x streams / the budget
+    /// left after the rows on screen) and the pace the rotation keeps:
+    /// stalls the model clips still slow the rotation down.
+    fn lap(&self) -> Duration {
+        let (_, refresh_rate) = self.rates(true, true);
+        let rotation = refresh_rate - self.costs.visible_us_per_s.0;
+        let keys = self.known.len();
+        let modelled = budget::revisit(
+            keys,
+            self.costs.refresh_us(),
+            rotation.max(refresh_rate * 0.1),
+            self.config.cycle,
+        );
+        let measured = self.costs.measured_lap(keys).map(budget::round_up);
+        measured.map_or(modelled, |m| m.max(modelled))
+    }
+
+    /// The budget (Redis time per second, µs) of the phase the overview
+    /// is in: the warm-up's until the first pass is done, then the steady one.
+    pub fn budget_us_per_s(&self) -> f64 {
+        let (scan, refresh) = self.rates(self.scan_complete(), self.all_refreshed());
+        scan + refresh
+    }
+
+    /// The fill rates (SCAN, refreshes) for a phase, at the configured budgets.
+    fn rates(&self, scan_complete: bool, all_read: bool) -> (f64, f64) {
+        let c = &self.config;
+        budget::rates(
+            scan_complete,
+            all_read,
+            c.steady_us_per_s,
+            c.warmup_us_per_s,
+        )
     }
 
     /// The masters to scan: asked first, and again whenever a node has
@@ -179,28 +293,6 @@ impl Keyspace {
         Ok(())
     }
 
-    /// Up to `steps` SCAN steps on each node (one pass per poll at most).
-    async fn scan(&mut self, conn: &mut Conn, steps: usize) -> Result<u64, RedisFailure> {
-        self.nodes(conn).await?;
-        let mut commands = 0;
-        let pattern = self.config.pattern.clone();
-        let count = self.config.scan_count;
-        let mut found = Vec::new();
-        for (addr, scan) in self.nodes.iter_mut().flatten() {
-            let before = scan.cycles;
-            for _ in 0..steps {
-                found.extend(scan.step(conn, addr, pattern.as_deref(), count).await?);
-                commands += 1;
-                if scan.cycles > before {
-                    self.ask_nodes = true;
-                    break;
-                }
-            }
-        }
-        self.learn(found);
-        Ok(commands)
-    }
-
     fn learn(&mut self, keys: Vec<String>) {
         for key in keys {
             if self.known.contains_key(key.as_str()) {
@@ -214,64 +306,6 @@ impl Keyspace {
                 ..Row::default()
             };
             self.known.insert(key, row);
-        }
-    }
-
-    /// The keys to refresh now: those on screen (and their dead-letter
-    /// streams), then the rotation's share from the queue's front.
-    fn due(&mut self, visible: &[Arc<str>]) -> Vec<Arc<str>> {
-        let mut due: Vec<Arc<str>> = Vec::new();
-        let now = crate::redis::id::now_ms();
-        // A key the ACL refused is left alone for a while, on screen too.
-        let mut seen: HashSet<Arc<str>> = self
-            .known
-            .iter()
-            .filter(|(_, r)| r.refused_until_ms > now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in visible.iter().flat_map(|k| self.layouts.expand(k)) {
-            let dead = format!("{key}:dead");
-            for k in [key.as_ref(), dead.as_str()] {
-                if let Some((k, _)) = self.known.get_key_value(k)
-                    && seen.insert(k.clone())
-                {
-                    due.push(k.clone());
-                }
-            }
-        }
-        let share = self.share();
-        let mut taken = 0;
-        while taken < share {
-            let Some(key) = self.queue.pop_front() else {
-                break;
-            };
-            if !self.known.contains_key(&key) {
-                continue; // deleted since it was queued
-            }
-            self.queue.push_back(key.clone());
-            taken += 1;
-            if seen.insert(key.clone()) {
-                due.push(key);
-            }
-        }
-        due
-    }
-
-    /// How many queued keys one poll refreshes: all of them within the
-    /// cycle, faster while some have never been refreshed.
-    fn share(&self) -> usize {
-        let polls = (self.config.cycle.as_secs_f64() / self.config.interval.as_secs_f64()).max(1.0);
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "a count of keys, rounded up"
-        )]
-        let steady = (self.known.len() as f64 / polls).ceil() as usize;
-        if self.all_refreshed() {
-            steady
-        } else {
-            steady.max(WARMUP_REFRESH)
         }
     }
 }

@@ -29,6 +29,13 @@ pub struct KeyspaceState {
     pub scan_complete: bool,
     /// Streams found but not refreshed yet.
     pub unrefreshed: usize,
+    /// Within what every row is read again, once the first pass is done
+    /// (it grows with the keyspace; see `Keyspace::refresh_within`).
+    pub refresh_within: Option<Duration>,
+    /// The budget of the phase under way: Redis time per second (µs).
+    pub budget_us_per_s: u64,
+    /// Estimated Redis time of every poll so far (µs, an upper bound).
+    pub redis_us_total: u64,
 }
 
 pub struct OverviewHandle {
@@ -108,6 +115,13 @@ fn publish(tx: &watch::Sender<KeyspaceState>, overview: &Keyspace, cost: PollCos
     let rows = Arc::new(overview.rows());
     let unrefreshed = rows.iter().filter(|r| r.stats.is_none()).count();
     let complete = overview.scan_complete();
+    let refresh_within = overview.refresh_within();
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "µs per second, small and positive"
+    )]
+    let budget = overview.budget_us_per_s() as u64;
     tx.send_modify(|s| {
         s.rows = rows;
         s.link = Some(LinkState::Connected);
@@ -117,5 +131,8 @@ fn publish(tx: &watch::Sender<KeyspaceState>, overview: &Keyspace, cost: PollCos
         s.commands_total += cost.commands;
         s.scan_complete = complete;
         s.unrefreshed = unrefreshed;
+        s.refresh_within = refresh_within;
+        s.budget_us_per_s = budget;
+        s.redis_us_total += cost.redis_us;
     });
 }

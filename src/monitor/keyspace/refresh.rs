@@ -1,14 +1,17 @@
 //! Refreshing known streams: one `XINFO STREAM key FULL COUNT 1` each, then
 //! one XRANGE per group whose time lag is stale. On a single server they go
-//! in pipelines of [`BATCH`]; on a cluster one at a time, each routed to
-//! its slot's owner (a pipeline may not mix slots). A key that vanished or
+//! in pipelines sized so one batch stays a short stall (`budget::batch_size`);
+//! on a cluster one at a time, each routed to its slot's owner (a pipeline
+//! may not mix slots). Each batch's Redis time is estimated and returned. A key that vanished or
 //! holds another type is dropped; any other error stays on its row.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use ::redis::{Cmd, Value};
 
-use super::Keyspace;
+use super::budget::{batch_size, redis_time};
+use super::{Keyspace, PollCost};
 use crate::monitor::keyspace::rows::Row;
 use crate::monitor::keyspace::stats::{StreamStats, parse_full, xinfo_full_cmd};
 use crate::redis::errors::classify;
@@ -16,8 +19,6 @@ use crate::redis::id::now_ms;
 use crate::redis::reply::entries;
 use crate::redis::{Conn, RedisFailure, is_no_such_key, xrange_cmd};
 
-/// Commands per pipelined round trip (bounds one reply's size).
-const BATCH: usize = 100;
 /// How long a key the ACL refuses is left alone before it is asked again:
 /// every refused command grows the server's ACL LOG, and a permission is
 /// rarely granted within a minute.
@@ -31,16 +32,21 @@ pub fn refused(key: &str, error: &str) -> String {
 }
 
 impl Keyspace {
-    /// Refresh `keys`; returns the commands sent.
+    /// Refresh `keys`, counting into `cost`; returns their estimated
+    /// Redis time (µs).
     pub(super) async fn refresh(
         &mut self,
         conn: &mut Conn,
         keys: &[Arc<str>],
-    ) -> Result<u64, RedisFailure> {
-        let mut commands = 0;
-        for chunk in keys.chunks(BATCH) {
+        cost: &mut PollCost,
+    ) -> Result<f64, RedisFailure> {
+        let mut spent = 0.0;
+        for chunk in keys.chunks(batch_size(self.costs.refresh_us())) {
+            // Only the round trips are timed, not the reading of the rows.
             let infos: Vec<Cmd> = chunk.iter().map(|k| xinfo_full_cmd(k)).collect();
+            let started = Instant::now();
             let replies = send(conn, &infos, self.cluster, "XINFO").await?;
+            let mut elapsed = started.elapsed();
             let now = now_ms();
             for (key, reply) in chunk.iter().zip(replies) {
                 self.apply(key, reply, now);
@@ -50,13 +56,32 @@ impl Keyspace {
                 .iter()
                 .map(|(key, _, after)| xrange_cmd(key, after, "+", 1))
                 .collect();
+            let started = Instant::now();
             let replies = send(conn, &ranges, self.cluster, "XRANGE").await?;
+            elapsed += started.elapsed();
             for ((key, group, _), reply) in lagging.iter().zip(replies) {
                 self.apply_next(key, *group, reply);
             }
-            commands += (infos.len() + ranges.len()) as u64;
+            let commands = infos.len() + ranges.len();
+            let trips = match (self.cluster, ranges.is_empty()) {
+                (true, _) => commands,
+                (false, true) => 1,
+                (false, false) => 2,
+            };
+            self.costs.round_trips(elapsed, trips);
+            let us = redis_time(elapsed, self.costs.floor_us(), trips, commands);
+            self.costs.refresh.add(chunk.len(), us);
+            spent += us;
+            cost.commands += commands as u64;
         }
-        Ok(commands)
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "µs, positive"
+        )]
+        let whole = spent as u64;
+        cost.redis_us += whole;
+        Ok(spent)
     }
 
     /// Take one stream's XINFO FULL reply into its row.

@@ -154,13 +154,19 @@ pub fn dead_of(key: &str) -> Option<&str> {
 /// Rows from what is known per key: every key, except dead-letter streams
 /// whose stream is known too (they become that row's `dead`).
 pub fn rows(known: &HashMap<Arc<str>, Row>) -> Vec<Row> {
+    // The dead-letter streams first (few), so a row needs no key built to
+    // find its own: 100,000 rows, 100,000 allocations fewer a poll.
+    let dead: HashMap<&str, Option<u64>> = known
+        .values()
+        .filter_map(|r| dead_of(&r.key).map(|base| (base, r.length())))
+        .filter(|(base, _)| known.contains_key(*base))
+        .collect();
     known
         .values()
-        .filter(|r| dead_of(&r.key).is_none_or(|base| !known.contains_key(base)))
-        .map(|r| {
-            let dead_key = format!("{}:dead", r.key);
-            let dead = known.get(dead_key.as_str()).and_then(Row::length);
-            Row { dead, ..r.clone() }
+        .filter(|r| dead_of(&r.key).is_none_or(|base| !dead.contains_key(base)))
+        .map(|r| Row {
+            dead: dead.get(r.key.as_ref()).copied().flatten(),
+            ..r.clone()
         })
         .collect()
 }

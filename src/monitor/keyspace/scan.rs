@@ -1,7 +1,8 @@
 //! Finding streams: `SCAN cursor [MATCH pattern] COUNT n TYPE stream`, one
 //! bounded step at a time, per node (on a cluster every master has its own
 //! keyspace and cursor; a single server is the one-node case). Never KEYS,
-//! never a whole SCAN in one go: each step visits about `COUNT` keys.
+//! never a whole SCAN in one go: each step visits about `COUNT` keys, a
+//! COUNT each node adapts so that a step stays short.
 
 use ::redis::{Cmd, Value, cmd};
 
@@ -9,8 +10,9 @@ use crate::redis::reply::{bad, items, text};
 use crate::redis::topology::NodeAddr;
 use crate::redis::{Conn, RedisFailure};
 
-/// Keys one SCAN step visits (Redis's COUNT hint).
-pub const SCAN_COUNT: usize = 500;
+/// Keys the first SCAN step visits (Redis's COUNT hint); later steps
+/// follow the time a step takes (see `budget::adapt_count`).
+pub const SCAN_COUNT: usize = crate::monitor::keyspace::budget::COUNT_START;
 
 /// One node's walk through its keyspace.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +24,8 @@ pub struct NodeScan {
     pub found_this_cycle: u64,
     /// Stream keys the last complete pass found.
     pub found_last_cycle: Option<u64>,
+    /// The COUNT of this node's next step (0 until its first).
+    pub count: usize,
 }
 
 pub fn scan_cmd(cursor: u64, pattern: Option<&str>, count: usize) -> Cmd {

@@ -129,12 +129,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State) {
             Span::styled(state.access.label(), Style::new().fg(Color::Green)),
             Span::styled(progress, dim()),
         ]),
-        Line::raw(format!(
-            " overview: {} cmds last poll = {:.0} cmds/s, rtt {:.1}ms; rows on screen each poll, the rest in rotation",
-            o.commands_per_poll,
-            o.commands_per_s,
-            micros_as_ms(o.round_trip_us)
-        )),
+        Line::raw(format!(" overview: {}", cost_line(o))),
     ];
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -153,4 +148,26 @@ fn style(r: &Row) -> Style {
     } else {
         Style::new()
     }
+}
+
+/// What the overview costs Redis and how fresh its rows are: `each row
+/// refreshed within 4m10s` once the first pass is done (the period grows
+/// with the keyspace), the first pass's stated budget before.
+pub fn cost_line(o: &crate::tui::overview::OverviewView) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a budget for display")]
+    let budget_ms = o.budget_us_per_s as f64 / 1000.0;
+    let freshness = o.refresh_within.map_or_else(
+        || format!("first pass at up to {budget_ms:.0} ms of Redis time/s"),
+        |p| format!("each row refreshed within {}", fmt::age(duration_ms(p))),
+    );
+    format!(
+        "{freshness}, rows on screen every poll; {:.0} cmds/s, ~{:.1} of {budget_ms:.0} ms Redis time/s, rtt {:.1}ms",
+        o.commands_per_s,
+        o.redis_ms_per_s,
+        micros_as_ms(o.round_trip_us)
+    )
+}
+
+fn duration_ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -279,6 +279,9 @@ fn overview() -> State {
     o.commands_per_poll = 12;
     o.commands_per_s = 11.6;
     o.round_trip_us = 850;
+    o.redis_ms_per_s = 0.94;
+    o.budget_us_per_s = 2_000;
+    o.refresh_within = Some(std::time::Duration::from_secs(250));
     o.set_height(crate::tui::layout::overview_rows(30));
     o.arrange(NOW);
     s
@@ -340,6 +343,8 @@ fn overview_while_the_first_scan_runs() {
     let mut s = overview();
     s.overview.rows = std::sync::Arc::new(Vec::new());
     s.overview.scan_complete = false;
+    s.overview.refresh_within = None;
+    s.overview.budget_us_per_s = 10_000;
     s.overview.arrange(NOW);
     insta::assert_snapshot!(screen(100, 24, &s));
 }
