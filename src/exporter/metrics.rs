@@ -99,6 +99,10 @@ const GAUGES: &[(&str, &str)] = &[
         "Stream keys found so far (partitions and dead-letter streams included)",
     ),
     (
+        "streamlab_refresh_within_seconds",
+        "Every stream's figures are read again within this many seconds (grows with the keyspace under the 2 ms/s budget); absent during the first pass",
+    ),
+    (
         "streamlab_scrape_duration_seconds",
         "How long this scrape took to gather its series, before encoding",
     ),
@@ -365,6 +369,9 @@ fn health(s: &mut Series, state: &Published) {
         &none,
         f(state.streams_known as u64),
     );
+    if let Some(seconds) = state.refresh_within_seconds {
+        s.gauge("streamlab_refresh_within_seconds", &none, seconds);
+    }
 }
 
 /// Which exposition format a scraper gets.

@@ -42,6 +42,10 @@ pub struct Published {
     pub scan_complete: bool,
     /// Stream keys known (partitions and dead-letter streams included).
     pub streams_known: usize,
+    /// Every stream is read again within this many seconds (the overview's
+    /// budget makes it grow with the keyspace); `None` until the first
+    /// pass is done.
+    pub refresh_within_seconds: Option<f64>,
 }
 
 /// Start the poll; its state is on the returned receiver.
@@ -127,6 +131,7 @@ fn publish(
     let clears = Arc::new(poll.clears.figures());
     let scan_complete = poll.keyspace.scan_complete();
     let streams_known = poll.keyspace.known();
+    let refresh_within = poll.keyspace.refresh_within().map(|d| d.as_secs_f64());
     tx.send_modify(|p| {
         p.rows = rows;
         p.poison = poison;
@@ -138,6 +143,7 @@ fn publish(
         p.commands_total += commands;
         p.scan_complete = scan_complete;
         p.streams_known = streams_known;
+        p.refresh_within_seconds = refresh_within;
     });
 }
 
