@@ -6,7 +6,8 @@
 //! master's streams are exported, and behind Sentinel the master's; while
 //! Redis is down `streamlab_up` is 0 and no stream series is served, and
 //! it recovers; the shipped alert rules pass `promtool check rules` and
-//! their unit tests; a listen address that cannot be bound is one
+//! their unit tests, and a real Prometheus evaluating them fires for a
+//! stalled consumer; a listen address that cannot be bound is one
 //! `error:` line, exit 2.
 
 #[path = "common/cluster.rs"]
@@ -456,6 +457,51 @@ async fn while_redis_is_down_up_is_0_and_no_stream_is_served_then_it_recovers() 
         }
         deadline.tick().await;
     }
+}
+
+/// Paged for a stuck queue: a real Prometheus evaluates the shipped rules
+/// (their expressions as shipped, every `for:` shortened to 0s so the test
+/// need not wait minutes) on the exporter's figures, and fires
+/// StreamlabConsumerStalled for the consumer that took entries and stopped
+/// reading; nothing fires for the stream without a group.
+#[tokio::test]
+async fn prometheus_with_the_shipped_rules_pages_for_a_stalled_consumer() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    queue(&mut admin).await;
+    let exp = exporter(&redis.url(), "--stuck-after 1s").await;
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/prometheus/alerts.yml");
+    let shipped = std::fs::read_to_string(shipped).expect("the shipped rules");
+    let rules: Vec<String> = shipped
+        .lines()
+        .map(|line| match line.split_once("for:") {
+            Some((indent, _)) if indent.trim().is_empty() => format!("{indent}for: 0s"),
+            _ => line.to_owned(),
+        })
+        .collect();
+    let prom =
+        Prometheus::start_with_rules(std::slice::from_ref(&exp.addr), Some(&rules.join("\n")));
+    let firing = r#"ALERTS{alertname="StreamlabConsumerStalled",alertstate="firing"}"#;
+    let until = std::time::Instant::now() + WAIT;
+    loop {
+        let alerts = prom.query(firing).await;
+        let c1 = alerts.iter().any(|(l, _)| {
+            l.get("stream").is_some_and(|s| s == "orders")
+                && l.get("group").is_some_and(|g| g == "billing")
+                && l.get("consumer").is_some_and(|c| c == "c1")
+        });
+        if c1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "{firing} for c1 within {WAIT:?}: {alerts:?}; log: {}",
+            prom.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let quiet = prom.query(r#"ALERTS{stream="quiet"}"#).await;
+    assert!(quiet.is_empty(), "{quiet:?}");
 }
 
 #[tokio::test]

@@ -32,6 +32,12 @@ pub struct Prometheus {
 impl Prometheus {
     /// Start one scraping `targets` (host:port) every second as job `streamlab`.
     pub fn start(targets: &[String]) -> Self {
+        Self::start_with_rules(targets, None)
+    }
+
+    /// The same, evaluating the alerting `rules` (a rules file's text)
+    /// every second.
+    pub fn start_with_rules(targets: &[String], rules: Option<&str>) -> Self {
         let binary = tool("prometheus");
         let dir = tempfile::tempdir().expect("temp dir");
         let port = crate::common::standalone::free_port().expect("a free port");
@@ -40,9 +46,14 @@ impl Prometheus {
             .map(|t| format!("'{t}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        let config = format!(
+        let mut config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: streamlab\n    static_configs:\n      - targets: [{list}]\n"
         );
+        if let Some(rules) = rules {
+            let path = dir.path().join("rules.yml");
+            std::fs::write(&path, rules).expect("write the rules");
+            config.push_str(&format!("rule_files:\n  - '{}'\n", path.display()));
+        }
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("write the config");
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log file");
