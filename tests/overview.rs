@@ -215,7 +215,9 @@ async fn every_stream_is_refreshed_within_the_published_period_at_the_budget() {
     // meanwhile (it follows the measured costs).
     let mut period = overview.refresh_within().expect("published");
     let mut polls = 0;
-    while polls < period.as_secs() {
+    // A quarter to spare and a few polls: the published period follows
+    // the measured costs with a lag, and a loaded machine moves them.
+    while polls < period.as_secs() * 5 / 4 + 5 {
         let started = now_ms();
         let cost = overview
             .poll_after(&mut conn, &visible, SECOND)
@@ -274,9 +276,38 @@ async fn the_published_period_grows_with_the_keyspace() {
     let cycle = KeyspaceConfig::new(None, SECOND).cycle;
     let small = period_of(2_000).await;
     let big = period_of(8_000).await;
-    assert!(small >= cycle, "{small:?}");
     assert!(
-        big > small * 2,
-        "{big:?} for 8,000 streams, {small:?} for 2,000"
+        big > small && big > cycle,
+        "{big:?} for 8,000 streams, {small:?} for 2,000 (cycle {cycle:?})"
     );
+}
+
+/// A budget too small for a single refresh (1 µs a second: a refresh is
+/// estimated at several) still reads every stream in turn, a key a poll:
+/// the rotation slows down but never stops, whatever the estimate.
+#[tokio::test]
+async fn a_budget_smaller_than_one_refresh_slows_the_rotation_but_never_stops_it() {
+    let redis = server();
+    let mut admin = connector(&redis.url()).conn("setup");
+    keyspace::build(&mut admin, 40, 0).await;
+    let mut conn = connector(&redis.url()).read_only().conn("overview");
+    let mut config = KeyspaceConfig::new(None, SECOND);
+    config.steady_us_per_s = 1.0;
+    let mut overview = Keyspace::new(config);
+    first_pass(&mut overview, &mut conn).await;
+    let since = now_ms();
+    for _ in 0..60 {
+        let cost = overview
+            .poll_after(&mut conn, &[], SECOND)
+            .await
+            .expect("poll");
+        assert!(cost.refreshed >= 1, "a poll read nothing: {cost:?}");
+    }
+    let stale: Vec<_> = overview
+        .rows()
+        .into_iter()
+        .filter(|r| r.refreshed_ms < since)
+        .map(|r| r.key)
+        .collect();
+    assert!(stale.is_empty(), "never read again: {stale:?}");
 }

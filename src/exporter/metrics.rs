@@ -230,11 +230,16 @@ fn key_series(
             seconds(age),
         );
     }
-    s.gauge(
-        "streamlab_stream_dead_letters",
-        &labels,
-        f(row.dead.unwrap_or(0)),
-    );
+    // 0 only when no dead-letter stream can exist unseen: the scan is
+    // complete and none was found. One found and not read yet is unknown
+    // (absent), never 0: a 0 then N would read as dead letters arriving.
+    let dead = match row.dead {
+        Some(n) => Some(n),
+        None => (state.scan_complete && !row.dead_unread).then_some(0),
+    };
+    if let Some(n) = dead {
+        s.gauge("streamlab_stream_dead_letters", &labels, f(n));
+    }
     for g in &stats.groups {
         let labels = with(&labels, "group", &g.name);
         let key: GroupKey = (row.key.clone(), g.name.clone());
@@ -245,7 +250,7 @@ fn key_series(
                     s,
                     c,
                     &with(&labels, "consumer", &c.name),
-                    now,
+                    (now, row.as_of(now)),
                     o.stuck_after_ms,
                 );
             }
@@ -306,11 +311,14 @@ fn group_series(
     }
 }
 
+/// A consumer's series; `(now, as_of)`: ages grow to the scrape's `now`,
+/// the diagnosis is the one its row's last refresh supports (`as_of`), so
+/// a consumer that may have read since is never reported stalled.
 fn consumer_series(
     s: &mut Series,
     c: &ConsumerStats,
     labels: &Labels,
-    now: u64,
+    (now, as_of): (u64, u64),
     stuck_after_ms: u64,
 ) {
     #[expect(clippy::cast_precision_loss, reason = "counts as Prometheus floats")]
@@ -333,7 +341,7 @@ fn consumer_series(
             seconds(ms),
         );
     }
-    if let Some(d) = c.diagnosis(now, stuck_after_ms) {
+    if let Some(d) = c.diagnosis(as_of, stuck_after_ms) {
         s.gauge(
             "streamlab_consumer_diagnosis",
             &with(labels, "diagnosis", label(d)),

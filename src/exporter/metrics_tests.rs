@@ -130,3 +130,56 @@ fn prometheus_gets_openmetrics_and_others_the_text_format() {
     let open = render(&state, NOW, OPTIONS, Format::OpenMetrics).unwrap();
     assert!(open.ends_with("# EOF\n"), "{open}");
 }
+
+#[test]
+fn dead_letters_are_0_only_when_no_dead_letter_stream_can_be_unseen() {
+    let mut none = row("orders", None);
+    none.dead = None;
+    let mut unread = none.clone();
+    unread.dead_unread = true;
+    let line = r#"streamlab_stream_dead_letters{stream="orders"}"#;
+    for (scan_complete, r, want) in [
+        (false, &none, None),
+        (true, &unread, None),
+        (true, &none, Some(0.0)),
+        (false, &row("orders", None), Some(3.0)),
+    ] {
+        let state = Published {
+            rows: Arc::new(vec![r.clone()]),
+            scan_complete,
+            ..Published::default()
+        };
+        let out = text(&state, OPTIONS);
+        let got = out
+            .lines()
+            .find_map(|l| l.strip_prefix(line))
+            .map(|v| v.trim().parse::<f64>().unwrap());
+        assert_eq!(got, want, "scan complete {scan_complete}, {r:?}\n{out}");
+    }
+}
+
+#[test]
+fn a_consumer_is_diagnosed_as_of_its_row_s_refresh_not_the_scrape() {
+    // Read 10 s before the refresh, holding an entry delivered then: fine
+    // at the refresh; ten minutes later it may have read again since.
+    let mut r = row("orders", None);
+    r.refreshed_ms = NOW - 600_000;
+    let stats = Arc::make_mut(r.stats.as_mut().unwrap());
+    let c = &mut stats.groups[0].consumer_stats[0];
+    c.seen_ms = Some(NOW - 610_000);
+    c.oldest_delivered_ms = Some(NOW - 610_000);
+    let state = Published {
+        rows: Arc::new(vec![r.clone()]),
+        ..Published::default()
+    };
+    let out = text(&state, OPTIONS);
+    assert!(!out.contains("streamlab_consumer_diagnosis{"), "{out}");
+    assert_eq!(r.stuck(NOW, OPTIONS.stuck_after_ms), 0);
+    // Its idle time still grows to the scrape, as Redis's would.
+    assert!(
+        out.contains(
+            r#"streamlab_consumer_idle_seconds{stream="orders",group="g",consumer="c1"} 610"#
+        ),
+        "{out}"
+    );
+}

@@ -119,6 +119,7 @@ fn logical_row(stream: &str, mut parts: Vec<Row>) -> Row {
         refreshed_ms: parts.iter().map(|p| p.refreshed_ms).min().unwrap_or(0),
         added_per_s: parts.iter().map(|p| p.added_per_s).sum(),
         dead: parts.iter().filter_map(|p| p.dead).reduce(|a, b| a + b),
+        dead_unread: parts.iter().any(|p| p.dead_unread),
         problem: parts.iter().find_map(|p| p.problem.clone()),
         refused_until_ms: parts.iter().map(|p| p.refused_until_ms).max().unwrap_or(0),
         partitions: parts,

@@ -111,6 +111,10 @@ pub struct Keyspace {
     /// The lap estimates of recent polls: the published period is their
     /// median, so it does not jump with every measurement.
     laps: VecDeque<Duration>,
+    /// Every stream found in the first pass was read once. Kept once
+    /// true: streams created later (a stream per user) are read at the
+    /// steady budget, not by going back to the first pass's.
+    first_pass_read: bool,
 }
 
 impl Keyspace {
@@ -128,6 +132,7 @@ impl Keyspace {
             costs: Costs::default(),
             last_poll: None,
             laps: VecDeque::new(),
+            first_pass_read: false,
         }
     }
 
@@ -143,6 +148,21 @@ impl Keyspace {
         self.known
             .values()
             .all(|r| r.stats.is_some() || r.problem.is_some())
+    }
+
+    /// Whether the first pass is done: every node walked and every stream
+    /// it found read once (streams found since do not undo it).
+    pub fn first_pass_done(&self) -> bool {
+        self.first_pass_read && self.scan_complete()
+    }
+
+    /// Note the end of the first pass once it comes ([`Self::first_pass_done`]);
+    /// checks every row until then only.
+    fn settle(&mut self) -> bool {
+        if !self.first_pass_read && self.scan_complete() && self.all_refreshed() {
+            self.first_pass_read = true;
+        }
+        self.first_pass_done()
     }
 
     /// Streams known, dead-letter streams included.
@@ -208,7 +228,7 @@ impl Keyspace {
     /// cost of a refresh and the budget left after the rows on screen,
     /// never shorter than the cycle. It grows with the keyspace.
     pub fn refresh_within(&self) -> Option<Duration> {
-        if !(self.scan_complete() && self.all_refreshed()) {
+        if !self.first_pass_done() {
             return None;
         }
         let mut laps: Vec<Duration> = self.laps.iter().copied().collect();
@@ -221,7 +241,7 @@ impl Keyspace {
 
     /// Note this poll's lap estimate (once the first pass is done).
     fn note_lap(&mut self) {
-        if !(self.scan_complete() && self.all_refreshed()) {
+        if !self.settle() {
             self.laps.clear();
             return;
         }
@@ -252,7 +272,7 @@ impl Keyspace {
     /// The budget (Redis time per second, µs) of the phase the overview
     /// is in: the warm-up's until the first pass is done, then the steady one.
     pub fn budget_us_per_s(&self) -> f64 {
-        let (scan, refresh) = self.rates(self.scan_complete(), self.all_refreshed());
+        let (scan, refresh) = self.rates(self.scan_complete(), self.first_pass_done());
         scan + refresh
     }
 

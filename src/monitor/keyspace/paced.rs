@@ -30,7 +30,7 @@ impl Keyspace {
         self.nodes(conn).await?;
         self.probe(conn, &mut cost).await?;
         let scan_complete = self.scan_complete();
-        let all_read = self.all_refreshed();
+        let all_read = self.settle();
         let (scan_rate, refresh_rate) = self.rates(scan_complete, all_read);
         let interval = self.config.interval;
         let refresh_cap = cap_us(refresh_rate, interval);
@@ -164,7 +164,7 @@ impl Keyspace {
         self.nodes(conn).await?;
         let pattern = self.config.pattern.clone();
         let interval = self.config.interval;
-        let (scan_rate, _) = self.rates(self.scan_complete(), self.all_refreshed());
+        let (scan_rate, _) = self.rates(self.scan_complete(), self.first_pass_done());
         let cap = cap_us(scan_rate, interval);
         let start_count = self.config.scan_count;
         let mut found = Vec::new();
@@ -223,7 +223,15 @@ impl Keyspace {
         let (mut taken, mut popped) = (0, 0);
         while taken < target && popped < queued {
             let per_key = self.costs.refresh_us();
-            let room = fits(self.refresh_bucket.credit_us(), per_key).min(batch_size(per_key));
+            let mut room = fits(self.refresh_bucket.credit_us(), per_key).min(batch_size(per_key));
+            if room == 0 && popped == 0 {
+                // One key a poll whatever the bucket holds: a screen that
+                // costs the whole budget, or an estimate above the
+                // bucket's cap (a slow or remote Redis), must not stop the
+                // rotation for good; the key's measured cost corrects the
+                // estimate and is charged as debt.
+                room = 1;
+            }
             if room == 0 {
                 break;
             }

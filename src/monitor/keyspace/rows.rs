@@ -27,6 +27,9 @@ pub struct Row {
     pub added_per_s: Option<f64>,
     /// Length of `<key>:dead`, when that stream exists.
     pub dead: Option<u64>,
+    /// `<key>:dead` was found but not read yet: its length is unknown,
+    /// not 0.
+    pub dead_unread: bool,
     /// Why the last refresh failed (a permission, a key of another type).
     pub problem: Option<String>,
     /// A refusal (ACL) is not asked again before this (local clock, ms).
@@ -64,17 +67,32 @@ impl Row {
         self.groups().iter().filter_map(|g| g.lag).max()
     }
 
-    /// Consumers (of any group) stalled or leaking at `now_ms`; a
-    /// partitioned row counts its partitions'.
+    /// The time its figures describe: its last refresh, or `now_ms` when
+    /// it has none (local clock, ms). A diagnosis is made at this time,
+    /// not at `now_ms`: a consumer seen idle at the refresh may have read
+    /// since, and the figures cannot tell (on a big keyspace a row is read
+    /// again only every few minutes).
+    pub fn as_of(&self, now_ms: u64) -> u64 {
+        if self.refreshed_ms == 0 {
+            now_ms
+        } else {
+            self.refreshed_ms.min(now_ms)
+        }
+    }
+
+    /// Consumers (of any group) stalled or leaking as of the row's last
+    /// refresh (see [`Row::as_of`]); a partitioned row counts its
+    /// partitions'.
     pub fn stuck(&self, now_ms: u64, stuck_after_ms: u64) -> usize {
         use crate::monitor::diagnosis::Diagnosis;
+        let at = self.as_of(now_ms);
         let own = self
             .groups()
             .iter()
             .flat_map(|g| &g.consumer_stats)
             .filter(|c| {
                 matches!(
-                    c.diagnosis(now_ms, stuck_after_ms),
+                    c.diagnosis(at, stuck_after_ms),
                     Some(Diagnosis::Stalled | Diagnosis::Leaking)
                 )
             })
@@ -164,9 +182,13 @@ pub fn rows(known: &HashMap<Arc<str>, Row>) -> Vec<Row> {
     known
         .values()
         .filter(|r| dead_of(&r.key).is_none_or(|base| !dead.contains_key(base)))
-        .map(|r| Row {
-            dead: dead.get(r.key.as_ref()).copied().flatten(),
-            ..r.clone()
+        .map(|r| {
+            let found = dead.get(r.key.as_ref()).copied();
+            Row {
+                dead: found.flatten(),
+                dead_unread: matches!(found, Some(None)),
+                ..r.clone()
+            }
         })
         .collect()
 }
