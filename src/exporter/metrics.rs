@@ -433,10 +433,38 @@ impl Format {
         let mut out = String::new();
         match self {
             Self::Text => prometheus_client::encoding::prometheus_text::encode(&mut out, registry)?,
-            Self::OpenMetrics => prometheus_client::encoding::text::encode(&mut out, registry)?,
+            Self::OpenMetrics => {
+                prometheus_client::encoding::text::encode(&mut out, registry)?;
+                out = openmetrics_infinities(&out);
+            }
         }
         Ok(out)
     }
+}
+
+/// prometheus-client 0.26 writes an infinite gauge as `inf` in
+/// OpenMetrics (its float formatter's word), where the format says
+/// `+Inf`; Prometheus reads either, stricter parsers only the latter. A
+/// sample's value ends its line (labels are quoted and closed before it),
+/// so only those words at the end of a line are rewritten.
+fn openmetrics_infinities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let fixed = if let Some(head) = body.strip_suffix(" -inf") {
+            Some(format!("{head} -Inf"))
+        } else {
+            body.strip_suffix(" inf").map(|head| format!("{head} +Inf"))
+        };
+        match fixed {
+            Some(f) if !body.starts_with('#') => {
+                out.push_str(&f);
+                out.push_str(&line[body.len()..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// The page a scrape gets: the series of `state`, timed.

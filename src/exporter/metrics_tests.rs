@@ -183,3 +183,19 @@ fn a_consumer_is_diagnosed_as_of_its_row_s_refresh_not_the_scrape() {
         "{out}"
     );
 }
+
+#[test]
+fn openmetrics_writes_infinity_as_the_format_spells_it() {
+    let mut state = Published {
+        rows: Arc::new(vec![row("orders", Some(4))]),
+        ..Published::default()
+    };
+    let key: GroupKey = ("orders".into(), "g".into());
+    state.clears = Arc::new([(key, f64::INFINITY)].into_iter().collect());
+    let out = render(&state, NOW, OPTIONS, Format::OpenMetrics).unwrap();
+    assert!(
+        out.contains("streamlab_group_clears_in_seconds{stream=\"orders\",group=\"g\"} +Inf\n"),
+        "{out}"
+    );
+    assert!(!out.contains(" inf\n"), "{out}");
+}
