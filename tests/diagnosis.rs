@@ -226,8 +226,9 @@ async fn poison_entries_are_found_over_the_whole_pel_in_bounded_pages() {
 }
 
 /// A running `monitor --group` started before anything exists waits for
-/// the stream (a worker creates stream and group at once) instead of
-/// calling the group unknown, then prints it.
+/// the stream, then for the group (a producer may create the stream before
+/// a worker creates its group), saying so, instead of calling the group
+/// unknown, then prints it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_monitor_waits_for_a_stream_that_does_not_exist_yet() {
     let redis = server();
@@ -243,9 +244,19 @@ async fn a_running_monitor_waits_for_a_stream_that_does_not_exist_yet() {
         async move { printed }
     })
     .await;
+    // A producer creates the stream before any worker creates the group:
+    // the monitor says so once and waits, it does not end.
     let mut conn = connector(&url).conn("driver");
-    create_group(&mut conn, &stream, "g", "0").await.unwrap();
     add_tasks(&mut conn, &stream, 2).await;
+    wait_for("the note that the group does not exist yet", WAIT, || {
+        let noted = monitor
+            .stderr_lines()
+            .iter()
+            .any(|l| l.contains("--group g") && l.contains("no such group yet"));
+        async move { noted }
+    })
+    .await;
+    create_group(&mut conn, &stream, "g", "0").await.unwrap();
     wait_for("the group printed", WAIT, || {
         let printed = monitor
             .stdout_lines()

@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         .collect();
     // Once `--group` was found, a later poll without it is data lost on
     // the server (a restart, a DESTROY), reported as such, not a typo.
-    let mut group_seen = false;
+    let mut group_seen = GroupWatch::default();
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -69,7 +69,7 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
             let mut parts =
                 poll_partitions(&mut conn, &layout.partitions, page.as_ref(), stuck).await?;
             report
-                .check_group(&parts, &mut group_seen)
+                .check_group(&parts, &mut group_seen, args.once)
                 .map_err(Stop::Usage)?;
             count_deleted(&mut conn, &mut parts).await?;
             for (part, walker) in parts.iter_mut().zip(&mut walkers) {
@@ -99,6 +99,15 @@ pub async fn run(global: &GlobalArgs, args: &MonitorArgs) -> Result<(), Failure>
         }
     }
     Ok(())
+}
+
+/// What a running monitor knows of the `--group` it was asked for.
+#[derive(Default)]
+struct GroupWatch {
+    /// Seen once: its absence later is a loss, not a typo.
+    seen: bool,
+    /// "No such group yet" was said.
+    noted: bool,
 }
 
 /// Why a poll gave no report: bad input ends the command, Redis errors
@@ -149,16 +158,23 @@ struct Report {
 }
 
 impl Report {
-    /// `--group` names a group the stream has, or the command ends naming
-    /// those it has (a typo must not print nothing and exit 0). Checked
-    /// until the group is first seen: a stream that does not exist yet is
-    /// waited for (a worker creates stream and group at once), and a group
-    /// gone after it was seen is a loss `monitor` reports, not bad input.
-    fn check_group(&self, parts: &[Snapshot], seen: &mut bool) -> Result<(), Failure> {
+    /// `--group` names a group the stream has, or the command says so
+    /// naming those it has (a typo must not print nothing and exit 0):
+    /// `--once` ends there (exit 2); a running monitor says it once on
+    /// stderr and waits, since a producer often creates the stream before
+    /// a worker creates its group. A stream that does not exist yet is
+    /// waited for, and a group gone after it was seen is a loss `monitor`
+    /// reports, not bad input.
+    fn check_group(
+        &self,
+        parts: &[Snapshot],
+        watch: &mut GroupWatch,
+        once: bool,
+    ) -> Result<(), Failure> {
         let Some(wanted) = &self.only else {
             return Ok(());
         };
-        if *seen || parts.iter().all(|p| p.stream.is_none()) {
+        if watch.seen || parts.iter().all(|p| p.stream.is_none()) {
             return Ok(());
         }
         let mut names: Vec<&str> = parts
@@ -166,7 +182,7 @@ impl Report {
             .flat_map(|p| p.group_infos().map(|g| g.name.as_str()))
             .collect();
         if names.contains(&wanted.as_str()) {
-            *seen = true;
+            watch.seen = true;
             return Ok(());
         }
         names.sort_unstable();
@@ -177,9 +193,18 @@ impl Report {
         } else {
             format!("its groups: {}", names.join(", "))
         };
-        Err(Failure::usage(format!(
-            "--group {wanted}: stream '{stream}' has no such group ({has}); drop --group to see them all"
-        )))
+        if once {
+            return Err(Failure::usage(format!(
+                "--group {wanted}: stream '{stream}' has no such group ({has}); drop --group to see them all"
+            )));
+        }
+        if !watch.noted {
+            watch.noted = true;
+            crate::stderr_line!(
+                "note: --group {wanted}: stream '{stream}' has no such group yet ({has}); waiting for it (Ctrl-C stops, drop --group to see them all)"
+            );
+        }
+        Ok(())
     }
 
     /// `snap` with only the group asked for.
