@@ -443,6 +443,9 @@ async fn confirm(
 fn report(target: &Target<'_>, repair: &Repair, done: &Repaired, job: &Job) {
     let (key, group) = (target.key, target.group);
     let what = match repair {
+        Repair::Ack if job.only_deleted && done.done == 1 => {
+            format!("its id left the PEL of {group}; its entry was already gone from {key}")
+        }
         Repair::Ack if job.only_deleted => {
             format!("their ids left the PEL of {group}; their entries were already gone from {key}")
         }
