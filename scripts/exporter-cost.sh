@@ -26,53 +26,9 @@ build_streamlab "$([ "${RELEASE:-0}" = 1 ] && echo release || echo debug)"
 extra_cleanup() { [ -n "${exporter:-}" ] && kill "$exporter" 2>/dev/null || true; }
 start_private_redis
 
-echo "building: $streams streams and $others other keys..." >&2
-python3 - "$streams" "$others" <<'PY' | cli --pipe >/dev/null
-import sys
-streams, others = int(sys.argv[1]), int(sys.argv[2])
-out = sys.stdout
-def cmd(*args):
-    out.write("*%d\r\n" % len(args))
-    for a in args:
-        a = str(a).encode()
-        out.write("$%d\r\n%s\r\n" % (len(a), a.decode()))
-for i in range(streams):
-    key = "stream:%05d" % i
-    for n in range(5):
-        cmd("XADD", key, "*", "n", n)
-    if i % 10 == 0:
-        cmd("XGROUP", "CREATE", key, "g", "0")
-        cmd("XREADGROUP", "GROUP", "g", "c", "COUNT", 2, "STREAMS", key, ">")
-for i in range(others):
-    if i % 2 == 0:
-        cmd("SET", "cache:%d" % i, "x")
-    else:
-        cmd("HSET", "user:%d" % i, "name", "x")
-PY
-echo "keys in the database: $(cli DBSIZE)" >&2
+build_keyspace "$streams" "$others"
 cli ACL SETUSER scraper reset on '>scr4pe' '~*' '&*' +@read +@connection +info -@write >/dev/null
 
-report() {
-    python3 - "$1" "$2" <<'PY'
-import sys
-path, seconds = sys.argv[1], float(sys.argv[2])
-rows = {}
-for line in open(path):
-    line = line.strip()
-    if not line.startswith("cmdstat_"):
-        continue
-    name, rest = line[8:].split(":", 1)
-    kv = dict(p.split("=") for p in rest.split(","))
-    rows[name] = (int(kv["calls"]), int(kv["usec"]))
-# The script's own CONFIG RESETSTAT is counted after it; its INFO is not.
-rows.pop("config|resetstat", None)
-calls = sum(c for c, _ in rows.values())
-usec = sum(u for _, u in rows.values())
-print(f"  {calls / seconds:7.1f} commands/s, {usec / seconds / 1000:6.3f} ms of command time per second")
-for k, (c, u) in sorted(rows.items(), key=lambda kv: -kv[1][1]):
-    print(f"    {k:18} {c / seconds:8.1f} calls/s  {u / max(c, 1):7.2f} us/call  {u / seconds / 1000:6.3f} ms/s")
-PY
-}
 
 cli CONFIG RESETSTAT >/dev/null
 start=$(date +%s.%N)
@@ -97,7 +53,7 @@ done
 warm=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 cli INFO commandstats > "$dir/warmup.txt"
 echo "warm-up (keyspace walked, every stream read once, scraped every 0.5 s): ${warm}s"
-report "$dir/warmup.txt" "$warm"
+commandstats_report "$dir/warmup.txt" "$warm"
 
 cli CONFIG RESETSTAT >/dev/null
 end=$(( $(date +%s) + seconds ))
@@ -109,7 +65,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 cli INFO commandstats > "$dir/steady.txt"
 echo "steady, ${seconds}s scraped every ${every}s ($scrapes scrapes; target: at most 2 ms/s):"
-report "$dir/steady.txt" "$seconds"
+commandstats_report "$dir/steady.txt" "$seconds"
 series=$(grep -vc '^#' "$dir/metrics.txt")
 echo "  a scrape: $series series, $(echo "$t" | awk '{printf "%d bytes in %.0f ms", $2, $1 * 1000}')"
 ps -o rss=,pcpu= -p "$exporter" | awk '{printf "  exporter: %.0f MB RSS, %s%% CPU (average since start)\n", $1 / 1024, $2}'

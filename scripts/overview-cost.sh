@@ -32,57 +32,9 @@ session="overviewcost$$"
 extra_cleanup() { tmux -L "$session" kill-server 2>/dev/null || true; }
 start_private_redis
 
-echo "building: $streams streams and $others other keys..." >&2
-python3 - "$streams" "$others" <<'PY' | cli --pipe >/dev/null
-import sys
-streams, others = int(sys.argv[1]), int(sys.argv[2])
-out = sys.stdout
-def cmd(*args):
-    out.write("*%d\r\n" % len(args))
-    for a in args:
-        a = str(a).encode()
-        out.write("$%d\r\n%s\r\n" % (len(a), a.decode()))
-for i in range(streams):
-    key = "stream:%05d" % i
-    for n in range(5):
-        cmd("XADD", key, "*", "n", n)
-    if i % 10 == 0:
-        cmd("XGROUP", "CREATE", key, "g", "0")
-        cmd("XREADGROUP", "GROUP", "g", "c", "COUNT", 2, "STREAMS", key, ">")
-for i in range(others):
-    if i % 2 == 0:
-        cmd("SET", "cache:%d" % i, "x")
-    else:
-        cmd("HSET", "user:%d" % i, "name", "x")
-PY
-echo "keys in the database: $(cli DBSIZE)" >&2
+build_keyspace "$streams" "$others"
 cli ACL SETUSER watcher reset on '>w4tch' '~*' '&*' +@read +@connection +info -@write >/dev/null
 
-# commandstats -> "calls usec" totals, and a per-command breakdown.
-report() {
-    python3 - "$1" "$2" <<'PY'
-import sys
-path, seconds = sys.argv[1], float(sys.argv[2])
-rows = {}
-for line in open(path):
-    line = line.strip()
-    if not line.startswith("cmdstat_"):
-        continue
-    name, rest = line[8:].split(":", 1)
-    kv = dict(p.split("=") for p in rest.split(","))
-    rows[name] = (int(kv["calls"]), int(kv["usec"]))
-# The script's own CONFIG RESETSTAT is counted after it; its INFO
-# commandstats is not (a call counts once it has run), so every INFO here
-# is the watch's own (its health read, one every 5 s).
-mine = {"config|resetstat", "config|set", "slowlog|reset", "slowlog|get", "slowlog|len"}
-watch = {k: v for k, v in rows.items() if k not in mine}
-calls = sum(c for c, _ in watch.values())
-usec = sum(u for _, u in watch.values())
-print(f"  {calls / seconds:7.1f} commands/s, {usec / seconds / 1000:6.3f} ms of command time per second")
-for k, (c, u) in sorted(watch.items(), key=lambda kv: -kv[1][1]):
-    print(f"    {k:18} {c / seconds:8.1f} calls/s  {u / max(c, 1):7.2f} us/call  {u / seconds / 1000:6.3f} ms/s")
-PY
-}
 
 # The longest commands the watch's connections ran since the last SLOWLOG
 # RESET (every command is logged: slowlog-log-slower-than 0).
@@ -139,7 +91,7 @@ warm=$(python3 -c "import time; print(f'{time.time() - $start:.1f}')")
 cli INFO commandstats > "$dir/warmup.txt"
 pid=$(watch_pid)
 echo "warm-up (first pass over the keyspace and every stream read once; budget 10 ms/s): ${warm}s"
-report "$dir/warmup.txt" "$warm"
+commandstats_report "$dir/warmup.txt" "$warm"
 longest
 echo "  watch: $(memory "$pid")"
 
@@ -149,7 +101,7 @@ sleep "$seconds"
 after=$(ticks "$pid")
 cli INFO commandstats > "$dir/idle.txt"
 echo "idle on the overview, ${seconds}s (target: at most 2 ms/s of command time, no command over about 0.5 ms):"
-report "$dir/idle.txt" "$seconds"
+commandstats_report "$dir/idle.txt" "$seconds"
 longest
 echo "  watch: $(memory "$pid") CPU $(cpu_share "$before" "$after" "$seconds")"
 tmux -L "$session" capture-pane -p -t main | head -3
