@@ -14,37 +14,15 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::standalone::{ServerOptions, TestServer, TlsFiles, free_port};
-use common::{BinOutput, BinProcess, add_tasks, raw, run_bin, server, server_with, unique};
+use common::{
+    BinOutput, BinProcess, add_tasks, assert_error, raw, run_bin, server, server_with, unique,
+};
 use serde_json::Value as Json;
 use streamlab::redis::{Conn, EntryId, parse_groups, xpending_summary};
 
 const WAIT: Duration = Duration::from_secs(20);
 const EXIT_USAGE: i32 = 2;
 const EXIT_CONNECTION: i32 = 3;
-
-/// No panic, and stderr's last line is its only `error: ` line, one line
-/// long, naming every fragment in `says`, with the expected exit code.
-fn assert_error(out: &BinOutput, code: i32, says: &[&str]) -> String {
-    assert!(!out.stderr.contains("panicked"), "panic: {}", out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit code; stderr: {}",
-        out.stderr
-    );
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
-    assert_eq!(errors.len(), 1, "one error line: {}", out.stderr);
-    let line = errors[0].to_owned();
-    assert!(line.len() < 600, "a short line, not a dump: {line}");
-    for fragment in says {
-        assert!(line.contains(fragment), "'{fragment}' missing from: {line}");
-    }
-    line
-}
 
 fn assert_no_panic(out: &BinOutput) {
     assert!(!out.stderr.contains("panicked"), "panic: {}", out.stderr);

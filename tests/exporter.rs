@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use common::{BinProcess, Deadline, connector, raw, run_bin, server};
 use prometheus::{Prometheus, get, promtool};
-use stats::{READ_ONLY_RULES, acl_user, command_stats, error_stats, write_commands};
+use stats::{READ_ONLY_RULES, acl_user, assert_read_only, command_stats};
 use streamlab::redis::{
     Conn, parse_consumers, parse_groups, parse_pending_range, xpending_summary,
 };
@@ -298,17 +298,7 @@ async fn prometheus_scrapes_the_figures_xinfo_and_xpending_give_as_a_read_only_u
             "{polled}: {stats:?}"
         );
     }
-    let writes = write_commands(&mut admin, &stats).await;
-    assert!(
-        writes.is_empty(),
-        "write commands reached the server: {writes:?}"
-    );
-    let refused: Vec<_> = stats
-        .iter()
-        .filter(|s| s.rejected > 0 || s.failed > 0)
-        .collect();
-    assert!(refused.is_empty(), "refused or failed: {refused:?}");
-    assert_eq!(error_stats(&mut admin).await, Vec::<String>::new());
+    assert_read_only(&mut admin, &stats).await;
 }
 
 #[tokio::test]
@@ -555,20 +545,6 @@ async fn a_listen_address_that_cannot_be_bound_is_one_line_and_exit_2() {
     ];
     for (line, says) in cases {
         let out = run_bin(&line, &[], Duration::from_secs(20)).await;
-        assert_eq!(out.status.code(), Some(2), "{line}: {}", out.stderr);
-        let errors: Vec<&str> = out
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
-        assert_eq!(errors.len(), 1, "{line}: {}", out.stderr);
-        for fragment in says {
-            assert!(
-                errors[0].contains(fragment),
-                "{line}: '{fragment}' missing from {}",
-                errors[0]
-            );
-        }
-        assert!(!out.stderr.contains("panicked"));
+        common::assert_error(&out, 2, &says);
     }
 }

@@ -415,17 +415,7 @@ async fn bad_input_is_one_line_naming_the_fix_exit_2() {
         ),
     ] {
         let out = run_bin(&line, &[], WAIT).await;
-        assert!(!out.stderr.contains("panicked"), "{line}: {}", out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{line}: {}", out.stderr);
-        let errors: Vec<&str> = out
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .collect();
-        assert_eq!(errors.len(), 1, "{line}: {}", out.stderr);
-        for s in says {
-            assert!(errors[0].contains(s), "'{s}' missing from: {}", errors[0]);
-        }
+        common::assert_error(&out, 2, &says);
     }
     // The file was checked whole first: nothing was added.
     let exists = raw(&mut admin, &["EXISTS", &format!("{key}-copy")]).await;

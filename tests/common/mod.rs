@@ -471,3 +471,27 @@ pub async fn run_bin(line: &str, env: &[(&str, &str)], within: Duration) -> BinO
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// No panic, and stderr holds exactly one `error: ` line, one line
+/// long, naming every fragment in `says`, with the expected exit code.
+pub fn assert_error(out: &BinOutput, code: i32, says: &[&str]) -> String {
+    assert!(!out.stderr.contains("panicked"), "panic: {}", out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code; stderr: {}",
+        out.stderr
+    );
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error line: {}", out.stderr);
+    let line = errors[0].to_owned();
+    assert!(line.len() < 600, "a short line, not a dump: {line}");
+    for fragment in says {
+        assert!(line.contains(fragment), "'{fragment}' missing from: {line}");
+    }
+    line
+}

@@ -102,6 +102,22 @@ pub async fn write_commands(conn: &mut Conn, stats: &[CommandStat]) -> Vec<Strin
     out
 }
 
+/// What a read-only client must leave in `stats`: no writing command,
+/// none refused or failed, and no error reply counted by the server.
+pub async fn assert_read_only(conn: &mut Conn, stats: &[CommandStat]) {
+    let writes = write_commands(conn, stats).await;
+    assert!(
+        writes.is_empty(),
+        "write commands reached the server: {writes:?}"
+    );
+    let refused: Vec<_> = stats
+        .iter()
+        .filter(|s| s.rejected > 0 || s.failed > 0)
+        .collect();
+    assert!(refused.is_empty(), "refused or failed: {refused:?}");
+    assert_eq!(error_stats(conn).await, Vec::<String>::new());
+}
+
 #[test]
 fn commandstats_lines_parse() {
     let info = "# Commandstats\r\ncmdstat_xinfo|groups:calls=4,usec=20,usec_per_call=5.00,rejected_calls=1,failed_calls=2\r\ncmdstat_scan:calls=7,usec=70,usec_per_call=10.00,rejected_calls=0,failed_calls=0\r\n";

@@ -256,6 +256,17 @@ pub fn xrange_cmd(key: &str, start: &str, end: &str, count_max: usize) -> Cmd {
         .clone()
 }
 
+/// XREVRANGE key end start COUNT n.
+fn xrevrange_cmd(key: &str, end: &str, start: &str, count_max: usize) -> Cmd {
+    cmd("XREVRANGE")
+        .arg(key)
+        .arg(end)
+        .arg(start)
+        .arg("COUNT")
+        .arg(count_max)
+        .clone()
+}
+
 pub async fn xrange(
     conn: &mut Conn,
     key: &str,
@@ -277,13 +288,7 @@ pub async fn xrevrange(
     start: &str,
     count_max: usize,
 ) -> Result<Vec<Entry>, RedisFailure> {
-    let c = cmd("XREVRANGE")
-        .arg(key)
-        .arg(end)
-        .arg(start)
-        .arg("COUNT")
-        .arg(count_max)
-        .clone();
+    let c = xrevrange_cmd(key, end, start, count_max);
     reply::into_entries(conn.run(&c, "XREVRANGE", false).await?)
 }
 
@@ -307,13 +312,7 @@ pub async fn xrevrange_raw(
     start: &str,
     count_max: usize,
 ) -> Result<Vec<RawEntry>, RedisFailure> {
-    let c = cmd("XREVRANGE")
-        .arg(key)
-        .arg(end)
-        .arg(start)
-        .arg("COUNT")
-        .arg(count_max)
-        .clone();
+    let c = xrevrange_cmd(key, end, start, count_max);
     reply::into_raw_entries(conn.run(&c, "XREVRANGE", false).await?)
 }
 
