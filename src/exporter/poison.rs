@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::exporter::{GroupKey, key_rows};
 use crate::monitor::keyspace::rows::Row;
+use crate::monitor::keyspace::send_reads;
 use crate::redis::{Conn, RedisFailure, parse_pending_range, xpending_range_cmd};
 
 /// PEL entries read per group probed.
@@ -40,15 +41,20 @@ impl PoisonProbe {
         poison_after: u64,
     ) -> Result<u64, RedisFailure> {
         let due = self.due(rows);
-        for key in &due {
-            let cmd = xpending_range_cmd(&key.0, &key.1, "-", "+", PAGE, None);
-            match conn.run(&cmd, "XPENDING", false).await {
+        let pages: Vec<_> = due
+            .iter()
+            .map(|(key, group)| xpending_range_cmd(key, group, "-", "+", PAGE, None))
+            .collect();
+        // One pipeline on a single server, one by one on a cluster.
+        let cluster = conn.connector().is_cluster().await?;
+        let answers = send_reads(conn, &pages, cluster, "XPENDING").await?;
+        for (key, answer) in due.iter().zip(answers) {
+            match answer {
                 Ok(reply) => {
                     let page = parse_pending_range(&reply)?;
                     let poison = page.iter().filter(|p| p.deliveries >= poison_after).count();
                     self.counts.insert(key.clone(), poison as u64);
                 }
-                Err(e) if e.is_connection() => return Err(e),
                 // The group or key went away, or the ACL refuses: no count.
                 Err(_) => {
                     self.counts.remove(key);

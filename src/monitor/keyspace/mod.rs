@@ -21,6 +21,10 @@ pub mod rows;
 pub mod scan;
 pub mod stats;
 
+/// Read commands sent as a batch: one pipeline on a single server, one
+/// by one on a cluster; each answer in order (the exporter's probes use it).
+pub use refresh::{Answer, send as send_reads};
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -148,12 +148,12 @@ impl Keyspace {
 }
 
 /// One command's answer: its reply, or the error Redis gave for it.
-type Answer = Result<Value, RedisFailure>;
+pub type Answer = Result<Value, RedisFailure>;
 
 /// Send read commands and return each answer in order: one pipeline on a
 /// single server; one by one on a cluster, where a pipeline may not span
 /// slots. A connection failure fails them all.
-async fn send(
+pub async fn send(
     conn: &mut Conn,
     cmds: &[Cmd],
     cluster: bool,
